@@ -1,0 +1,153 @@
+"""The provider protocol: what the gateway asks of every invoice provider.
+
+A provider hands back domain objects from `providers.models` and raises only the errors in
+`providers.errors`. Batch methods keep key order: `len(result) == len(ids)`, `None` where a key is
+unknown. An operation a provider lacks raises `UnsupportedOperation` and is left out of its
+`capabilities`, so a frontend knows which actions to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from providers.errors import UnsupportedOperation
+from providers.models import (
+    Customer,
+    CustomerInvoiceSummary,
+    Invoice,
+    InvoiceDraft,
+    InvoiceFilter,
+    InvoicePreviewRequest,
+    InvoiceUpdate,
+    Page,
+    PageRequest,
+    PaymentStatusUpdate,
+    RecalculationResult,
+)
+
+__all__ = ["InvoiceProvider", "Operation", "ProviderBase", "ProviderFactory"]
+
+
+class Operation(StrEnum):
+    """One thing a provider may be able to do; the values are the schema's capability names."""
+
+    GET_INVOICES = "GET_INVOICES"
+    LIST_INVOICES = "LIST_INVOICES"
+    GET_CUSTOMERS = "GET_CUSTOMERS"
+    CREATE_INVOICE = "CREATE_INVOICE"
+    UPDATE_INVOICE = "UPDATE_INVOICE"
+    FINALIZE_INVOICE = "FINALIZE_INVOICE"
+    VOID_INVOICE = "VOID_INVOICE"
+    UPDATE_PAYMENT_STATUS = "UPDATE_PAYMENT_STATUS"
+    ATTEMPT_PAYMENT = "ATTEMPT_PAYMENT"
+    RECALCULATE_INVOICE = "RECALCULATE_INVOICE"
+    TRIGGER_COMMUNICATION = "TRIGGER_COMMUNICATION"
+    INVOICE_PDF = "INVOICE_PDF"
+    PREVIEW_INVOICE = "PREVIEW_INVOICE"
+    CUSTOMER_INVOICE_SUMMARY = "CUSTOMER_INVOICE_SUMMARY"
+
+
+@runtime_checkable
+class InvoiceProvider(Protocol):
+    name: str
+    capabilities: frozenset[Operation]
+    #: The page size limit of the provider's list and batch calls.
+    max_batch_size: int
+    #: True when this provider talks to a local sandbox rather than the real service.
+    is_sandbox: bool
+
+    def describe(self) -> str:
+        """One line for the start-up log: where this provider points. Never holds a secret."""
+
+    async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]: ...
+    async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
+    async def get_customers(self, ids: Sequence[str]) -> Sequence[Customer | None]: ...
+    async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice: ...
+    async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice: ...
+    async def finalize_invoice(self, invoice_id: str) -> Invoice: ...
+    async def void_invoice(
+        self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
+    ) -> Invoice: ...
+    async def update_payment_status(
+        self, invoice_id: str, update: PaymentStatusUpdate
+    ) -> Invoice: ...
+    async def attempt_payment(self, invoice_id: str) -> Invoice: ...
+    async def recalculate_invoice(
+        self, invoice_id: str, *, finalize: bool = True
+    ) -> RecalculationResult: ...
+    async def trigger_communication(self, invoice_id: str) -> None: ...
+    async def get_invoice_pdf_url(self, invoice_id: str) -> str: ...
+    async def preview_invoice(self, request: InvoicePreviewRequest) -> Invoice: ...
+    async def get_customer_invoice_summary(
+        self, customer_id: str
+    ) -> Sequence[CustomerInvoiceSummary]: ...
+    async def check(self) -> None:
+        """Raise a `ProviderError` unless the provider answers with our credentials."""
+
+    async def aclose(self) -> None: ...
+
+
+class ProviderBase:
+    """Defaults for the optional operations: each raises `UnsupportedOperation`.
+
+    A provider subclasses this and overrides what its API can do; `capabilities` must list
+    exactly the overridden operations (the contract tests check that).
+    """
+
+    name: str = "base"
+    capabilities: frozenset[Operation] = frozenset()
+    max_batch_size: int = 100
+    is_sandbox: bool = False
+
+    def _unsupported(self, operation: Operation) -> UnsupportedOperation:
+        return UnsupportedOperation(self.name, operation.value)
+
+    async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice:
+        raise self._unsupported(Operation.UPDATE_INVOICE)
+
+    async def finalize_invoice(self, invoice_id: str) -> Invoice:
+        raise self._unsupported(Operation.FINALIZE_INVOICE)
+
+    async def void_invoice(
+        self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
+    ) -> Invoice:
+        raise self._unsupported(Operation.VOID_INVOICE)
+
+    async def update_payment_status(self, invoice_id: str, update: PaymentStatusUpdate) -> Invoice:
+        raise self._unsupported(Operation.UPDATE_PAYMENT_STATUS)
+
+    async def attempt_payment(self, invoice_id: str) -> Invoice:
+        raise self._unsupported(Operation.ATTEMPT_PAYMENT)
+
+    async def recalculate_invoice(
+        self, invoice_id: str, *, finalize: bool = True
+    ) -> RecalculationResult:
+        raise self._unsupported(Operation.RECALCULATE_INVOICE)
+
+    async def trigger_communication(self, invoice_id: str) -> None:
+        raise self._unsupported(Operation.TRIGGER_COMMUNICATION)
+
+    async def get_invoice_pdf_url(self, invoice_id: str) -> str:
+        raise self._unsupported(Operation.INVOICE_PDF)
+
+    async def preview_invoice(self, request: InvoicePreviewRequest) -> Invoice:
+        raise self._unsupported(Operation.PREVIEW_INVOICE)
+
+    async def get_customer_invoice_summary(
+        self, customer_id: str
+    ) -> Sequence[CustomerInvoiceSummary]:
+        raise self._unsupported(Operation.CUSTOMER_INVOICE_SUMMARY)
+
+
+class ProviderFactory(Protocol):
+    """What the entry point `invoice_gateway.providers` names: builds a provider from settings.
+
+    `environ` is the process environment (or a dict in tests). With no credentials in it, a
+    provider that ships a sandbox builds itself on that sandbox.
+    """
+
+    name: str
+
+    def __call__(self, environ: Mapping[str, str]) -> InvoiceProvider: ...

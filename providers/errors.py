@@ -1,0 +1,96 @@
+"""Errors a provider raises; nothing from httpx or pydantic crosses out of `providers/`.
+
+ProviderError                 base; carries `provider`
+├── ProviderUnavailable       the provider could not be reached or answered 5xx
+│   └── ProviderTimeout       no answer within the deadline
+├── ProviderAuthError         the provider refused our credentials (401/403)
+├── ProviderRateLimited       429 after our retries
+├── ProviderBadResponse       an answer we could not understand
+├── ProviderRejected          a 4xx: the request is wrong or the state forbids it
+│   ├── NotFound
+│   └── Conflict              a duplicate (409)
+└── UnsupportedOperation      the provider has no such operation
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "ProviderAuthError",
+    "ProviderBadResponse",
+    "ProviderError",
+    "ProviderRateLimited",
+    "ProviderRejected",
+    "ProviderTimeout",
+    "ProviderUnavailable",
+    "UnsupportedOperation",
+]
+
+
+class ProviderError(Exception):
+    """Base of every provider failure. `message` is safe to show a client: it never holds a key."""
+
+    code = "PROVIDER_ERROR"
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status: int | None = None,
+        provider_code: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.message = message
+        self.status = status
+        self.provider_code = provider_code
+        self.field = field
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(provider={self.provider!r}, message={self.message!r}, "
+            f"status={self.status!r}, provider_code={self.provider_code!r})"
+        )
+
+
+class ProviderUnavailable(ProviderError):
+    code = "PROVIDER_UNAVAILABLE"
+
+
+class ProviderTimeout(ProviderUnavailable):
+    code = "PROVIDER_TIMEOUT"
+
+
+class ProviderAuthError(ProviderError):
+    code = "PROVIDER_AUTH_FAILED"
+
+
+class ProviderRateLimited(ProviderError):
+    code = "PROVIDER_RATE_LIMITED"
+
+
+class ProviderBadResponse(ProviderError):
+    code = "PROVIDER_BAD_RESPONSE"
+
+
+class ProviderRejected(ProviderError):
+    code = "PROVIDER_REJECTED"
+
+
+class NotFound(ProviderRejected):
+    code = "NOT_FOUND"
+
+
+class Conflict(ProviderRejected):
+    code = "CONFLICT"
+
+
+class UnsupportedOperation(ProviderError):
+    code = "UNSUPPORTED_BY_PROVIDER"
+
+    def __init__(self, provider: str, operation: str) -> None:
+        super().__init__(provider, f"{provider} does not support {operation}")
+        self.operation = operation

@@ -1,0 +1,225 @@
+"""The one place providers use httpx: client factory, timeouts, retries, status -> error.
+
+Every upstream call goes through `Upstream.request`, which
+- bounds the whole call, retries and a slowly dripping body included, by `HttpPolicy.deadline`;
+- retries, with jittered exponential backoff (stamina), only calls the caller marks `retry=True`
+  (reads, and creates that carry an idempotency key the provider honours), on transport errors
+  and on 429/502/503/504, honouring `Retry-After` within the deadline;
+- turns every failure into a `providers.errors.ProviderError`, chained to the httpx error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import stamina
+from httpx_aiohttp import AiohttpTransport
+
+from providers.errors import (
+    Conflict,
+    NotFound,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+__all__ = [
+    "ErrorBody",
+    "HttpPolicy",
+    "Upstream",
+    "build_client",
+    "decode_json",
+    "error_for_status",
+]
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+#: What a provider's error body says: (its error code, a message safe to show a client).
+ErrorBody = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    """Timeouts in seconds. `deadline` bounds one call with all its retries."""
+
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    deadline: float = 20.0
+    attempts: int = 3
+    wait_initial: float = 0.1
+    wait_max: float = 2.0
+    wait_jitter: float = 0.5
+    max_connections: int = 100
+
+
+def build_client(
+    *,
+    base_url: str,
+    headers: Mapping[str, str],
+    policy: HttpPolicy,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An httpx client on the aiohttp transport unless a transport (ASGI, mock) is given."""
+    if transport is None:
+        limits = httpx.Limits(
+            max_connections=policy.max_connections,
+            max_keepalive_connections=policy.max_connections,
+        )
+        transport = AiohttpTransport(limits=limits)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=dict(headers),
+        timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def error_for_status(provider: str, response: httpx.Response, body: ErrorBody) -> ProviderError:
+    """The error for a non-2xx answer. Only 4xx messages are passed on: 5xx text stays in logs."""
+    status = response.status_code
+    code, message = body
+    if status in (401, 403):
+        return ProviderAuthError(
+            provider,
+            f"{provider} refused the gateway's credentials (HTTP {status}): check its API key",
+            status=status,
+            provider_code=code,
+        )
+    if status == 429:
+        return ProviderRateLimited(
+            provider, f"{provider} is rate limiting the gateway", status=status, provider_code=code
+        )
+    if status >= 500:
+        return ProviderUnavailable(
+            provider, f"{provider} answered HTTP {status}", status=status, provider_code=code
+        )
+    text = message or f"{provider} refused the request (HTTP {status})"
+    cls: type[ProviderRejected] = ProviderRejected
+    if status == 404:
+        cls = NotFound
+    elif status == 409:
+        cls = Conflict
+    return cls(provider, text, status=status, provider_code=code)
+
+
+class Upstream:
+    """A provider's httpx client with the gateway's deadline, retry and error policy."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        client: httpx.AsyncClient,
+        policy: HttpPolicy,
+        parse_error: Callable[[httpx.Response], ErrorBody],
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.policy = policy
+        self._parse_error = parse_error
+
+    def __repr__(self) -> str:
+        return f"Upstream(provider={self.provider!r}, base_url={str(self.client.base_url)!r})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        ok: frozenset[int] = frozenset({200}),
+    ) -> httpx.Response:
+        """Send one call; return the response if its status is in `ok`, else raise.
+
+        Raises `ProviderTimeout` past the deadline, `ProviderUnavailable` when the provider
+        cannot be reached or keeps failing, and the 4xx errors of `error_for_status`.
+        """
+        policy = self.policy
+
+        def backoff(exc: Exception) -> bool | float:
+            if isinstance(exc, _RetryableStatus):
+                return _retry_after(exc.response) or True
+            return isinstance(exc, httpx.TransportError)
+
+        try:
+            async with asyncio.timeout(policy.deadline):
+                async for attempt in stamina.retry_context(
+                    on=backoff,
+                    attempts=policy.attempts if retry else 1,
+                    timeout=policy.deadline,
+                    wait_initial=policy.wait_initial,
+                    wait_max=policy.wait_max,
+                    wait_jitter=policy.wait_jitter,
+                ):
+                    with attempt:
+                        response = await self.client.request(
+                            method, path, json=json_body, params=params
+                        )
+                        if response.status_code in RETRYABLE_STATUSES:
+                            raise _RetryableStatus(response)
+        except TimeoutError as exc:
+            raise ProviderTimeout(
+                self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(self.provider, f"{self.provider} timed out") from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(
+                self.provider, f"{self.provider} could not be reached ({type(exc).__name__})"
+            ) from exc
+        except _RetryableStatus as exc:
+            response = exc.response
+        if response.status_code not in ok:
+            raise error_for_status(self.provider, response, self._parse_error(response))
+        return response
+
+
+def decode_json(provider: str, response: httpx.Response) -> Any:
+    """The JSON body, or `ProviderBadResponse` when it is not JSON."""
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise ProviderBadResponse(
+            provider,
+            f"{provider} answered HTTP {response.status_code} with a body that is not JSON",
+        ) from exc

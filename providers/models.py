@@ -1,0 +1,226 @@
+"""The domain model every provider maps into and the gateway serves.
+
+Money is `Decimal` plus an upper-case ISO 4217 code, never a float. Timestamps are timezone-aware
+UTC. Every record keeps the provider's raw JSON in `raw`, so nothing a provider returns is lost.
+Models are frozen pydantic models: providers build them, nobody mutates them afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Address",
+    "Customer",
+    "CustomerInvoiceSummary",
+    "Invoice",
+    "InvoiceDraft",
+    "InvoiceFilter",
+    "InvoicePreviewRequest",
+    "InvoiceStatus",
+    "InvoiceUpdate",
+    "LineItem",
+    "LineItemDraft",
+    "Money",
+    "Page",
+    "PageRequest",
+    "PaymentStatus",
+    "PaymentStatusUpdate",
+    "RecalculationResult",
+]
+
+T = TypeVar("T")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice is in its life, the same for every provider."""
+
+    DRAFT = "DRAFT"
+    OPEN = "OPEN"
+    PAID = "PAID"
+    VOID = "VOID"
+    EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"
+
+
+class PaymentStatus(StrEnum):
+    """Where the money of an invoice is, the same for every provider."""
+
+    UNPAID = "UNPAID"
+    PROCESSING = "PROCESSING"
+    PAID = "PAID"
+    OVERPAID = "OVERPAID"
+    FAILED = "FAILED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    SETTLED = "SETTLED"
+    UNKNOWN = "UNKNOWN"
+
+
+class Money(_Frozen):
+    """An exact amount in major units (dollars, not cents) and its upper-case currency."""
+
+    amount: Decimal
+    currency: str
+
+
+class Address(_Frozen):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Customer(_Frozen):
+    provider: str
+    id: str
+    external_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    address: Address | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    created_at: dt.datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class LineItem(_Frozen):
+    id: str | None = None
+    description: str | None = None
+    quantity: Decimal
+    unit_amount: Money | None = None
+    amount: Money
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class Invoice(_Frozen):
+    provider: str
+    id: str
+    number: str | None = None
+    status: InvoiceStatus
+    payment_status: PaymentStatus
+    provider_status: str
+    currency: str
+    subtotal: Money | None = None
+    total: Money | None = None
+    amount_due: Money | None = None
+    amount_paid: Money | None = None
+    amount_remaining: Money | None = None
+    tax: Money | None = None
+    discount: Money | None = None
+    line_items: tuple[LineItem, ...] = ()
+    description: str | None = None
+    customer_id: str | None = None
+    customer: Customer | None = None
+    created_at: dt.datetime
+    issued_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    paid_at: dt.datetime | None = None
+    voided_at: dt.datetime | None = None
+    finalized_at: dt.datetime | None = None
+    pdf_url: str | None = None
+    payment_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class CustomerInvoiceSummary(_Frozen):
+    """One currency's totals of a customer's invoices."""
+
+    currency: str
+    total_invoice_count: int
+    unpaid_invoice_count: int
+    overdue_invoice_count: int
+    total_revenue: Money
+    total_unpaid: Money
+    total_overdue: Money
+
+
+class LineItemDraft(_Frozen):
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_amount
+
+
+class InvoiceDraft(_Frozen):
+    """A one-off invoice to create; subtotal and total are the exact sum of the lines."""
+
+    customer_id: str
+    currency: str
+    line_items: tuple[LineItemDraft, ...]
+    due_at: dt.datetime | None = None
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.line_items), Decimal(0))
+
+
+class InvoiceUpdate(_Frozen):
+    """Changes to an existing invoice; `None` leaves a field as it is."""
+
+    due_at: dt.datetime | None = None
+    metadata: dict[str, str] | None = None
+    pdf_url: str | None = None
+
+
+class PaymentStatusUpdate(_Frozen):
+    status: PaymentStatus
+    amount: Decimal | None = None
+
+
+class InvoicePreviewRequest(_Frozen):
+    subscription_id: str
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+
+
+class RecalculationResult(_Frozen):
+    """What a recalculation did: an invoice updated in place, or a replacement being built."""
+
+    invoice: Invoice | None = None
+    message: str | None = None
+
+
+class InvoiceFilter(_Frozen):
+    """Conditions that are ANDed; an empty tuple means no condition on that field."""
+
+    statuses: tuple[InvoiceStatus, ...] = ()
+    payment_statuses: tuple[PaymentStatus, ...] = ()
+    customer_ids: tuple[str, ...] = ()
+    currencies: tuple[str, ...] = ()
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+class PageRequest(_Frozen):
+    """`after` is the provider's own opaque position from a previous `Page.end_cursor`."""
+
+    first: int
+    after: str | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(frozen=True)
+
+    items: tuple[T, ...]
+    end_cursor: str | None
+    has_next_page: bool
+    total_count: int | None = None
