@@ -218,9 +218,16 @@ class PageRequest(_Frozen):
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a provider's list, newest first.
+
+    `item_cursors[i]` is the provider's position right after `items[i]` (so a listing merged
+    across providers can resume exactly after any item); `end_cursor` is the one after the last.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     items: tuple[T, ...]
+    item_cursors: tuple[str, ...]
     end_cursor: str | None
     has_next_page: bool
     total_count: int | None = None

@@ -1,0 +1,132 @@
+"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz.
+
+`create_app` builds everything long-lived (settings, providers and their httpx clients) once; the
+lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.context import GatewayContext
+from gateway.errors import code_for_provider_error
+from gateway.schema import build_schema
+from gateway.settings import GatewaySettings
+from providers.base import InvoiceProvider
+from providers.errors import ProviderError
+from providers.registry import create_providers
+
+__all__ = ["create_app", "create_app_from_environment"]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+READY_TIMEOUT_S = 5.0
+
+
+class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    def __init__(
+        self, *, providers: Mapping[str, InvoiceProvider], settings: GatewaySettings, **kw: Any
+    ) -> None:
+        super().__init__(build_schema(introspection=settings.introspection), **kw)
+        self.providers = providers
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> GatewayContext:
+        # Keep a caller's request id only when it is short and plain: it is echoed and logged.
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        if isinstance(response, Response):
+            response.headers["X-Request-ID"] = request_id
+        return GatewayContext(
+            providers=self.providers, settings=self.settings, request_id=request_id
+        )
+
+
+def _ready_handler(providers: Mapping[str, InvoiceProvider]) -> Any:
+    async def check(provider: InvoiceProvider) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                await provider.check()
+        except ProviderError as exc:
+            return {
+                "ready": False,
+                "code": code_for_provider_error(exc).value,
+                "error": exc.message,
+            }
+        except TimeoutError:
+            return {"ready": False, "code": "PROVIDER_TIMEOUT", "error": "no answer in time"}
+        return {"ready": True, "sandbox": provider.is_sandbox}
+
+    async def readyz(request: Request) -> JSONResponse:
+        names = list(providers)
+        results = await asyncio.gather(*(check(providers[name]) for name in names))
+        body = dict(zip(names, results, strict=True))
+        ready = bool(body) and all(r["ready"] for r in results)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "providers": body},
+            status_code=200 if ready else 503,
+        )
+
+    return readyz
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    *,
+    settings: GatewaySettings,
+    providers: Mapping[str, InvoiceProvider],
+) -> Starlette:
+    """The gateway over `providers`. The app's lifespan closes them on shutdown."""
+    graphiql = settings.graphiql
+    if graphiql is None:
+        graphiql = all(p.is_sandbox for p in providers.values())
+    graphql = GatewayGraphQL(
+        providers=providers,
+        settings=settings,
+        graphql_ide="graphiql" if graphiql else None,
+        subscription_protocols=("graphql-transport-ws",),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await asyncio.gather(*(p.aclose() for p in providers.values()))
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", _ready_handler(providers), methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.providers = providers
+    app.state.settings = settings
+    return app
+
+
+def create_app_from_environment(environ: Mapping[str, str] | None = None) -> Starlette:
+    """Settings and providers from the environment; what `invoice-gateway serve` runs."""
+    environ = os.environ if environ is None else environ
+    settings = GatewaySettings.from_environ(environ)
+    return create_app(settings=settings, providers=create_providers(settings.providers, environ))

@@ -1,0 +1,137 @@
+"""`invoice-gateway serve | sandbox NAME | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pydantic import ValidationError
+
+from gateway.app import create_app
+from gateway.schema import build_schema
+from gateway.settings import GatewaySettings
+from providers.registry import create_providers
+
+__all__ = ["main"]
+
+SANDBOX_ENTRY_POINTS = "invoice_gateway.sandboxes"
+
+
+def _sandboxes() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=SANDBOX_ENTRY_POINTS)}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="invoice-gateway", description="One GraphQL API in front of invoice providers."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API (and GraphiQL) at /graphql")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--log-level", default=None, help="uvicorn log level (default info)")
+
+    sandbox = commands.add_parser("sandbox", help="serve one provider's sandbox API standalone")
+    sandbox.add_argument("provider", help=f"which sandbox: {', '.join(sorted(_sandboxes()))}")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8100, help="port (default 8100)")
+    sandbox.add_argument("--api-key", default=None, help="the key the sandbox accepts")
+    sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every API call")
+
+    export = commands.add_parser("export-schema", help="print the schema's SDL")
+    export.add_argument("--output", type=Path, default=None, help="write it to this file instead")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"invoice-gateway: {message}", file=sys.stderr)
+    return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    environ = dict(os.environ)
+    try:
+        settings = GatewaySettings.from_environ(environ)
+        providers = create_providers(settings.providers, environ)
+    except (ValidationError, LookupError, ValueError) as exc:
+        return _fail(f"cannot start: {exc}")
+    for provider in providers.values():
+        print(f"invoice-gateway: {provider.describe()}", file=sys.stderr)
+    print(
+        f"invoice-gateway: GraphQL API at http://{args.host}:{args.port}/graphql",
+        file=sys.stderr,
+    )
+    log_level = args.log_level or settings.log_level
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": log_level,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+    }
+    if args.workers > 1:
+        # Each worker builds its own providers (clients are not shared across processes).
+        uvicorn.run(
+            "gateway.app:create_app_from_environment",
+            factory=True,
+            workers=args.workers,
+            **options,
+        )
+    else:
+        uvicorn.run(create_app(settings=settings, providers=providers), **options)
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    available = _sandboxes()
+    entry = available.get(args.provider.lower())
+    if entry is None:
+        return _fail(
+            f"no sandbox named {args.provider!r}; available: {', '.join(sorted(available))}"
+        )
+    factory = entry.load()
+    options: dict[str, Any] = {"seed": args.seed, "latency_ms": args.latency_ms}
+    if args.api_key:
+        options["api_key"] = args.api_key
+    app = factory(**options)
+    print(
+        f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
+        f"(seed {args.seed})",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools")
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    sdl = build_schema().as_str() + "\n"
+    if args.output is None:
+        sys.stdout.write(sdl)
+    else:
+        args.output.write_text(sdl, encoding="utf-8")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"serve": _serve, "sandbox": _sandbox, "export-schema": _export_schema}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+def run() -> None:
+    """The console script: exit with `main`'s status."""
+    raise SystemExit(main())

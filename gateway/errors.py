@@ -1,0 +1,91 @@
+"""What a client may see of a failure, and the codes it is told.
+
+Two kinds of failure reach a client:
+- GraphQL errors, with `extensions.code` (and `extensions.provider` when a provider is the cause):
+  bad arguments to a query, a provider that is down, an unexpected bug (masked: the client sees
+  `INTERNAL_SERVER_ERROR` and the request id, the log sees the traceback);
+- user errors in a mutation payload, for expected failures (validation, refused by the provider,
+  unsupported operation): see `gateway.schema.payloads`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from providers.errors import (
+    Conflict,
+    NotFound,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    UnsupportedOperation,
+)
+
+__all__ = ["ErrorCode", "GatewayError", "code_for_provider_error"]
+
+
+class ErrorCode(StrEnum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    INVALID_ID = "INVALID_ID"
+    UNKNOWN_PROVIDER = "UNKNOWN_PROVIDER"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    UNSUPPORTED_BY_PROVIDER = "UNSUPPORTED_BY_PROVIDER"
+    PROVIDER_REJECTED = "PROVIDER_REJECTED"
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    PROVIDER_TIMEOUT = "PROVIDER_TIMEOUT"
+    PROVIDER_AUTH_FAILED = "PROVIDER_AUTH_FAILED"
+    PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
+    PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class GatewayError(Exception):
+    """An error whose message is written for the client; `extensions` reach it unchanged."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.provider = provider
+        self.extensions: dict[str, Any] = {"code": code.value}
+        if field is not None:
+            self.extensions["field"] = field
+        if provider is not None:
+            self.extensions["provider"] = provider
+
+
+_PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
+    UnsupportedOperation: ErrorCode.UNSUPPORTED_BY_PROVIDER,
+    NotFound: ErrorCode.NOT_FOUND,
+    Conflict: ErrorCode.CONFLICT,
+    ProviderRejected: ErrorCode.PROVIDER_REJECTED,
+    ProviderTimeout: ErrorCode.PROVIDER_TIMEOUT,
+    ProviderUnavailable: ErrorCode.PROVIDER_UNAVAILABLE,
+    ProviderAuthError: ErrorCode.PROVIDER_AUTH_FAILED,
+    ProviderRateLimited: ErrorCode.PROVIDER_RATE_LIMITED,
+    ProviderBadResponse: ErrorCode.PROVIDER_BAD_RESPONSE,
+}
+
+
+def code_for_provider_error(error: ProviderError) -> ErrorCode:
+    """The client-facing code of a provider failure: the entry of its nearest class."""
+    for cls in type(error).__mro__:
+        code = _PROVIDER_CODES.get(cls)
+        if code is not None:
+            return code
+    return ErrorCode.PROVIDER_UNAVAILABLE

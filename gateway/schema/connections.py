@@ -1,0 +1,189 @@
+"""Relay connections of invoices, and the filter clients pass to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.context import GatewayContext
+from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
+from gateway.ids import GlobalId, NodeType
+from gateway.pagination import fetch_merged
+from gateway.schema.enums import InvoiceStatus, PaymentStatus
+from gateway.schema.money import ISO_CURRENCIES
+from gateway.schema.types import Invoice
+from providers.models import Invoice as InvoiceModel
+from providers.models import InvoiceFilter, Page, PageRequest
+
+__all__ = ["InvoiceConnection", "InvoiceFilterInput", "invoice_connection"]
+
+
+@strawberry.input(
+    description="Which invoices to list. Conditions are ANDed; a list means any of its values. "
+    "Every condition is applied by the provider's own API (FlexPrice: invoice and payment "
+    "status, customer, currency and creation time are all search filters), never by "
+    "dropping rows after the fact."
+)
+class InvoiceFilterInput:
+    provider: list[str] | None = strawberry.field(
+        default=None, description="Only these providers (names as in `providers { name }`)."
+    )
+    status: list[InvoiceStatus] | None = strawberry.field(
+        default=None, description="Only invoices in one of these statuses."
+    )
+    payment_status: list[PaymentStatus] | None = strawberry.field(
+        default=None, description="Only invoices in one of these payment statuses."
+    )
+    customer_id: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only invoices of these customers (global Customer IDs)."
+    )
+    currency: list[str] | None = strawberry.field(
+        default=None, description="Only invoices in these ISO 4217 currencies (any case)."
+    )
+    created_after: dt.datetime | None = strawberry.field(
+        default=None,
+        description="Only invoices created at or after this time (no offset means UTC).",
+    )
+    created_before: dt.datetime | None = strawberry.field(
+        default=None, description="Only invoices created before this time (no offset means UTC)."
+    )
+
+
+@strawberry.type(description="Where a page of a connection stands (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True when `after: endCursor` gives more.")
+    has_previous_page: bool = strawberry.field(
+        description="Always false: connections here page forwards only."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page: the cursor of the last edge, or on an "
+        "empty page the `after` that was passed."
+    )
+
+
+@strawberry.type(description="An invoice and its position in a connection.")
+class InvoiceEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this invoice.")
+    node: Invoice = strawberry.field(description="The invoice.")
+
+
+@strawberry.type(
+    description="A page of invoices, newest first (by creation time, then provider and id), "
+    "merged across providers."
+)
+class InvoiceConnection:
+    edges: list[InvoiceEdge] = strawberry.field(description="The invoices of this page.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+    total_count: int | None = strawberry.field(
+        description="How many invoices match in all providers; null when a provider cannot "
+        "count or did not answer."
+    )
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def provider_filters(
+    ctx: GatewayContext, filter: InvoiceFilterInput | None
+) -> dict[str, InvoiceFilter]:
+    """The domain filter for each provider the client's filter can match, in enabled order."""
+    filter = filter or InvoiceFilterInput()
+    names = list(ctx.providers)
+    if filter.provider is not None:
+        wanted = {name.lower() for name in filter.provider}
+        for name in wanted:
+            ctx.provider(name, field="filter.provider")
+        names = [name for name in names if name in wanted]
+    customers: dict[str, list[str]] | None = None
+    if filter.customer_id is not None:
+        customers = {}
+        for value in filter.customer_id:
+            gid = GlobalId.decode(value, field="filter.customerId", expect=NodeType.CUSTOMER)
+            ctx.provider(gid.provider, field="filter.customerId")
+            customers.setdefault(gid.provider, []).append(gid.native_id)
+        names = [name for name in names if name in customers]
+    currencies: tuple[str, ...] = ()
+    if filter.currency is not None:
+        currencies = tuple(dict.fromkeys(code.strip().upper() for code in filter.currency))
+        unknown = [code for code in currencies if code not in ISO_CURRENCIES]
+        if unknown:
+            raise GatewayError(
+                ErrorCode.BAD_USER_INPUT,
+                f"filter.currency must hold ISO 4217 codes; not one: {', '.join(unknown)}",
+                field="filter.currency",
+            )
+    after, before = _utc(filter.created_after), _utc(filter.created_before)
+    return {
+        name: InvoiceFilter(
+            statuses=tuple(filter.status or ()),
+            payment_statuses=tuple(filter.payment_status or ()),
+            customer_ids=tuple(customers[name]) if customers is not None else (),
+            currencies=currencies,
+            created_after=after,
+            created_before=before,
+        )
+        for name in names
+    }
+
+
+def check_first(ctx: GatewayContext, first: int | None) -> int:
+    if first is None:
+        return ctx.settings.default_page_size
+    limit = ctx.settings.max_page_size
+    if not 0 <= first <= limit:
+        raise GatewayError(
+            ErrorCode.BAD_USER_INPUT,
+            f"first must be between 0 and {limit}, got {first}",
+            field="first",
+        )
+    return first
+
+
+async def invoice_connection(
+    info: strawberry.Info[GatewayContext, None],
+    *,
+    first: int | None,
+    after: str | None,
+    filters: dict[str, InvoiceFilter],
+) -> InvoiceConnection:
+    """One merged page. A failing provider is reported as an error beside the other's data;
+    when every provider fails, the first failure is raised."""
+    ctx = info.context
+    size = check_first(ctx, first)
+
+    async def list_page(name: str, page: PageRequest) -> Page[InvoiceModel]:
+        result = await ctx.providers[name].list_invoices(filters[name], page)
+        ctx.loaders.prime_invoices(result.items)
+        return result
+
+    merged = await fetch_merged(list_page, providers=list(filters), first=size, after=after)
+    if merged.failures and len(merged.failures) == len(filters):
+        raise merged.failures[0]
+    for failure in merged.failures:
+        ctx.partial_errors.append(
+            GraphQLError(
+                failure.message,
+                path=info.path.as_list(),
+                extensions={
+                    "code": code_for_provider_error(failure).value,
+                    "provider": failure.provider,
+                },
+            )
+        )
+    edges = [InvoiceEdge(cursor=e.cursor, node=Invoice(model=e.node)) for e in merged.edges]
+    return InvoiceConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=merged.has_next_page,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else after,
+        ),
+        total_count=merged.total_count,
+    )

@@ -1,0 +1,217 @@
+"""Mutation inputs, and the rules their values must follow before any provider sees them.
+
+The rules live in pydantic models; a violation becomes a user error whose `field` is the path of
+the offending input field and whose message names the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gateway.schema.enums import PaymentStatus
+from gateway.schema.money import ISO_CURRENCIES
+
+__all__ = [
+    "CreateInvoiceInput",
+    "CreateInvoiceRules",
+    "InvoiceIdInput",
+    "InvoicePreviewInput",
+    "LineItemInput",
+    "MetadataEntryInput",
+    "RecalculateInvoiceInput",
+    "UpdateInvoiceInput",
+    "UpdateInvoicePaymentStatusInput",
+    "VoidInvoiceInput",
+    "camel_path",
+]
+
+MAX_LINE_ITEMS = 100
+MAX_METADATA_ENTRIES = 50
+
+
+@strawberry.input(description="One metadata key and its value.")
+class MetadataEntryInput:
+    key: str = strawberry.field(description="1 to 40 characters.")
+    value: str = strawberry.field(description="At most 500 characters.")
+
+
+@strawberry.input(description="One line of a new invoice.")
+class LineItemInput:
+    description: str = strawberry.field(description="What the line is for; 1 to 500 characters.")
+    quantity: Decimal = strawberry.field(description="How many units; greater than 0.")
+    unit_amount: Decimal = strawberry.field(
+        description="Price of one unit in major units of the invoice currency; 0 or more."
+    )
+
+
+@strawberry.input(description="A one-off invoice to create.")
+class CreateInvoiceInput:
+    customer_id: strawberry.ID = strawberry.field(
+        description="The global ID of the customer; the invoice is created in that customer's "
+        "provider."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code, any case (e.g. USD).")
+    line_items: list[LineItemInput] = strawberry.field(
+        description=f"1 to {MAX_LINE_ITEMS} lines. Subtotal and total are their exact sum."
+    )
+    due_at: dt.datetime | None = strawberry.field(
+        default=None, description="When payment is due (no offset means UTC)."
+    )
+    description: str | None = strawberry.field(
+        default=None, description="A memo on the invoice; at most 1000 characters."
+    )
+    metadata: list[MetadataEntryInput] | None = strawberry.field(
+        default=None, description=f"At most {MAX_METADATA_ENTRIES} entries, keys unique."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Send the same key when you retry the same create, so the provider makes "
+        "one invoice however often the request arrives (1 to 255 characters). Without one the "
+        "gateway makes one, which protects only the gateway's own retries.",
+    )
+
+
+@strawberry.input(description="Changes to an invoice; a field left out stays as it is.")
+class UpdateInvoiceInput:
+    id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
+    due_at: dt.datetime | None = strawberry.field(default=None, description="A new due date.")
+    metadata: list[MetadataEntryInput] | None = strawberry.field(
+        default=None, description="Replaces the whole metadata of the invoice."
+    )
+    pdf_url: str | None = strawberry.field(
+        default=None, description="An https URL of the invoice's PDF, stored by the provider."
+    )
+
+
+@strawberry.input(description="Which invoice to act on.")
+class InvoiceIdInput:
+    id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
+
+
+@strawberry.input(description="Which invoice to void, and what to note on it.")
+class VoidInvoiceInput:
+    id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
+    metadata: list[MetadataEntryInput] | None = strawberry.field(
+        default=None, description="Merged into the invoice's metadata (e.g. a reason)."
+    )
+
+
+@strawberry.input(description="A payment status to record by hand (money received elsewhere).")
+class UpdateInvoicePaymentStatusInput:
+    id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
+    payment_status: PaymentStatus = strawberry.field(
+        description="The new status: UNPAID (with `amount` for a partial payment), PAID, "
+        "OVERPAID or FAILED; the provider decides which transitions it allows."
+    )
+    amount: Decimal | None = strawberry.field(
+        default=None, description="With UNPAID: the amount paid so far; 0 or more."
+    )
+
+
+@strawberry.input(description="Which invoice to recalculate.")
+class RecalculateInvoiceInput:
+    id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
+    finalize: bool = strawberry.field(
+        default=True, description="Finalize a recalculated draft afterwards (FlexPrice)."
+    )
+
+
+@strawberry.input(description="What to preview: the next invoice of a subscription.")
+class InvoicePreviewInput:
+    provider: str = strawberry.field(description="The provider of the subscription.")
+    subscription_id: str = strawberry.field(description="The provider's id of the subscription.")
+    period_start: dt.datetime | None = strawberry.field(
+        default=None, description="Start of the period to preview; the current one if null."
+    )
+    period_end: dt.datetime | None = strawberry.field(
+        default=None, description="End of the period to preview."
+    )
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+
+
+class _Rules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class MetadataRules(_Rules):
+    key: Annotated[str, Field(min_length=1, max_length=40)]
+    value: Annotated[str, Field(max_length=500)]
+
+
+def _unique_keys(entries: list[MetadataRules] | None) -> list[MetadataRules] | None:
+    if entries is not None:
+        if len(entries) > MAX_METADATA_ENTRIES:
+            raise ValueError(f"at most {MAX_METADATA_ENTRIES} entries")
+        keys = [e.key for e in entries]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"keys must be unique; repeated: {', '.join(duplicates)}")
+    return entries
+
+
+class LineItemRules(_Rules):
+    description: Text
+    quantity: Annotated[Amount, Field(gt=0)]
+    unit_amount: Annotated[Amount, Field(ge=0)]
+
+
+class CreateInvoiceRules(_Rules):
+    currency: str
+    line_items: Annotated[list[LineItemRules], Field(min_length=1, max_length=MAX_LINE_ITEMS)]
+    due_at: dt.datetime | None = None
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    metadata: list[MetadataRules] | None = None
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        code = value.upper()
+        if code not in ISO_CURRENCIES:
+            raise ValueError(f"must be an ISO 4217 currency code such as USD, not {value!r}")
+        return code
+
+    _metadata = field_validator("metadata")(_unique_keys)
+
+
+class UpdateInvoiceRules(_Rules):
+    due_at: dt.datetime | None = None
+    metadata: list[MetadataRules] | None = None
+    pdf_url: Annotated[str, Field(max_length=2000, pattern=r"^https://[^\s/]+")] | None = None
+
+    _metadata = field_validator("metadata")(_unique_keys)
+
+
+class VoidInvoiceRules(_Rules):
+    metadata: list[MetadataRules] | None = None
+
+    _metadata = field_validator("metadata")(_unique_keys)
+
+
+class PaymentStatusRules(_Rules):
+    amount: Annotated[Amount, Field(ge=0)] | None = None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_path(error: ValidationError) -> list[tuple[list[str], str]]:
+    """Each violation as (input path in the schema's camelCase, message naming the rule)."""
+    out: list[tuple[list[str], str]] = []
+    for item in error.errors(include_url=False, include_input=False):
+        path = ["input", *(_camel(str(part)) for part in item["loc"])]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        out.append((path, f"{'.'.join(path[1:])}: {message}"))
+    return out

@@ -1,0 +1,270 @@
+"""Mutations: one `input` each, a payload of `{ invoice userErrors }`.
+
+Expected refusals (bad input, unknown id, the provider's rules, an operation the provider lacks)
+are user errors in the payload. A provider that is down or times out is a GraphQL error with
+`extensions.code` and `extensions.provider`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from pydantic import BaseModel, ValidationError
+
+from gateway.context import GatewayContext
+from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
+from gateway.ids import GlobalId, NodeType
+from gateway.schema import inputs as i
+from gateway.schema import payloads as p
+from gateway.schema.types import Invoice
+from providers.base import InvoiceProvider
+from providers.errors import ProviderRejected, UnsupportedOperation
+from providers.models import Invoice as InvoiceModel
+from providers.models import (
+    InvoiceDraft,
+    InvoiceUpdate,
+    LineItemDraft,
+    PaymentStatusUpdate,
+    RecalculationResult,
+)
+
+__all__ = ["Mutation"]
+
+Info = strawberry.Info[GatewayContext, None]
+PayloadT = TypeVar("PayloadT", bound=p.InvoicePayload)
+RulesT = TypeVar("RulesT", bound=BaseModel)
+
+_USER_CODES = {code.value: code for code in p.UserErrorCode}
+
+
+class _Refused(Exception):
+    def __init__(self, errors: list[p.UserError]) -> None:
+        super().__init__("refused")
+        self.errors = errors
+
+
+def _check(rules: type[RulesT], values: dict[str, Any]) -> RulesT:
+    try:
+        return rules.model_validate(values)
+    except ValidationError as exc:
+        raise _Refused(
+            [
+                p.UserError(code=p.UserErrorCode.INVALID_INPUT, message=message, field=path)
+                for path, message in i.camel_path(exc)
+            ]
+        ) from exc
+
+
+def _entries(entries: list[i.MetadataEntryInput] | None) -> list[dict[str, str]] | None:
+    return None if entries is None else [{"key": e.key, "value": e.value} for e in entries]
+
+
+def _invoice_target(info: Info, value: strawberry.ID) -> tuple[InvoiceProvider, str]:
+    gid = GlobalId.decode(value, field="input.id", expect=NodeType.INVOICE)
+    return info.context.provider(gid.provider, field="input.id"), gid.native_id
+
+
+async def _run(
+    info: Info,
+    payload: type[PayloadT],
+    action: Callable[[], Awaitable[InvoiceModel | RecalculationResult]],
+) -> PayloadT:
+    """Run `action`; refusals become user errors, a provider outage stays a GraphQL error."""
+    try:
+        result = await action()
+    except _Refused as exc:
+        return payload(invoice=None, user_errors=exc.errors)
+    except GatewayError as exc:
+        code = _USER_CODES.get(exc.code.value, p.UserErrorCode.INVALID_INPUT)
+        field = ["input", *exc.field.removeprefix("input.").split(".")] if exc.field else None
+        return payload(
+            invoice=None, user_errors=[p.UserError(code=code, message=exc.message, field=field)]
+        )
+    except (ProviderRejected, UnsupportedOperation) as exc:
+        code = _USER_CODES[code_for_provider_error(exc).value]
+        field = ["input", exc.field] if exc.field else None
+        return payload(
+            invoice=None, user_errors=[p.UserError(code=code, message=exc.message, field=field)]
+        )
+    message = None
+    if isinstance(result, RecalculationResult):
+        message, model = result.message, result.invoice
+    else:
+        model = result
+    if model is not None:
+        info.context.loaders.prime_invoices((model,))
+    out = payload(invoice=None if model is None else Invoice(model=model), user_errors=[])
+    if message is not None and isinstance(out, p.RecalculateInvoicePayload):
+        out.message = message
+    return out
+
+
+@strawberry.type(description="Every change the gateway can make to invoices.")
+class Mutation:
+    @strawberry.mutation(
+        description="Create a one-off invoice in the customer's provider. Subtotal and total are "
+        "the exact sum of the lines. Send an idempotencyKey to make retries safe."
+    )
+    async def create_invoice(
+        self, info: Info, input: i.CreateInvoiceInput
+    ) -> p.CreateInvoicePayload:
+        async def action() -> InvoiceModel:
+            gid = GlobalId.decode(
+                input.customer_id, field="input.customerId", expect=NodeType.CUSTOMER
+            )
+            provider = info.context.provider(gid.provider, field="input.customerId")
+            rules = _check(
+                i.CreateInvoiceRules,
+                {
+                    "currency": input.currency,
+                    "line_items": [
+                        {
+                            "description": line.description,
+                            "quantity": line.quantity,
+                            "unit_amount": line.unit_amount,
+                        }
+                        for line in input.line_items
+                    ],
+                    "due_at": input.due_at,
+                    "description": input.description,
+                    "metadata": _entries(input.metadata),
+                    "idempotency_key": input.idempotency_key,
+                },
+            )
+            draft = InvoiceDraft(
+                customer_id=gid.native_id,
+                currency=rules.currency,
+                line_items=tuple(
+                    LineItemDraft(
+                        description=line.description,
+                        quantity=line.quantity,
+                        unit_amount=line.unit_amount,
+                    )
+                    for line in rules.line_items
+                ),
+                due_at=rules.due_at,
+                description=rules.description,
+                metadata={e.key: e.value for e in rules.metadata or ()},
+            )
+            key = rules.idempotency_key or f"gw-{uuid.uuid4()}"
+            return await provider.create_invoice(draft, idempotency_key=key)
+
+        return await _run(info, p.CreateInvoicePayload, action)
+
+    @strawberry.mutation(
+        description="Change an invoice's due date, metadata or PDF URL (FlexPrice: drafts and "
+        "finalized invoices only)."
+    )
+    async def update_invoice(
+        self, info: Info, input: i.UpdateInvoiceInput
+    ) -> p.UpdateInvoicePayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            rules = _check(
+                i.UpdateInvoiceRules,
+                {
+                    "due_at": input.due_at,
+                    "metadata": _entries(input.metadata),
+                    "pdf_url": input.pdf_url,
+                },
+            )
+            update = InvoiceUpdate(
+                due_at=rules.due_at,
+                metadata=None
+                if rules.metadata is None
+                else {e.key: e.value for e in rules.metadata},
+                pdf_url=rules.pdf_url,
+            )
+            return await provider.update_invoice(native_id, update)
+
+        return await _run(info, p.UpdateInvoicePayload, action)
+
+    @strawberry.mutation(
+        description="Issue a draft invoice: it gets its number and becomes OPEN (or PAID when "
+        "nothing is due)."
+    )
+    async def finalize_invoice(
+        self, info: Info, input: i.InvoiceIdInput
+    ) -> p.FinalizeInvoicePayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            return await provider.finalize_invoice(native_id)
+
+        return await _run(info, p.FinalizeInvoicePayload, action)
+
+    @strawberry.mutation(
+        description="Cancel an invoice: it becomes VOID. FlexPrice credits what was already paid "
+        "to the customer's wallet."
+    )
+    async def void_invoice(self, info: Info, input: i.VoidInvoiceInput) -> p.VoidInvoicePayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            rules = _check(i.VoidInvoiceRules, {"metadata": _entries(input.metadata)})
+            metadata = None if rules.metadata is None else {e.key: e.value for e in rules.metadata}
+            return await provider.void_invoice(native_id, metadata=metadata)
+
+        return await _run(info, p.VoidInvoicePayload, action)
+
+    @strawberry.mutation(
+        description="Record a payment status by hand, for money received outside the provider."
+    )
+    async def update_invoice_payment_status(
+        self, info: Info, input: i.UpdateInvoicePaymentStatusInput
+    ) -> p.UpdateInvoicePaymentStatusPayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            rules = _check(i.PaymentStatusRules, {"amount": input.amount})
+            update = PaymentStatusUpdate(status=input.payment_status, amount=rules.amount)
+            return await provider.update_payment_status(native_id, update)
+
+        return await _run(info, p.UpdateInvoicePaymentStatusPayload, action)
+
+    @strawberry.mutation(
+        description="Charge the invoice now from what the customer holds at the provider "
+        "(FlexPrice: the customer's wallets)."
+    )
+    async def attempt_invoice_payment(
+        self, info: Info, input: i.InvoiceIdInput
+    ) -> p.AttemptInvoicePaymentPayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            return await provider.attempt_payment(native_id)
+
+        return await _run(info, p.AttemptInvoicePaymentPayload, action)
+
+    @strawberry.mutation(
+        description="Recompute an invoice from its subscription. FlexPrice: a draft is "
+        "recalculated in place (then finalized unless finalize is false); a voided invoice gets "
+        "a replacement built in the background (see `message` and the invoice's raw "
+        "recalculated_invoice_id)."
+    )
+    async def recalculate_invoice(
+        self, info: Info, input: i.RecalculateInvoiceInput
+    ) -> p.RecalculateInvoicePayload:
+        async def action() -> RecalculationResult:
+            provider, native_id = _invoice_target(info, input.id)
+            return await provider.recalculate_invoice(native_id, finalize=input.finalize)
+
+        return await _run(info, p.RecalculateInvoicePayload, action)
+
+    @strawberry.mutation(
+        description="Ask the provider to send the invoice to the customer again (FlexPrice fires "
+        "its invoice.communication.triggered webhook)."
+    )
+    async def trigger_invoice_communication(
+        self, info: Info, input: i.InvoiceIdInput
+    ) -> p.TriggerInvoiceCommunicationPayload:
+        async def action() -> InvoiceModel:
+            provider, native_id = _invoice_target(info, input.id)
+            await provider.trigger_communication(native_id)
+            found = await info.context.loaders.invoices.load((provider.name, native_id))
+            if found is None:
+                raise GatewayError(
+                    ErrorCode.NOT_FOUND, "input.id: no such invoice", field="input.id"
+                )
+            return found
+
+        return await _run(info, p.TriggerInvoiceCommunicationPayload, action)

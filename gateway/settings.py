@@ -1,0 +1,42 @@
+"""The gateway's own settings, from `GATEWAY_*` environment variables.
+
+Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from providers.settings import EnvironSettings
+
+__all__ = ["GatewaySettings"]
+
+
+class GatewaySettings(EnvironSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True, extra="ignore")
+
+    #: Enabled providers, in the order `providers` lists them.
+    providers: tuple[str, ...] = ("flexprice",)
+    #: Serve GraphiQL at /graphql; unset means on when every provider is a sandbox.
+    graphiql: bool | None = None
+    #: Answer introspection queries (tools that generate typed clients need it).
+    introspection: bool = True
+    #: Locale of `Money.formatted` (a Babel/CLDR locale name such as en_US or de_DE).
+    locale: str = "en_US"
+    #: `first` when a connection is asked without one, and the largest `first` accepted.
+    default_page_size: int = Field(default=20, ge=1)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    log_level: str = "info"
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+            if not names:
+                raise ValueError("GATEWAY_PROVIDERS names no provider")
+            return names
+        return value

@@ -1,0 +1,39 @@
+"""Provider name -> factory, through the entry-point group `invoice_gateway.providers`.
+
+The built-in providers register themselves there too (see pyproject.toml), so the path a
+third-party provider takes is the path the built-ins prove every day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib.metadata import entry_points
+
+from providers.base import InvoiceProvider, ProviderFactory
+
+__all__ = ["ENTRY_POINT_GROUP", "available", "create_providers"]
+
+ENTRY_POINT_GROUP = "invoice_gateway.providers"
+
+
+def available() -> dict[str, str]:
+    """Installed provider names and the object each entry point names (not yet imported)."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load(name: str) -> ProviderFactory:
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        factory: ProviderFactory = ep.load()
+        return factory
+    installed = ", ".join(sorted(available())) or "none"
+    raise LookupError(
+        f"GATEWAY_PROVIDERS names {name!r}, which is not installed (installed: {installed}); "
+        f"install its package or remove it from GATEWAY_PROVIDERS"
+    )
+
+
+def create_providers(
+    names: Sequence[str], environ: Mapping[str, str]
+) -> dict[str, InvoiceProvider]:
+    """Build the named providers from `environ`, in order. Raises LookupError for unknown names."""
+    return {name: _load(name)(environ) for name in names}
