@@ -44,10 +44,11 @@ class InvoiceFilterInput:
     )
     created_after: dt.datetime | None = strawberry.field(
         default=None,
-        description="Only invoices created at or after this time (no offset means UTC).",
+        description="Only invoices created strictly after this time (no offset means UTC).",
     )
     created_before: dt.datetime | None = strawberry.field(
-        default=None, description="Only invoices created before this time (no offset means UTC)."
+        default=None,
+        description="Only invoices created strictly before this time (no offset means UTC).",
     )
 
 

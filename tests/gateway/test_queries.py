@@ -1,0 +1,296 @@
+"""Reading invoices and customers through the schema: what a client sees, checked against the
+sandbox's own records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from gateway.ids import GlobalId, NodeType
+from tests.gateway.conftest import Gateway
+
+pytestmark = pytest.mark.parametrize("mode", ["in-process"], indirect=True)
+
+STATUS = {  # the gateway's status of each FlexPrice (invoice_status, payment_status) pair
+    "DRAFT": "DRAFT",
+    "SKIPPED": "VOID",
+    "VOIDED": "VOID",
+}
+PAID = {"SUCCEEDED", "OVERPAID", "PARTIALLY_REFUNDED", "REFUNDED"}
+
+
+def gid(kind: NodeType, native: str) -> str:
+    return GlobalId(kind, "flexprice", native).encode()
+
+
+def expected_status(invoice: Any) -> str:
+    if invoice.invoice_status in STATUS:
+        return STATUS[invoice.invoice_status]
+    return "PAID" if invoice.payment_status in PAID else "OPEN"
+
+
+def newest_first(invoices: list[Any]) -> list[Any]:
+    return sorted(invoices, key=lambda i: (-i.created_at.timestamp(), i.id))
+
+
+async def walk(gateway: Gateway, filter: dict[str, Any] | None, first: int = 100) -> list[str]:
+    ids: list[str] = []
+    after = None
+    for _ in range(50):
+        data = await gateway.data(
+            """query($first: Int, $after: String, $filter: InvoiceFilterInput) {
+                 invoices(first: $first, after: $after, filter: $filter) {
+                   totalCount edges { cursor node { providerId } }
+                   pageInfo { hasNextPage endCursor }
+                 } }""",
+            {"first": first, "after": after, "filter": filter},
+        )
+        page = data["invoices"]
+        ids.extend(e["node"]["providerId"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("pagination did not end")
+
+
+async def test_walking_every_page_returns_every_visible_invoice_once_newest_first(
+    gateway: Gateway,
+) -> None:
+    visible = [i for i in gateway.sandbox.invoices.values() if i.invoice_status != "SKIPPED"]
+    assert await walk(gateway, None) == [i.id for i in newest_first(visible)]
+
+
+@pytest.mark.parametrize(
+    ("filter", "keep"),
+    [
+        ({"status": ["OPEN"]}, lambda i: expected_status(i) == "OPEN"),
+        ({"status": ["PAID", "VOID"]}, lambda i: expected_status(i) in {"PAID", "VOID"}),
+        ({"status": ["DRAFT"]}, lambda i: i.invoice_status == "DRAFT"),
+        ({"paymentStatus": ["FAILED"]}, lambda i: i.payment_status == "FAILED"),
+        ({"currency": ["eur"]}, lambda i: i.currency == "eur"),
+        ({"currency": ["EUR", "INR"]}, lambda i: i.currency in {"eur", "inr"}),
+    ],
+)
+async def test_filters_match_the_sandbox_records(
+    gateway: Gateway, filter: dict[str, Any], keep: Any
+) -> None:
+    visible = [
+        i
+        for i in gateway.sandbox.invoices.values()
+        if i.invoice_status != "SKIPPED" or "status" in filter
+    ]
+    wanted = [i.id for i in newest_first([i for i in visible if keep(i)])]
+    assert wanted, "the seed should cover every filter"
+    assert await walk(gateway, filter) == wanted
+
+
+async def test_filter_by_customers_and_creation_time(gateway: Gateway) -> None:
+    customers = sorted(gateway.sandbox.customers)[:3]
+    invoices = newest_first(
+        [
+            i
+            for i in gateway.sandbox.invoices.values()
+            if i.customer_id in customers and i.invoice_status != "SKIPPED"
+        ]
+    )
+    middle = invoices[len(invoices) // 2].created_at
+    filter = {
+        "customerId": [gid(NodeType.CUSTOMER, c) for c in customers],
+        "createdAfter": middle.isoformat(),
+    }
+    assert await walk(gateway, filter, first=5) == [i.id for i in invoices if i.created_at > middle]
+
+
+async def test_an_invoice_reads_as_the_sandbox_stores_it(gateway: Gateway) -> None:
+    stored = next(
+        i
+        for i in newest_first(list(gateway.sandbox.invoices.values()))
+        if i.invoice_status == "FINALIZED" and len(i.line_items) > 1
+    )
+    data = await gateway.data(
+        """query($id: ID!) { invoice(id: $id) {
+             id provider providerId number status paymentStatus providerStatus currency
+             subtotal { amount currency formatted } total { amount } amountDue { amount }
+             amountPaid { amount } amountRemaining { amount } tax { amount } discount { amount }
+             lineItems { description quantity amount { amount currency } }
+             createdAt dueAt raw
+           } }""",
+        {"id": gid(NodeType.INVOICE, stored.id)},
+    )
+    invoice = data["invoice"]
+    assert invoice["id"] == gid(NodeType.INVOICE, stored.id)
+    assert invoice["provider"] == "flexprice"
+    assert invoice["number"] == stored.invoice_number
+    assert invoice["status"] == expected_status(stored)
+    assert invoice["providerStatus"] == f"{stored.invoice_status}/{stored.payment_status}"
+    assert invoice["currency"] == stored.currency.upper()
+    assert Decimal(invoice["total"]["amount"]) == stored.total
+    assert Decimal(invoice["amountDue"]["amount"]) == stored.amount_due
+    assert Decimal(invoice["amountRemaining"]["amount"]) == stored.amount_remaining
+    assert invoice["subtotal"]["currency"] == stored.currency.upper()
+    lines = [(li["description"], Decimal(li["amount"]["amount"])) for li in invoice["lineItems"]]
+    assert sum(amount for _, amount in lines) == stored.subtotal
+    assert dt.datetime.fromisoformat(invoice["createdAt"]) == stored.created_at
+    assert invoice["raw"]["id"] == stored.id
+
+
+async def test_node_finds_invoices_and_customers(gateway: Gateway) -> None:
+    invoice_id = sorted(gateway.sandbox.invoices)[0]
+    customer_id = sorted(gateway.sandbox.customers)[0]
+    data = await gateway.data(
+        """query($i: ID!, $c: ID!) {
+             i: node(id: $i) { __typename id ... on Invoice { providerId } }
+             c: node(id: $c) { __typename id ... on Customer { providerId name } }
+           }""",
+        {"i": gid(NodeType.INVOICE, invoice_id), "c": gid(NodeType.CUSTOMER, customer_id)},
+    )
+    assert data["i"]["__typename"] == "Invoice"
+    assert data["i"]["providerId"] == invoice_id
+    assert data["c"] == {
+        "__typename": "Customer",
+        "id": gid(NodeType.CUSTOMER, customer_id),
+        "providerId": customer_id,
+        "name": gateway.sandbox.customers[customer_id].name,
+    }
+
+
+async def test_an_unknown_invoice_is_null_not_an_error(gateway: Gateway) -> None:
+    data = await gateway.data(
+        "query($id: ID!) { invoice(id: $id) { id } }",
+        {"id": gid(NodeType.INVOICE, "inv_01HZZZZZZZZZZZZZZZZZZZZZZZ")},
+    )
+    assert data == {"invoice": None}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field", "code"),
+    [
+        ("query($id: ID!) { invoice(id: $id) { id } }", {"id": "garbage"}, "id", "INVALID_ID"),
+        (
+            "query($id: ID!) { invoice(id: $id) { id } }",
+            {"id": GlobalId(NodeType.CUSTOMER, "flexprice", "cust_1").encode()},
+            "id",
+            "INVALID_ID",
+        ),
+        (
+            "query($id: ID!) { invoice(id: $id) { id } }",
+            {"id": GlobalId(NodeType.INVOICE, "stripe", "in_1").encode()},
+            "id",
+            "UNKNOWN_PROVIDER",
+        ),
+        ("{ invoices(first: 101) { totalCount } }", None, "first", "BAD_USER_INPUT"),
+        ("{ invoices(first: -1) { totalCount } }", None, "first", "BAD_USER_INPUT"),
+        ('{ invoices(after: "nope") { totalCount } }', None, "after", "BAD_USER_INPUT"),
+        (
+            '{ invoices(filter: {currency: ["XYZ"]}) { totalCount } }',
+            None,
+            "filter.currency",
+            "BAD_USER_INPUT",
+        ),
+        (
+            '{ invoices(filter: {provider: ["nope"]}) { totalCount } }',
+            None,
+            "filter.provider",
+            "UNKNOWN_PROVIDER",
+        ),
+    ],
+)
+async def test_bad_arguments_are_coded_errors_naming_the_field_and_reach_no_provider(
+    gateway: Gateway, query: str, variables: dict[str, Any] | None, field: str, code: str
+) -> None:
+    body = await gateway.query(query, variables)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == code
+    assert error["extensions"]["field"] == field
+    assert field.split(".")[-1] in error["message"]
+    assert await gateway.upstream() == {}
+
+
+async def test_providers_lists_flexprice_with_every_capability(gateway: Gateway) -> None:
+    data = await gateway.data("{ providers { name sandbox capabilities } }")
+    [provider] = data["providers"]
+    assert provider["name"] == "flexprice"
+    assert provider["sandbox"] is True
+    assert {"CREATE_INVOICE", "FINALIZE_INVOICE", "VOID_INVOICE", "PREVIEW_INVOICE"} <= set(
+        provider["capabilities"]
+    )
+
+
+async def test_invoice_summary_per_currency_matches_the_records(gateway: Gateway) -> None:
+    customer_id = max(
+        gateway.sandbox.customers,
+        key=lambda c: sum(1 for s in gateway.sandbox.subscriptions.values() if s.customer_id == c),
+    )
+    data = await gateway.data(
+        """query($id: ID!) { customer(id: $id) { invoiceSummary {
+             currency totalInvoiceCount totalRevenue { amount currency }
+           } } }""",
+        {"id": gid(NodeType.CUSTOMER, customer_id)},
+    )
+    summaries = data["customer"]["invoiceSummary"]
+    assert summaries, "the busiest customer should have a summary"
+    # FlexPrice summarises the currencies of the customer's subscriptions, counting its
+    # DRAFT and FINALIZED invoices in each.
+    for summary in summaries:
+        counted = [
+            i
+            for i in gateway.sandbox.invoices.values()
+            if i.customer_id == customer_id
+            and i.currency.upper() == summary["currency"]
+            and i.invoice_status in ("DRAFT", "FINALIZED")
+        ]
+        assert summary["totalInvoiceCount"] == len(counted)
+        assert Decimal(summary["totalRevenue"]["amount"]) == sum(
+            (i.amount_due for i in counted), Decimal(0)
+        )
+        assert summary["totalRevenue"]["currency"] == summary["currency"]
+
+
+async def test_invoice_preview_of_a_seeded_subscription_is_not_saved(gateway: Gateway) -> None:
+    subscription = next(
+        s for s in gateway.sandbox.subscriptions.values() if s.subscription_status == "active"
+    )
+    before = len(gateway.sandbox.invoices)
+    data = await gateway.data(
+        """query($input: InvoicePreviewInput!) { invoicePreview(input: $input) {
+             status currency total { amount } lineItems { description } } }""",
+        {"input": {"provider": "flexprice", "subscriptionId": subscription.id}},
+    )
+    preview = data["invoicePreview"]
+    assert preview["lineItems"]
+    assert Decimal(preview["total"]["amount"]) >= 0
+    assert len(gateway.sandbox.invoices) == before
+
+
+async def test_pdf_url_points_at_a_real_pdf(gateway: Gateway) -> None:
+    stored = next(i for i in gateway.sandbox.invoices.values() if i.invoice_number)
+    data = await gateway.data(
+        "query($id: ID!) { invoice(id: $id) { pdfUrl } }", {"id": gid(NodeType.INVOICE, stored.id)}
+    )
+    url = data["invoice"]["pdfUrl"]
+    assert url.startswith("http")
+    response = await gateway.sandbox_http.get(url)
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+
+
+async def test_money_is_exact_and_formatted_for_the_currency(gateway: Gateway) -> None:
+    jpy = next((i for i in gateway.sandbox.invoices.values() if i.currency == "jpy"), None)
+    usd = next(i for i in gateway.sandbox.invoices.values() if i.currency == "usd" and i.total)
+    data = await gateway.data(
+        "query($id: ID!) { invoice(id: $id) { total { amount currency formatted } } }",
+        {"id": gid(NodeType.INVOICE, usd.id)},
+    )
+    total = data["invoice"]["total"]
+    assert Decimal(total["amount"]) == usd.total
+    assert total["formatted"].startswith("$")
+    assert total["formatted"].endswith(f"{usd.total.quantize(Decimal('0.01')):,}")
+    if jpy is not None:
+        data = await gateway.data(
+            "query($id: ID!) { invoice(id: $id) { total { formatted } } }",
+            {"id": gid(NodeType.INVOICE, jpy.id)},
+        )
+        assert "." not in data["invoice"]["total"]["formatted"]
