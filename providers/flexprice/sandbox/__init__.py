@@ -1,0 +1,27 @@
+"""A local FlexPrice API for tests, benchmarks and the embedded default gateway.
+
+``create_sandbox_app()`` returns a Starlette app that answers the FlexPrice invoice and
+customer endpoints under ``/v1`` as the real service does (paths, status codes, JSON shapes
+and presence rules, validation, state transitions, pagination, error bodies), over seeded
+deterministic data. Reach it with ``httpx.ASGITransport(app=app)`` in-process, or serve it
+with uvicorn. The API key is checked in the ``x-api-key`` header.
+
+State for tests, as plain dicts of records (``records.py`` dataclasses):
+
+- ``app.state.sandbox.invoices[invoice_id]`` -> ``Invoice`` (``.line_items``, ``.payments``)
+- ``app.state.sandbox.customers[customer_id]`` -> ``Customer``
+- ``app.state.sandbox.subscriptions[subscription_id]`` -> ``Subscription``
+- ``app.state.sandbox.wallets[customer_id][currency]`` -> ``Decimal`` prepaid balance
+
+Money is ``Decimal``, times are aware UTC datetimes, ``None`` means unset.
+
+Control routes (no auth, not counted): ``GET /_sandbox/stats`` (requests per
+``"<METHOD> <route template>"``), ``DELETE /_sandbox/stats`` (zero them), ``POST
+/_sandbox/reset`` (restore the seed, zero the stats), ``GET /_sandbox/files/{id}.pdf`` (the
+target of ``GET /v1/invoices/{id}/pdf?url=true``).
+"""
+
+from .app import DEFAULT_API_KEY, create_sandbox_app
+from .store import FlexPriceSandbox
+
+__all__ = ["DEFAULT_API_KEY", "FlexPriceSandbox", "create_sandbox_app"]

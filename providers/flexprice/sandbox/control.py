@@ -1,0 +1,97 @@
+"""What the real API lacks: request counts, injected latency, and the ``/_sandbox`` routes.
+
+``SandboxControls.before_request`` is the single hook every ``/v1`` request passes through
+(before authentication); fault injection can extend it by returning a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from .endpoint import json_response
+from .pdf import render_invoice
+from .store import FlexPriceSandbox
+
+
+class RequestStats:
+    """Requests per ``"<METHOD> <route template>"`` of the ``/v1`` API."""
+
+    def __init__(self) -> None:
+        self.by_route: dict[str, int] = {}
+
+    def count(self, route: str) -> None:
+        self.by_route[route] = self.by_route.get(route, 0) + 1
+
+    def clear(self) -> None:
+        self.by_route.clear()
+
+    def snapshot(self) -> dict[str, object]:
+        return {"requests_total": sum(self.by_route.values()), "requests": dict(self.by_route)}
+
+
+class SandboxControls:
+    """Latency (and later faults) applied to ``/v1`` requests, plus their counts."""
+
+    def __init__(self, *, latency_ms: int = 0) -> None:
+        self.latency_ms = latency_ms
+        self.stats = RequestStats()
+        # Replaceable so tests can observe the wait without spending wall-clock time.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def before_request(self, request: Request, route: str) -> Response | None:
+        """Count the request, wait ``latency_ms``; a returned response short-circuits it."""
+        self.stats.count(route)
+        if self.latency_ms > 0:
+            await self.sleep(self.latency_ms / 1000)
+        return None
+
+
+def _state(request: Request) -> tuple[FlexPriceSandbox, SandboxControls]:
+    return request.app.state.sandbox, request.app.state.controls
+
+
+async def _stats(request: Request) -> Response:
+    return json_response(_state(request)[1].stats.snapshot())
+
+
+async def _clear_stats(request: Request) -> Response:
+    controls = _state(request)[1]
+    controls.stats.clear()
+    return json_response(controls.stats.snapshot())
+
+
+async def _reset(request: Request) -> Response:
+    sandbox, controls = _state(request)
+    sandbox.reset()
+    controls.stats.clear()
+    return json_response(
+        {
+            "seed": sandbox.seed,
+            "customers": len(sandbox.customers),
+            "invoices": len(sandbox.invoices),
+            "subscriptions": len(sandbox.subscriptions),
+        }
+    )
+
+
+async def _file(request: Request) -> Response:
+    """The target of ``GET /v1/invoices/{id}/pdf?url=true``: the PDF, like a presigned URL."""
+    sandbox = _state(request)[0]
+    invoice = sandbox.invoices.get(request.path_params["invoice_id"])
+    if invoice is None:
+        return PlainTextResponse("404 page not found", status_code=404)
+    data = render_invoice(invoice, sandbox.customers.get(invoice.customer_id))
+    return Response(data, media_type="application/pdf")
+
+
+ROUTES = [
+    Route("/_sandbox/stats", _stats, methods=["GET"]),
+    Route("/_sandbox/stats", _clear_stats, methods=["DELETE"]),
+    Route("/_sandbox/reset", _reset, methods=["POST"]),
+    Route("/_sandbox/files/{invoice_id}.pdf", _file, methods=["GET"], name="sandbox_file"),
+]
