@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx
 import stamina
 from httpx_aiohttp import AiohttpTransport
@@ -175,10 +176,16 @@ class Upstream:
         cannot be reached or keeps failing, and the 4xx errors of `error_for_status`.
         """
         policy = self.policy
+        loop = asyncio.get_running_loop()
+        started = loop.time()
 
         def backoff(exc: Exception) -> bool | float:
             if isinstance(exc, _RetryableStatus):
-                return _retry_after(exc.response) or True
+                wait = _retry_after(exc.response)
+                if not wait:
+                    return True
+                # A wait past the deadline would only end in a timeout: answer with the status.
+                return wait if wait < policy.deadline - (loop.time() - started) else False
             return isinstance(exc, httpx.TransportError)
 
         try:
@@ -206,6 +213,11 @@ class Upstream:
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
                 self.provider, f"{self.provider} could not be reached ({type(exc).__name__})"
+            ) from exc
+        except (httpx.HTTPError, aiohttp.ClientError) as exc:
+            # A body that does not match its encoding, a malformed status line, ...
+            raise ProviderBadResponse(
+                self.provider, f"{self.provider} sent a response that could not be read"
             ) from exc
         except _RetryableStatus as exc:
             response = exc.response

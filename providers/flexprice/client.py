@@ -1,0 +1,244 @@
+"""FlexPrice's REST endpoints, one method each, through `providers.http.Upstream`.
+
+Methods take and return `wire` models; every failure is a `providers.errors.ProviderError`.
+Retries (`retry=True`) are for reads, searches (a POST that reads) and the invoice create, which
+carries an idempotency key; calls that change state without one are sent once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from providers.errors import NotFound, ProviderBadResponse
+from providers.flexprice import wire
+from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
+
+__all__ = ["FlexPriceClient", "parse_error"]
+
+PROVIDER = "flexprice"
+_MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_error(response: httpx.Response) -> ErrorBody:
+    """(code, message) of a FlexPrice error body.
+
+    Reads `{code, message, http_status_code}` (§9), `{error}` (401/403, §2.2) and gin's plain
+    text `404 page not found` (§2.3, no code and no message). Never raises.
+    """
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    try:
+        error = wire.ErrorResponse.model_validate(body)
+    except ValidationError:
+        return None, None
+    message = error.message or error.error
+    return error.code, message[:_MAX_MESSAGE] if message else None
+
+
+def _user_agent() -> str:
+    try:
+        return f"invoice-gateway/{version('invoice-gateway')}"
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "invoice-gateway/0+unknown"
+
+
+class _ApiKey(httpx.Auth):
+    """Adds `x-api-key` to each request, so the key is not in the client's default headers."""
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "_ApiKey('**********')"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["x-api-key"] = self._key.get_secret_value()
+        yield request
+
+
+def _segment(value: str) -> str:
+    # Quote everything, "/" included (§3.3). "." and ".." would be removed from the path by
+    # URL normalisation and reach another route; FlexPrice ids are never empty or dots.
+    if value in ("", ".", ".."):
+        raise NotFound(PROVIDER, f"flexprice has no record with id {value!r}", status=404)
+    return quote(value, safe="")
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    data = decode_json(PROVIDER, response)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProviderBadResponse(
+            PROVIDER,
+            f"flexprice answered HTTP {response.status_code} with a body that is not "
+            f"a {model.__name__}",
+        ) from exc
+
+
+class FlexPriceClient:
+    """One method per FlexPrice endpoint; paths are relative to the base URL (which ends in /v1)."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        base_url: str,
+        api_key: SecretStr,
+        policy: HttpPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> FlexPriceClient:
+        """A client whose every request carries `x-api-key`, `accept` and our `user-agent`.
+
+        `transport` defaults to the aiohttp transport (see `providers.http.build_client`).
+        """
+        client = build_client(
+            base_url=base_url,
+            headers={"accept": "application/json", "user-agent": _user_agent()},
+            policy=policy,
+            transport=transport,
+        )
+        client.auth = _ApiKey(api_key)
+        return cls(
+            Upstream(provider=PROVIDER, client=client, policy=policy, parse_error=parse_error)
+        )
+
+    def __repr__(self) -> str:
+        return f"FlexPriceClient({self.upstream!r})"
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+
+    async def _call(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        body: wire.RequestModel | None = None,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        ok: frozenset[int] = frozenset({200}),
+    ) -> M:
+        if body is not None:
+            json_body = body.body()
+        response = await self.upstream.request(
+            method, path, retry=retry, json_body=json_body, params=params, ok=ok
+        )
+        return _parse(model, response)
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    async def search_invoices(self, search: wire.InvoiceFilter) -> wire.ListInvoicesResponse:
+        """`POST /invoices/search`: a read, so retried."""
+        return await self._call(
+            wire.ListInvoicesResponse, "POST", "/invoices/search", retry=True, body=search
+        )
+
+    async def get_invoice(self, invoice_id: str) -> wire.InvoiceResponse:
+        path = f"/invoices/{_segment(invoice_id)}"
+        return await self._call(wire.InvoiceResponse, "GET", path, retry=True)
+
+    async def create_invoice(self, request: wire.CreateInvoiceRequest) -> wire.InvoiceResponse:
+        """`POST /invoices` (201). Retried: the body's `idempotency_key` makes a repeat safe."""
+        # 200 is accepted too: the spec says 201, but a 200 with an invoice is no failure.
+        return await self._call(
+            wire.InvoiceResponse,
+            "POST",
+            "/invoices",
+            retry=True,
+            body=request,
+            ok=frozenset({200, 201}),
+        )
+
+    async def update_invoice(
+        self, invoice_id: str, request: wire.UpdateInvoiceRequest
+    ) -> wire.InvoiceResponse:
+        path = f"/invoices/{_segment(invoice_id)}"
+        return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
+
+    async def finalize_invoice(self, invoice_id: str) -> wire.SuccessResponse:
+        path = f"/invoices/{_segment(invoice_id)}/finalize"
+        return await self._call(wire.SuccessResponse, "POST", path, retry=False)
+
+    async def void_invoice(
+        self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
+    ) -> wire.SuccessResponse:
+        """`POST /invoices/{id}/void`; `metadata`, when given, is merged into the invoice's."""
+        path = f"/invoices/{_segment(invoice_id)}/void"
+        json_body = {"metadata": dict(metadata)} if metadata else None
+        return await self._call(
+            wire.SuccessResponse, "POST", path, retry=False, json_body=json_body
+        )
+
+    async def update_payment_status(
+        self, invoice_id: str, request: wire.UpdatePaymentStatusRequest
+    ) -> wire.InvoiceResponse:
+        path = f"/invoices/{_segment(invoice_id)}/payment"
+        return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
+
+    async def attempt_payment(self, invoice_id: str) -> wire.SuccessResponse:
+        path = f"/invoices/{_segment(invoice_id)}/payment/attempt"
+        return await self._call(wire.SuccessResponse, "POST", path, retry=False)
+
+    async def get_invoice_pdf_url(self, invoice_id: str) -> wire.InvoicePdfUrlResponse:
+        path = f"/invoices/{_segment(invoice_id)}/pdf"
+        return await self._call(
+            wire.InvoicePdfUrlResponse, "GET", path, retry=True, params={"url": "true"}
+        )
+
+    async def recalculate_invoice(self, invoice_id: str) -> wire.TemporalWorkflowResult:
+        """`POST /invoices/{id}/recalculate` (202): for a voided subscription invoice."""
+        path = f"/invoices/{_segment(invoice_id)}/recalculate"
+        return await self._call(
+            wire.TemporalWorkflowResult, "POST", path, retry=False, ok=frozenset({202})
+        )
+
+    async def recalculate_invoice_v2(
+        self, invoice_id: str, *, finalize: bool
+    ) -> wire.InvoiceResponse:
+        """`POST /invoices/{id}/recalculate-v2`: a draft subscription invoice, in place."""
+        path = f"/invoices/{_segment(invoice_id)}/recalculate-v2"
+        params = {"finalize": "true" if finalize else "false"}
+        return await self._call(wire.InvoiceResponse, "POST", path, retry=False, params=params)
+
+    async def trigger_comms(self, invoice_id: str) -> wire.SuccessResponse:
+        path = f"/invoices/{_segment(invoice_id)}/comms/trigger"
+        return await self._call(wire.SuccessResponse, "POST", path, retry=False)
+
+    async def preview_invoice(self, request: wire.GetPreviewInvoiceRequest) -> wire.InvoiceResponse:
+        """`POST /invoices/preview`: nothing is stored, so it is retried like a read."""
+        return await self._call(
+            wire.InvoiceResponse, "POST", "/invoices/preview", retry=True, body=request
+        )
+
+    # -- customers --------------------------------------------------------------------------
+
+    async def search_customers(self, search: wire.CustomerFilter) -> wire.ListCustomersResponse:
+        """`POST /customers/search`: a read, so retried."""
+        return await self._call(
+            wire.ListCustomersResponse, "POST", "/customers/search", retry=True, body=search
+        )
+
+    async def get_customer_invoice_summary(
+        self, customer_id: str
+    ) -> wire.CustomerMultiCurrencyInvoiceSummary:
+        path = f"/customers/{_segment(customer_id)}/invoices/summary"
+        return await self._call(wire.CustomerMultiCurrencyInvoiceSummary, "GET", path, retry=True)

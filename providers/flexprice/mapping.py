@@ -1,0 +1,420 @@
+"""Pure functions between FlexPrice's wire models and the domain model.
+
+FlexPrice has two status axes, `invoice_status` (the document) and `payment_status` (the money);
+the tables below fold them into the gateway's `InvoiceStatus` and `PaymentStatus` as reference
+§8.6 proposes. A value FlexPrice adds later maps to UNKNOWN and is logged once, never raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+from decimal import Decimal
+from typing import Final
+
+from providers.errors import ProviderBadResponse, ProviderRejected
+from providers.flexprice import wire
+from providers.models import (
+    Address,
+    Customer,
+    CustomerInvoiceSummary,
+    Invoice,
+    InvoiceDraft,
+    InvoiceFilter,
+    InvoicePreviewRequest,
+    InvoiceStatus,
+    InvoiceUpdate,
+    LineItem,
+    Money,
+    PaymentStatus,
+    PaymentStatusUpdate,
+)
+
+__all__ = [
+    "ANY",
+    "INVOICE_STATUS_TABLE",
+    "PAYMENT_STATUS_OVERRIDES",
+    "PAYMENT_STATUS_TABLE",
+    "PAYMENT_STATUS_TARGETS",
+    "PROVIDER",
+    "invoice_status_of",
+    "payment_status_of",
+    "to_create_request",
+    "to_customer",
+    "to_invoice",
+    "to_invoice_searches",
+    "to_line_item",
+    "to_payment_status_request",
+    "to_preview_request",
+    "to_summary",
+    "to_update_request",
+]
+
+PROVIDER: Final = "flexprice"
+logger = logging.getLogger(__name__)
+
+#: In a table key: every payment status, including ones FlexPrice adds later.
+ANY: Final = "*"
+
+#: (invoice_status, payment_status) -> status. An exact key wins over `(invoice_status, ANY)`.
+INVOICE_STATUS_TABLE: Final[dict[tuple[str, str], InvoiceStatus]] = {
+    ("DRAFT", ANY): InvoiceStatus.DRAFT,
+    # A zero-amount subscription draft that is never payable (§5): a judgement call, see §8.6.
+    ("SKIPPED", ANY): InvoiceStatus.VOID,
+    ("VOIDED", ANY): InvoiceStatus.VOID,
+    ("FINALIZED", "INITIATED"): InvoiceStatus.OPEN,
+    ("FINALIZED", "PENDING"): InvoiceStatus.OPEN,
+    ("FINALIZED", "PROCESSING"): InvoiceStatus.OPEN,
+    ("FINALIZED", "FAILED"): InvoiceStatus.OPEN,
+    # A voided *payment*, not a voided invoice: the invoice is still owed.
+    ("FINALIZED", "VOIDED"): InvoiceStatus.OPEN,
+    ("FINALIZED", "SUCCEEDED"): InvoiceStatus.PAID,
+    ("FINALIZED", "OVERPAID"): InvoiceStatus.PAID,
+    ("FINALIZED", "PARTIALLY_REFUNDED"): InvoiceStatus.PAID,
+    ("FINALIZED", "REFUNDED"): InvoiceStatus.PAID,
+}
+
+#: payment_status -> payment status, whatever the invoice_status (unless overridden below).
+PAYMENT_STATUS_TABLE: Final[dict[str, PaymentStatus]] = {
+    "INITIATED": PaymentStatus.UNPAID,
+    "PENDING": PaymentStatus.UNPAID,
+    "PROCESSING": PaymentStatus.PROCESSING,
+    "SUCCEEDED": PaymentStatus.PAID,
+    "OVERPAID": PaymentStatus.OVERPAID,
+    "FAILED": PaymentStatus.FAILED,
+    "REFUNDED": PaymentStatus.REFUNDED,
+    "PARTIALLY_REFUNDED": PaymentStatus.PARTIALLY_REFUNDED,
+    "VOIDED": PaymentStatus.UNPAID,
+}
+
+#: invoice_status -> payment status that holds whatever payment_status says.
+PAYMENT_STATUS_OVERRIDES: Final[dict[str, PaymentStatus]] = {
+    "SKIPPED": PaymentStatus.UNPAID,
+}
+
+#: The target of a manual payment status update -> FlexPrice's value (§8.4 allows only these).
+PAYMENT_STATUS_TARGETS: Final[dict[PaymentStatus, str]] = {
+    PaymentStatus.UNPAID: "PENDING",
+    PaymentStatus.PAID: "SUCCEEDED",
+    PaymentStatus.OVERPAID: "OVERPAID",
+    PaymentStatus.FAILED: "FAILED",
+}
+
+_reported: set[tuple[str, str]] = set()
+_MAX_REPORTED = 256  # a misbehaving upstream must not grow this set without bound
+
+
+def _report_unknown(vocabulary: str, value: str) -> None:
+    key = (vocabulary, value)
+    if key in _reported or len(_reported) >= _MAX_REPORTED:
+        return
+    _reported.add(key)
+    logger.warning("flexprice sent an unknown %s %r: mapped to UNKNOWN", vocabulary, value)
+
+
+def invoice_status_of(invoice_status: str, payment_status: str) -> InvoiceStatus | None:
+    """The table lookup alone: `None` for a combination the table does not know. Never logs."""
+    found = INVOICE_STATUS_TABLE.get((invoice_status, payment_status))
+    return found if found is not None else INVOICE_STATUS_TABLE.get((invoice_status, ANY))
+
+
+def payment_status_of(invoice_status: str, payment_status: str) -> PaymentStatus | None:
+    """The table lookup alone: `None` for a payment status the table does not know. Never logs."""
+    found = PAYMENT_STATUS_OVERRIDES.get(invoice_status)
+    return found if found is not None else PAYMENT_STATUS_TABLE.get(payment_status)
+
+
+def _money(amount: Decimal | None, currency: str) -> Money | None:
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
+def _text(value: str | None) -> str | None:
+    # FlexPrice sends "" for an unset always-present string (§4.1): that is "no value".
+    return value or None
+
+
+def _exact_quotient(amount: Decimal, quantity: Decimal) -> Decimal | None:
+    # A unit price is only reported when amount / quantity is an exact decimal (10 / 3 is not).
+    context = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+    try:
+        return context.divide(amount, quantity)
+    except (decimal.Inexact, decimal.InvalidOperation):
+        return None
+
+
+def to_customer(customer: wire.CustomerResponse) -> Customer:
+    """A domain customer; raises `ProviderBadResponse` when the record has no id."""
+    if not customer.id:
+        raise ProviderBadResponse(PROVIDER, "flexprice returned a customer without an id")
+    fields = (
+        customer.address_line1,
+        customer.address_line2,
+        customer.address_city,
+        customer.address_state,
+        customer.address_postal_code,
+        customer.address_country,
+    )
+    address = None
+    if any(fields):
+        line1, line2, city, state, postal_code, country = (_text(value) for value in fields)
+        address = Address(
+            line1=line1,
+            line2=line2,
+            city=city,
+            state=state,
+            postal_code=postal_code,
+            country=country,
+        )
+    return Customer(
+        provider=PROVIDER,
+        id=customer.id,
+        external_id=_text(customer.external_id),
+        name=_text(customer.name),
+        email=_text(customer.email),
+        address=address,
+        metadata=customer.metadata,
+        created_at=customer.created_at,
+        raw=customer.raw,
+    )
+
+
+def to_line_item(line: wire.InvoiceLineItemResponse, *, currency: str) -> LineItem:
+    """A domain line item in the invoice's (upper-case) currency.
+
+    `unit_amount` is `amount / quantity` when that is exact, else `None`. FlexPrice's
+    `price_unit_amount` is not used: it is the line's amount converted to a custom price unit
+    (the spec: "the optional amount converted to the price unit currency"), not a unit price.
+    """
+    amount = line.amount if line.amount is not None else Decimal(0)
+    # The spec says quantity is always present; a line without one counts once.
+    quantity = line.quantity if line.quantity is not None else Decimal(1)
+    unit = _exact_quotient(amount, quantity) if quantity != 0 else None
+    return LineItem(
+        id=line.id,
+        description=line.display_name or line.plan_display_name or line.meter_display_name,
+        quantity=quantity,
+        unit_amount=_money(unit, currency),
+        amount=Money(amount=amount, currency=currency),
+        period_start=line.period_start,
+        period_end=line.period_end,
+        metadata=line.metadata,
+    )
+
+
+def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoice:
+    """A domain invoice.
+
+    Raises `ProviderBadResponse` when the record has no id or no `created_at`, unless `preview`
+    (a preview is never stored, so it may have neither: it gets `id=""` and the current time).
+    """
+    if not preview and not (invoice.id and invoice.created_at):
+        raise ProviderBadResponse(PROVIDER, "flexprice returned an invoice without id or date")
+    raw_status = invoice.invoice_status or ""
+    raw_payment = invoice.payment_status or ""
+    status = invoice_status_of(raw_status, raw_payment)
+    if status is None:
+        _report_unknown("invoice_status/payment_status", f"{raw_status}/{raw_payment}")
+        status = InvoiceStatus.UNKNOWN
+    payment_status = payment_status_of(raw_status, raw_payment)
+    if payment_status is None:
+        _report_unknown("payment_status", raw_payment)
+        payment_status = PaymentStatus.UNKNOWN
+    currency = (invoice.currency or "").upper()
+    customer = invoice.customer
+    return Invoice(
+        provider=PROVIDER,
+        id=invoice.id or "",
+        number=_text(invoice.invoice_number),
+        status=status,
+        payment_status=payment_status,
+        provider_status=f"{raw_status}/{raw_payment}",
+        currency=currency,
+        subtotal=_money(invoice.subtotal, currency),
+        total=_money(invoice.total, currency),
+        amount_due=_money(invoice.amount_due, currency),
+        amount_paid=_money(invoice.amount_paid, currency),
+        amount_remaining=_money(invoice.amount_remaining, currency),
+        tax=_money(invoice.total_tax, currency),
+        discount=_money(invoice.total_discount, currency),
+        line_items=tuple(to_line_item(line, currency=currency) for line in invoice.line_items),
+        description=_text(invoice.description),
+        customer_id=_text(invoice.customer_id),
+        customer=to_customer(customer) if customer is not None and customer.id else None,
+        created_at=invoice.created_at or dt.datetime.now(dt.UTC),
+        issued_at=invoice.issue_date,
+        due_at=invoice.due_date,
+        paid_at=invoice.paid_at,
+        voided_at=invoice.voided_at,
+        finalized_at=invoice.finalized_at,
+        pdf_url=_text(invoice.invoice_pdf_url),
+        payment_url=_text(invoice.hosted_invoice_url),
+        metadata=invoice.metadata,
+        raw=invoice.raw,
+    )
+
+
+def to_summary(summary: wire.CustomerInvoiceSummary) -> CustomerInvoiceSummary:
+    """One currency's totals; absent counts and amounts are zero."""
+    currency = (summary.currency or "").upper()
+    zero = Decimal(0)
+    return CustomerInvoiceSummary(
+        currency=currency,
+        total_invoice_count=summary.total_invoice_count or 0,
+        unpaid_invoice_count=summary.unpaid_invoice_count or 0,
+        overdue_invoice_count=summary.overdue_invoice_count or 0,
+        total_revenue=Money(amount=summary.total_revenue_amount or zero, currency=currency),
+        total_unpaid=Money(amount=summary.total_unpaid_amount or zero, currency=currency),
+        total_overdue=Money(amount=summary.total_overdue_amount or zero, currency=currency),
+    )
+
+
+def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
+    """A one-off invoice with the exact line sums as subtotal, total and amount due.
+
+    The key is always sent: without one FlexPrice makes a new key per call (§13), so a retry
+    would bill twice.
+    """
+    subtotal = draft.subtotal
+    return wire.CreateInvoiceRequest(
+        customer_id=draft.customer_id,
+        currency=draft.currency.lower(),
+        idempotency_key=idempotency_key,
+        subtotal=subtotal,
+        total=subtotal,
+        amount_due=subtotal,
+        line_items=tuple(
+            wire.CreateInvoiceLineItemRequest(
+                display_name=line.description, quantity=line.quantity, amount=line.amount
+            )
+            for line in draft.line_items
+        ),
+        due_date=draft.due_at,
+        description=draft.description,
+        metadata=dict(draft.metadata) or None,
+    )
+
+
+def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
+    """Only the fields the update sets; FlexPrice replaces `metadata` as a whole (§6.3)."""
+    return wire.UpdateInvoiceRequest(
+        due_date=update.due_at,
+        invoice_pdf_url=update.pdf_url,
+        metadata=update.metadata,
+    )
+
+
+def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePaymentStatusRequest:
+    """Raises `ProviderRejected` (field `paymentStatus`) for a status FlexPrice cannot be set to."""
+    target = PAYMENT_STATUS_TARGETS.get(update.status)
+    if target is None:
+        allowed = ", ".join(status.value for status in PAYMENT_STATUS_TARGETS)
+        raise ProviderRejected(
+            PROVIDER,
+            f"flexprice cannot set a payment status of {update.status.value}: use one of {allowed}",
+            field="paymentStatus",
+        )
+    return wire.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
+
+
+def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoiceRequest:
+    return wire.GetPreviewInvoiceRequest(
+        subscription_id=request.subscription_id,
+        period_start=request.period_start,
+        period_end=request.period_end,
+    )
+
+
+#: Stands for a payment status FlexPrice may add later, when working out what a search selects.
+_LATER: Final = "<later>"
+_PAYMENT_AXIS: Final = (*wire.PAYMENT_STATUSES, _LATER)
+# Without `invoice_status` in the body FlexPrice leaves SKIPPED invoices out (§10.1).
+_DEFAULT_INVOICE_STATUSES: Final = ("DRAFT", "FINALIZED", "VOIDED")
+
+
+def _selects(filters: InvoiceFilter, status: InvoiceStatus, payment: PaymentStatus) -> bool:
+    return (not filters.statuses or status in filters.statuses) and (
+        not filters.payment_statuses or payment in filters.payment_statuses
+    )
+
+
+def _condition(field: str, operator: str, value: object) -> wire.FilterCondition:
+    data_type = "date" if isinstance(value, dt.datetime) else "array"
+    return wire.FilterCondition.model_validate(
+        {"field": field, "operator": operator, "data_type": data_type, "value": {data_type: value}}
+    )
+
+
+_Part = tuple[dict[str, object], list[wire.FilterCondition]]
+
+
+def _status_parts(filters: InvoiceFilter) -> list[_Part]:
+    # The status tables are evaluated for every (invoice_status, payment_status) pair. Invoice
+    # statuses that select the same payment statuses share one part; each part is a product
+    # `invoice_status` x `payment_status`, which one search expresses exactly.
+    axis = wire.INVOICE_STATUSES if filters.statuses else _DEFAULT_INVOICE_STATUSES
+    payments_of: dict[tuple[str, ...], list[str]] = {}
+    for status in axis:
+        payments = tuple(
+            payment
+            for payment in _PAYMENT_AXIS
+            if _selects(
+                filters,
+                invoice_status_of(status, payment) or InvoiceStatus.UNKNOWN,
+                payment_status_of(status, payment) or PaymentStatus.UNKNOWN,
+            )
+        )
+        if payments:
+            payments_of.setdefault(payments, []).append(status)
+    parts: list[_Part] = []
+    for payments, statuses in payments_of.items():
+        fields: dict[str, object] = {}
+        conditions: list[wire.FilterCondition] = []
+        if filters.statuses:
+            fields["invoice_status"] = tuple(statuses)
+        if _LATER not in payments:
+            fields["payment_status"] = payments
+        elif excluded := tuple(p for p in wire.PAYMENT_STATUSES if p not in payments):
+            conditions.append(_condition("payment_status", "not_in", excluded))
+        parts.append((fields, conditions))
+    return parts
+
+
+def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...]:
+    """Searches (without `limit` and `offset`) whose disjoint union is what `filters` selects.
+
+    Usually one. FlexPrice ANDs every condition, so a status filter that is not one product of
+    invoice statuses and payment statuses (DRAFT or OPEN is DRAFT x any payment plus FINALIZED x
+    unpaid ones) becomes one search per part; the caller merges them (all are newest first).
+    None at all: nothing can match (EXPIRED, SETTLED), so make no call. A payment status
+    FlexPrice adds later is kept by a `payment_status not_in` condition; the status UNKNOWN
+    selects only FINALIZED invoices with such a payment status. Without a status condition
+    `invoice_status` is not sent, so FlexPrice's default applies: SKIPPED invoices (zero-amount
+    subscription drafts) are left out.
+    """
+    common: dict[str, object] = {}
+    conditions: list[wire.FilterCondition] = []
+    customer_ids = tuple(dict.fromkeys(filters.customer_ids))
+    if len(customer_ids) == 1:
+        common["customer_id"] = customer_ids[0]
+    elif customer_ids:
+        conditions.append(_condition("customer_id", "in", customer_ids))
+    # FlexPrice stores currencies lower-case and matches them exactly (§10.1).
+    currencies = tuple(dict.fromkeys(currency.lower() for currency in filters.currencies))
+    if len(currencies) == 1:
+        common["currency"] = currencies[0]
+    elif currencies:
+        conditions.append(_condition("currency", "in", currencies))
+    if filters.created_after is not None:
+        conditions.append(_condition("created_at", "after", filters.created_after))
+    if filters.created_before is not None:
+        conditions.append(_condition("created_at", "before", filters.created_before))
+    no_status: list[_Part] = [({}, [])]
+    parts = _status_parts(filters) if filters.statuses or filters.payment_statuses else no_status
+    searches = []
+    for fields, part_conditions in parts:
+        body = {**common, **fields}
+        if every := [*conditions, *part_conditions]:
+            body["filters"] = tuple(every)
+        searches.append(wire.InvoiceFilter.model_validate(body))
+    return tuple(searches)

@@ -1,0 +1,400 @@
+"""`FlexPriceProvider`: the gateway's invoice protocol on FlexPrice's REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Generator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from providers.base import Operation, ProviderBase
+from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
+from providers.flexprice import wire
+from providers.flexprice.client import FlexPriceClient
+from providers.flexprice.mapping import (
+    PROVIDER,
+    to_create_request,
+    to_customer,
+    to_invoice,
+    to_invoice_searches,
+    to_payment_status_request,
+    to_preview_request,
+    to_summary,
+    to_update_request,
+)
+from providers.flexprice.settings import FlexPriceSettings
+from providers.http import HttpPolicy
+from providers.models import (
+    Customer,
+    CustomerInvoiceSummary,
+    Invoice,
+    InvoiceDraft,
+    InvoiceFilter,
+    InvoicePreviewRequest,
+    InvoiceUpdate,
+    Page,
+    PageRequest,
+    PaymentStatusUpdate,
+    RecalculationResult,
+)
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+__all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
+
+SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
+# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key (§13).
+_KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
+
+
+def _offsets(after: str | None, count: int) -> list[int]:
+    # Our own cursors: `count` non-negative integers joined by ".", one per search.
+    if after is None:
+        return [0] * count
+    parts = after.split(".")
+    if len(parts) != count or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ProviderRejected(
+            PROVIDER,
+            "the cursor is not a flexprice position for this filter: pass the endCursor of a "
+            "previous page of the same listing",
+            field="after",
+        )
+    return [int(p) for p in parts]
+
+
+def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None, None]:
+    for start in range(0, len(values), size):
+        yield tuple(values[start : start + size])
+
+
+class FlexPriceProvider(ProviderBase):
+    """FlexPrice, over httpx: the real service, a standalone sandbox, or one in this process.
+
+    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a mock (default:
+    the aiohttp transport); `sandbox` when the other end is a FlexPrice sandbox (then a missing
+    key means the sandbox's public key); `policy` to override the timeouts and retry waits the
+    settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
+    """
+
+    name = PROVIDER
+    capabilities = frozenset(Operation)
+    max_batch_size = 1000  # FlexPrice's `limit` maximum (§10.4)
+    #: The sandbox app of `in_process_sandbox` (its `/_sandbox/*` routes count calls), else None.
+    sandbox_app: Starlette | None = None
+
+    def __init__(
+        self,
+        *,
+        settings: FlexPriceSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sandbox: bool = False,
+        policy: HttpPolicy | None = None,
+    ) -> None:
+        key = settings.api_key
+        if key is None:
+            if not sandbox:
+                raise ProviderAuthError(
+                    PROVIDER,
+                    "FLEXPRICE_API_KEY is not set: export it, "
+                    "or leave flexprice out of GATEWAY_PROVIDERS",
+                )
+            from providers.flexprice.sandbox import DEFAULT_API_KEY
+
+            key = SecretStr(DEFAULT_API_KEY)
+        self.settings = settings
+        self.is_sandbox = sandbox
+        self._key = key
+        self._in_process = isinstance(transport, httpx.ASGITransport)
+        self.client = FlexPriceClient.connect(
+            base_url=settings.base_url,
+            api_key=key,
+            policy=policy or settings.policy(),
+            transport=transport,
+        )
+
+    @classmethod
+    def in_process_sandbox(
+        cls, *, settings: FlexPriceSettings | None = None, policy: HttpPolicy | None = None
+    ) -> FlexPriceProvider:
+        """A provider on a fresh sandbox app in this process (reached through ASGITransport).
+
+        Only the timeouts of `settings` are used; the key and URL are the sandbox's.
+        """
+        from providers.flexprice.sandbox import DEFAULT_API_KEY, create_sandbox_app
+
+        base = settings or FlexPriceSettings()
+        settings = base.model_copy(
+            update={"api_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
+        )
+        app = create_sandbox_app(api_key=DEFAULT_API_KEY)
+        provider = cls(
+            settings=settings, transport=httpx.ASGITransport(app=app), sandbox=True, policy=policy
+        )
+        provider.sandbox_app = app
+        return provider
+
+    def describe(self) -> str:
+        """Where this provider points. Only the sandbox's public key is ever shown."""
+        url = httpx.URL(self.settings.base_url).copy_with(username=None, password=None)
+        if not self.is_sandbox:
+            return f"flexprice: {url}"
+        from providers.flexprice.sandbox import DEFAULT_API_KEY
+
+        secret = self._key.get_secret_value()
+        shown = secret if secret == DEFAULT_API_KEY else "set"
+        where = "(in-process)" if self._in_process else f"at {url}"
+        return f"flexprice: sandbox {where}, API key {shown}"
+
+    def __repr__(self) -> str:
+        return f"FlexPriceProvider({self.describe()!r})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def check(self) -> None:
+        """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
+        await self.client.search_customers(wire.CustomerFilter(limit=1))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]:
+        """One search per chunk of 1000 distinct ids; key order kept, `None` for unknown ids.
+
+        SKIPPED invoices are found too (all four `invoice_status` values are sent).
+        """
+        found: dict[str, Invoice] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
+            response = await self.client.search_invoices(
+                wire.InvoiceFilter(
+                    invoice_ids=chunk,
+                    limit=len(chunk),
+                    invoice_status=wire.INVOICE_STATUSES,
+                    offset=0,
+                )
+            )
+            wanted = set(chunk)
+            for item in response.items:
+                if item.id in wanted:
+                    found[item.id] = to_invoice(item)
+        return [found.get(invoice_id) for invoice_id in ids]
+
+    async def get_customers(self, ids: Sequence[str]) -> Sequence[Customer | None]:
+        """One search per chunk of 1000 distinct ids; key order kept, `None` for unknown ids."""
+        found: dict[str, Customer] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
+            response = await self.client.search_customers(
+                wire.CustomerFilter(customer_ids=chunk, limit=len(chunk))
+            )
+            wanted = set(chunk)
+            for item in response.items:
+                if item.id in wanted:
+                    found[item.id] = to_customer(item)
+        return [found.get(customer_id) for customer_id in ids]
+
+    async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
+        """Newest first, as FlexPrice lists. A cursor is FlexPrice's offset, as a string.
+
+        One search with `limit = first` and `offset` from `after`, unless the status filter
+        needs several (see `to_invoice_searches`): then each is asked for `first` invoices from
+        its own offset, the answers are merged newest first, and a cursor holds one offset per
+        search (`"12.40"`). Pages are full unless they are the last, and `total_count` is
+        FlexPrice's total (summed). `first` above 1000 is cut to 1000. Raises `ProviderRejected`
+        for a `first` below 1 (field `first`) or a cursor that is not ours (field `after`).
+        """
+        if page.first < 1:
+            raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
+        first = min(page.first, self.max_batch_size)
+        searches = to_invoice_searches(filters)
+        if not searches:
+            return Page[Invoice](items=(), item_cursors=(), end_cursor=None, has_next_page=False)
+        offsets = _offsets(page.after, len(searches))
+        responses = await self._search_each(
+            [
+                search.model_copy(update={"limit": first, "offset": offset})
+                for search, offset in zip(searches, offsets, strict=True)
+            ]
+        )
+        parts = [[to_invoice(item) for item in response.items] for response in responses]
+        # Each part is newest first: merge them, counting what each part gave.
+        heads = [(-part[0].created_at.timestamp(), n, 0) for n, part in enumerate(parts) if part]
+        heapq.heapify(heads)
+        taken = [0] * len(parts)
+        items: list[Invoice] = []
+        cursors: list[str] = []
+        while heads and len(items) < first:
+            _, n, index = heapq.heappop(heads)
+            items.append(parts[n][index])
+            taken[n] = index + 1
+            cursors.append(".".join(str(o + t) for o, t in zip(offsets, taken, strict=True)))
+            if index + 1 < len(parts[n]):
+                heapq.heappush(heads, (-parts[n][index + 1].created_at.timestamp(), n, index + 1))
+        totals = [r.pagination.total if r.pagination else None for r in responses]
+        more = any(
+            taken[n] < len(part)
+            or (offsets[n] + len(part) < total if total is not None else len(part) == first)
+            for n, (part, total) in enumerate(zip(parts, totals, strict=True))
+        )
+        return Page[Invoice](
+            items=tuple(items),
+            item_cursors=tuple(cursors),
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=more,
+            total_count=None if None in totals else sum(t or 0 for t in totals),
+        )
+
+    async def _search_each(
+        self, searches: Sequence[wire.InvoiceFilter]
+    ) -> list[wire.ListInvoicesResponse]:
+        # Several searches run at once; if one fails the others are cancelled and the first
+        # failure is raised as itself (a ProviderError), not as an exception group.
+        if len(searches) == 1:
+            return [await self.client.search_invoices(searches[0])]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self.client.search_invoices(s)) for s in searches]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the httpx error)
+        return [task.result() for task in tasks]
+
+    async def get_customer_invoice_summary(
+        self, customer_id: str
+    ) -> Sequence[CustomerInvoiceSummary]:
+        """One summary per currency the customer has invoices in."""
+        response = await self.client.get_customer_invoice_summary(customer_id)
+        return [to_summary(summary) for summary in response.summaries]
+
+    async def get_invoice_pdf_url(self, invoice_id: str) -> str:
+        """A presigned URL of the invoice's PDF."""
+        response = await self.client.get_invoice_pdf_url(invoice_id)
+        if not response.presigned_url:
+            raise ProviderBadResponse(PROVIDER, "flexprice returned no PDF URL")
+        return response.presigned_url
+
+    async def preview_invoice(self, request: InvoicePreviewRequest) -> Invoice:
+        """The next invoice of a subscription, not stored (its `id` is "")."""
+        response = await self.client.preview_invoice(to_preview_request(request))
+        return to_invoice(response, preview=True)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
+        """A one-off invoice, which FlexPrice finalizes at once.
+
+        Safe to repeat with the same key. A 409 `already_exists` means an earlier attempt with
+        this key succeeded: that invoice is returned, or the `Conflict` raised if not found.
+        """
+        request = to_create_request(draft, idempotency_key=idempotency_key)
+        try:
+            created = await self.client.create_invoice(request)
+        except Conflict as exc:
+            if exc.provider_code != "already_exists":
+                raise
+            existing = await self._find_by_idempotency_key(idempotency_key)
+            if existing is None:
+                raise
+            return existing
+        return to_invoice(created)
+
+    async def _find_by_idempotency_key(self, key: str) -> Invoice | None:
+        condition = wire.FilterCondition.model_validate(
+            {
+                "field": "idempotency_key",
+                "operator": "eq",
+                "data_type": "string",
+                "value": {"string": key},
+            }
+        )
+        response = await self.client.search_invoices(
+            wire.InvoiceFilter(
+                filters=(condition,), invoice_status=_KEY_HOLDER_STATUSES, limit=1, offset=0
+            )
+        )
+        # FlexPrice drops a DSL condition it cannot read and widens the search (§10.3), so
+        # the key is checked here rather than trusted.
+        for item in response.items:
+            if item.idempotency_key == key:
+                return to_invoice(item)
+        return None
+
+    async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice:
+        """Allowed on DRAFT and FINALIZED invoices; `metadata` replaces the whole map."""
+        response = await self.client.update_invoice(invoice_id, to_update_request(update))
+        return to_invoice(response)
+
+    async def finalize_invoice(self, invoice_id: str) -> Invoice:
+        """Finalize a draft (a SKIPPED invoice stays as it is); returns the invoice re-read."""
+        await self.client.finalize_invoice(invoice_id)
+        return await self._reread(invoice_id)
+
+    async def void_invoice(
+        self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
+    ) -> Invoice:
+        """Void; `metadata` is merged into the invoice's. Returns the invoice re-read."""
+        await self.client.void_invoice(invoice_id, metadata=metadata)
+        return await self._reread(invoice_id)
+
+    async def update_payment_status(self, invoice_id: str, update: PaymentStatusUpdate) -> Invoice:
+        """UNPAID, PAID, OVERPAID or FAILED; any other target is rejected before any call."""
+        request = to_payment_status_request(update)
+        return to_invoice(await self.client.update_payment_status(invoice_id, request))
+
+    async def attempt_payment(self, invoice_id: str) -> Invoice:
+        """Pay from the customer's wallets; returns the invoice re-read."""
+        await self.client.attempt_payment(invoice_id)
+        return await self._reread(invoice_id)
+
+    async def recalculate_invoice(
+        self, invoice_id: str, *, finalize: bool = True
+    ) -> RecalculationResult:
+        """A voided invoice gets a replacement built asynchronously (`message` says so, the
+        invoice is the voided one re-read); any other is recalculated in place (a draft
+        subscription invoice, finalized afterwards unless `finalize` is false)."""
+        current = await self.client.get_invoice(invoice_id)
+        if current.invoice_status == "VOIDED":
+            started = await self.client.recalculate_invoice(invoice_id)
+            return RecalculationResult(
+                invoice=await self._reread(invoice_id), message=started.message
+            )
+        updated = await self.client.recalculate_invoice_v2(invoice_id, finalize=finalize)
+        return RecalculationResult(invoice=to_invoice(updated))
+
+    async def trigger_communication(self, invoice_id: str) -> None:
+        """Fire FlexPrice's `invoice.communication.triggered` webhook for the invoice."""
+        await self.client.trigger_comms(invoice_id)
+
+    async def _reread(self, invoice_id: str) -> Invoice:
+        # These operations answer only {"message"}; the state they left is read back.
+        return to_invoice(await self.client.get_invoice(invoice_id))
+
+
+class FlexPriceProviderFactory:
+    """The `invoice_gateway.providers` entry point: FLEXPRICE_* settings -> provider.
+
+    Without `FLEXPRICE_API_KEY` the provider runs on an in-process sandbox. Raises `ValueError`
+    naming the variable when a setting cannot be read (its value is never echoed).
+    """
+
+    name = PROVIDER
+
+    def __call__(self, environ: Mapping[str, str]) -> FlexPriceProvider:
+        try:
+            settings = FlexPriceSettings.from_environ(environ)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"FLEXPRICE_{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ValueError(f"invalid flexprice settings: {problems}") from exc
+        if settings.api_key is None:
+            return FlexPriceProvider.in_process_sandbox(settings=settings)
+        return FlexPriceProvider(settings=settings)
+
+    def __repr__(self) -> str:
+        return "FlexPriceProviderFactory()"
+
+
+factory = FlexPriceProviderFactory()

@@ -1,0 +1,436 @@
+"""FlexPriceProvider end to end against the in-process FlexPrice sandbox (ASGITransport).
+
+What the mock-based tests cannot show: that the requests this adapter builds are ones a
+FlexPrice look-alike accepts and answers as the reference says, over seeded data in every
+status and currency, and how many upstream calls each operation costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from providers.errors import ProviderAuthError, ProviderRejected
+from providers.flexprice import FlexPriceProvider, FlexPriceSettings, factory
+from providers.flexprice.provider import SANDBOX_BASE_URL
+from providers.flexprice.sandbox import create_sandbox_app
+from providers.models import (
+    Invoice,
+    InvoiceDraft,
+    InvoiceFilter,
+    InvoicePreviewRequest,
+    InvoiceStatus,
+    InvoiceUpdate,
+    LineItemDraft,
+    Money,
+    Page,
+    PageRequest,
+    PaymentStatus,
+    PaymentStatusUpdate,
+)
+
+from .conftest import POLICY, expected_statuses
+
+S, P = InvoiceStatus, PaymentStatus
+
+
+@pytest.fixture
+def app() -> Starlette:
+    return create_sandbox_app(seed=0)
+
+
+@pytest.fixture
+async def provider(app: Starlette) -> AsyncIterator[FlexPriceProvider]:
+    # No key in the settings: a sandbox provider uses the sandbox's public key.
+    provider = FlexPriceProvider(
+        settings=FlexPriceSettings(base_url=SANDBOX_BASE_URL),
+        transport=httpx.ASGITransport(app=app),
+        sandbox=True,
+        policy=POLICY,
+    )
+    yield provider
+    await provider.aclose()
+
+
+async def control(app: Starlette, method: str, path: str) -> Any:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://flexprice.sandbox"
+    ) as client:
+        return (await client.request(method, path)).json()
+
+
+async def calls(app: Starlette) -> dict[str, int]:
+    """Upstream requests since the last call, per route (and the counter zeroed)."""
+    stats: dict[str, int] = (await control(app, "GET", "/_sandbox/stats"))["requests"]
+    await control(app, "DELETE", "/_sandbox/stats")
+    return stats
+
+
+def records(app: Starlette) -> list[Any]:
+    return list(app.state.sandbox.invoices.values())
+
+
+def selected(app: Starlette, filters: InvoiceFilter) -> set[str]:
+    """The ids the filter means, from the sandbox's records (SKIPPED hidden when no status)."""
+    ids = set()
+    for record in records(app):
+        status, payment = expected_statuses(record.invoice_status, record.payment_status)
+        if not filters.statuses and record.invoice_status == "SKIPPED":
+            continue
+        if filters.statuses and status not in filters.statuses:
+            continue
+        if filters.payment_statuses and payment not in filters.payment_statuses:
+            continue
+        if filters.customer_ids and record.customer_id not in filters.customer_ids:
+            continue
+        if filters.currencies and record.currency.upper() not in filters.currencies:
+            continue
+        if filters.created_after and not record.created_at > filters.created_after:
+            continue
+        if filters.created_before and not record.created_at < filters.created_before:
+            continue
+        ids.add(record.id)
+    return ids
+
+
+async def every_page(
+    provider: FlexPriceProvider, filters: InvoiceFilter, first: int
+) -> tuple[list[Invoice], list[Page[Invoice]]]:
+    items: list[Invoice] = []
+    pages: list[Page[Invoice]] = []
+    after = None
+    while True:
+        page = await provider.list_invoices(filters, PageRequest(first=first, after=after))
+        pages.append(page)
+        items.extend(page.items)
+        if not page.has_next_page:
+            return items, pages
+        assert page.end_cursor is not None
+        after = page.end_cursor
+
+
+# -- the factory --------------------------------------------------------------------------------
+
+
+async def test_factory_without_a_key_runs_the_in_process_sandbox() -> None:
+    provider = factory({})
+    try:
+        assert provider.is_sandbox is True
+        assert (
+            provider.describe() == "flexprice: sandbox (in-process), API key sk_sandbox_flexprice"
+        )
+        await provider.check()
+        page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=2))
+        assert len(page.items) == 2
+        assert page.total_count is not None
+        assert provider.sandbox_app is not None
+        assert await calls(provider.sandbox_app) == {
+            "POST /v1/customers/search": 1,
+            "POST /v1/invoices/search": 1,
+        }
+    finally:
+        await provider.aclose()
+
+
+async def test_a_wrong_key_is_refused(app: Starlette) -> None:
+    provider = FlexPriceProvider(
+        settings=FlexPriceSettings(api_key=SecretStr("sk_wrong"), base_url=SANDBOX_BASE_URL),
+        transport=httpx.ASGITransport(app=app),
+        sandbox=True,
+        policy=POLICY,
+    )
+    try:
+        with pytest.raises(ProviderAuthError):
+            await provider.check()
+        assert "sk_wrong" not in provider.describe()
+    finally:
+        await provider.aclose()
+
+
+# -- batch reads --------------------------------------------------------------------------------
+
+
+async def test_get_invoices_in_one_call(app: Starlette, provider: FlexPriceProvider) -> None:
+    by_status = {record.invoice_status: record for record in records(app)}
+    ids = [by_status["SKIPPED"].id, "inv_missing", by_status["DRAFT"].id, by_status["VOIDED"].id]
+    await calls(app)
+
+    result = await provider.get_invoices([*ids, ids[0]])
+
+    assert [r.id if r else None for r in result] == [ids[0], None, ids[2], ids[3], ids[0]]
+    assert await calls(app) == {"POST /v1/invoices/search": 1}
+    skipped = result[0]
+    assert skipped is not None
+    assert (skipped.status, skipped.provider_status) == (S.VOID, "SKIPPED/PENDING")
+    # The search embeds the customer: no further call is needed to show it.
+    assert skipped.customer is not None
+    assert skipped.customer.id == by_status["SKIPPED"].customer_id
+
+
+async def test_get_invoices_match_the_records(app: Starlette, provider: FlexPriceProvider) -> None:
+    wanted = records(app)[:50]
+    result = await provider.get_invoices([record.id for record in wanted])
+    for record, got in zip(wanted, result, strict=True):
+        assert got is not None
+        assert got.id == record.id
+        assert got.currency == record.currency.upper()
+        assert got.total == Money(amount=record.total, currency=record.currency.upper())
+        assert (got.status, got.payment_status) == expected_statuses(
+            record.invoice_status, record.payment_status
+        )
+        assert got.created_at == record.created_at
+        assert len(got.line_items) == len(record.line_items)
+
+
+async def test_get_customers_in_one_call(app: Starlette, provider: FlexPriceProvider) -> None:
+    customers = list(app.state.sandbox.customers.values())[:3]
+    ids = ["cust_missing", *(c.id for c in customers)]
+    await calls(app)
+
+    result = await provider.get_customers(ids)
+
+    assert result[0] is None
+    assert [c.name if c else None for c in result[1:]] == [c.name for c in customers]
+    assert await calls(app) == {"POST /v1/customers/search": 1}
+
+
+# -- listing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        InvoiceFilter(),
+        InvoiceFilter(statuses=(S.OPEN,)),
+        InvoiceFilter(statuses=(S.PAID,)),
+        InvoiceFilter(statuses=(S.VOID,)),
+        InvoiceFilter(statuses=(S.DRAFT,)),
+        InvoiceFilter(payment_statuses=(P.UNPAID,)),
+        InvoiceFilter(payment_statuses=(P.FAILED, P.REFUNDED)),
+        InvoiceFilter(statuses=(S.OPEN,), currencies=("USD",)),
+        InvoiceFilter(currencies=("EUR", "GBP")),
+    ],
+)
+async def test_exact_listing_walks_every_page(
+    app: Starlette, provider: FlexPriceProvider, filters: InvoiceFilter
+) -> None:
+    await calls(app)
+    items, pages = await every_page(provider, filters, first=25)
+
+    ids = [item.id for item in items]
+    assert len(ids) == len(set(ids))  # nothing repeated across pages
+    assert set(ids) == selected(app, filters)
+    assert {page.total_count for page in pages} == {len(ids)}
+    assert await calls(app) == {"POST /v1/invoices/search": len(pages)}
+    created = [item.created_at for item in items]
+    assert created == sorted(created, reverse=True)  # newest first
+
+
+@pytest.mark.parametrize(
+    ("filters", "parts"),
+    [
+        (InvoiceFilter(statuses=(S.DRAFT, S.OPEN)), 2),
+        (InvoiceFilter(statuses=(S.VOID, S.PAID)), 2),
+        (InvoiceFilter(statuses=(S.VOID,), payment_statuses=(P.UNPAID,)), 2),
+        (InvoiceFilter(statuses=(S.DRAFT, S.OPEN, S.PAID), currencies=("EUR", "INR")), 2),
+    ],
+)
+async def test_listing_one_search_cannot_express(
+    app: Starlette, provider: FlexPriceProvider, filters: InvoiceFilter, parts: int
+) -> None:
+    await calls(app)
+    items, pages = await every_page(provider, filters, first=20)
+
+    ids = [item.id for item in items]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == selected(app, filters)
+    assert {page.total_count for page in pages} == {len(ids)}
+    # Full pages until the last one, so a merge across providers can rely on them.
+    assert all(len(page.items) == 20 for page in pages[:-1])
+    created = [item.created_at for item in items]
+    assert created == sorted(created, reverse=True)
+    assert await calls(app) == {"POST /v1/invoices/search": parts * len(pages)}
+
+
+async def test_item_cursors_resume_after_their_item(
+    app: Starlette, provider: FlexPriceProvider
+) -> None:
+    filters = InvoiceFilter(statuses=(S.DRAFT, S.OPEN))
+    page = await provider.list_invoices(filters, PageRequest(first=10))
+    rest = await provider.list_invoices(filters, PageRequest(first=5, after=page.item_cursors[3]))
+    assert [i.id for i in rest.items] == [i.id for i in page.items[4:9]]
+
+
+async def test_listing_by_customers_and_dates(app: Starlette, provider: FlexPriceProvider) -> None:
+    some = records(app)[:40]
+    customer_ids = tuple(dict.fromkeys(record.customer_id for record in some))[:3]
+    times = sorted(record.created_at for record in records(app))
+    filters = InvoiceFilter(
+        customer_ids=customer_ids,
+        created_after=times[len(times) // 4],
+        created_before=times[3 * len(times) // 4],
+    )
+    items, _ = await every_page(provider, filters, first=1000)
+    assert {item.id for item in items} == selected(app, filters)
+    assert items  # the window holds some of these customers' invoices
+
+    one = InvoiceFilter(customer_ids=customer_ids[:1])
+    items, _ = await every_page(provider, one, first=1000)
+    assert {item.id for item in items} == selected(app, one)
+
+
+async def test_listing_that_can_match_nothing(app: Starlette, provider: FlexPriceProvider) -> None:
+    await calls(app)
+    page = await provider.list_invoices(InvoiceFilter(statuses=(S.EXPIRED,)), PageRequest(first=10))
+    assert page.items == ()
+    assert await calls(app) == {}
+
+
+# -- changes ------------------------------------------------------------------------------------
+
+
+def draft_for(app: Starlette, currency: str = "USD") -> InvoiceDraft:
+    customer = next(iter(app.state.sandbox.customers.values()))
+    return InvoiceDraft(
+        customer_id=customer.id,
+        currency=currency,
+        line_items=(
+            LineItemDraft(description="Seats", quantity=Decimal("3"), unit_amount=Decimal("0.1")),
+            LineItemDraft(description="Setup", quantity=Decimal(1), unit_amount=Decimal("99.95")),
+        ),
+        due_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+        description="Gateway test",
+        metadata={"order": "T-1"},
+    )
+
+
+async def test_create_invoice(app: Starlette, provider: FlexPriceProvider) -> None:
+    draft = draft_for(app)
+    created = await provider.create_invoice(draft, idempotency_key="gw-test-1")
+
+    assert created.status is S.OPEN
+    assert created.payment_status is P.UNPAID
+    assert created.currency == "USD"
+    assert created.total == Money(amount=Decimal("100.25"), currency="USD")
+    assert created.number is not None
+    assert [line.amount.amount for line in created.line_items] == [Decimal("0.3"), Decimal("99.95")]
+    assert [line.unit_amount for line in created.line_items] == [
+        Money(amount=Decimal("0.1"), currency="USD"),
+        Money(amount=Decimal("99.95"), currency="USD"),
+    ]
+    assert created.metadata == {"order": "T-1"}
+    assert app.state.sandbox.invoices[created.id].idempotency_key == "gw-test-1"
+
+
+async def test_create_invoice_again_with_the_same_key(
+    app: Starlette, provider: FlexPriceProvider
+) -> None:
+    draft = draft_for(app)
+    first = await provider.create_invoice(draft, idempotency_key="gw-test-2")
+    await calls(app)
+
+    again = await provider.create_invoice(draft, idempotency_key="gw-test-2")
+
+    assert again.id == first.id
+    assert Counter(r.idempotency_key for r in records(app))["gw-test-2"] == 1
+    # FlexPrice answers 409 for a finalized invoice's key; the invoice is found by its key.
+    assert await calls(app) == {"POST /v1/invoices": 1, "POST /v1/invoices/search": 1}
+
+
+async def test_lifecycle(app: Starlette, provider: FlexPriceProvider) -> None:
+    created = await provider.create_invoice(draft_for(app, "EUR"), idempotency_key="gw-test-3")
+
+    updated = await provider.update_invoice(created.id, InvoiceUpdate(metadata={"po": "42"}))
+    assert updated.metadata == {"po": "42"}
+
+    with pytest.raises(ProviderRejected, match="draft"):
+        await provider.finalize_invoice(created.id)  # a one-off invoice is finalized at creation
+
+    paid = await provider.update_payment_status(created.id, PaymentStatusUpdate(status=P.PAID))
+    assert (paid.status, paid.payment_status) == (S.PAID, P.PAID)
+    assert paid.amount_remaining == Money(amount=Decimal(0), currency="EUR")
+    assert paid.paid_at is not None
+
+    await calls(app)
+    voided = await provider.void_invoice(created.id, metadata={"reason": "test"})
+    assert voided.status is S.VOID
+    assert voided.voided_at is not None
+    assert voided.metadata["reason"] == "test"
+    assert await calls(app) == {
+        "POST /v1/invoices/{id}/void": 1,
+        "GET /v1/invoices/{id}": 1,
+    }
+
+
+async def test_finalize_a_draft(app: Starlette, provider: FlexPriceProvider) -> None:
+    draft = next(r for r in records(app) if r.invoice_status == "DRAFT")
+    result = await provider.finalize_invoice(draft.id)
+    assert result.status in (S.OPEN, S.PAID)
+    assert result.number is not None
+    assert result.finalized_at is not None
+
+
+async def test_payment_status_the_sandbox_refuses(
+    app: Starlette, provider: FlexPriceProvider
+) -> None:
+    paid = next(
+        r for r in records(app) if (r.invoice_status, r.payment_status) == ("FINALIZED", "REFUNDED")
+    )
+    with pytest.raises(ProviderRejected):
+        await provider.update_payment_status(paid.id, PaymentStatusUpdate(status=P.FAILED))
+
+
+async def test_recalculate(app: Starlette, provider: FlexPriceProvider) -> None:
+    voided = next(
+        r for r in records(app) if r.invoice_status == "VOIDED" and r.invoice_type == "SUBSCRIPTION"
+    )
+    started = await provider.recalculate_invoice(voided.id)
+    assert started.message
+    assert started.invoice is not None
+    assert started.invoice.id == voided.id
+
+    draft = next(
+        r for r in records(app) if r.invoice_status == "DRAFT" and r.invoice_type == "SUBSCRIPTION"
+    )
+    result = await provider.recalculate_invoice(draft.id, finalize=False)
+    assert result.invoice is not None
+    assert result.invoice.status is S.DRAFT
+
+
+async def test_reads_of_one_invoice(app: Starlette, provider: FlexPriceProvider) -> None:
+    record = next(r for r in records(app) if r.invoice_status == "FINALIZED")
+    url = await provider.get_invoice_pdf_url(record.id)
+    assert url.startswith("http")
+    await provider.trigger_communication(record.id)
+
+    summaries = await provider.get_customer_invoice_summary(record.customer_id)
+    currencies = {r.currency.upper() for r in records(app) if r.customer_id == record.customer_id}
+    assert {s.currency for s in summaries} <= currencies
+    assert all(s.total_invoice_count >= 0 for s in summaries)
+
+
+async def test_preview(app: Starlette, provider: FlexPriceProvider) -> None:
+    subscription = next(iter(app.state.sandbox.subscriptions.values()))
+    preview = await provider.preview_invoice(InvoicePreviewRequest(subscription_id=subscription.id))
+    assert preview.currency == subscription.currency.upper()
+    assert preview.line_items
+
+
+async def test_describe_a_standalone_sandbox() -> None:
+    provider = FlexPriceProvider(
+        settings=FlexPriceSettings(base_url="http://127.0.0.1:8081/v1"), sandbox=True
+    )
+    try:
+        assert provider.describe() == (
+            "flexprice: sandbox at http://127.0.0.1:8081/v1, API key sk_sandbox_flexprice"
+        )
+    finally:
+        await provider.aclose()

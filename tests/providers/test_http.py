@@ -1,0 +1,370 @@
+"""providers.http.Upstream: retries, the deadline, status -> error, and secrets kept out."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from providers.errors import (
+    Conflict,
+    NotFound,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
+
+SECRET = "sk_live_super_secret"
+POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
+
+Handler = Callable[[httpx.Request], Any]
+
+
+def parse_error(response: httpx.Response) -> ErrorBody:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    return body.get("code"), body.get("message")
+
+
+class Script:
+    """Replies in order (the last repeats); records each request."""
+
+    def __init__(self, *replies: httpx.Response | Exception) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+@pytest.fixture
+async def make_upstream() -> AsyncIterator[Callable[..., Upstream]]:
+    made: list[Upstream] = []
+
+    def make(handler: Handler, policy: HttpPolicy = POLICY) -> Upstream:
+        client = build_client(
+            base_url="https://upstream.test/v1",
+            headers={"x-api-key": SECRET},
+            policy=policy,
+            transport=httpx.MockTransport(handler),
+        )
+        upstream = Upstream(provider="acme", client=client, policy=policy, parse_error=parse_error)
+        made.append(upstream)
+        return upstream
+
+    yield make
+    for upstream in made:
+        await upstream.aclose()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The back-off waits requested, recorded instead of slept (no test waits on a clock)."""
+    requested: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, result: Any = None) -> Any:
+        requested.append(delay)
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    return requested
+
+
+# -- retries ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(429, headers={"retry-after": "0"}),
+        httpx.Response(502),
+        httpx.Response(503),
+        httpx.Response(504),
+        httpx.ConnectError("connection refused"),
+        httpx.ReadTimeout("read timed out"),
+        httpx.RemoteProtocolError("server disconnected"),
+    ],
+)
+async def test_retry_true_retries_transient_failures(
+    make_upstream: Callable[..., Upstream], failure: httpx.Response | Exception
+) -> None:
+    script = Script(failure, httpx.Response(200, json={"ok": True}))
+    response = await make_upstream(script).request("GET", "/things", retry=True)
+    assert response.json() == {"ok": True}
+    assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [
+        (httpx.Response(429), ProviderRateLimited),
+        (httpx.Response(502), ProviderUnavailable),
+        (httpx.Response(503), ProviderUnavailable),
+        (httpx.Response(504), ProviderUnavailable),
+        (httpx.ConnectError("connection refused"), ProviderUnavailable),
+        (httpx.ReadTimeout("read timed out"), ProviderTimeout),
+    ],
+)
+async def test_retry_false_sends_once(
+    make_upstream: Callable[..., Upstream],
+    failure: httpx.Response | Exception,
+    raised: type[ProviderError],
+) -> None:
+    script = Script(failure, httpx.Response(200))
+    with pytest.raises(raised):
+        await make_upstream(script).request("POST", "/things/1/void", retry=False)
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [
+        (httpx.Response(503), ProviderUnavailable),
+        (httpx.Response(429), ProviderRateLimited),
+        (httpx.ConnectError("connection refused"), ProviderUnavailable),
+    ],
+)
+async def test_retries_stop_after_the_policy_attempts(
+    make_upstream: Callable[..., Upstream],
+    failure: httpx.Response | Exception,
+    raised: type[ProviderError],
+) -> None:
+    script = Script(failure)
+    with pytest.raises(raised):
+        await make_upstream(script).request("GET", "/things", retry=True)
+    assert len(script.requests) == POLICY.attempts
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500, 501])
+async def test_other_statuses_are_not_retried(
+    make_upstream: Callable[..., Upstream], status: int
+) -> None:
+    script = Script(httpx.Response(status), httpx.Response(200))
+    with pytest.raises(ProviderError):
+        await make_upstream(script).request("GET", "/things", retry=True)
+    assert len(script.requests) == 1
+
+
+async def test_retry_repeats_the_same_request(make_upstream: Callable[..., Upstream]) -> None:
+    script = Script(httpx.Response(503), httpx.Response(201))
+    body = {"idempotency_key": "k-1", "amount": "1.10"}
+    await make_upstream(script).request(
+        "POST", "/things", retry=True, json_body=body, ok=frozenset({201})
+    )
+    first, second = script.requests
+    assert (first.method, first.url, first.content) == (second.method, second.url, second.content)
+
+
+async def test_retry_after_seconds_is_the_wait(
+    make_upstream: Callable[..., Upstream], sleeps: list[float]
+) -> None:
+    script = Script(httpx.Response(429, headers={"retry-after": "2"}), httpx.Response(200))
+    await make_upstream(script).request("GET", "/things", retry=True)
+    assert sleeps == [2.0]
+
+
+async def test_retry_after_http_date_is_the_wait(
+    make_upstream: Callable[..., Upstream], sleeps: list[float]
+) -> None:
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    date = email.utils.format_datetime(when, usegmt=True)
+    script = Script(httpx.Response(503, headers={"retry-after": date}), httpx.Response(200))
+    await make_upstream(script).request("GET", "/things", retry=True)
+    (wait,) = sleeps
+    assert 0 < wait <= 3.0
+
+
+@pytest.mark.parametrize("value", ["soon", "", "Wed, 21 Oct 2015 07:28:00 GMT"])
+async def test_unusable_or_past_retry_after_falls_back_to_backoff(
+    make_upstream: Callable[..., Upstream], sleeps: list[float], value: str
+) -> None:
+    script = Script(httpx.Response(429, headers={"retry-after": value}), httpx.Response(200))
+    await make_upstream(script).request("GET", "/things", retry=True)
+    assert len(sleeps) == 1
+    assert sleeps[0] <= POLICY.wait_max
+
+
+async def test_retry_after_beyond_the_deadline_is_rate_limited_at_once(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    policy = HttpPolicy(deadline=0.2, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
+    script = Script(httpx.Response(429, headers={"retry-after": "3600"}))
+    with pytest.raises(ProviderRateLimited):
+        await make_upstream(script, policy).request("GET", "/things", retry=True)
+
+
+# -- the deadline -------------------------------------------------------------------------------
+
+
+async def test_deadline_fires_on_a_hanging_upstream(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        return httpx.Response(200)
+
+    policy = HttpPolicy(deadline=0.05, attempts=3, wait_initial=0.001, wait_max=0.01)
+    with pytest.raises(ProviderTimeout, match=r"did not answer within 0\.05 s"):
+        await make_upstream(hang, policy).request("GET", "/slow", retry=True)
+
+
+async def test_deadline_bounds_the_retries_too(make_upstream: Callable[..., Upstream]) -> None:
+    policy = HttpPolicy(deadline=0.05, attempts=1000, wait_initial=0.01, wait_max=0.01)
+    script = Script(httpx.Response(503))
+    with pytest.raises(ProviderUnavailable):  # ProviderTimeout is a ProviderUnavailable
+        await make_upstream(script, policy).request("GET", "/things", retry=True)
+    assert len(script.requests) < 1000
+
+
+# -- statuses and bodies ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "raised"),
+    [
+        (400, ProviderRejected),
+        (401, ProviderAuthError),
+        (403, ProviderAuthError),
+        (404, NotFound),
+        (409, Conflict),
+        (422, ProviderRejected),
+        (429, ProviderRateLimited),
+        (500, ProviderUnavailable),
+        (503, ProviderUnavailable),
+    ],
+)
+async def test_status_to_error(
+    make_upstream: Callable[..., Upstream], status: int, raised: type[ProviderError]
+) -> None:
+    body = {"code": "some_code", "message": f"upstream says {status}"}
+    script = Script(httpx.Response(status, json=body))
+    with pytest.raises(raised) as caught:
+        await make_upstream(script).request("GET", "/things", retry=False)
+    error = caught.value
+    assert type(error) is raised
+    assert error.provider == "acme"
+    assert error.status == status
+    assert error.provider_code == "some_code"
+
+
+async def test_4xx_messages_are_passed_on_5xx_are_not(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    rejected = Script(httpx.Response(400, json={"message": "amount must be positive"}))
+    with pytest.raises(ProviderRejected, match="amount must be positive"):
+        await make_upstream(rejected).request("POST", "/things", retry=False)
+
+    broken = Script(httpx.Response(500, json={"message": "pq: password authentication failed"}))
+    with pytest.raises(ProviderUnavailable) as caught:
+        await make_upstream(broken).request("POST", "/things", retry=False)
+    assert "password" not in caught.value.message
+
+
+async def test_ok_statuses(make_upstream: Callable[..., Upstream]) -> None:
+    upstream = make_upstream(Script(httpx.Response(201, json={"id": 1})))
+    response = await upstream.request("POST", "/things", retry=False, ok=frozenset({201}))
+    assert response.status_code == 201
+    with pytest.raises(ProviderError):
+        await upstream.request("POST", "/things", retry=False)  # 201 is not in the default {200}
+
+
+async def test_request_shape(make_upstream: Callable[..., Upstream]) -> None:
+    script = Script(httpx.Response(200))
+    await make_upstream(script).request(
+        "PUT", "/things/1", retry=False, json_body={"a": 1}, params={"url": "true"}
+    )
+    (request,) = script.requests
+    assert str(request.url) == "https://upstream.test/v1/things/1?url=true"
+    assert request.headers["x-api-key"] == SECRET
+    assert request.content == b'{"a":1}'
+
+
+def test_decode_json() -> None:
+    assert decode_json("acme", httpx.Response(200, json={"a": [1]})) == {"a": [1]}
+    with pytest.raises(ProviderBadResponse, match="not JSON"):
+        decode_json("acme", httpx.Response(200, text="<html>"))
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(401, json={"error": "Unauthorized"}),
+        httpx.Response(400, json={"message": "bad"}),
+        httpx.ConnectError(f"cannot connect with {SECRET}"),
+        httpx.ReadTimeout(f"timed out with {SECRET}"),
+    ],
+)
+async def test_secrets_stay_out_of_errors_and_reprs(
+    make_upstream: Callable[..., Upstream], reply: httpx.Response | Exception
+) -> None:
+    upstream = make_upstream(Script(reply))
+    with pytest.raises(ProviderError) as caught:
+        await upstream.request("GET", "/things", retry=False)
+    for text in (str(caught.value), repr(caught.value), caught.value.message, repr(upstream)):
+        assert SECRET not in text
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.DecodingError("Error -3 while decompressing data: incorrect header check"),
+        aiohttp.ClientResponseError(
+            aiohttp.RequestInfo(
+                url=URL("http://upstream.test/"),
+                method="GET",
+                headers=CIMultiDictProxy(CIMultiDict()),
+                real_url=URL("http://upstream.test/"),
+            ),
+            (),
+            status=400,
+            message="Bad status line",
+        ),
+    ],
+)
+async def test_unreadable_responses_are_provider_errors(
+    make_upstream: Callable[..., Upstream], failure: Exception
+) -> None:
+    with pytest.raises(ProviderError):
+        await make_upstream(Script(failure)).request("GET", "/things", retry=False)
+
+
+# -- the client factory -------------------------------------------------------------------------
+
+
+async def test_build_client_defaults_to_the_aiohttp_transport() -> None:
+    policy = HttpPolicy(connect_timeout=1.5, read_timeout=4.0)
+    client = build_client(base_url="https://upstream.test/v1", headers={"a": "b"}, policy=policy)
+    try:
+        assert isinstance(client._transport, AiohttpTransport)
+        assert client.headers["a"] == "b"
+        assert client.timeout.connect == 1.5
+        assert client.timeout.read == 4.0
+        assert client.follow_redirects is False
+    finally:
+        await client.aclose()
