@@ -1,0 +1,149 @@
+"""The README's promises, by the real console script: `invoice-gateway serve` on a fresh
+machine answers the README's first query in GraphiQL, and `invoice-gateway sandbox` serves a
+FlexPrice a real gateway can use. Servers bind 127.0.0.1 only and are stopped by each test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = str(Path(sys.executable).parent / "invoice-gateway")
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEXPRICE_", "GATEWAY_"))}
+    return {**env, **extra}
+
+
+@contextmanager
+def running(
+    args: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [SCRIPT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"{args} exited: {process.stderr.read() if process.stderr else ''}"
+                )
+            try:
+                if httpx.get(ready_url, timeout=1.0).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{args} did not start in {START_TIMEOUT_S} s")
+            time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def readme_first_query() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("```graphql\n", 1)[1].split("```", 1)[0]
+
+
+def stderr_of(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=15)
+    return err
+
+
+def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(["serve", "--port", str(port)], clean_env(), f"{base}/healthz") as process:
+        page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"}, timeout=10)
+        assert page.status_code == 200
+        assert "graphiql" in page.text.lower()
+        response = httpx.post(f"{base}/graphql", json={"query": readme_first_query()}, timeout=10)
+        body = response.json()
+        assert "errors" not in body, body
+        assert [p["name"] for p in body["data"]["providers"]] == ["flexprice"]
+        edges = body["data"]["invoices"]["edges"]
+        assert len(edges) == 5
+        assert {e["node"]["status"] for e in edges} == {"OPEN"}
+        assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+        err = stderr_of(process)
+    assert "sandbox" in err
+    assert "sk_sandbox_flexprice" in err  # the key the sandbox accepts, said on start-up
+
+
+def test_serve_against_a_standalone_sandbox_over_http() -> None:
+    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    key = "sk_cli_test_key_7d1"
+    sandbox_args = ["sandbox", "flexprice", "--port", str(sandbox_port), "--api-key", key]
+    with running(sandbox_args, clean_env(), f"{sandbox}/_sandbox/stats"):
+        assert httpx.get(f"{sandbox}/v1/customers", timeout=10).json() == {"error": "Unauthorized"}
+        env = clean_env(FLEXPRICE_API_KEY=key, FLEXPRICE_BASE_URL=f"{sandbox}/v1")
+        with running(["serve", "--port", str(gateway_port)], env, f"{gateway}/healthz") as process:
+            httpx.delete(f"{sandbox}/_sandbox/stats", timeout=10)
+            response = httpx.post(
+                f"{gateway}/graphql", json={"query": readme_first_query()}, timeout=10
+            )
+            assert "errors" not in response.json()
+            stats = httpx.get(f"{sandbox}/_sandbox/stats", timeout=10).json()
+            assert stats["requests"]["POST /v1/invoices/search"] == 1
+            assert stats["requests_total"] == 1
+            # Not every provider is a sandbox's in-process one: no GraphiQL unless asked for.
+            page = httpx.get(f"{gateway}/graphql", headers={"accept": "text/html"}, timeout=10)
+            assert "graphiql" not in page.text.lower()
+            err = stderr_of(process)
+    assert f"{sandbox}/v1" in err
+    assert key not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GATEWAY_PROVIDERS": "nope"}, "not installed"),
+        ({"FLEXPRICE_DEADLINE": "soon"}, "FLEXPRICE_DEADLINE"),
+    ],
+)
+def test_serve_refuses_a_bad_configuration_with_a_clear_message(
+    env: dict[str, str], message: str
+) -> None:
+    result = subprocess.run(
+        [SCRIPT, "serve", "--port", str(free_port())],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
