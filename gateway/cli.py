@@ -66,6 +66,20 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(f"cannot start: {exc}")
     for provider in providers.values():
         print(f"invoice-gateway: {provider.describe()}", file=sys.stderr)
+    sandboxed = [p.name for p in providers.values() if p.is_sandbox]
+    if sandboxed:
+        print(
+            f"invoice-gateway: running on the built-in sandbox for {', '.join(sandboxed)} "
+            "(no credentials set; see the README to use the real APIs)",
+            file=sys.stderr,
+        )
+        if args.workers > 1:
+            print(
+                "invoice-gateway: warning: each worker has its own in-process sandbox, so "
+                "changes made through one are not seen by the others; run "
+                "`invoice-gateway sandbox NAME` and point the provider's BASE_URL at it instead",
+                file=sys.stderr,
+            )
     print(
         f"invoice-gateway: GraphQL API at http://{args.host}:{args.port}/graphql",
         file=sys.stderr,
