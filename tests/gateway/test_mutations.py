@@ -395,6 +395,7 @@ async def test_trigger_communication_calls_the_provider_and_returns_the_invoice(
     assert result["userErrors"] == []
     assert result["invoice"]["providerId"] == open_invoice.id
     assert (await gateway.upstream())["POST /v1/invoices/{id}/comms/trigger"] == 1
+    assert gateway.sandbox.events == [("invoice.communication.triggered", open_invoice.id)]
 
 
 async def test_a_mutation_on_an_unknown_invoice_is_not_found(gateway: Gateway) -> None:

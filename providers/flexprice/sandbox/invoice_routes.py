@@ -135,7 +135,8 @@ async def recalculate_v2(request: Request, sb: FlexPriceSandbox) -> Response:
 
 
 async def comms(request: Request, sb: FlexPriceSandbox) -> Response:
-    sb.invoice(request.path_params["id"])
+    invoice = sb.invoice(request.path_params["id"])
+    sb.events.append(("invoice.communication.triggered", invoice.id))
     return success("communication triggered successfully")
 
 

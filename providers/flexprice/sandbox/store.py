@@ -33,7 +33,8 @@ class FlexPriceSandbox:
     """The state behind one sandbox app.
 
     ``customers``, ``invoices`` and ``subscriptions`` map ids to records; ``wallets`` maps a
-    customer id to ``{currency: balance}``. ``reset()`` restores the seeded data in place, so
+    customer id to ``{currency: balance}``; ``events`` lists the webhook events fired (so far
+    only ``invoice.communication.triggered``). ``reset()`` restores the seeded data in place, so
     references to this object stay valid.
     """
 
@@ -44,6 +45,8 @@ class FlexPriceSandbox:
         self.invoices: dict[str, Invoice] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.wallets: dict[str, dict[str, Decimal]] = {}
+        #: Webhook events the real service would deliver, oldest first: (event_type, invoice id).
+        self.events: list[tuple[str, str]] = []
         self.rng = random.Random(seed)  # noqa: S311 - reproducible fake data
         self._last_stamp: datetime | None = None
         self._invoice_numbers: dict[str, int] = {}
@@ -57,6 +60,7 @@ class FlexPriceSandbox:
         self.invoices.clear()
         self.subscriptions.clear()
         self.wallets.clear()
+        self.events.clear()
         self._invoice_numbers.clear()
         self._last_stamp = None
         self.rng = random.Random(self.seed)  # noqa: S311 - reproducible fake data
