@@ -102,6 +102,21 @@ async def _run(
     return out
 
 
+async def _on_invoice(
+    info: Info,
+    payload: type[PayloadT],
+    invoice_id: strawberry.ID,
+    act: Callable[[InvoiceProvider, str], Awaitable[InvoiceModel | RecalculationResult]],
+) -> PayloadT:
+    """`_run` an action on the provider and native id that `invoice_id` names."""
+
+    async def action() -> InvoiceModel | RecalculationResult:
+        provider, native_id = _invoice_target(info, invoice_id)
+        return await act(provider, native_id)
+
+    return await _run(info, payload, action)
+
+
 @strawberry.type(description="Every change the gateway can make to invoices.")
 class Mutation:
     @strawberry.mutation(
@@ -161,8 +176,7 @@ class Mutation:
     async def update_invoice(
         self, info: Info, input: i.UpdateInvoiceInput
     ) -> p.UpdateInvoicePayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
+        async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             rules = _check(
                 i.UpdateInvoiceRules,
                 {
@@ -180,7 +194,7 @@ class Mutation:
             )
             return await provider.update_invoice(native_id, update)
 
-        return await _run(info, p.UpdateInvoicePayload, action)
+        return await _on_invoice(info, p.UpdateInvoicePayload, input.id, act)
 
     @strawberry.mutation(
         description="Issue a draft invoice: it gets its number and becomes OPEN (or PAID when "
@@ -189,24 +203,21 @@ class Mutation:
     async def finalize_invoice(
         self, info: Info, input: i.InvoiceIdInput
     ) -> p.FinalizeInvoicePayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
-            return await provider.finalize_invoice(native_id)
-
-        return await _run(info, p.FinalizeInvoicePayload, action)
+        return await _on_invoice(
+            info, p.FinalizeInvoicePayload, input.id, lambda pr, nid: pr.finalize_invoice(nid)
+        )
 
     @strawberry.mutation(
         description="Cancel an invoice: it becomes VOID. FlexPrice credits what was already paid "
         "to the customer's wallet."
     )
     async def void_invoice(self, info: Info, input: i.VoidInvoiceInput) -> p.VoidInvoicePayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
+        async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             rules = _check(i.VoidInvoiceRules, {"metadata": _entries(input.metadata)})
             metadata = None if rules.metadata is None else {e.key: e.value for e in rules.metadata}
             return await provider.void_invoice(native_id, metadata=metadata)
 
-        return await _run(info, p.VoidInvoicePayload, action)
+        return await _on_invoice(info, p.VoidInvoicePayload, input.id, act)
 
     @strawberry.mutation(
         description="Record a payment status by hand, for money received outside the provider."
@@ -214,13 +225,12 @@ class Mutation:
     async def update_invoice_payment_status(
         self, info: Info, input: i.UpdateInvoicePaymentStatusInput
     ) -> p.UpdateInvoicePaymentStatusPayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
+        async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             rules = _check(i.PaymentStatusRules, {"amount": input.amount})
             update = PaymentStatusUpdate(status=input.payment_status, amount=rules.amount)
             return await provider.update_payment_status(native_id, update)
 
-        return await _run(info, p.UpdateInvoicePaymentStatusPayload, action)
+        return await _on_invoice(info, p.UpdateInvoicePaymentStatusPayload, input.id, act)
 
     @strawberry.mutation(
         description="Charge the invoice now from what the customer holds at the provider "
@@ -229,11 +239,9 @@ class Mutation:
     async def attempt_invoice_payment(
         self, info: Info, input: i.InvoiceIdInput
     ) -> p.AttemptInvoicePaymentPayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
-            return await provider.attempt_payment(native_id)
-
-        return await _run(info, p.AttemptInvoicePaymentPayload, action)
+        return await _on_invoice(
+            info, p.AttemptInvoicePaymentPayload, input.id, lambda pr, nid: pr.attempt_payment(nid)
+        )
 
     @strawberry.mutation(
         description="Recompute an invoice from its subscription. FlexPrice: a draft is "
@@ -244,11 +252,12 @@ class Mutation:
     async def recalculate_invoice(
         self, info: Info, input: i.RecalculateInvoiceInput
     ) -> p.RecalculateInvoicePayload:
-        async def action() -> RecalculationResult:
-            provider, native_id = _invoice_target(info, input.id)
-            return await provider.recalculate_invoice(native_id, finalize=input.finalize)
-
-        return await _run(info, p.RecalculateInvoicePayload, action)
+        return await _on_invoice(
+            info,
+            p.RecalculateInvoicePayload,
+            input.id,
+            lambda pr, nid: pr.recalculate_invoice(nid, finalize=input.finalize),
+        )
 
     @strawberry.mutation(
         description="Ask the provider to send the invoice to the customer again (FlexPrice fires "
@@ -257,8 +266,7 @@ class Mutation:
     async def trigger_invoice_communication(
         self, info: Info, input: i.InvoiceIdInput
     ) -> p.TriggerInvoiceCommunicationPayload:
-        async def action() -> InvoiceModel:
-            provider, native_id = _invoice_target(info, input.id)
+        async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             await provider.trigger_communication(native_id)
             found = await info.context.loaders.invoices.load((provider.name, native_id))
             if found is None:
@@ -267,4 +275,4 @@ class Mutation:
                 )
             return found
 
-        return await _run(info, p.TriggerInvoiceCommunicationPayload, action)
+        return await _on_invoice(info, p.TriggerInvoiceCommunicationPayload, input.id, act)
