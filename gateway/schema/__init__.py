@@ -15,8 +15,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.schema.extensions import ErrorPolicy
 from gateway.schema.mutation import Mutation
+from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
-from gateway.schema.types import Customer, Invoice
 
 __all__ = ["build_schema"]
 

@@ -13,7 +13,7 @@ from gateway.ids import GlobalId, NodeType
 from gateway.pagination import fetch_merged
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
 from gateway.schema.money import ISO_CURRENCIES
-from gateway.schema.types import Invoice
+from gateway.schema.nodes import Invoice
 from providers.models import Invoice as InvoiceModel
 from providers.models import InvoiceFilter, Page, PageRequest
 

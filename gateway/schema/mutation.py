@@ -19,7 +19,7 @@ from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.ids import GlobalId, NodeType
 from gateway.schema import inputs as i
 from gateway.schema import payloads as p
-from gateway.schema.types import Invoice
+from gateway.schema.nodes import Invoice
 from providers.base import InvoiceProvider
 from providers.errors import ProviderRejected, UnsupportedOperation
 from providers.models import Invoice as InvoiceModel

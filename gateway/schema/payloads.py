@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import strawberry
 
-from gateway.schema.types import Invoice
+from gateway.schema.nodes import Invoice
 
 __all__ = [
     "AttemptInvoicePaymentPayload",

@@ -14,7 +14,8 @@ from gateway.schema.connections import (
     provider_filters,
 )
 from gateway.schema.inputs import InvoicePreviewInput
-from gateway.schema.types import Customer, Invoice, Node, Provider
+from gateway.schema.nodes import Customer, Invoice
+from gateway.schema.types import Node, Provider
 from providers.models import InvoicePreviewRequest
 
 __all__ = ["Query"]

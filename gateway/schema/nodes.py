@@ -1,0 +1,267 @@
+"""The two node types, Invoice and Customer, which refer to each other.
+
+Related objects come through the request's loaders, never through HTTP here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.context import GatewayContext
+from gateway.ids import GlobalId, NodeType
+from gateway.schema.enums import InvoiceStatus, PaymentStatus
+from gateway.schema.money import Money
+from gateway.schema.types import (
+    Address,
+    CustomerInvoiceSummary,
+    LineItem,
+    MetadataEntry,
+    Node,
+    metadata_entries,
+)
+from providers import models
+
+if TYPE_CHECKING:
+    from gateway.schema.connections import InvoiceConnection, InvoiceFilterInput
+
+__all__ = ["Customer", "Invoice"]
+
+Info = strawberry.Info[GatewayContext, None]
+
+
+@strawberry.type(description="A customer of one provider.")
+class Customer(Node):
+    model: strawberry.Private[models.Customer]
+
+    @strawberry.field(description="The global ID of the customer.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(
+            GlobalId(NodeType.CUSTOMER, self.model.provider, self.model.id).encode()
+        )
+
+    @strawberry.field(description="The provider the customer lives in, e.g. flexprice.")
+    def provider(self) -> str:
+        return self.model.provider
+
+    @strawberry.field(description="The provider's own id of the customer.")
+    def provider_id(self) -> str:
+        return self.model.id
+
+    @strawberry.field(description="Your id of the customer, as stored at the provider.")
+    def external_id(self) -> str | None:
+        return self.model.external_id
+
+    @strawberry.field(description="The customer's name.")
+    def name(self) -> str | None:
+        return self.model.name
+
+    @strawberry.field(description="The customer's email address.")
+    def email(self) -> str | None:
+        return self.model.email
+
+    @strawberry.field(description="The customer's billing address, if the provider has one.")
+    def address(self) -> Address | None:
+        a = self.model.address
+        if a is None:
+            return None
+        return Address(
+            line1=a.line1,
+            line2=a.line2,
+            city=a.city,
+            state=a.state,
+            postal_code=a.postal_code,
+            country=a.country,
+        )
+
+    @strawberry.field(description="The customer's metadata, sorted by key.")
+    def metadata(self) -> list[MetadataEntry]:
+        return metadata_entries(self.model.metadata)
+
+    @strawberry.field(description="When the customer was created at the provider.")
+    def created_at(self) -> dt.datetime | None:
+        return self.model.created_at
+
+    @strawberry.field(description="The provider's JSON for this customer, unchanged.")
+    def raw(self) -> JSON:
+        return JSON(self.model.raw)
+
+    @strawberry.field(
+        description="The customer's invoices, newest first, as a Relay connection; `filter` "
+        "narrows them further (its provider and customerId conditions are ignored here)."
+    )
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[InvoiceFilterInput, strawberry.lazy("gateway.schema.connections")]
+        | None = None,
+    ) -> Annotated[InvoiceConnection, strawberry.lazy("gateway.schema.connections")]:
+        from gateway.schema.connections import invoice_connection, provider_filters
+
+        ctx = info.context
+        ctx.provider(self.model.provider, field="invoices")
+        if filter is not None:
+            filter.provider = None
+            filter.customer_id = None
+        base = provider_filters(ctx, filter)[self.model.provider]
+        filters = {self.model.provider: base.model_copy(update={"customer_ids": (self.model.id,)})}
+        return await invoice_connection(info, first=first, after=after, filters=filters)
+
+    @strawberry.field(
+        description="The customer's invoice totals, one entry per currency "
+        "(one upstream request; null with an error when the provider cannot say)."
+    )
+    async def invoice_summary(self, info: Info) -> list[CustomerInvoiceSummary] | None:
+        ctx = info.context
+        provider = ctx.provider(self.model.provider, field="invoiceSummary")
+        summaries = await provider.get_customer_invoice_summary(self.model.id)
+        return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
+
+
+@strawberry.type(description="An invoice of one provider, in the gateway's one data model.")
+class Invoice(Node):
+    model: strawberry.Private[models.Invoice]
+
+    def _money(self, info: Info, money: models.Money | None) -> Money | None:
+        return Money.of(money, info.context.settings.locale)
+
+    @strawberry.field(description="The global ID of the invoice.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(
+            GlobalId(NodeType.INVOICE, self.model.provider, self.model.id).encode()
+        )
+
+    @strawberry.field(description="The provider the invoice lives in, e.g. flexprice.")
+    def provider(self) -> str:
+        return self.model.provider
+
+    @strawberry.field(description="The provider's own id of the invoice.")
+    def provider_id(self) -> str:
+        return self.model.id
+
+    @strawberry.field(description="The invoice number shown to the customer; null on drafts.")
+    def number(self) -> str | None:
+        return self.model.number
+
+    @strawberry.field(description="Where the invoice is in its life, the same for every provider.")
+    def status(self) -> InvoiceStatus:
+        return self.model.status
+
+    @strawberry.field(description="Where the invoice's money is, the same for every provider.")
+    def payment_status(self) -> PaymentStatus:
+        return self.model.payment_status
+
+    @strawberry.field(
+        description="The provider's own status, unchanged (FlexPrice: "
+        "`invoice_status/payment_status`, e.g. FINALIZED/PENDING)."
+    )
+    def provider_status(self) -> str:
+        return self.model.provider_status
+
+    @strawberry.field(description="ISO 4217 currency code of every amount on the invoice.")
+    def currency(self) -> str:
+        return self.model.currency
+
+    @strawberry.field(description="Sum of the lines before tax and discounts.")
+    def subtotal(self, info: Info) -> Money | None:
+        return self._money(info, self.model.subtotal)
+
+    @strawberry.field(description="Total after tax, discounts and credits.")
+    def total(self, info: Info) -> Money | None:
+        return self._money(info, self.model.total)
+
+    @strawberry.field(description="What the customer owes in all.")
+    def amount_due(self, info: Info) -> Money | None:
+        return self._money(info, self.model.amount_due)
+
+    @strawberry.field(description="What the customer has paid so far.")
+    def amount_paid(self, info: Info) -> Money | None:
+        return self._money(info, self.model.amount_paid)
+
+    @strawberry.field(description="What remains to be paid.")
+    def amount_remaining(self, info: Info) -> Money | None:
+        return self._money(info, self.model.amount_remaining)
+
+    @strawberry.field(description="Total tax, where the provider reports it.")
+    def tax(self, info: Info) -> Money | None:
+        return self._money(info, self.model.tax)
+
+    @strawberry.field(description="Total discount, where the provider reports it.")
+    def discount(self, info: Info) -> Money | None:
+        return self._money(info, self.model.discount)
+
+    @strawberry.field(description="The invoice's lines, in the provider's order.")
+    def line_items(self, info: Info) -> list[LineItem]:
+        locale = info.context.settings.locale
+        return [LineItem(model=line, locale=locale) for line in self.model.line_items]
+
+    @strawberry.field(description="A description or memo on the invoice.")
+    def description(self) -> str | None:
+        return self.model.description
+
+    @strawberry.field(description="When the invoice was created at the provider.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When the invoice was issued.")
+    def issued_at(self) -> dt.datetime | None:
+        return self.model.issued_at
+
+    @strawberry.field(description="When payment is due.")
+    def due_at(self) -> dt.datetime | None:
+        return self.model.due_at
+
+    @strawberry.field(description="When the invoice was paid in full.")
+    def paid_at(self) -> dt.datetime | None:
+        return self.model.paid_at
+
+    @strawberry.field(description="When the invoice was voided.")
+    def voided_at(self) -> dt.datetime | None:
+        return self.model.voided_at
+
+    @strawberry.field(description="When the invoice was finalized (stopped being a draft).")
+    def finalized_at(self) -> dt.datetime | None:
+        return self.model.finalized_at
+
+    @strawberry.field(
+        description="The customer billed, batched with every other customer in the request "
+        "(free when the provider embedded it in the invoice)."
+    )
+    async def customer(self, info: Info) -> Customer | None:
+        if self.model.customer is not None:
+            return Customer(model=self.model.customer)
+        if self.model.customer_id is None:
+            return None
+        found = await info.context.loaders.customers.load(
+            (self.model.provider, self.model.customer_id)
+        )
+        return None if found is None else Customer(model=found)
+
+    @strawberry.field(
+        description="A URL of the invoice as a PDF document. Costs one upstream request per "
+        "invoice unless the provider stored a URL; the URL may expire (ask again)."
+    )
+    async def pdf_url(self, info: Info) -> str | None:
+        if self.model.pdf_url:
+            return self.model.pdf_url
+        provider = info.context.provider(self.model.provider, field="pdfUrl")
+        return await provider.get_invoice_pdf_url(self.model.id)
+
+    @strawberry.field(
+        description="Where the customer can pay online, when the provider has a page."
+    )
+    def payment_url(self) -> str | None:
+        return self.model.payment_url
+
+    @strawberry.field(description="The invoice's metadata, sorted by key.")
+    def metadata(self) -> list[MetadataEntry]:
+        return metadata_entries(self.model.metadata)
+
+    @strawberry.field(description="The provider's JSON for this invoice, unchanged.")
+    def raw(self) -> JSON:
+        return JSON(self.model.raw)
