@@ -21,7 +21,6 @@ from providers.models import (
     CustomerInvoiceSummary,
     Invoice,
     InvoiceDraft,
-    InvoiceFilter,
     InvoicePreviewRequest,
     InvoiceStatus,
     InvoiceUpdate,
@@ -43,7 +42,6 @@ __all__ = [
     "to_create_request",
     "to_customer",
     "to_invoice",
-    "to_invoice_searches",
     "to_line_item",
     "to_payment_status_request",
     "to_preview_request",
@@ -323,98 +321,3 @@ def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoice
         period_start=request.period_start,
         period_end=request.period_end,
     )
-
-
-#: Stands for a payment status FlexPrice may add later, when working out what a search selects.
-_LATER: Final = "<later>"
-_PAYMENT_AXIS: Final = (*wire.PAYMENT_STATUSES, _LATER)
-# Without `invoice_status` in the body FlexPrice leaves SKIPPED invoices out (§10.1).
-_DEFAULT_INVOICE_STATUSES: Final = ("DRAFT", "FINALIZED", "VOIDED")
-
-
-def _selects(filters: InvoiceFilter, status: InvoiceStatus, payment: PaymentStatus) -> bool:
-    return (not filters.statuses or status in filters.statuses) and (
-        not filters.payment_statuses or payment in filters.payment_statuses
-    )
-
-
-def _condition(field: str, operator: str, value: object) -> wire.FilterCondition:
-    data_type = "date" if isinstance(value, dt.datetime) else "array"
-    return wire.FilterCondition.model_validate(
-        {"field": field, "operator": operator, "data_type": data_type, "value": {data_type: value}}
-    )
-
-
-_Part = tuple[dict[str, object], list[wire.FilterCondition]]
-
-
-def _status_parts(filters: InvoiceFilter) -> list[_Part]:
-    # The status tables are evaluated for every (invoice_status, payment_status) pair. Invoice
-    # statuses that select the same payment statuses share one part; each part is a product
-    # `invoice_status` x `payment_status`, which one search expresses exactly.
-    axis = wire.INVOICE_STATUSES if filters.statuses else _DEFAULT_INVOICE_STATUSES
-    payments_of: dict[tuple[str, ...], list[str]] = {}
-    for status in axis:
-        payments = tuple(
-            payment
-            for payment in _PAYMENT_AXIS
-            if _selects(
-                filters,
-                invoice_status_of(status, payment) or InvoiceStatus.UNKNOWN,
-                payment_status_of(status, payment) or PaymentStatus.UNKNOWN,
-            )
-        )
-        if payments:
-            payments_of.setdefault(payments, []).append(status)
-    parts: list[_Part] = []
-    for payments, statuses in payments_of.items():
-        fields: dict[str, object] = {}
-        conditions: list[wire.FilterCondition] = []
-        if filters.statuses:
-            fields["invoice_status"] = tuple(statuses)
-        if _LATER not in payments:
-            fields["payment_status"] = payments
-        elif excluded := tuple(p for p in wire.PAYMENT_STATUSES if p not in payments):
-            conditions.append(_condition("payment_status", "not_in", excluded))
-        parts.append((fields, conditions))
-    return parts
-
-
-def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...]:
-    """Searches (without `limit` and `offset`) whose disjoint union is what `filters` selects.
-
-    Usually one. FlexPrice ANDs every condition, so a status filter that is not one product of
-    invoice statuses and payment statuses (DRAFT or OPEN is DRAFT x any payment plus FINALIZED x
-    unpaid ones) becomes one search per part; the caller merges them (all are newest first).
-    None at all: nothing can match (EXPIRED, SETTLED), so make no call. A payment status
-    FlexPrice adds later is kept by a `payment_status not_in` condition; the status UNKNOWN
-    selects only FINALIZED invoices with such a payment status. Without a status condition
-    `invoice_status` is not sent, so FlexPrice's default applies: SKIPPED invoices (zero-amount
-    subscription drafts) are left out.
-    """
-    common: dict[str, object] = {}
-    conditions: list[wire.FilterCondition] = []
-    customer_ids = tuple(dict.fromkeys(filters.customer_ids))
-    if len(customer_ids) == 1:
-        common["customer_id"] = customer_ids[0]
-    elif customer_ids:
-        conditions.append(_condition("customer_id", "in", customer_ids))
-    # FlexPrice stores currencies lower-case and matches them exactly (§10.1).
-    currencies = tuple(dict.fromkeys(currency.lower() for currency in filters.currencies))
-    if len(currencies) == 1:
-        common["currency"] = currencies[0]
-    elif currencies:
-        conditions.append(_condition("currency", "in", currencies))
-    if filters.created_after is not None:
-        conditions.append(_condition("created_at", "after", filters.created_after))
-    if filters.created_before is not None:
-        conditions.append(_condition("created_at", "before", filters.created_before))
-    no_status: list[_Part] = [({}, [])]
-    parts = _status_parts(filters) if filters.statuses or filters.payment_statuses else no_status
-    searches = []
-    for fields, part_conditions in parts:
-        body = {**common, **fields}
-        if every := [*conditions, *part_conditions]:
-            body["filters"] = tuple(every)
-        searches.append(wire.InvoiceFilter.model_validate(body))
-    return tuple(searches)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,12 +18,12 @@ from providers.flexprice.mapping import (
     to_create_request,
     to_customer,
     to_invoice,
-    to_invoice_searches,
     to_payment_status_request,
     to_preview_request,
     to_summary,
     to_update_request,
 )
+from providers.flexprice.search import merge_searches, parse_offsets, to_invoice_searches
 from providers.flexprice.settings import FlexPriceSettings
 from providers.http import HttpPolicy
 from providers.models import (
@@ -49,21 +48,6 @@ __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", 
 SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
 # Finding a create's invoice by its key: a VOIDED invoice no longer holds the key (§13).
 _KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
-
-
-def _offsets(after: str | None, count: int) -> list[int]:
-    # Our own cursors: `count` non-negative integers joined by ".", one per search.
-    if after is None:
-        return [0] * count
-    parts = after.split(".")
-    if len(parts) != count or not all(p.isascii() and p.isdigit() for p in parts):
-        raise ProviderRejected(
-            PROVIDER,
-            "the cursor is not a flexprice position for this filter: pass the endCursor of a "
-            "previous page of the same listing",
-            field="after",
-        )
-    return [int(p) for p in parts]
 
 
 def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None, None]:
@@ -211,7 +195,7 @@ class FlexPriceProvider(ProviderBase):
         searches = to_invoice_searches(filters)
         if not searches:
             return Page[Invoice](items=(), item_cursors=(), end_cursor=None, has_next_page=False)
-        offsets = _offsets(page.after, len(searches))
+        offsets = parse_offsets(page.after, len(searches))
         responses = await self._search_each(
             [
                 search.model_copy(update={"limit": first, "offset": offset})
@@ -219,32 +203,8 @@ class FlexPriceProvider(ProviderBase):
             ]
         )
         parts = [[to_invoice(item) for item in response.items] for response in responses]
-        # Each part is newest first: merge them, counting what each part gave.
-        heads = [(-part[0].created_at.timestamp(), n, 0) for n, part in enumerate(parts) if part]
-        heapq.heapify(heads)
-        taken = [0] * len(parts)
-        items: list[Invoice] = []
-        cursors: list[str] = []
-        while heads and len(items) < first:
-            _, n, index = heapq.heappop(heads)
-            items.append(parts[n][index])
-            taken[n] = index + 1
-            cursors.append(".".join(str(o + t) for o, t in zip(offsets, taken, strict=True)))
-            if index + 1 < len(parts[n]):
-                heapq.heappush(heads, (-parts[n][index + 1].created_at.timestamp(), n, index + 1))
         totals = [r.pagination.total if r.pagination else None for r in responses]
-        more = any(
-            taken[n] < len(part)
-            or (offsets[n] + len(part) < total if total is not None else len(part) == first)
-            for n, (part, total) in enumerate(zip(parts, totals, strict=True))
-        )
-        return Page[Invoice](
-            items=tuple(items),
-            item_cursors=tuple(cursors),
-            end_cursor=cursors[-1] if cursors else None,
-            has_next_page=more,
-            total_count=None if None in totals else sum(t or 0 for t in totals),
-        )
+        return merge_searches(parts, offsets=offsets, totals=totals, first=first)
 
     async def _search_each(
         self, searches: Sequence[wire.InvoiceFilter]

@@ -17,11 +17,11 @@ from providers.flexprice.mapping import (
     to_create_request,
     to_customer,
     to_invoice,
-    to_invoice_searches,
     to_payment_status_request,
     to_summary,
     to_update_request,
 )
+from providers.flexprice.search import to_invoice_searches
 from providers.models import (
     Address,
     InvoiceDraft,
