@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from cross_web import HTTPException  # what strawberry.asgi catches and answers with
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,6 +44,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         super().__init__(build_schema(introspection=settings.introspection), **kw)
         self.providers = providers
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
+        # batching off): refuse it as the client's mistake it is.
+        value = json.loads(data)
+        if not isinstance(value, dict):
+            raise HTTPException(
+                400, "A GraphQL request, and its `variables`, must be a JSON object"
+            )
+        return value
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -8,6 +8,7 @@ Models are frozen pydantic models: providers build them, nobody mutates them aft
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "EXACT",
     "Address",
     "Customer",
     "CustomerInvoiceSummary",
@@ -35,6 +37,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Arithmetic that is exact or fails: the default context rounds past 28 digits, silently.
+EXACT = decimal.Context(prec=100, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
 class _Frozen(BaseModel):
@@ -155,7 +160,8 @@ class LineItemDraft(_Frozen):
 
     @property
     def amount(self) -> Decimal:
-        return self.quantity * self.unit_amount
+        """quantity x unit_amount, exactly (raises `decimal.Inexact` rather than round)."""
+        return EXACT.multiply(self.quantity, self.unit_amount)
 
 
 class InvoiceDraft(_Frozen):
@@ -170,7 +176,11 @@ class InvoiceDraft(_Frozen):
 
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.line_items), Decimal(0))
+        """The exact sum of the lines' amounts."""
+        total = Decimal(0)
+        for line in self.line_items:
+            total = EXACT.add(total, line.amount)
+        return total
 
 
 class InvoiceUpdate(_Frozen):

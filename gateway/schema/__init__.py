@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import strawberry
 from strawberry.extensions import (
@@ -17,6 +18,7 @@ from gateway.schema.extensions import ErrorPolicy
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
+from gateway.schema.scalars import DECIMAL
 
 __all__ = ["build_schema"]
 
@@ -36,6 +38,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         types=[Invoice, Customer],
         extensions=extensions,
+        scalar_overrides={Decimal: DECIMAL},
         # Suggestions name fields a client did not ask for; pointless when the schema is hidden.
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -3,7 +3,8 @@
 - A `GatewayError` keeps its message and `extensions` (code, field, provider).
 - A `ProviderError` becomes its message (written for clients; it never holds a key) with
   `extensions.code` and `extensions.provider`.
-- A parse or validation error keeps its message and gets `GRAPHQL_VALIDATION_FAILED`.
+- A parse or validation error, or a variable its scalar cannot read, keeps its message and gets
+  `GRAPHQL_VALIDATION_FAILED`.
 - Anything else is a bug: logged with its traceback and the request id, and shown only as
   "Unexpected error." with `INTERNAL_SERVER_ERROR` and the request id.
 Errors collected for partial data (`GatewayContext.partial_errors`) are appended here.
@@ -38,8 +39,11 @@ class ErrorPolicy(MaskErrors):
 
     def _shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None or isinstance(original, GatewayError):
-            if original is None and not (error.extensions or {}).get("code"):
+        # No path: the request itself was refused before any resolver ran (syntax, validation,
+        # a variable its scalar could not read); the message is about the client's document.
+        request_level = error.path is None and not isinstance(original, GatewayError)
+        if original is None or request_level or isinstance(original, GatewayError):
+            if not isinstance(original, GatewayError) and not (error.extensions or {}).get("code"):
                 error.extensions = {
                     **(error.extensions or {}),
                     "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,

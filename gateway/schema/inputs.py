@@ -7,14 +7,16 @@ the offending input field and whose message names the rule.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from gateway.schema.enums import PaymentStatus
-from gateway.schema.money import ISO_CURRENCIES
+from gateway.schema.money import ISO_CURRENCIES, currency_precision
+from providers.models import EXACT
 
 __all__ = [
     "CreateInvoiceInput",
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 MAX_LINE_ITEMS = 100
+# quantize() must only round away zeros here; Inexact is what the comparison is looking for.
+EXACT_QUANTIZE = decimal.Context(prec=100)
 MAX_METADATA_ENTRIES = 50
 
 
@@ -161,8 +165,8 @@ def _unique_keys(entries: list[MetadataRules] | None) -> list[MetadataRules] | N
 
 class LineItemRules(_Rules):
     description: Text
-    quantity: Annotated[Amount, Field(gt=0)]
-    unit_amount: Annotated[Amount, Field(ge=0)]
+    quantity: Annotated[Amount, Field(gt=0, max_digits=18)]
+    unit_amount: Annotated[Amount, Field(ge=0, max_digits=18)]
 
 
 class CreateInvoiceRules(_Rules):
@@ -183,6 +187,26 @@ class CreateInvoiceRules(_Rules):
 
     _metadata = field_validator("metadata")(_unique_keys)
 
+    def precision_problems(self) -> list[tuple[list[str], str]]:
+        """Lines whose amount is finer than the currency's minor unit (e.g. $1.234): no
+        provider can charge it exactly, and FlexPrice would round it."""
+        digits = currency_precision(self.currency)
+        unit = Decimal(1).scaleb(-digits)
+        problems = []
+        for n, line in enumerate(self.line_items):
+            amount = EXACT.multiply(line.quantity, line.unit_amount)
+            if amount != amount.quantize(unit, context=EXACT_QUANTIZE):
+                path = ["input", "lineItems", str(n)]
+                problems.append(
+                    (
+                        path,
+                        f"lineItems.{n}: quantity x unitAmount = {format(amount, 'f')} has more "
+                        f"decimals than {self.currency} allows ({digits}); adjust the quantity or "
+                        "the unit amount so the line is a whole number of minor units",
+                    )
+                )
+        return problems
+
 
 class UpdateInvoiceRules(_Rules):
     due_at: dt.datetime | None = None
@@ -199,7 +223,18 @@ class VoidInvoiceRules(_Rules):
 
 
 class PaymentStatusRules(_Rules):
+    payment_status: PaymentStatus
     amount: Annotated[Amount, Field(ge=0)] | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _only_partial(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is not None and info.data.get("payment_status") is not PaymentStatus.UNPAID:
+            raise ValueError(
+                "goes only with paymentStatus UNPAID (the amount paid so far); PAID records "
+                "the full amount due"
+            )
+        return value
 
 
 def _camel(name: str) -> str:

@@ -149,6 +149,13 @@ class Mutation:
                     "idempotency_key": input.idempotency_key,
                 },
             )
+            if problems := rules.precision_problems():
+                raise _Refused(
+                    [
+                        p.UserError(code=p.UserErrorCode.INVALID_INPUT, message=msg, field=path)
+                        for path, msg in problems
+                    ]
+                )
             draft = InvoiceDraft(
                 customer_id=gid.native_id,
                 currency=rules.currency,
@@ -226,7 +233,10 @@ class Mutation:
         self, info: Info, input: i.UpdateInvoicePaymentStatusInput
     ) -> p.UpdateInvoicePaymentStatusPayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
-            rules = _check(i.PaymentStatusRules, {"amount": input.amount})
+            rules = _check(
+                i.PaymentStatusRules,
+                {"payment_status": input.payment_status, "amount": input.amount},
+            )
             update = PaymentStatusUpdate(status=input.payment_status, amount=rules.amount)
             return await provider.update_payment_status(native_id, update)
 

@@ -51,7 +51,7 @@ def create_input(gateway: Gateway, **overrides: Any) -> dict[str, Any]:
         "currency": "usd",
         "lineItems": [
             {"description": "Seats", "quantity": "3", "unitAmount": "12.50"},
-            {"description": "API calls", "quantity": "1234", "unitAmount": "0.001"},
+            {"description": "API calls", "quantity": "1230", "unitAmount": "0.001"},
         ],
         "dueAt": "2027-01-31T00:00:00Z",
         "description": "November usage",
@@ -71,20 +71,20 @@ async def test_create_invoice_sums_the_lines_exactly_and_stores_the_invoice(
     assert invoice["status"] == "OPEN"  # a one-off invoice is finalized on creation
     assert invoice["number"]
     assert invoice["currency"] == "USD"
-    assert Decimal(invoice["subtotal"]["amount"]) == Decimal("38.734")
-    assert Decimal(invoice["total"]["amount"]) == Decimal("38.734")
+    assert Decimal(invoice["subtotal"]["amount"]) == Decimal("38.73")
+    assert Decimal(invoice["total"]["amount"]) == Decimal("38.73")
     assert [
         (li["description"], Decimal(li["amount"]["amount"])) for li in invoice["lineItems"]
     ] == [
         ("Seats", Decimal("37.5")),
-        ("API calls", Decimal("1.234")),
+        ("API calls", Decimal("1.23")),
     ]
     assert invoice["metadata"] == [{"key": "order", "value": "1042"}]
     [new_id] = set(gateway.sandbox.invoices) - before
     stored = gateway.sandbox.invoices[new_id]
     assert invoice["providerId"] == new_id
     assert stored.idempotency_key == "order-1042"
-    assert stored.amount_due == Decimal("38.734")
+    assert stored.amount_due == Decimal("38.73")
     assert stored.currency == "usd"
     assert stored.description == "November usage"
 
@@ -139,6 +139,24 @@ async def test_create_invoice_without_a_key_sends_one_the_gateway_made(gateway: 
             "unique",
         ),
         ({"idempotencyKey": "k" * 256}, ["input", "idempotencyKey"], "at most 255"),
+        (
+            {"lineItems": [{"description": "x", "quantity": "1234", "unitAmount": "0.001"}]},
+            ["input", "lineItems", "0"],
+            "= 1.234 has more decimals than USD allows (2)",
+        ),
+        (
+            {
+                "currency": "JPY",
+                "lineItems": [{"description": "x", "quantity": "1", "unitAmount": "10.5"}],
+            },
+            ["input", "lineItems", "0"],
+            "than JPY allows (0)",
+        ),
+        (
+            {"lineItems": [{"description": "x", "quantity": "1", "unitAmount": "1e30"}]},
+            ["input", "lineItems", "0", "unitAmount"],
+            "18 digits",
+        ),
         ({"customerId": "nope"}, ["input", "customerId"], "not an ID"),
         (
             {"customerId": GlobalId(NodeType.INVOICE, "flexprice", "inv_1").encode()},
@@ -303,7 +321,7 @@ async def test_payment_status_partial_payment_keeps_the_invoice_open(gateway: Ga
 
 @pytest.mark.parametrize(
     ("status", "amount", "field"),
-    [("SETTLED", None, "paymentStatus"), ("PAID", "-5", "amount")],
+    [("SETTLED", None, "paymentStatus"), ("UNPAID", "-5", "amount"), ("PAID", "1.00", "amount")],
 )
 async def test_payment_status_input_the_provider_cannot_take_is_refused_before_any_call(
     gateway: Gateway, status: str, amount: str | None, field: str
@@ -407,3 +425,36 @@ async def test_a_mutation_on_an_unknown_invoice_is_not_found(gateway: Gateway) -
     )
     assert result["invoice"] is None
     assert result["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_amounts_are_plain_decimal_strings_never_exponents(gateway: Gateway) -> None:
+    # 100 / 0.5 is Decimal("2E+2"): the schema must still say "200".
+    result = await mutate(
+        gateway,
+        "createInvoice",
+        "CreateInvoiceInput",
+        create_input(
+            gateway,
+            lineItems=[{"description": "Half", "quantity": "0.5", "unitAmount": "200"}],
+            idempotencyKey="plain-1",
+        ),
+    )
+    [line] = result["invoice"]["lineItems"]
+    assert line["unitAmount"]["amount"] == "200"
+    assert line["amount"]["amount"] == "100"
+
+
+async def test_a_json_float_is_refused_for_a_decimal(gateway: Gateway) -> None:
+    body = await gateway.query(
+        """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
+             invoice { id } } }""",
+        {
+            "input": create_input(
+                gateway, lineItems=[{"description": "x", "quantity": 1, "unitAmount": 0.1}]
+            )
+        },
+    )
+    [error] = body["errors"]
+    assert "unitAmount" in error["message"]
+    assert "string" in error["message"]
+    assert await gateway.upstream() == {}
