@@ -1,10 +1,15 @@
 """Relay pagination of invoices merged across providers, newest first.
 
-A cursor holds every provider's own position (FlexPrice an offset, Xendit its last invoice id)
-and which providers are exhausted. Each page asks every live provider for `first` items from its
-position, merges them by (created_at desc, provider, id) and keeps the first `first`; a provider
-then advances exactly past the items it contributed (`Page.item_cursors`), so walking all pages
-yields every invoice once, in order, with no gaps or repeats.
+A cursor holds every provider's own position (FlexPrice an offset, Xendit its last invoice id),
+which providers are exhausted, and a fingerprint of the filter it was issued for. Each page asks
+every live provider for `first` items from its position, merges them by (created_at desc,
+provider, id) and keeps the first `first`; a provider then advances exactly past the items it
+contributed (`Page.item_cursors`), so walking all pages yields every invoice once, in order.
+
+Invoices created while a client walks the pages would shift offset positions; so the first page
+records, per provider, a bound just after its newest invoice (`as_of`), and later pages ask only
+for invoices created before it. A walk therefore lists the invoices that existed when it began.
+(An invoice whose status changes between pages can still move in or out of a status filter.)
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime as dt
 import heapq
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,45 +34,70 @@ _CURSOR_PREFIX = "c1:"
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Where one provider stands: `after` (None = from the start), or `done`."""
+    """Where one provider stands: `after` (None = from the start), or `done`; `as_of` bounds
+    later pages to invoices created before it (None = no bound yet)."""
 
     after: str | None = None
     done: bool = False
+    as_of: dt.datetime | None = None
 
 
 Positions = dict[str, Position]
 
 
-def encode_cursor(positions: Mapping[str, Position]) -> str:
-    state = {name: (None if pos.done else [pos.after]) for name, pos in sorted(positions.items())}
-    raw = _CURSOR_PREFIX + json.dumps(state, separators=(",", ":"))
+def encode_cursor(positions: Mapping[str, Position], *, fingerprint: str = "") -> str:
+    state = {
+        name: None
+        if pos.done
+        else [pos.after, None if pos.as_of is None else pos.as_of.isoformat()]
+        for name, pos in sorted(positions.items())
+    }
+    raw = _CURSOR_PREFIX + json.dumps({"f": fingerprint, "p": state}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str, *, providers: Sequence[str], field: str = "after") -> Positions:
-    """Positions for `providers`; a provider the cursor does not name starts from the beginning."""
+def _position(value: object) -> Position:
+    if value is None:
+        return Position(done=True)
+    if isinstance(value, list) and len(value) == 2:
+        after, as_of = value
+        if isinstance(after, str | None) and isinstance(as_of, str | None):
+            bound = None if as_of is None else dt.datetime.fromisoformat(as_of)
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError(as_of)
+            return Position(after=after, as_of=bound)
+    raise ValueError(value)
+
+
+def decode_cursor(
+    cursor: str, *, providers: Sequence[str], fingerprint: str = "", field: str = "after"
+) -> Positions:
+    """Positions for `providers`; a provider the cursor does not name starts from the beginning.
+
+    Raises `GatewayError(BAD_USER_INPUT)` naming `field` for a cursor this API did not issue, or
+    one issued for another filter (`fingerprint`)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
         state = json.loads(raw[len(_CURSOR_PREFIX) :])
-        positions: Positions = {}
-        for name in providers:
-            value = state.get(name, [None])
-            if value is None:
-                positions[name] = Position(done=True)
-            elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], str | None):
-                positions[name] = Position(after=value[0])
-            else:
-                raise ValueError(value)
-    except (ValueError, UnicodeError, binascii.Error, AttributeError) as exc:
+        issued_for, places = state["f"], state["p"]
+        positions = {name: _position(places.get(name, [None, None])) for name in providers}
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, AttributeError) as exc:
         raise GatewayError(
             ErrorCode.BAD_USER_INPUT,
             f"{field} is not a cursor from this connection: pass an `endCursor` or edge `cursor` "
             "returned by the same field",
             field=field,
         ) from exc
+    if issued_for != fingerprint:
+        raise GatewayError(
+            ErrorCode.BAD_USER_INPUT,
+            f"{field} is a cursor of a listing with another filter: keep the filter the same "
+            "while paging, or start again without it",
+            field=field,
+        )
     return positions
 
 
@@ -89,7 +120,13 @@ def _newest_first(invoice: Invoice) -> tuple[float, str, str]:
     return (-invoice.created_at.timestamp(), invoice.provider, invoice.id)
 
 
-def merge(pages: Mapping[str, Page[Invoice]], positions: Positions, first: int) -> MergedPage:
+def merge(
+    pages: Mapping[str, Page[Invoice]],
+    positions: Positions,
+    first: int,
+    *,
+    fingerprint: str = "",
+) -> MergedPage:
     """Keep the newest `first` items of `pages` and the positions after each of them."""
     heads = [(_newest_first(page.items[0]), name, 0) for name, page in pages.items() if page.items]
     heapq.heapify(heads)
@@ -101,8 +138,12 @@ def merge(pages: Mapping[str, Page[Invoice]], positions: Positions, first: int) 
         page = pages[name]
         consumed[name] = index + 1
         exhausted = index + 1 == len(page.items) and not page.has_next_page
-        current[name] = Position(after=page.item_cursors[index], done=exhausted)
-        edges.append(Edge(cursor=encode_cursor(current), node=page.items[index]))
+        current[name] = Position(
+            after=page.item_cursors[index], done=exhausted, as_of=positions[name].as_of
+        )
+        edges.append(
+            Edge(cursor=encode_cursor(current, fingerprint=fingerprint), node=page.items[index])
+        )
         if index + 1 < len(page.items):
             heapq.heappush(heads, (_newest_first(page.items[index + 1]), name, index + 1))
     for name, page in pages.items():
@@ -118,23 +159,41 @@ def merge(pages: Mapping[str, Page[Invoice]], positions: Positions, first: int) 
     return MergedPage(edges=tuple(edges), has_next_page=has_next, total_count=total)
 
 
-ListCall = Callable[[str, PageRequest], Awaitable[Page[Invoice]]]
+#: (provider, page request, created strictly before this time or None) -> the provider's page
+ListCall = Callable[[str, PageRequest, dt.datetime | None], Awaitable[Page[Invoice]]]
+
+_AFTER_NEWEST = dt.timedelta(microseconds=1)
 
 
 async def fetch_merged(
-    list_page: ListCall, *, providers: Sequence[str], first: int, after: str | None
+    list_page: ListCall,
+    *,
+    providers: Sequence[str],
+    first: int,
+    after: str | None,
+    fingerprint: str = "",
 ) -> MergedPage:
-    """Fetch one merged page. A failing provider is left out and reported in `failures`."""
+    """Fetch one merged page. A failing provider is left out and reported in `failures`.
+
+    `first == 0` still asks each provider for one invoice, to tell `total_count` and
+    `has_next_page` truthfully; it returns no edges."""
     positions = (
-        decode_cursor(after, providers=providers)
+        decode_cursor(after, providers=providers, fingerprint=fingerprint)
         if after
         else {name: Position() for name in providers}
     )
     live = [name for name in providers if not positions[name].done]
-    if first == 0 or not live:
-        return MergedPage(edges=(), has_next_page=bool(live) and first == 0, total_count=None)
+    if not live:
+        return MergedPage(edges=(), has_next_page=False, total_count=0)
     results = await asyncio.gather(
-        *(list_page(name, PageRequest(first=first, after=positions[name].after)) for name in live),
+        *(
+            list_page(
+                name,
+                PageRequest(first=max(first, 1), after=positions[name].after),
+                positions[name].as_of,
+            )
+            for name in live
+        ),
         return_exceptions=True,
     )
     pages: dict[str, Page[Invoice]] = {}
@@ -146,7 +205,21 @@ async def fetch_merged(
             raise result
         else:
             pages[name] = result
-    merged = merge(pages, positions, first)
+            if positions[name].as_of is None and result.items:
+                newest = max(item.created_at for item in result.items)
+                positions[name] = Position(
+                    after=positions[name].after, as_of=newest + _AFTER_NEWEST
+                )
+    if first == 0:
+        counted = merge(pages, positions, 0, fingerprint=fingerprint)
+        has_next = any(page.items or page.has_next_page for page in pages.values())
+        return MergedPage(
+            edges=(),
+            has_next_page=has_next or bool(failures),
+            total_count=None if failures else counted.total_count,
+            failures=tuple(failures),
+        )
+    merged = merge(pages, positions, first, fingerprint=fingerprint)
     return MergedPage(
         edges=merged.edges,
         has_next_page=merged.has_next_page or bool(failures),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import strawberry
 from graphql import GraphQLError
@@ -133,6 +135,13 @@ def provider_filters(
     }
 
 
+def fingerprint(filters: dict[str, InvoiceFilter]) -> str:
+    """A short digest of a listing's filters: a cursor is good only for the listing it came from."""
+    state = {name: f.model_dump(mode="json") for name, f in sorted(filters.items())}
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+    return digest[:16]
+
+
 def check_first(ctx: GatewayContext, first: int | None) -> int:
     if first is None:
         return ctx.settings.default_page_size
@@ -158,12 +167,23 @@ async def invoice_connection(
     ctx = info.context
     size = check_first(ctx, first)
 
-    async def list_page(name: str, page: PageRequest) -> Page[InvoiceModel]:
-        result = await ctx.providers[name].list_invoices(filters[name], page)
+    async def list_page(
+        name: str, page: PageRequest, before: dt.datetime | None
+    ) -> Page[InvoiceModel]:
+        filter = filters[name]
+        if before is not None and (filter.created_before is None or before < filter.created_before):
+            filter = filter.model_copy(update={"created_before": before})
+        result = await ctx.providers[name].list_invoices(filter, page)
         ctx.loaders.prime_invoices(result.items)
         return result
 
-    merged = await fetch_merged(list_page, providers=list(filters), first=size, after=after)
+    merged = await fetch_merged(
+        list_page,
+        providers=list(filters),
+        first=size,
+        after=after,
+        fingerprint=fingerprint(filters),
+    )
     if merged.failures and len(merged.failures) == len(filters):
         raise merged.failures[0]
     for failure in merged.failures:

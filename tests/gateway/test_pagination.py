@@ -34,32 +34,40 @@ class OffsetProvider:
         self.items = sorted(items, key=lambda i: (-i.created_at.timestamp(), i.provider, i.id))
         self.calls = 0
 
-    async def page(self, request: PageRequest) -> Page[Invoice]:
+    def visible(self, before: dt.datetime | None) -> list[Invoice]:
+        return [i for i in self.items if before is None or i.created_at < before]
+
+    async def page(self, request: PageRequest, before: dt.datetime | None = None) -> Page[Invoice]:
         self.calls += 1
+        items = self.visible(before)
         start = int(request.after or 0)
-        chunk = self.items[start : start + request.first]
+        chunk = items[start : start + request.first]
         return Page(
             items=tuple(chunk),
             item_cursors=tuple(str(start + k + 1) for k in range(len(chunk))),
             end_cursor=str(start + len(chunk)),
-            has_next_page=start + len(chunk) < len(self.items),
-            total_count=len(self.items),
+            has_next_page=start + len(chunk) < len(items),
+            total_count=len(items),
         )
+
+    def add_newest(self, invoice: Invoice) -> None:
+        self.items.insert(0, invoice)
 
 
 class LastIdProvider(OffsetProvider):
     """Positions are the last item's id, like Xendit's last_invoice; no total."""
 
-    async def page(self, request: PageRequest) -> Page[Invoice]:
+    async def page(self, request: PageRequest, before: dt.datetime | None = None) -> Page[Invoice]:
         self.calls += 1
-        ids = [i.id for i in self.items]
+        items = self.visible(before)
+        ids = [i.id for i in items]
         start = ids.index(request.after) + 1 if request.after else 0
-        chunk = self.items[start : start + request.first]
+        chunk = items[start : start + request.first]
         return Page(
             items=tuple(chunk),
             item_cursors=tuple(i.id for i in chunk),
             end_cursor=chunk[-1].id if chunk else request.after,
-            has_next_page=start + len(chunk) < len(self.items),
+            has_next_page=start + len(chunk) < len(items),
             total_count=None,
         )
 
@@ -73,8 +81,10 @@ def _providers(seed: int) -> dict[str, OffsetProvider]:
 
 
 async def _walk(providers: dict[str, OffsetProvider], first: int) -> list[Invoice]:
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
-        return await providers[name].page(request)
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
 
     seen: list[Invoice] = []
     after = None
@@ -103,8 +113,10 @@ async def test_walking_all_pages_returns_every_invoice_once_in_order(seed: int, 
 async def test_every_edge_cursor_resumes_right_after_its_edge() -> None:
     providers = _providers(3)
 
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
-        return await providers[name].page(request)
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
 
     page = await fetch_merged(list_page, providers=list(providers), first=10, after=None)
     for k, edge in enumerate(page.edges[:-1]):
@@ -117,15 +129,19 @@ async def test_every_edge_cursor_resumes_right_after_its_edge() -> None:
 async def test_total_count_is_the_sum_only_when_every_provider_counts() -> None:
     alpha = OffsetProvider([_invoice("alpha", n, n) for n in range(5)])
 
-    async def only_alpha(name: str, request: PageRequest) -> Page[Invoice]:
-        return await alpha.page(request)
+    async def only_alpha(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await alpha.page(request, before)
 
     page = await fetch_merged(only_alpha, providers=["alpha"], first=2, after=None)
     assert page.total_count == 5
     both = _providers(0)
 
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
-        return await both[name].page(request)
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await both[name].page(request, before)
 
     page = await fetch_merged(list_page, providers=list(both), first=2, after=None)
     assert page.total_count is None  # beta cannot count
@@ -136,8 +152,10 @@ async def test_an_exhausted_provider_is_not_asked_again() -> None:
     small = LastIdProvider([_invoice("beta", n, 1000 + n) for n in range(2)])  # newest of all
     providers["beta"] = small
 
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
-        return await providers[name].page(request)
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
 
     first = await fetch_merged(list_page, providers=list(providers), first=5, after=None)
     assert [e.node.provider for e in first.edges[:2]] == ["beta", "beta"]
@@ -149,7 +167,9 @@ async def test_an_exhausted_provider_is_not_asked_again() -> None:
 async def test_a_failing_provider_is_reported_and_the_other_still_answers() -> None:
     providers = _providers(0)
 
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
         if name == "beta":
             raise ProviderUnavailable("beta", "beta answered HTTP 503", status=503)
         return await providers[name].page(request)
@@ -160,16 +180,74 @@ async def test_a_failing_provider_is_reported_and_the_other_still_answers() -> N
     assert page.total_count is None
 
 
-async def test_first_zero_makes_no_upstream_call() -> None:
-    providers = _providers(0)
+async def test_first_zero_counts_without_edges() -> None:
+    alpha = OffsetProvider([_invoice("alpha", n, n) for n in range(7)])
+    empty = OffsetProvider([])
+    providers = {"alpha": alpha, "empty": empty}
 
-    async def list_page(name: str, request: PageRequest) -> Page[Invoice]:
-        return await providers[name].page(request)
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
 
     page = await fetch_merged(list_page, providers=list(providers), first=0, after=None)
     assert page.edges == ()
     assert page.has_next_page
-    assert sum(p.calls for p in providers.values()) == 0
+    assert page.total_count == 7
+    nothing = await fetch_merged(list_page, providers=["empty"], first=0, after=None)
+    assert (nothing.has_next_page, nothing.total_count) == (False, 0)
+
+
+async def test_invoices_created_during_a_walk_neither_repeat_nor_shift_it() -> None:
+    providers = _providers(5)
+    before = [
+        i.id
+        for i in sorted(
+            [i for p in providers.values() for i in p.items],
+            key=lambda i: (-i.created_at.timestamp(), i.provider, i.id),
+        )
+    ]
+
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
+
+    seen: list[str] = []
+    after = None
+    for n in range(200):
+        page = await fetch_merged(list_page, providers=list(providers), first=9, after=after)
+        seen.extend(edge.node.id for edge in page.edges)
+        # Someone creates invoices in both providers while the client pages.
+        providers["alpha"].add_newest(_invoice("alpha", 1000 + n, 10_000 + n))
+        providers["beta"].add_newest(_invoice("beta", 1000 + n, 10_000 + n))
+        if not page.has_next_page:
+            break
+        after = page.edges[-1].cursor
+    assert seen == before
+
+
+async def test_a_cursor_is_refused_by_a_listing_with_another_filter() -> None:
+    providers = _providers(0)
+
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
+
+    page = await fetch_merged(
+        list_page, providers=list(providers), first=3, after=None, fingerprint="paid"
+    )
+    with pytest.raises(GatewayError) as caught:
+        await fetch_merged(
+            list_page,
+            providers=list(providers),
+            first=3,
+            after=page.edges[-1].cursor,
+            fingerprint="jpy",
+        )
+    assert caught.value.field == "after"
+    assert "another filter" in caught.value.message
 
 
 @pytest.mark.parametrize("cursor", ["", "nope", "Zm9v", "YzE6W10", "YzE6eyJhIjogM30"])
@@ -181,6 +259,10 @@ def test_a_foreign_cursor_is_a_user_error_naming_after(cursor: str) -> None:
 
 
 def test_cursor_round_trip_keeps_positions_and_done_flags() -> None:
-    positions = {"a": Position(after="12"), "b": Position(done=True), "c": Position()}
+    positions = {
+        "a": Position(after="12", as_of=T0),
+        "b": Position(done=True),
+        "c": Position(),
+    }
     decoded = decode_cursor(encode_cursor(positions), providers=["a", "b", "c", "d"])
     assert decoded == {**positions, "d": Position()}
