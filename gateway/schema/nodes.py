@@ -28,7 +28,7 @@ from providers import models
 if TYPE_CHECKING:
     from gateway.schema.connections import InvoiceConnection, InvoiceFilterInput
 
-__all__ = ["Customer", "Invoice"]
+__all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview"]
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -123,22 +123,79 @@ class Customer(Node):
         return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 
-@strawberry.type(description="An invoice of one provider, in the gateway's one data model.")
-class Invoice(Node):
+@strawberry.interface(
+    description="What an invoice says, saved or not: its provider, currency, amounts, lines and "
+    "customer. Implemented by Invoice and InvoicePreview, so one fragment serves both."
+)
+class InvoiceContent:
     model: strawberry.Private[models.Invoice]
 
     def _money(self, info: Info, money: models.Money | None) -> Money | None:
         return Money.of(money, info.context.settings.locale)
 
+    @strawberry.field(description="The provider the invoice lives in, e.g. flexprice.")
+    def provider(self) -> str:
+        return self.model.provider
+
+    @strawberry.field(description="ISO 4217 currency code of every amount on the invoice.")
+    def currency(self) -> str:
+        return self.model.currency
+
+    @strawberry.field(description="Sum of the lines before tax and discounts.")
+    def subtotal(self, info: Info) -> Money | None:
+        return self._money(info, self.model.subtotal)
+
+    @strawberry.field(description="Total after tax, discounts and credits.")
+    def total(self, info: Info) -> Money | None:
+        return self._money(info, self.model.total)
+
+    @strawberry.field(description="What the customer owes in all.")
+    def amount_due(self, info: Info) -> Money | None:
+        return self._money(info, self.model.amount_due)
+
+    @strawberry.field(description="Total tax, where the provider reports it.")
+    def tax(self, info: Info) -> Money | None:
+        return self._money(info, self.model.tax)
+
+    @strawberry.field(description="Total discount, where the provider reports it.")
+    def discount(self, info: Info) -> Money | None:
+        return self._money(info, self.model.discount)
+
+    @strawberry.field(description="The invoice's lines, in the provider's order.")
+    def line_items(self, info: Info) -> list[LineItem]:
+        locale = info.context.settings.locale
+        return [LineItem(model=line, locale=locale) for line in self.model.line_items]
+
+    @strawberry.field(description="A description or memo on the invoice.")
+    def description(self) -> str | None:
+        return self.model.description
+
+    @strawberry.field(
+        description="The customer billed, batched with every other customer in the request "
+        "(free when the provider embedded it in the invoice)."
+    )
+    async def customer(self, info: Info) -> Customer | None:
+        if self.model.customer is not None:
+            return Customer(model=self.model.customer)
+        if self.model.customer_id is None:
+            return None
+        found = await info.context.loaders.customers.load(
+            (self.model.provider, self.model.customer_id)
+        )
+        return None if found is None else Customer(model=found)
+
+    @strawberry.field(description="The provider's JSON for this invoice, unchanged.")
+    def raw(self) -> JSON:
+        return JSON(self.model.raw)
+
+
+@strawberry.type(description="An invoice of one provider, in the gateway's one data model.")
+class Invoice(Node, InvoiceContent):
     @strawberry.field(description="The global ID of the invoice.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(
             GlobalId(NodeType.INVOICE, self.model.provider, self.model.id).encode()
         )
-
-    @strawberry.field(description="The provider the invoice lives in, e.g. flexprice.")
-    def provider(self) -> str:
-        return self.model.provider
 
     @strawberry.field(description="The provider's own id of the invoice.")
     def provider_id(self) -> str:
@@ -163,22 +220,6 @@ class Invoice(Node):
     def provider_status(self) -> str:
         return self.model.provider_status
 
-    @strawberry.field(description="ISO 4217 currency code of every amount on the invoice.")
-    def currency(self) -> str:
-        return self.model.currency
-
-    @strawberry.field(description="Sum of the lines before tax and discounts.")
-    def subtotal(self, info: Info) -> Money | None:
-        return self._money(info, self.model.subtotal)
-
-    @strawberry.field(description="Total after tax, discounts and credits.")
-    def total(self, info: Info) -> Money | None:
-        return self._money(info, self.model.total)
-
-    @strawberry.field(description="What the customer owes in all.")
-    def amount_due(self, info: Info) -> Money | None:
-        return self._money(info, self.model.amount_due)
-
     @strawberry.field(description="What the customer has paid so far.")
     def amount_paid(self, info: Info) -> Money | None:
         return self._money(info, self.model.amount_paid)
@@ -186,23 +227,6 @@ class Invoice(Node):
     @strawberry.field(description="What remains to be paid.")
     def amount_remaining(self, info: Info) -> Money | None:
         return self._money(info, self.model.amount_remaining)
-
-    @strawberry.field(description="Total tax, where the provider reports it.")
-    def tax(self, info: Info) -> Money | None:
-        return self._money(info, self.model.tax)
-
-    @strawberry.field(description="Total discount, where the provider reports it.")
-    def discount(self, info: Info) -> Money | None:
-        return self._money(info, self.model.discount)
-
-    @strawberry.field(description="The invoice's lines, in the provider's order.")
-    def line_items(self, info: Info) -> list[LineItem]:
-        locale = info.context.settings.locale
-        return [LineItem(model=line, locale=locale) for line in self.model.line_items]
-
-    @strawberry.field(description="A description or memo on the invoice.")
-    def description(self) -> str | None:
-        return self.model.description
 
     @strawberry.field(description="When the invoice was created at the provider.")
     def created_at(self) -> dt.datetime:
@@ -229,20 +253,6 @@ class Invoice(Node):
         return self.model.finalized_at
 
     @strawberry.field(
-        description="The customer billed, batched with every other customer in the request "
-        "(free when the provider embedded it in the invoice)."
-    )
-    async def customer(self, info: Info) -> Customer | None:
-        if self.model.customer is not None:
-            return Customer(model=self.model.customer)
-        if self.model.customer_id is None:
-            return None
-        found = await info.context.loaders.customers.load(
-            (self.model.provider, self.model.customer_id)
-        )
-        return None if found is None else Customer(model=found)
-
-    @strawberry.field(
         description="A URL of the invoice as a PDF document. Costs one upstream request per "
         "invoice unless the provider stored a URL; the URL may expire (ask again)."
     )
@@ -262,6 +272,10 @@ class Invoice(Node):
     def metadata(self) -> list[MetadataEntry]:
         return metadata_entries(self.model.metadata)
 
-    @strawberry.field(description="The provider's JSON for this invoice, unchanged.")
-    def raw(self) -> JSON:
-        return JSON(self.model.raw)
+
+@strawberry.type(
+    description="An invoice a provider would issue, computed and not saved: it has no ID, "
+    "number or status history, and nothing refers to it later."
+)
+class InvoicePreview(InvoiceContent):
+    pass

@@ -14,7 +14,7 @@ from gateway.schema.connections import (
     provider_filters,
 )
 from gateway.schema.inputs import InvoicePreviewInput
-from gateway.schema.nodes import Customer, Invoice
+from gateway.schema.nodes import Customer, Invoice, InvoicePreview
 from gateway.schema.types import Node, Provider
 from providers.models import InvoicePreviewRequest
 
@@ -101,7 +101,7 @@ class Query:
         description="The invoice a subscription would produce for a period, computed by the "
         "provider and not saved (FlexPrice)."
     )
-    async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> Invoice:
+    async def invoice_preview(self, info: Info, input: InvoicePreviewInput) -> InvoicePreview:
         provider = info.context.provider(input.provider.lower(), field="input.provider")
         if not input.subscription_id.strip():
             raise GatewayError(
@@ -116,4 +116,4 @@ class Query:
                 period_end=input.period_end,
             )
         )
-        return Invoice(model=preview)
+        return InvoicePreview(model=preview)

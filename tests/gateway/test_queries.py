@@ -253,10 +253,11 @@ async def test_invoice_preview_of_a_seeded_subscription_is_not_saved(gateway: Ga
     before = len(gateway.sandbox.invoices)
     data = await gateway.data(
         """query($input: InvoicePreviewInput!) { invoicePreview(input: $input) {
-             status currency total { amount } lineItems { description } } }""",
+             __typename currency total { amount } lineItems { description } } }""",
         {"input": {"provider": "flexprice", "subscriptionId": subscription.id}},
     )
     preview = data["invoicePreview"]
+    assert preview["__typename"] == "InvoicePreview"  # no id: nothing can cache or refetch it
     assert preview["lineItems"]
     assert Decimal(preview["total"]["amount"]) >= 0
     assert len(gateway.sandbox.invoices) == before
