@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 from gateway.app import create_app
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
+from providers.base import InvoiceProvider
 from providers.registry import create_providers
 
 __all__ = ["main"]
@@ -94,7 +97,9 @@ def _serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
     }
     if args.workers > 1:
-        # Each worker builds its own providers (clients are not shared across processes).
+        # Each worker builds its own providers (clients are not shared across processes); the
+        # ones built here only said where they point.
+        asyncio.run(_close(providers))
         uvicorn.run(
             "gateway.app:create_app_from_environment",
             factory=True,
@@ -104,6 +109,10 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         uvicorn.run(create_app(settings=settings, providers=providers), **options)
     return 0
+
+
+async def _close(providers: dict[str, InvoiceProvider]) -> None:
+    await asyncio.gather(*(provider.aclose() for provider in providers.values()))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -118,9 +127,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     if args.api_key:
         options["api_key"] = args.api_key
     app = factory(**options)
+    key = args.api_key or inspect.signature(factory).parameters["api_key"].default
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
-        f"(seed {args.seed})",
+        f"(seed {args.seed}); it accepts the API key {key}",
         file=sys.stderr,
     )
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from providers.settings import EnvironSettings
@@ -30,6 +30,15 @@ class GatewaySettings(EnvironSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> GatewaySettings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError(
+                f"GATEWAY_DEFAULT_PAGE_SIZE ({self.default_page_size}) must not exceed "
+                f"GATEWAY_MAX_PAGE_SIZE ({self.max_page_size})"
+            )
+        return self
 
     @field_validator("providers", mode="before")
     @classmethod

@@ -101,6 +101,10 @@ class ProviderBase:
     max_batch_size: int = 100
     is_sandbox: bool = False
 
+    def describe(self) -> str:
+        """One line for the start-up log; override it to say where the provider points."""
+        return f"{self.name}: {'sandbox' if self.is_sandbox else 'configured'}"
+
     def _unsupported(self, operation: Operation) -> UnsupportedOperation:
         return UnsupportedOperation(self.name, operation.value)
 

@@ -35,5 +35,17 @@ def _load(name: str) -> ProviderFactory:
 def create_providers(
     names: Sequence[str], environ: Mapping[str, str]
 ) -> dict[str, InvoiceProvider]:
-    """Build the named providers from `environ`, in order. Raises LookupError for unknown names."""
-    return {name: _load(name)(environ) for name in names}
+    """Build the named providers from `environ`, in order. Raises LookupError for unknown names.
+
+    A provider's `name` must be its entry-point name: it is the provider part of every global ID.
+    """
+    built: dict[str, InvoiceProvider] = {}
+    for name in names:
+        provider = _load(name)(environ)
+        if provider.name != name:
+            raise LookupError(
+                f"the entry point {name!r} built a provider named {provider.name!r}; "
+                "a provider's name must be its entry-point name"
+            )
+        built[name] = provider
+    return built

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     ParserCache,
@@ -13,6 +15,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from gateway.schema.extensions import ErrorPolicy
 from gateway.schema.mutation import Mutation
@@ -20,7 +23,20 @@ from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
 from gateway.schema.scalars import DECIMAL
 
-__all__ = ["build_schema"]
+__all__ = ["GatewaySchema", "build_schema"]
+
+logger = logging.getLogger("gateway.graphql")
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with its traceback, a refused query or a provider's 404
+        # alike. ErrorPolicy already logs what an operator needs (a bug with its traceback and
+        # request id, a provider failure in one line); the rest is the client's business.
+        for error in errors:
+            logger.debug("graphql error: %.200s", error.message)
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
@@ -33,7 +49,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Invoice, Customer],

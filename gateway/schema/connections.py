@@ -19,7 +19,12 @@ from gateway.schema.nodes import Invoice
 from providers.models import Invoice as InvoiceModel
 from providers.models import InvoiceFilter, Page, PageRequest
 
-__all__ = ["InvoiceConnection", "InvoiceFilterInput", "invoice_connection"]
+__all__ = [
+    "CustomerInvoiceFilterInput",
+    "InvoiceConnection",
+    "InvoiceFilterInput",
+    "invoice_connection",
+]
 
 
 @strawberry.input(
@@ -52,6 +57,39 @@ class InvoiceFilterInput:
         default=None,
         description="Only invoices created strictly before this time (no offset means UTC).",
     )
+
+
+@strawberry.input(
+    description="Which of a customer's invoices to list: InvoiceFilterInput without the "
+    "provider and customer, which the customer fixes."
+)
+class CustomerInvoiceFilterInput:
+    status: list[InvoiceStatus] | None = strawberry.field(
+        default=None, description="Only invoices in one of these statuses."
+    )
+    payment_status: list[PaymentStatus] | None = strawberry.field(
+        default=None, description="Only invoices in one of these payment statuses."
+    )
+    currency: list[str] | None = strawberry.field(
+        default=None, description="Only invoices in these ISO 4217 currencies (any case)."
+    )
+    created_after: dt.datetime | None = strawberry.field(
+        default=None,
+        description="Only invoices created strictly after this time (no offset means UTC).",
+    )
+    created_before: dt.datetime | None = strawberry.field(
+        default=None,
+        description="Only invoices created strictly before this time (no offset means UTC).",
+    )
+
+    def for_all_providers(self) -> InvoiceFilterInput:
+        return InvoiceFilterInput(
+            status=self.status,
+            payment_status=self.payment_status,
+            currency=self.currency,
+            created_after=self.created_after,
+            created_before=self.created_before,
+        )
 
 
 @strawberry.type(description="Where a page of a connection stands (Relay).")

@@ -50,6 +50,13 @@ class ErrorPolicy(MaskErrors):
                 }
             return error
         if isinstance(original, ProviderError):
+            logger.warning(
+                "%s failed: %s (%s, request %s)",
+                original.provider,
+                original.message,
+                code_for_provider_error(original).value,
+                self._request_id(),
+            )
             return GraphQLError(
                 original.message,
                 nodes=error.nodes,

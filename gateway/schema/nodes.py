@@ -26,7 +26,7 @@ from gateway.schema.types import (
 from providers import models
 
 if TYPE_CHECKING:
-    from gateway.schema.connections import InvoiceConnection, InvoiceFilterInput
+    from gateway.schema.connections import CustomerInvoiceFilterInput, InvoiceConnection
 
 __all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview"]
 
@@ -90,27 +90,26 @@ class Customer(Node):
         return JSON(self.model.raw)
 
     @strawberry.field(
-        description="The customer's invoices, newest first, as a Relay connection; `filter` "
-        "narrows them further (its provider and customerId conditions are ignored here)."
+        description="The customer's invoices, newest first, as a Relay connection (see "
+        "Query.invoices for paging); `filter` narrows them further."
     )
     async def invoices(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: Annotated[InvoiceFilterInput, strawberry.lazy("gateway.schema.connections")]
+        filter: Annotated[CustomerInvoiceFilterInput, strawberry.lazy("gateway.schema.connections")]
         | None = None,
     ) -> Annotated[InvoiceConnection, strawberry.lazy("gateway.schema.connections")]:
         from gateway.schema.connections import invoice_connection, provider_filters
 
         ctx = info.context
         ctx.provider(self.model.provider, field="invoices")
-        if filter is not None:
-            filter.provider = None
-            filter.customer_id = None
-        base = provider_filters(ctx, filter)[self.model.provider]
-        filters = {self.model.provider: base.model_copy(update={"customer_ids": (self.model.id,)})}
-        return await invoice_connection(info, first=first, after=after, filters=filters)
+        everywhere = provider_filters(ctx, filter.for_all_providers() if filter else None)
+        mine = everywhere[self.model.provider].model_copy(update={"customer_ids": (self.model.id,)})
+        return await invoice_connection(
+            info, first=first, after=after, filters={self.model.provider: mine}
+        )
 
     @strawberry.field(
         description="The customer's invoice totals, one entry per currency "

@@ -53,9 +53,12 @@ class Query:
 
     @strawberry.field(
         description="Invoices of every enabled provider, newest first, as a Relay connection. "
-        "`first` defaults to 20 and may be 0 to 100 (GATEWAY_DEFAULT_PAGE_SIZE, "
-        "GATEWAY_MAX_PAGE_SIZE). When one provider fails, the others' invoices still come back "
-        "with an error naming the failed provider."
+        "`first` has a default and a maximum set by the server (GATEWAY_DEFAULT_PAGE_SIZE, 20, "
+        "and GATEWAY_MAX_PAGE_SIZE, 100, unless changed); `first: 0` answers only totalCount. "
+        "A walk through the pages lists the invoices that existed when it began. When one "
+        "provider fails, the others' invoices still come back, with an error naming the failed "
+        "provider. FlexPrice's SKIPPED invoices (zero-amount subscription drafts) are never "
+        "listed; `invoice(id:)` finds them."
     )
     async def invoices(
         self,

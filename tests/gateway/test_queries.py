@@ -350,3 +350,23 @@ async def test_a_cursor_cannot_be_replayed_with_another_filter(gateway: Gateway)
     )
     [error] = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+async def test_a_customers_invoices_filtered_by_status_are_only_theirs(gateway: Gateway) -> None:
+    customer_id = sorted(gateway.sandbox.customers)[1]
+    data = await gateway.data(
+        """query($id: ID!) { customer(id: $id) {
+             invoices(first: 100, filter: {status: [PAID]}) { totalCount edges { node { providerId } } }
+           } }""",
+        {"id": gid(NodeType.CUSTOMER, customer_id)},
+    )
+    paid = [
+        i.id
+        for i in newest_first(list(gateway.sandbox.invoices.values()))
+        if i.customer_id == customer_id
+        and expected_status(i) == "PAID"
+        and i.invoice_status != "SKIPPED"
+    ]
+    connection = data["customer"]["invoices"]
+    assert [e["node"]["providerId"] for e in connection["edges"]] == paid
+    assert connection["totalCount"] == len(paid)
