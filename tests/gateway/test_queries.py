@@ -356,7 +356,8 @@ async def test_a_customers_invoices_filtered_by_status_are_only_theirs(gateway: 
     customer_id = sorted(gateway.sandbox.customers)[1]
     data = await gateway.data(
         """query($id: ID!) { customer(id: $id) {
-             invoices(first: 100, filter: {status: [PAID]}) { totalCount edges { node { providerId } } }
+             invoices(first: 100, filter: {status: [PAID]}) {
+               totalCount edges { node { providerId } } }
            } }""",
         {"id": gid(NodeType.CUSTOMER, customer_id)},
     )
