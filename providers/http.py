@@ -110,6 +110,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+def _connection_failure(exc: httpx.TimeoutException) -> aiohttp.ClientConnectionError | None:
+    # httpx-aiohttp maps every aiohttp.ClientConnectionError (refused, DNS failure, server
+    # disconnect) to httpx.ConnectTimeout; only aiohttp's own timeouts are timeouts.
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
+        cause, aiohttp.ServerTimeoutError | asyncio.TimeoutError
+    ):
+        return cause
+    return None
+
+
 def error_for_status(provider: str, response: httpx.Response, body: ErrorBody) -> ProviderError:
     """The error for a non-2xx answer. Only 4xx messages are passed on: 5xx text stays in logs."""
     status = response.status_code
@@ -209,6 +220,11 @@ class Upstream:
                 self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
             ) from exc
         except httpx.TimeoutException as exc:
+            if (refused := _connection_failure(exc)) is not None:
+                raise ProviderUnavailable(
+                    self.provider,
+                    f"{self.provider} could not be reached ({type(refused).__name__})",
+                ) from exc
             raise ProviderTimeout(self.provider, f"{self.provider} timed out") from exc
         except httpx.TransportError as exc:
             raise ProviderUnavailable(

@@ -3,6 +3,10 @@
 FlexPrice ANDs every condition of a search, so some status filters need several searches; each is
 asked for a page from its own offset and `merge_searches` interleaves the answers newest first.
 The provider's cursor is then one offset per search, joined by "." (a plain offset for one).
+
+A listing never includes SKIPPED invoices (zero-amount subscription drafts, never payable):
+FlexPrice hides them when `invoice_status` is not sent, so a status filter asks only for the
+other three statuses. A filtered listing is then always a subset of the unfiltered one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from providers.flexprice import wire
 from providers.flexprice.mapping import PROVIDER, invoice_status_of, payment_status_of
 from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
 
-__all__ = ["merge_searches", "parse_offsets", "to_invoice_searches"]
+__all__ = ["LISTED_INVOICE_STATUSES", "merge_searches", "parse_offsets", "to_invoice_searches"]
 
 
 def parse_offsets(after: str | None, count: int) -> list[int]:
@@ -38,8 +42,9 @@ def parse_offsets(after: str | None, count: int) -> list[int]:
 #: Stands for a payment status FlexPrice may add later, when working out what a search selects.
 _LATER: Final = "<later>"
 _PAYMENT_AXIS: Final = (*wire.PAYMENT_STATUSES, _LATER)
-# Without `invoice_status` in the body FlexPrice leaves SKIPPED invoices out (§10.1).
-_DEFAULT_INVOICE_STATUSES: Final = ("DRAFT", "FINALIZED", "VOIDED")
+# What FlexPrice lists when `invoice_status` is not sent: SKIPPED is left out (§10.1). A status
+# filter uses the same axis, so adding one never brings in an invoice the plain listing hides.
+LISTED_INVOICE_STATUSES: Final = ("DRAFT", "FINALIZED", "VOIDED")
 
 
 def _selects(filters: InvoiceFilter, status: InvoiceStatus, payment: PaymentStatus) -> bool:
@@ -62,9 +67,8 @@ def _status_parts(filters: InvoiceFilter) -> list[_Part]:
     # The status tables are evaluated for every (invoice_status, payment_status) pair. Invoice
     # statuses that select the same payment statuses share one part; each part is a product
     # `invoice_status` x `payment_status`, which one search expresses exactly.
-    axis = wire.INVOICE_STATUSES if filters.statuses else _DEFAULT_INVOICE_STATUSES
     payments_of: dict[tuple[str, ...], list[str]] = {}
-    for status in axis:
+    for status in LISTED_INVOICE_STATUSES:
         payments = tuple(
             payment
             for payment in _PAYMENT_AXIS
@@ -80,7 +84,8 @@ def _status_parts(filters: InvoiceFilter) -> list[_Part]:
     for payments, statuses in payments_of.items():
         fields: dict[str, object] = {}
         conditions: list[wire.FilterCondition] = []
-        if filters.statuses:
+        # Without `invoice_status` FlexPrice searches all of LISTED_INVOICE_STATUSES.
+        if filters.statuses or tuple(statuses) != LISTED_INVOICE_STATUSES:
             fields["invoice_status"] = tuple(statuses)
         if _LATER not in payments:
             fields["payment_status"] = payments
@@ -98,9 +103,9 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
     unpaid ones) becomes one search per part; the caller merges them (all are newest first).
     None at all: nothing can match (EXPIRED, SETTLED), so make no call. A payment status
     FlexPrice adds later is kept by a `payment_status not_in` condition; the status UNKNOWN
-    selects only FINALIZED invoices with such a payment status. Without a status condition
-    `invoice_status` is not sent, so FlexPrice's default applies: SKIPPED invoices (zero-amount
-    subscription drafts) are left out.
+    selects only FINALIZED invoices with such a payment status. SKIPPED invoices are never
+    selected: a status condition sends only `LISTED_INVOICE_STATUSES`, and without one
+    `invoice_status` is not sent, so FlexPrice's default (which hides SKIPPED) applies.
     """
     common: dict[str, object] = {}
     conditions: list[wire.FilterCondition] = []

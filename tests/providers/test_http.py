@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -237,6 +239,84 @@ async def test_deadline_bounds_the_retries_too(make_upstream: Callable[..., Upst
     with pytest.raises(ProviderUnavailable):  # ProviderTimeout is a ProviderUnavailable
         await make_upstream(script, policy).request("GET", "/things", retry=True)
     assert len(script.requests) < 1000
+
+
+# -- the real aiohttp transport on loopback -----------------------------------------------------
+
+
+def aiohttp_upstream(port: int, policy: HttpPolicy) -> Upstream:
+    client = build_client(base_url=f"http://127.0.0.1:{port}/v1", headers={}, policy=policy)
+    return Upstream(provider="acme", client=client, policy=policy, parse_error=parse_error)
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on: bound, read, and closed again."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@asynccontextmanager
+async def loopback_server(
+    on_connect: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[int]:
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_refused_connection_is_unavailable_not_a_timeout() -> None:
+    """httpx-aiohttp reports a refused connection as httpx.ConnectTimeout."""
+    policy = HttpPolicy(deadline=5.0, attempts=2, wait_initial=0.001, wait_max=0.01)
+    upstream = aiohttp_upstream(unused_port(), policy)
+    try:
+        with pytest.raises(ProviderUnavailable) as caught:
+            await upstream.request("GET", "/things", retry=True)
+    finally:
+        await upstream.aclose()
+    assert not isinstance(caught.value, ProviderTimeout)
+    assert caught.value.message.startswith("acme could not be reached (")
+    assert "timed out" not in caught.value.message
+
+
+async def test_a_server_that_hangs_up_is_unavailable_not_a_timeout() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+        await writer.wait_closed()
+
+    policy = HttpPolicy(deadline=5.0, attempts=1)
+    async with loopback_server(hang_up) as port:
+        upstream = aiohttp_upstream(port, policy)
+        try:
+            with pytest.raises(ProviderUnavailable) as caught:
+                await upstream.request("GET", "/things", retry=False)
+        finally:
+            await upstream.aclose()
+    assert not isinstance(caught.value, ProviderTimeout)
+    assert "could not be reached" in caught.value.message
+
+
+async def test_a_server_that_never_answers_is_a_timeout() -> None:
+    """aiohttp's own read timeout stays a timeout on the real transport."""
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await done.wait()
+        writer.close()
+
+    policy = HttpPolicy(read_timeout=0.05, deadline=5.0, attempts=1)
+    async with loopback_server(silent) as port:
+        upstream = aiohttp_upstream(port, policy)
+        try:
+            with pytest.raises(ProviderTimeout, match="acme timed out"):
+                await upstream.request("GET", "/slow", retry=False)
+        finally:
+            await upstream.aclose()
+            done.set()
 
 
 # -- statuses and bodies ------------------------------------------------------------------------

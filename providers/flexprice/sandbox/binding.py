@@ -65,8 +65,17 @@ def parse_time(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+#: Every decimal FlexPrice stores is a Postgres ``numeric(20,8)``: at most 12 integer digits.
+#: Larger values cannot be stored, and past 28 digits ``Decimal.quantize`` fails outright.
+DECIMAL_LIMIT = Decimal(10) ** 12
+
+
 def to_decimal(value: object) -> Decimal:
-    """A JSON string or number as a finite ``Decimal`` (shopspring accepts both forms)."""
+    """A JSON string or number as a finite ``Decimal`` (shopspring accepts both forms).
+
+    A value of ``DECIMAL_LIMIT`` or more in magnitude raises :class:`BindError`, as an
+    unparsable one does, so every route answers it with 400 ``validation_error``.
+    """
     if isinstance(value, bool):
         raise BindError("boolean is not a decimal")
     if isinstance(value, int | Decimal):
@@ -80,6 +89,8 @@ def to_decimal(value: object) -> Decimal:
         raise BindError("not a decimal")
     if not result.is_finite():
         raise BindError("decimal is not finite")
+    if result.copy_abs() >= DECIMAL_LIMIT:  # copy_abs: exact, unlike abs()
+        raise BindError("decimal out of range")
     return result
 
 

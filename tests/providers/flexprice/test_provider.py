@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 import providers.flexprice
-from providers.base import InvoiceProvider, Operation
+from providers.base import InvoiceProvider
 from providers.errors import (
     Conflict,
     ProviderAuthError,
@@ -34,7 +34,17 @@ from providers.models import (
     PaymentStatusUpdate,
 )
 
-from .conftest import API_KEY, FakeFlexPrice, error, fixture, invoice, make_provider, page
+from .conftest import (
+    API_KEY,
+    BASE_URL,
+    POLICY,
+    FakeFlexPrice,
+    error,
+    fixture,
+    invoice,
+    make_provider,
+    page,
+)
 
 ALL_STATUSES = ["DRAFT", "FINALIZED", "VOIDED", "SKIPPED"]
 
@@ -57,7 +67,22 @@ def test_public_api() -> None:
 async def test_protocol_and_capabilities(provider: FlexPriceProvider) -> None:
     assert isinstance(provider, InvoiceProvider)
     assert provider.name == "flexprice"
-    assert provider.capabilities == frozenset(Operation)
+    assert sorted(operation.value for operation in provider.capabilities) == [
+        "ATTEMPT_PAYMENT",
+        "CREATE_INVOICE",
+        "CUSTOMER_INVOICE_SUMMARY",
+        "FINALIZE_INVOICE",
+        "GET_CUSTOMERS",
+        "GET_INVOICES",
+        "INVOICE_PDF",
+        "LIST_INVOICES",
+        "PREVIEW_INVOICE",
+        "RECALCULATE_INVOICE",
+        "TRIGGER_COMMUNICATION",
+        "UPDATE_INVOICE",
+        "UPDATE_PAYMENT_STATUS",
+        "VOID_INVOICE",
+    ]
     assert provider.max_batch_size == 1000
     assert provider.is_sandbox is False
 
@@ -172,15 +197,47 @@ async def test_list_invoices_page_size_is_capped(
     assert fake.body()["limit"] == 1000
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        InvoiceFilter(statuses=(InvoiceStatus.EXPIRED,)),
+        InvoiceFilter(payment_statuses=(PaymentStatus.SETTLED,)),
+    ],
+)
 async def test_list_invoices_that_match_nothing_make_no_call(
-    fake: FakeFlexPrice, provider: FlexPriceProvider
+    fake: FakeFlexPrice, provider: FlexPriceProvider, filters: InvoiceFilter
 ) -> None:
-    result = await provider.list_invoices(
-        InvoiceFilter(statuses=(InvoiceStatus.EXPIRED,)), PageRequest(first=10)
-    )
+    result = await provider.list_invoices(filters, PageRequest(first=10))
     assert result.items == ()
     assert result.has_next_page is False
+    assert result.total_count == 0  # nothing can match: the count is known
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "invoice_status"),
+    [
+        (InvoiceFilter(), None),
+        (InvoiceFilter(statuses=(InvoiceStatus.VOID,)), [["VOIDED"]]),
+        (InvoiceFilter(statuses=(InvoiceStatus.DRAFT, InvoiceStatus.VOID)), [["DRAFT", "VOIDED"]]),
+        (InvoiceFilter(statuses=tuple(InvoiceStatus)), [["DRAFT", "FINALIZED", "VOIDED"]]),
+        (InvoiceFilter(payment_statuses=(PaymentStatus.UNPAID,)), None),
+    ],
+)
+async def test_list_invoices_never_asks_for_skipped_invoices(
+    fake: FakeFlexPrice,
+    provider: FlexPriceProvider,
+    filters: InvoiceFilter,
+    invoice_status: list[list[str]] | None,
+) -> None:
+    """FlexPrice hides SKIPPED unless asked; a status filter must not ask for it either."""
+    fake.on("POST /v1/invoices/search", page([], total=0))
+    await provider.list_invoices(filters, PageRequest(first=10))
+    sent = [fake.body(n).get("invoice_status") for n in range(len(fake.requests))]
+    if invoice_status is None:
+        assert sent == [None] * len(fake.requests)
+    else:
+        assert sorted(sent) == invoice_status
 
 
 @pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "", "\u0661\u0662"])
@@ -611,6 +668,39 @@ def test_settings_from_environ() -> None:
     policy = settings.policy()
     assert (policy.read_timeout, policy.deadline, policy.attempts) == (2.5, 8.0, 5)
     assert policy.connect_timeout == 3.0
+
+
+@pytest.mark.parametrize("written", [f"{API_KEY}\n", f"  {API_KEY}\r\n", f"\t{API_KEY} "])
+async def test_settings_strip_whitespace_around_the_key(fake: FakeFlexPrice, written: str) -> None:
+    """A key read from a secret file usually ends in a newline; it is sent without it."""
+    settings = FlexPriceSettings.from_environ(
+        {"FLEXPRICE_API_KEY": written, "FLEXPRICE_BASE_URL": BASE_URL}
+    )
+    assert settings.api_key is not None
+    assert settings.api_key.get_secret_value() == API_KEY
+    fake.on("POST /v1/customers/search", page([], total=0))
+    provider = FlexPriceProvider(
+        settings=settings, transport=httpx.MockTransport(fake.handler), policy=POLICY
+    )
+    try:
+        await provider.check()
+    finally:
+        await provider.aclose()
+    assert fake.requests[0].headers["x-api-key"] == API_KEY
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["sk_live two_parts", "sk_live_a\nsk_live_b", "sk_live\x00", "sk_live\x7f", "sk_lïve", "  \n"],
+)
+def test_settings_reject_a_key_no_header_can_carry(key: str) -> None:
+    with pytest.raises(ValidationError) as direct:
+        FlexPriceSettings.from_environ({"FLEXPRICE_API_KEY": key})
+    with pytest.raises(ValueError, match="FLEXPRICE_API_KEY") as built:
+        factory({"FLEXPRICE_API_KEY": key})
+    for text in (str(direct.value), repr(direct.value), str(built.value)):
+        assert "FLEXPRICE_API_KEY must be printable ASCII without whitespace" in text
+        assert "sk_l" not in text  # the value is never echoed
 
 
 def test_settings_defaults() -> None:

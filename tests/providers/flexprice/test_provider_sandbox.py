@@ -8,6 +8,7 @@ status and currency, and how many upstream calls each operation costs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -79,11 +80,11 @@ def records(app: Starlette) -> list[Any]:
 
 
 def selected(app: Starlette, filters: InvoiceFilter) -> set[str]:
-    """The ids the filter means, from the sandbox's records (SKIPPED hidden when no status)."""
+    """The ids the filter means, from the sandbox's records (SKIPPED never listed)."""
     ids = set()
     for record in records(app):
         status, payment = expected_statuses(record.invoice_status, record.payment_status)
-        if not filters.statuses and record.invoice_status == "SKIPPED":
+        if record.invoice_status == "SKIPPED":
             continue
         if filters.statuses and status not in filters.statuses:
             continue
@@ -239,7 +240,7 @@ async def test_exact_listing_walks_every_page(
     [
         (InvoiceFilter(statuses=(S.DRAFT, S.OPEN)), 2),
         (InvoiceFilter(statuses=(S.VOID, S.PAID)), 2),
-        (InvoiceFilter(statuses=(S.VOID,), payment_statuses=(P.UNPAID,)), 2),
+        (InvoiceFilter(statuses=(S.VOID, S.OPEN), payment_statuses=(P.UNPAID, P.PAID)), 2),
         (InvoiceFilter(statuses=(S.DRAFT, S.OPEN, S.PAID), currencies=("EUR", "INR")), 2),
     ],
 )
@@ -287,11 +288,55 @@ async def test_listing_by_customers_and_dates(app: Starlette, provider: FlexPric
     assert {item.id for item in items} == selected(app, one)
 
 
-async def test_listing_that_can_match_nothing(app: Starlette, provider: FlexPriceProvider) -> None:
+@pytest.mark.parametrize(
+    "filters", [InvoiceFilter(statuses=(S.EXPIRED,)), InvoiceFilter(payment_statuses=(P.SETTLED,))]
+)
+async def test_listing_that_can_match_nothing(
+    app: Starlette, provider: FlexPriceProvider, filters: InvoiceFilter
+) -> None:
     await calls(app)
-    page = await provider.list_invoices(InvoiceFilter(statuses=(S.EXPIRED,)), PageRequest(first=10))
+    page = await provider.list_invoices(filters, PageRequest(first=10))
     assert page.items == ()
+    assert page.total_count == 0
+    assert page.has_next_page is False
     assert await calls(app) == {}
+
+
+async def listed(provider: FlexPriceProvider, filters: InvoiceFilter) -> dict[str, Invoice]:
+    """Every invoice the listing returns, by id; its `total_count` checked against them."""
+    items, pages = await every_page(provider, filters, first=1000)
+    by_id = {item.id: item for item in items}
+    assert len(by_id) == len(items)
+    assert {page.total_count for page in pages} == {len(items)}
+    return by_id
+
+
+STATUS_SUBSETS = [
+    subset for size in range(1, len(S) + 1) for subset in itertools.combinations(list(S), size)
+]
+
+
+async def test_status_listings_add_up_to_the_unfiltered_one(
+    app: Starlette, provider: FlexPriceProvider
+) -> None:
+    """SKIPPED is handled one way: never listed. So, for every status subset, the listing is the
+    union of its statuses' listings, and all statuses together list what no filter lists."""
+    everything = await listed(provider, InvoiceFilter())
+    skipped = {r.id for r in records(app) if r.invoice_status == "SKIPPED"}
+    assert skipped  # the seed has some, or this test shows nothing
+    assert not skipped & everything.keys()
+    assert not any(i.provider_status.startswith("SKIPPED") for i in everything.values())
+
+    single = {s: set(await listed(provider, InvoiceFilter(statuses=(s,)))) for s in S}
+    assert set().union(*single.values()) == everything.keys()
+    assert sum(map(len, single.values())) == len(everything)  # disjoint, so totals add up too
+    for subset in STATUS_SUBSETS:
+        ids = set(await listed(provider, InvoiceFilter(statuses=subset)))
+        assert ids == set().union(*(single[s] for s in subset)), subset
+
+    by_payment = [set(await listed(provider, InvoiceFilter(payment_statuses=(p,)))) for p in P]
+    assert set().union(*by_payment) == everything.keys()
+    assert sum(map(len, by_payment)) == len(everything)
 
 
 # -- changes ------------------------------------------------------------------------------------
@@ -343,6 +388,26 @@ async def test_create_invoice_again_with_the_same_key(
     assert Counter(r.idempotency_key for r in records(app))["gw-test-2"] == 1
     # FlexPrice answers 409 for a finalized invoice's key; the invoice is found by its key.
     assert await calls(app) == {"POST /v1/invoices": 1, "POST /v1/invoices/search": 1}
+
+
+@pytest.mark.parametrize("unit_amount", ["1e30", "-1e30", "1e12"])
+async def test_an_amount_flexprice_cannot_store_is_rejected(
+    app: Starlette, provider: FlexPriceProvider, unit_amount: str
+) -> None:
+    before = len(records(app))
+    draft = draft_for(app).model_copy(
+        update={
+            "line_items": (
+                LineItemDraft(
+                    description="Huge", quantity=Decimal(1), unit_amount=Decimal(unit_amount)
+                ),
+            )
+        }
+    )
+    with pytest.raises(ProviderRejected) as caught:
+        await provider.create_invoice(draft, idempotency_key="gw-test-huge")
+    assert (caught.value.status, caught.value.provider_code) == (400, "validation_error")
+    assert len(records(app)) == before
 
 
 async def test_lifecycle(app: Starlette, provider: FlexPriceProvider) -> None:

@@ -223,6 +223,64 @@ async def test_decimal_fields_accept_json_numbers(
     assert sandbox.invoices[response.json()["id"]].amount_due == Decimal("12.5")
 
 
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "1e30",  # past 28 digits: rounding it to cents used to fail with a 500
+        "123456789012345678901234567",
+        "1e999999999",
+        "-1e999999999",
+        "1e12",  # numeric(20,8) holds at most 12 integer digits
+        1e30,  # a JSON number, as shopspring also accepts
+    ],
+)
+async def test_unrepresentable_amounts_are_validation_errors(
+    client: httpx.AsyncClient, sandbox: FlexPriceSandbox, amount: str | float
+) -> None:
+    before = len(sandbox.invoices)
+    body = one_off_body(
+        find_customer(sandbox).id,
+        amount_due=amount,
+        subtotal=amount,
+        total=amount,
+        line_items=[{"amount": amount, "quantity": "1"}],
+    )
+    response = await client.post("/v1/invoices", json=body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert len(sandbox.invoices) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("quantity", "1e30"), ("amount", "-1e30")],
+)
+async def test_unrepresentable_line_values_are_validation_errors(
+    client: httpx.AsyncClient, sandbox: FlexPriceSandbox, field: str, value: str
+) -> None:
+    line = {"display_name": "Setup", "amount": "150.50", "quantity": "1", field: value}
+    body = one_off_body(find_customer(sandbox).id, line_items=[line])
+    response = await client.post("/v1/invoices", json=body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_the_largest_storable_amount_is_accepted(
+    client: httpx.AsyncClient, sandbox: FlexPriceSandbox
+) -> None:
+    amount = "999999999999.99"
+    body = one_off_body(
+        find_customer(sandbox).id,
+        amount_due=amount,
+        subtotal=amount,
+        total=amount,
+        line_items=[{"amount": amount, "quantity": "1"}],
+    )
+    response = await client.post("/v1/invoices", json=body)
+    assert response.status_code == 201
+    assert response.json()["amount_due"] == amount
+
+
 # -- idempotency (§13) ----------------------------------------------------------------------
 
 

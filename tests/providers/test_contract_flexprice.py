@@ -1,0 +1,43 @@
+"""FlexPrice passes the provider contract on its in-process sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from providers.base import InvoiceProvider
+from providers.flexprice import FlexPriceProvider
+from providers.http import HttpPolicy
+
+from .contract import ProviderContract
+
+#: Tiny backoff waits: a retried call costs no wall-clock time.
+POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
+
+
+async def _control(provider: InvoiceProvider, method: str, path: str) -> Any:
+    assert isinstance(provider, FlexPriceProvider)
+    assert provider.sandbox_app is not None
+    transport = httpx.ASGITransport(app=provider.sandbox_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://flexprice.sandbox") as c:
+        response = await c.request(method, path)
+        response.raise_for_status()
+        return response.json()
+
+
+class TestFlexPriceContract(ProviderContract):
+    @pytest.fixture
+    async def provider(self) -> AsyncIterator[InvoiceProvider]:
+        provider = FlexPriceProvider.in_process_sandbox(policy=POLICY)
+        yield provider
+        await provider.aclose()
+
+    async def upstream_requests(self, provider: InvoiceProvider) -> int:
+        total: int = (await _control(provider, "GET", "/_sandbox/stats"))["requests_total"]
+        return total
+
+    async def reset_upstream_requests(self, provider: InvoiceProvider) -> None:
+        await _control(provider, "DELETE", "/_sandbox/stats")
