@@ -19,7 +19,7 @@ from cross_web import HTTPException  # what strawberry.asgi catches and answers 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -123,15 +123,20 @@ def create_app(
         finally:
             await asyncio.gather(*(p.aclose() for p in providers.values()))
 
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", _ready_handler(providers), methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", _ready_handler(providers), methods=["GET"]),
+    ]
+    for name, provider in providers.items():
+        if provider.sandbox_app is not None:
+            # The in-process sandbox's API and files, on the gateway's own port: its PDF links
+            # work in a browser, and a newcomer can look at /sandbox/<name>/_sandbox/stats.
+            routes.append(Mount(f"/sandbox/{name}", app=provider.sandbox_app))
+            if settings.public_url:
+                provider.expose_sandbox(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.providers = providers
     app.state.settings = settings
     return app

@@ -61,6 +61,8 @@ def _fail(message: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # In os.environ itself: with --workers, uvicorn's workers read it to build their apps.
+    os.environ.setdefault("GATEWAY_PUBLIC_URL", f"http://{args.host}:{args.port}")
     environ = dict(os.environ)
     try:
         settings = GatewaySettings.from_environ(environ)

@@ -30,6 +30,10 @@ class GatewaySettings(EnvironSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "info"
+    #: Where clients reach this gateway (e.g. https://billing.example.com). In-process sandboxes
+    #: are served below it at /sandbox/<name>, and the links they hand out (PDFs) point there.
+    #: `serve` sets it from --host and --port when unset.
+    public_url: str | None = None
 
     @model_validator(mode="after")
     def _default_within_max(self) -> GatewaySettings:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from starlette.types import ASGIApp
+
 from providers.errors import UnsupportedOperation
 from providers.models import (
     Customer,
@@ -57,9 +59,15 @@ class InvoiceProvider(Protocol):
     max_batch_size: int
     #: True when this provider talks to a local sandbox rather than the real service.
     is_sandbox: bool
+    #: The sandbox app this provider reaches in-process, for the gateway to serve too; or None.
+    sandbox_app: ASGIApp | None
 
     def describe(self) -> str:
         """One line for the start-up log: where this provider points. Never holds a secret."""
+
+    def expose_sandbox(self, url: str) -> None:
+        """The gateway serves `sandbox_app` at `url`: links the sandbox hands out (a PDF's
+        URL) must point there from now on."""
 
     async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]: ...
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
@@ -100,10 +108,14 @@ class ProviderBase:
     capabilities: frozenset[Operation] = frozenset()
     max_batch_size: int = 100
     is_sandbox: bool = False
+    sandbox_app: ASGIApp | None = None
 
     def describe(self) -> str:
         """One line for the start-up log; override it to say where the provider points."""
         return f"{self.name}: {'sandbox' if self.is_sandbox else 'configured'}"
+
+    def expose_sandbox(self, url: str) -> None:
+        """Nothing to do for a provider without an in-process sandbox."""
 
     def _unsupported(self, operation: Operation) -> UnsupportedOperation:
         return UnsupportedOperation(self.name, operation.value)

@@ -95,6 +95,15 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         assert len(edges) == 5
         assert {e["node"]["status"] for e in edges} == {"OPEN"}
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+        # The PDF link of an invoice works in a browser: the gateway serves its sandbox too.
+        linked = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ invoices(first: 1) { edges { node { pdfUrl } } } }"},
+            timeout=10,
+        ).json()
+        url = linked["data"]["invoices"]["edges"][0]["node"]["pdfUrl"]
+        assert url.startswith(f"{base}/sandbox/flexprice/")
+        assert httpx.get(url, timeout=10).content.startswith(b"%PDF-")
         err = stderr_of(process)
     assert "sandbox" in err
     assert "sk_sandbox_flexprice" in err  # the key the sandbox accepts, said on start-up

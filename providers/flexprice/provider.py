@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 
 from providers.base import Operation, ProviderBase
 from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
@@ -41,7 +42,7 @@ from providers.models import (
 )
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    pass
 
 __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
@@ -68,7 +69,6 @@ class FlexPriceProvider(ProviderBase):
     capabilities = frozenset(Operation)
     max_batch_size = 1000  # FlexPrice's `limit` maximum (§10.4)
     #: The sandbox app of `in_process_sandbox` (its `/_sandbox/*` routes count calls), else None.
-    sandbox_app: Starlette | None = None
 
     def __init__(
         self,
@@ -93,10 +93,11 @@ class FlexPriceProvider(ProviderBase):
         self.is_sandbox = sandbox
         self._key = key
         self._in_process = isinstance(transport, httpx.ASGITransport)
+        self._policy = policy or settings.policy()
         self.client = FlexPriceClient.connect(
             base_url=settings.base_url,
             api_key=key,
-            policy=policy or settings.policy(),
+            policy=self._policy,
             transport=transport,
         )
 
@@ -120,6 +121,22 @@ class FlexPriceProvider(ProviderBase):
         )
         provider.sandbox_app = app
         return provider
+
+    def expose_sandbox(self, url: str) -> None:
+        """The gateway serves this provider's in-process sandbox at `url`: call it there (still
+        in-process), so the PDF links it hands out point at the gateway."""
+        if self.sandbox_app is None:
+            return
+        base = url.rstrip("/")
+        self.settings = self.settings.model_copy(update={"base_url": f"{base}/v1"})
+        transport = httpx.ASGITransport(app=self.sandbox_app, root_path=httpx.URL(base).path)
+        # The old client holds no connections: an ASGI transport only calls the app.
+        self.client = FlexPriceClient.connect(
+            base_url=self.settings.base_url,
+            api_key=self._key,
+            policy=self._policy,
+            transport=transport,
+        )
 
     def describe(self) -> str:
         """Where this provider points. Only the sandbox's public key is ever shown."""
@@ -182,19 +199,28 @@ class FlexPriceProvider(ProviderBase):
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
         """Newest first, as FlexPrice lists. A cursor is FlexPrice's offset, as a string.
 
+        SKIPPED invoices (zero-amount subscription drafts FlexPrice itself hides) are never
+        listed, with or without a filter; `get_invoices` still finds them by id. So a filtered
+        listing is a subset of the unfiltered one, and the listings of single statuses add up
+        to it.
+
         One search with `limit = first` and `offset` from `after`, unless the status filter
         needs several (see `to_invoice_searches`): then each is asked for `first` invoices from
         its own offset, the answers are merged newest first, and a cursor holds one offset per
         search (`"12.40"`). Pages are full unless they are the last, and `total_count` is
-        FlexPrice's total (summed). `first` above 1000 is cut to 1000. Raises `ProviderRejected`
-        for a `first` below 1 (field `first`) or a cursor that is not ours (field `after`).
+        FlexPrice's total (summed); a filter that can match nothing (EXPIRED, SETTLED) makes no
+        call and gives an empty page with `total_count` 0. `first` above 1000 is cut to 1000.
+        Raises `ProviderRejected` for a `first` below 1 (field `first`) or a cursor that is not
+        ours (field `after`).
         """
         if page.first < 1:
             raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
         first = min(page.first, self.max_batch_size)
         searches = to_invoice_searches(filters)
         if not searches:
-            return Page[Invoice](items=(), item_cursors=(), end_cursor=None, has_next_page=False)
+            return Page[Invoice](
+                items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
+            )
         offsets = parse_offsets(page.after, len(searches))
         responses = await self._search_each(
             [
@@ -331,6 +357,13 @@ class FlexPriceProvider(ProviderBase):
         return to_invoice(await self.client.get_invoice(invoice_id))
 
 
+def _problem(error: ErrorDetails) -> str:
+    # Only the variable and the rule: `error["input"]` may be the secret itself.
+    variable = f"FLEXPRICE_{'.'.join(map(str, error['loc'])).upper()}"
+    message = error["msg"]
+    return message if message.startswith(variable) else f"{variable}: {message}"
+
+
 class FlexPriceProviderFactory:
     """The `invoice_gateway.providers` entry point: FLEXPRICE_* settings -> provider.
 
@@ -344,10 +377,7 @@ class FlexPriceProviderFactory:
         try:
             settings = FlexPriceSettings.from_environ(environ)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"FLEXPRICE_{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}"
-                for error in exc.errors()
-            )
+            problems = "; ".join(_problem(error) for error in exc.errors())
             raise ValueError(f"invalid flexprice settings: {problems}") from exc
         if settings.api_key is None:
             return FlexPriceProvider.in_process_sandbox(settings=settings)
