@@ -24,7 +24,7 @@ from providers.flexprice.mapping import (
     to_summary,
     to_update_request,
 )
-from providers.flexprice.search import merge_searches, parse_offsets, to_invoice_searches
+from providers.flexprice.search import merge_searches, parse_positions, to_invoice_searches
 from providers.flexprice.settings import FlexPriceSettings
 from providers.http import HttpPolicy
 from providers.models import (
@@ -197,18 +197,18 @@ class FlexPriceProvider(ProviderBase):
         return [found.get(customer_id) for customer_id in ids]
 
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
-        """Newest first, as FlexPrice lists. A cursor is FlexPrice's offset, as a string.
+        """Newest first, as FlexPrice lists. A cursor is a keyset position (`SearchPosition`).
 
         SKIPPED invoices (zero-amount subscription drafts FlexPrice itself hides) are never
         listed, with or without a filter; `get_invoices` still finds them by id. So a filtered
         listing is a subset of the unfiltered one, and the listings of single statuses add up
         to it.
 
-        One search with `limit = first` and `offset` from `after`, unless the status filter
+        One search with `limit = first` from the position in `after`, unless the status filter
         needs several (see `to_invoice_searches`): then each is asked for `first` invoices from
-        its own offset, the answers are merged newest first, and a cursor holds one offset per
-        search (`"12.40"`). Pages are full unless they are the last, and `total_count` is
-        FlexPrice's total (summed); a filter that can match nothing (EXPIRED, SETTLED) makes no
+        its own position, the answers are merged newest first, and a cursor holds one position
+        per search. Pages are full unless they are the last, and `total_count` is what the
+        listing counted when it began; a filter that can match nothing (EXPIRED, SETTLED) makes no
         call and gives an empty page with `total_count` 0. `first` above 1000 is cut to 1000.
         Raises `ProviderRejected` for a `first` below 1 (field `first`) or a cursor that is not
         ours (field `after`).
@@ -221,16 +221,26 @@ class FlexPriceProvider(ProviderBase):
             return Page[Invoice](
                 items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
             )
-        offsets = parse_offsets(page.after, len(searches))
+        positions = parse_positions(page.after, len(searches))
         responses = await self._search_each(
             [
-                search.model_copy(update={"limit": first, "offset": offset})
-                for search, offset in zip(searches, offsets, strict=True)
+                position.request(search, first)
+                for search, position in zip(searches, positions, strict=True)
             ]
         )
-        parts = [[to_invoice(item) for item in response.items] for response in responses]
-        totals = [r.pagination.total if r.pagination else None for r in responses]
-        return merge_searches(parts, offsets=offsets, totals=totals, first=first)
+        parts: list[list[Invoice]] = []
+        more: list[bool] = []
+        counts: list[int | None] = []
+        for position, response in zip(positions, responses, strict=True):
+            parts.append(position.unread([to_invoice(item) for item in response.items]))
+            total = response.pagination.total if response.pagination else None
+            asked = first + len(position.tie_ids)
+            more.append(
+                len(response.items) < total if total is not None else len(response.items) == asked
+            )
+            # Read before the position, plus what FlexPrice still counts (the ties included).
+            counts.append(None if total is None else position.seen - len(position.tie_ids) + total)
+        return merge_searches(parts, positions=positions, more=more, counts=counts, first=first)
 
     async def _search_each(
         self, searches: Sequence[wire.InvoiceFilter]

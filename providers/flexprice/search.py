@@ -2,7 +2,7 @@
 
 FlexPrice ANDs every condition of a search, so some status filters need several searches; each is
 asked for a page from its own offset and `merge_searches` interleaves the answers newest first.
-The provider's cursor is then one offset per search, joined by "." (a plain offset for one).
+The provider's cursor is one `SearchPosition` per search, joined by ".".
 
 A listing never includes SKIPPED invoices (zero-amount subscription drafts, never payable):
 FlexPrice hides them when `invoice_status` is not sent, so a status filter asks only for the
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from providers.errors import ProviderRejected
@@ -21,22 +23,86 @@ from providers.flexprice import wire
 from providers.flexprice.mapping import PROVIDER, invoice_status_of, payment_status_of
 from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
 
-__all__ = ["LISTED_INVOICE_STATUSES", "merge_searches", "parse_offsets", "to_invoice_searches"]
+__all__ = [
+    "LISTED_INVOICE_STATUSES",
+    "SearchPosition",
+    "merge_searches",
+    "parse_positions",
+    "to_invoice_searches",
+]
 
 
-def parse_offsets(after: str | None, count: int) -> list[int]:
-    # Our own cursors: `count` non-negative integers joined by ".", one per search.
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND: Final = dt.timedelta(microseconds=1)
+_ID: Final = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPosition:
+    """How far a listing has read one search: keyset, not offset, so that invoices created,
+    finalized or voided while a client pages neither shift it nor make it skip any.
+
+    `at` is the creation time of the last invoice read (None before the first), `tie_ids` the
+    ids of the read invoices created at exactly `at` (almost always one), `seen` how many were
+    read in all. The next page asks for invoices created before `at` + 1 us and drops the
+    `tie_ids`: FlexPrice's filters cannot say "(created_at, id) after (at, id)", and an offset
+    past the ties would skip one when a read invoice has left the filter since.
+    """
+
+    seen: int = 0
+    at: dt.datetime | None = None
+    tie_ids: tuple[str, ...] = ()
+
+    def encode(self) -> str:
+        if self.at is None:
+            return "0"
+        return f"{self.seen}-{(self.at - _EPOCH) // _MICROSECOND}-{'~'.join(self.tie_ids)}"
+
+    @classmethod
+    def decode(cls, text: str) -> SearchPosition:
+        if text == "0":
+            return cls()
+        seen, micros, ids = text.split("-", 2)
+        tie_ids = tuple(ids.split("~"))
+        if not 0 < len(tie_ids) <= int(seen) or int(micros) < 0:
+            raise ValueError(text)
+        if not all(_ID.fullmatch(tie) for tie in tie_ids):
+            raise ValueError(text)
+        return cls(seen=int(seen), at=_EPOCH + int(micros) * _MICROSECOND, tie_ids=tie_ids)
+
+    def past(self, invoice: Invoice) -> SearchPosition:
+        ties = (*self.tie_ids, invoice.id) if invoice.created_at == self.at else (invoice.id,)
+        return SearchPosition(seen=self.seen + 1, at=invoice.created_at, tie_ids=ties)
+
+    def request(self, search: wire.InvoiceFilter, limit: int) -> wire.InvoiceFilter:
+        """The search for the next `limit` unread invoices (plus the ties it will drop)."""
+        if self.at is None:
+            return search.model_copy(update={"limit": limit, "offset": 0})
+        bound = _condition("created_at", "before", self.at + _MICROSECOND)
+        conditions = (*(search.filters or ()), bound)
+        update = {"limit": limit + len(self.tie_ids), "offset": 0, "filters": conditions}
+        return search.model_copy(update=update)
+
+    def unread(self, invoices: Sequence[Invoice]) -> list[Invoice]:
+        return [invoice for invoice in invoices if invoice.id not in self.tie_ids]
+
+
+def parse_positions(after: str | None, count: int) -> list[SearchPosition]:
+    """Our own cursors: one `SearchPosition` per search, joined by "."."""
     if after is None:
-        return [0] * count
+        return [SearchPosition()] * count
     parts = after.split(".")
-    if len(parts) != count or not all(p.isascii() and p.isdigit() for p in parts):
+    try:
+        if len(parts) != count or not all(p.isascii() for p in parts):
+            raise ValueError(after)
+        return [SearchPosition.decode(part) for part in parts]
+    except ValueError as exc:
         raise ProviderRejected(
             PROVIDER,
             "the cursor is not a flexprice position for this filter: pass the endCursor of a "
             "previous page of the same listing",
             field="after",
-        )
-    return [int(p) for p in parts]
+        ) from exc
 
 
 #: Stands for a payment status FlexPrice may add later, when working out what a search selects.
@@ -138,36 +204,37 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
 def merge_searches(
     parts: Sequence[Sequence[Invoice]],
     *,
-    offsets: Sequence[int],
-    totals: Sequence[int | None],
+    positions: Sequence[SearchPosition],
+    more: Sequence[bool],
+    counts: Sequence[int | None],
     first: int,
 ) -> Page[Invoice]:
     """One page of at most `first` invoices from the answers of several searches, newest first.
 
-    `parts[n]` is search n's answer from `offsets[n]`; each item's cursor holds every search's
-    offset after it, so the next page resumes each search exactly where this one stopped.
+    `parts[n]` is search n's unread answer from `positions[n]`, `more[n]` whether FlexPrice has
+    more beyond it, `counts[n]` how many the search matched when the listing began (None when
+    unknown); each item's cursor holds every search's position after it.
     """
     heads = [(-part[0].created_at.timestamp(), n, 0) for n, part in enumerate(parts) if part]
     heapq.heapify(heads)
+    current = list(positions)
     taken = [0] * len(parts)
     items: list[Invoice] = []
     cursors: list[str] = []
     while heads and len(items) < first:
         _, n, index = heapq.heappop(heads)
-        items.append(parts[n][index])
+        item = parts[n][index]
+        items.append(item)
         taken[n] = index + 1
-        cursors.append(".".join(str(o + t) for o, t in zip(offsets, taken, strict=True)))
+        current[n] = current[n].past(item)
+        cursors.append(".".join(position.encode() for position in current))
         if index + 1 < len(parts[n]):
             heapq.heappush(heads, (-parts[n][index + 1].created_at.timestamp(), n, index + 1))
-    more = any(
-        taken[n] < len(part)
-        or (offsets[n] + len(part) < total if total is not None else len(part) == first)
-        for n, (part, total) in enumerate(zip(parts, totals, strict=True))
-    )
+    has_next = any(taken[n] < len(part) or more[n] for n, part in enumerate(parts))
     return Page[Invoice](
         items=tuple(items),
         item_cursors=tuple(cursors),
         end_cursor=cursors[-1] if cursors else None,
-        has_next_page=more,
-        total_count=None if None in totals else sum(t or 0 for t in totals),
+        has_next_page=has_next,
+        total_count=None if None in counts else sum(c or 0 for c in counts),
     )

@@ -371,3 +371,33 @@ async def test_a_customers_invoices_filtered_by_status_are_only_theirs(gateway: 
     connection = data["customer"]["invoices"]
     assert [e["node"]["providerId"] for e in connection["edges"]] == paid
     assert connection["totalCount"] == len(paid)
+
+
+async def test_finalizing_the_drafts_of_a_page_does_not_skip_drafts_on_the_next(
+    gateway: Gateway,
+) -> None:
+    """The common loop: list drafts, finalize each, ask for the next page."""
+    query = """query($after: String) { invoices(first: 4, after: $after, filter: {status: [DRAFT]})
+                 { edges { node { id providerId } } pageInfo { endCursor hasNextPage } } }"""
+    drafts = [
+        i.id
+        for i in newest_first(list(gateway.sandbox.invoices.values()))
+        if i.invoice_status == "DRAFT"
+    ]
+    assert len(drafts) >= 8
+    walked: list[str] = []
+    after = None
+    for _ in range(len(drafts)):
+        page = (await gateway.data(query, {"after": after}))["invoices"]
+        for edge in page["edges"]:
+            walked.append(edge["node"]["providerId"])
+            result = await gateway.data(
+                """mutation($id: ID!) { finalizeInvoice(input: {id: $id}) {
+                     userErrors { message } } }""",
+                {"id": edge["node"]["id"]},
+            )
+            assert result["finalizeInvoice"]["userErrors"] == []
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert walked == drafts

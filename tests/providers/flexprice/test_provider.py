@@ -21,6 +21,7 @@ from providers.errors import (
     ProviderUnavailable,
 )
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings, factory
+from providers.flexprice.search import SearchPosition
 from providers.models import (
     InvoiceDraft,
     InvoiceFilter,
@@ -163,27 +164,55 @@ async def test_list_invoices_first_page(fake: FakeFlexPrice, provider: FlexPrice
         "offset": 0,
     }
     assert [i.id for i in result.items] == ["inv_0", "inv_1", "inv_2"]
-    assert result.item_cursors == ("1", "2", "3")
-    assert result.end_cursor == "3"
+    # All three share one creation time: each cursor names the ties read so far.
+    at = result.items[0].created_at
+    assert [SearchPosition.decode(c) for c in result.item_cursors] == [
+        SearchPosition(seen=n, at=at, tie_ids=tuple(f"inv_{k}" for k in range(n)))
+        for n in (1, 2, 3)
+    ]
+    assert result.end_cursor == result.item_cursors[-1]
     assert result.has_next_page is True
     assert result.total_count == 10
 
 
-async def test_list_invoices_last_page(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
-    fake.on("POST /v1/invoices/search", page([invoice(id="inv_9")], total=10, offset=9))
+async def test_list_invoices_next_page_is_a_keyset_not_an_offset(
+    fake: FakeFlexPrice, provider: FlexPriceProvider
+) -> None:
+    """After 9 invoices, the last (inv_8) read at T: ask for those created before T + 1 us and
+    drop inv_8. Invoices created, finalized or voided since page 1 shift nothing."""
+    at = dt.datetime(2024, 7, 1, 0, 5, 0, 123456, tzinfo=dt.UTC)
+    tie = invoice(id="inv_8", created_at="2024-07-01T00:05:00.123456Z")
+    older = invoice(id="inv_9", created_at="2024-07-01T00:04:00Z")
+    fake.on("POST /v1/invoices/search", page([tie, older], total=2))
+    after = SearchPosition(seen=9, at=at, tie_ids=("inv_8",)).encode()
 
-    result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=3, after="9"))
+    result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=3, after=after))
 
-    assert fake.body() == {"limit": 3, "offset": 9}
-    assert result.item_cursors == ("10",)
-    assert result.end_cursor == "10"
+    assert fake.body() == {
+        "filters": [
+            {
+                "field": "created_at",
+                "operator": "before",
+                "data_type": "date",
+                "value": {"date": "2024-07-01T00:05:00.123457Z"},
+            }
+        ],
+        "limit": 4,
+        "offset": 0,
+    }
+    assert [i.id for i in result.items] == ["inv_9"]
+    assert [SearchPosition.decode(c) for c in result.item_cursors] == [
+        SearchPosition(seen=10, at=result.items[0].created_at, tie_ids=("inv_9",))
+    ]
     assert result.has_next_page is False
-    assert result.total_count == 10
+    assert result.total_count == 10  # 8 read before T, plus the 2 FlexPrice counts up to T
 
 
 async def test_list_invoices_past_the_end(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
-    fake.on("POST /v1/invoices/search", page([], total=10, offset=50))
-    result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=5, after="50"))
+    fake.on("POST /v1/invoices/search", page([], total=0))
+    at = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    after = SearchPosition(seen=10, at=at, tie_ids=("inv_9",)).encode()
+    result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=5, after=after))
     assert result.items == ()
     assert result.end_cursor is None
     assert result.has_next_page is False
@@ -282,6 +311,10 @@ def search_mixed(request: httpx.Request) -> httpx.Response:
         if row["invoice_status"] in body.get("invoice_status", [row["invoice_status"]])
         and row["payment_status"] in body.get("payment_status", [row["payment_status"]])
     ]
+    for condition in body.get("filters", []):
+        assert (condition["field"], condition["operator"]) == ("created_at", "before")
+        bound = dt.datetime.fromisoformat(condition["value"]["date"])
+        rows = [row for row in rows if dt.datetime.fromisoformat(row["created_at"]) < bound]
     window = rows[body["offset"] : body["offset"] + body["limit"]]
     return httpx.Response(200, json=page(window, total=len(rows), offset=body["offset"]))
 
@@ -307,16 +340,21 @@ async def test_list_invoices_merges_what_one_search_cannot_express(
         },
     ]
     assert [i.id for i in result.items] == ["inv_0", "inv_1", "inv_3", "inv_4"]
-    assert result.item_cursors == ("1.0", "1.1", "2.1", "2.2")
-    assert result.end_cursor == "2.2"
+    # One position per search (DRAFT's, OPEN's): read counts 1.0, 1.1, 2.1, 2.2.
+    seen = [
+        tuple(SearchPosition.decode(part).seen for part in cursor.split("."))
+        for cursor in result.item_cursors
+    ]
+    assert sorted(seen[-1]) == [2, 2]
+    assert result.end_cursor == result.item_cursors[-1]
     assert result.has_next_page is True
     assert result.total_count == 14  # 7 DRAFT + 7 OPEN
 
     # Walking on from any item cursor continues right after that item, with full pages.
     fake.requests.clear()
-    rest = await provider.list_invoices(filters, PageRequest(first=4, after="1.1"))
+    rest = await provider.list_invoices(filters, PageRequest(first=4, after=result.item_cursors[1]))
     assert [i.id for i in rest.items] == ["inv_3", "inv_4", "inv_6", "inv_7"]
-    assert [(b["offset"], b["limit"]) for b in (fake.body(0), fake.body(1))] == [(1, 4)] * 2
+    assert rest.total_count == 14
     ids, after = [], None
     while True:
         current = await provider.list_invoices(filters, PageRequest(first=3, after=after))
