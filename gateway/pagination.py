@@ -40,6 +40,8 @@ class Position:
     after: str | None = None
     done: bool = False
     as_of: dt.datetime | None = None
+    #: How many invoices the provider counted for this listing (None: unknown or not asked yet).
+    total: int | None = None
 
 
 Positions = dict[str, Position]
@@ -47,9 +49,12 @@ Positions = dict[str, Position]
 
 def encode_cursor(positions: Mapping[str, Position], *, fingerprint: str = "") -> str:
     state = {
-        name: None
-        if pos.done
-        else [pos.after, None if pos.as_of is None else pos.as_of.isoformat()]
+        name: [
+            pos.after,
+            None if pos.as_of is None else pos.as_of.isoformat(),
+            pos.total,
+            pos.done,
+        ]
         for name, pos in sorted(positions.items())
     }
     raw = _CURSOR_PREFIX + json.dumps({"f": fingerprint, "p": state}, separators=(",", ":"))
@@ -57,15 +62,18 @@ def encode_cursor(positions: Mapping[str, Position], *, fingerprint: str = "") -
 
 
 def _position(value: object) -> Position:
-    if value is None:
-        return Position(done=True)
-    if isinstance(value, list) and len(value) == 2:
-        after, as_of = value
-        if isinstance(after, str | None) and isinstance(as_of, str | None):
+    if isinstance(value, list) and len(value) == 4:
+        after, as_of, total, done = value
+        if (
+            isinstance(after, str | None)
+            and isinstance(as_of, str | None)
+            and (total is None or (type(total) is int and total >= 0))
+            and isinstance(done, bool)
+        ):
             bound = None if as_of is None else dt.datetime.fromisoformat(as_of)
             if bound is not None and bound.tzinfo is None:
                 raise ValueError(as_of)
-            return Position(after=after, as_of=bound)
+            return Position(after=after, as_of=bound, total=total, done=done)
     raise ValueError(value)
 
 
@@ -83,7 +91,9 @@ def decode_cursor(
             raise ValueError(raw)
         state = json.loads(raw[len(_CURSOR_PREFIX) :])
         issued_for, places = state["f"], state["p"]
-        positions = {name: _position(places.get(name, [None, None])) for name in providers}
+        positions = {
+            name: _position(places.get(name, [None, None, None, False])) for name in providers
+        }
     except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, AttributeError) as exc:
         raise GatewayError(
             ErrorCode.BAD_USER_INPUT,
@@ -139,22 +149,21 @@ def merge(
         consumed[name] = index + 1
         exhausted = index + 1 == len(page.items) and not page.has_next_page
         current[name] = Position(
-            after=page.item_cursors[index], done=exhausted, as_of=positions[name].as_of
+            after=page.item_cursors[index],
+            done=exhausted,
+            as_of=positions[name].as_of,
+            total=positions[name].total,
         )
         edges.append(
             Edge(cursor=encode_cursor(current, fingerprint=fingerprint), node=page.items[index])
         )
         if index + 1 < len(page.items):
             heapq.heappush(heads, (_newest_first(page.items[index + 1]), name, index + 1))
-    for name, page in pages.items():
-        # A provider with nothing left after its last page is done even if it gave no edge.
-        if not page.items and not page.has_next_page:
-            current[name] = Position(done=True)
     has_next = any(
         consumed.get(name, 0) < len(page.items) or page.has_next_page
         for name, page in pages.items()
     )
-    totals = [page.total_count for page in pages.values()]
+    totals = [position.total for position in positions.values()]
     total = None if any(t is None for t in totals) else sum(t for t in totals if t is not None)
     return MergedPage(edges=tuple(edges), has_next_page=has_next, total_count=total)
 
@@ -184,7 +193,9 @@ async def fetch_merged(
     )
     live = [name for name in providers if not positions[name].done]
     if not live:
-        return MergedPage(edges=(), has_next_page=False, total_count=0)
+        totals = [positions[name].total for name in providers]
+        known = None if None in totals else sum(t or 0 for t in totals)
+        return MergedPage(edges=(), has_next_page=False, total_count=known)
     results = await asyncio.gather(
         *(
             list_page(
@@ -205,11 +216,18 @@ async def fetch_merged(
             raise result
         else:
             pages[name] = result
-            if positions[name].as_of is None and result.items:
-                newest = max(item.created_at for item in result.items)
-                positions[name] = Position(
-                    after=positions[name].after, as_of=newest + _AFTER_NEWEST
-                )
+            position = positions[name]
+            as_of = position.as_of
+            if as_of is None and result.items:
+                as_of = max(item.created_at for item in result.items) + _AFTER_NEWEST
+            positions[name] = Position(
+                after=position.after,
+                as_of=as_of,
+                # The first answer's count is the listing's; later ones only what remains.
+                total=position.total if position.total is not None else result.total_count,
+                # Nothing here and nothing after: later pages need not ask again.
+                done=not result.items and not result.has_next_page,
+            )
     if first == 0:
         counted = merge(pages, positions, 0, fingerprint=fingerprint)
         has_next = any(page.items or page.has_next_page for page in pages.values())

@@ -266,3 +266,50 @@ def test_cursor_round_trip_keeps_positions_and_done_flags() -> None:
     }
     decoded = decode_cursor(encode_cursor(positions), providers=["a", "b", "c", "d"])
     assert decoded == {**positions, "d": Position()}
+
+
+async def test_a_provider_empty_at_the_start_stays_out_of_the_walk() -> None:
+    providers = {
+        "a": OffsetProvider([]),
+        "b": OffsetProvider([_invoice("b", n, n) for n in range(6)]),
+    }
+
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
+
+    page = await fetch_merged(list_page, providers=list(providers), first=2, after=None)
+    providers["a"].add_newest(_invoice("a", 99, 10_000))  # created after the walk began
+    seen = [e.node.id for e in page.edges]
+    for _ in range(10):
+        if not page.has_next_page:
+            break
+        page = await fetch_merged(
+            list_page, providers=list(providers), first=2, after=page.edges[-1].cursor
+        )
+        seen.extend(e.node.id for e in page.edges)
+    assert seen == [f"b-{n:04d}" for n in reversed(range(6))]
+    assert providers["a"].calls == 1
+
+
+async def test_total_count_stays_the_listings_count_on_every_page() -> None:
+    providers = _providers(2)
+
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
+
+    providers["beta"] = OffsetProvider(providers["beta"].items)  # this one counts
+    total = sum(len(p.items) for p in providers.values())
+    after = None
+    for _ in range(100):
+        page = await fetch_merged(list_page, providers=list(providers), first=25, after=after)
+        assert page.total_count == total
+        after = page.edges[-1].cursor
+        if not page.has_next_page:
+            break
+    # Asked past the end (every provider done), it still knows the count.
+    past = await fetch_merged(list_page, providers=list(providers), first=25, after=after)
+    assert (past.edges, past.total_count) == ((), total)
