@@ -48,7 +48,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
         # batching off): refuse it as the client's mistake it is.
-        value = json.loads(data)
+        try:
+            value = json.loads(data)
+        except ValueError as exc:  # not JSON, not UTF-8, an integer of 5000 digits, ...
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(value, dict):
             raise HTTPException(
                 400, "A GraphQL request, and its `variables`, must be a JSON object"

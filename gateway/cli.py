@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _local_url(host: str, port: int) -> str:
+    """A URL a browser on this machine can open for a server bound to `host`."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def _fail(message: str) -> int:
     print(f"invoice-gateway: {message}", file=sys.stderr)
     return 2
@@ -62,7 +71,7 @@ def _fail(message: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     # In os.environ itself: with --workers, uvicorn's workers read it to build their apps.
-    os.environ.setdefault("GATEWAY_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    os.environ.setdefault("GATEWAY_PUBLIC_URL", _local_url(args.host, args.port))
     environ = dict(os.environ)
     try:
         settings = GatewaySettings.from_environ(environ)
@@ -86,7 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     print(
-        f"invoice-gateway: GraphQL API at http://{args.host}:{args.port}/graphql",
+        f"invoice-gateway: GraphQL API at {_local_url(args.host, args.port)}/graphql",
         file=sys.stderr,
     )
     log_level = args.log_level or settings.log_level
@@ -129,7 +138,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     if args.api_key:
         options["api_key"] = args.api_key
     app = factory(**options)
-    key = args.api_key or inspect.signature(factory).parameters["api_key"].default
+    default = inspect.signature(factory).parameters["api_key"].default
+    key = args.api_key or (None if default is inspect.Parameter.empty else default)
+    if key is None:
+        return _fail(f"the {entry.name} sandbox has no default key: pass --api-key")
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
         f"(seed {args.seed}); it accepts the API key {key}",

@@ -6,6 +6,7 @@ Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -34,6 +35,19 @@ class GatewaySettings(EnvironSettings):
     #: are served below it at /sandbox/<name>, and the links they hand out (PDFs) point there.
     #: `serve` sets it from --host and --port when unset.
     public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "GATEWAY_PUBLIC_URL must be an absolute http(s) URL such as "
+                "https://billing.example.com"
+            )
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _default_within_max(self) -> GatewaySettings:

@@ -125,9 +125,11 @@ class InvoiceConnection:
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def provider_filters(
@@ -161,11 +163,12 @@ def provider_filters(
             )
     after, before = _utc(filter.created_after), _utc(filter.created_before)
     return {
+        # Sorted and de-duplicated: equal filters make equal requests and equal cursors.
         name: InvoiceFilter(
-            statuses=tuple(filter.status or ()),
-            payment_statuses=tuple(filter.payment_status or ()),
-            customer_ids=tuple(customers[name]) if customers is not None else (),
-            currencies=currencies,
+            statuses=tuple(sorted(set(filter.status or ()))),
+            payment_statuses=tuple(sorted(set(filter.payment_status or ()))),
+            customer_ids=tuple(sorted(set(customers[name]))) if customers is not None else (),
+            currencies=tuple(sorted(currencies)),
             created_after=after,
             created_before=before,
         )

@@ -163,10 +163,15 @@ def _unique_keys(entries: list[MetadataRules] | None) -> list[MetadataRules] | N
     return entries
 
 
+# What providers can store: FlexPrice keeps amounts as numeric(20,8), 12 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 12
+Stored = Annotated[Amount, Field(max_digits=20, decimal_places=8)]
+
+
 class LineItemRules(_Rules):
     description: Text
-    quantity: Annotated[Amount, Field(gt=0, max_digits=18)]
-    unit_amount: Annotated[Amount, Field(ge=0, max_digits=18)]
+    quantity: Annotated[Stored, Field(gt=0)]
+    unit_amount: Annotated[Stored, Field(ge=0)]
 
 
 class CreateInvoiceRules(_Rules):
@@ -193,9 +198,19 @@ class CreateInvoiceRules(_Rules):
         digits = currency_precision(self.currency)
         unit = Decimal(1).scaleb(-digits)
         problems = []
+        subtotal = Decimal(0)
         for n, line in enumerate(self.line_items):
             amount = EXACT.multiply(line.quantity, line.unit_amount)
-            if amount != amount.quantize(unit, context=EXACT_QUANTIZE):
+            subtotal = EXACT.add(subtotal, amount)
+            if amount >= MAX_AMOUNT:
+                problems.append(
+                    (
+                        ["input", "lineItems", str(n)],
+                        f"lineItems.{n}: quantity x unitAmount = {format(amount, 'f')} must be "
+                        f"less than {MAX_AMOUNT:,}",
+                    )
+                )
+            elif amount != amount.quantize(unit, context=EXACT_QUANTIZE):
                 path = ["input", "lineItems", str(n)]
                 problems.append(
                     (
@@ -205,6 +220,10 @@ class CreateInvoiceRules(_Rules):
                         "the unit amount so the line is a whole number of minor units",
                     )
                 )
+        if not problems and subtotal >= MAX_AMOUNT:
+            problems.append(
+                (["input", "lineItems"], f"lineItems: the total must be less than {MAX_AMOUNT:,}")
+            )
         return problems
 
 
@@ -224,7 +243,7 @@ class VoidInvoiceRules(_Rules):
 
 class PaymentStatusRules(_Rules):
     payment_status: PaymentStatus
-    amount: Annotated[Amount, Field(ge=0)] | None = None
+    amount: Annotated[Stored, Field(ge=0, lt=MAX_AMOUNT)] | None = None
 
     @field_validator("amount")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import decimal
+import re
 from decimal import Decimal
 
 from strawberry.types.scalar import ScalarDefinition
@@ -17,20 +17,29 @@ def _serialize(value: object) -> str:
     return format(value, "f")
 
 
+_PLAIN = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
 def _parse(value: object) -> Decimal:
-    # A JSON float has already lost exactness (0.1 + 0.2), so only strings and integers count.
+    # A JSON float has already lost exactness (0.1 + 0.2), so only strings and integers count;
+    # and only plain notation, as the output uses: no exponents, no "1_000", no other digits.
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError('a Decimal must be a string such as "12.50", or an integer')
-    try:
-        return Decimal(value.strip() if isinstance(value, str) else value)
-    except decimal.InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number such as 12.50") from None
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 64 or not _PLAIN.fullmatch(text):
+            raise ValueError(f"{value[:64]!r} is not a plain decimal number such as 12.50")
+        number = Decimal(text)
+    else:
+        number = Decimal(value)
+    return number.copy_abs() if number.is_zero() else number  # no "-0"
 
 
 DECIMAL = ScalarDefinition(
     name="Decimal",
-    description='An exact decimal number as a string, e.g. "1234.50": plain notation (never '
-    "exponents), major units for money. Input takes a string or an integer, never a float.",
+    description='An exact decimal number as a string, e.g. "1234.50": plain notation (digits, '
+    "an optional sign and decimal point; never exponents), major units for money. Input takes "
+    "such a string or an integer, never a float.",
     specified_by_url=None,
     serialize=_serialize,
     parse_value=_parse,

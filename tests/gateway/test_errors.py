@@ -156,3 +156,26 @@ async def test_health_and_readiness(client_for: Any) -> None:
         "status": "ready",
         "providers": {"flexprice": {"ready": True, "sandbox": False}},
     }
+
+
+@pytest.mark.parametrize(
+    "body", [b"\xff", b'{"query": "{ __typename }", "variables": {"n": ' + b"1" * 5000 + b"}}"]
+)
+async def test_a_body_that_cannot_be_parsed_is_400_not_500(client_for: Any, body: bytes) -> None:
+    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    response = await client_for(app).post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"null", b"1", b"[]", b'"query"'])
+async def test_a_json_body_that_is_not_an_object_is_400_not_500(
+    client_for: Any, body: bytes
+) -> None:
+    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    response = await client_for(app).post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "JSON object" in response.text
