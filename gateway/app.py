@@ -22,10 +22,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.schema import build_schema
+from gateway.schema.extensions import shape_error
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.errors import ProviderError
@@ -58,12 +61,23 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             )
         return value
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # ErrorPolicy shapes what execution produced; a syntax error, or an exception raised
+        # outside execution, reaches the client only through here.
+        if result.errors:
+            request_id = getattr(request.state, "request_id", None)
+            result.errors = [shape_error(error, request_id) for error in result.errors]
+        return await super().process_result(request, result)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> GatewayContext:
         # Keep a caller's request id only when it is short and plain: it is echoed and logged.
         given = request.headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.state.request_id = request_id
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = request_id
         return GatewayContext(

@@ -24,9 +24,52 @@ from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from providers.errors import ProviderError
 
-__all__ = ["ErrorPolicy"]
+__all__ = ["ErrorPolicy", "shape_error"]
 
 logger = logging.getLogger("gateway.errors")
+
+
+def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """The client-safe form of `error`; an error that already has a code is left as it is."""
+    if (error.extensions or {}).get("code"):
+        return error
+    original = error.original_error
+    if isinstance(original, GatewayError):
+        return error
+    if isinstance(original, ProviderError):
+        code = code_for_provider_error(original).value
+        logger.warning(
+            "%s failed: %s (%s, request %s)", original.provider, original.message, code, request_id
+        )
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": code, "provider": original.provider},
+        )
+    # No exception, or no path and a scalar's refusal (graphql-core wraps it in a GraphQLError):
+    # the request itself was refused (syntax, validation, a variable its scalar could not read),
+    # and the message is about the client's own document. Anything else is a bug, wherever it
+    # was raised.
+    refused_variable = isinstance(original, GraphQLError | ValueError | TypeError)
+    if original is None or (error.path is None and refused_variable):
+        error.extensions = {
+            **(error.extensions or {}),
+            "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
+        }
+        return error
+    logger.error(
+        "unexpected error in %s (request %s)",
+        ".".join(str(part) for part in error.path or ()) or "the operation",
+        request_id,
+        exc_info=original,
+    )
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
 
 
 class ErrorPolicy(MaskErrors):
@@ -37,51 +80,9 @@ class ErrorPolicy(MaskErrors):
         context = self.execution_context.context
         return context.request_id if isinstance(context, GatewayContext) else None
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        # No path: the request itself was refused before any resolver ran (syntax, validation,
-        # a variable its scalar could not read); the message is about the client's document.
-        request_level = error.path is None and not isinstance(original, GatewayError)
-        if original is None or request_level or isinstance(original, GatewayError):
-            if not isinstance(original, GatewayError) and not (error.extensions or {}).get("code"):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
-                }
-            return error
-        if isinstance(original, ProviderError):
-            logger.warning(
-                "%s failed: %s (%s, request %s)",
-                original.provider,
-                original.message,
-                code_for_provider_error(original).value,
-                self._request_id(),
-            )
-            return GraphQLError(
-                original.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={
-                    "code": code_for_provider_error(original).value,
-                    "provider": original.provider,
-                },
-            )
-        request_id = self._request_id()
-        logger.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(part) for part in error.path or ()),
-            request_id,
-            exc_info=original,
-        )
-        return GraphQLError(
-            "Unexpected error.",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
-        )
-
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._shape(error) for error in errors]
+        request_id = self._request_id()
+        return [shape_error(error, request_id) for error in errors]
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -179,3 +179,30 @@ async def test_a_json_body_that_is_not_an_object_is_400_not_500(
     )
     assert response.status_code == 400
     assert "JSON object" in response.text
+
+
+async def test_a_syntax_error_has_a_code(client_for: Any) -> None:
+    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    response = await client_for(app).post("/graphql", json={"query": "{ providers {"})
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "Syntax Error" in error["message"]
+
+
+async def test_an_exception_outside_execution_is_masked_too(
+    client_for: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"escaped {SENTINEL}")
+
+    monkeypatch.setattr(strawberry_schema, "execute", broken)
+    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    with caplog.at_level(logging.ERROR, logger="gateway.errors"):
+        response = await client_for(app).post("/graphql", json={"query": "{ __typename }"})
+    [error] = response.json()["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert SENTINEL not in response.text
+    assert f"escaped {SENTINEL}" in caplog.text
