@@ -28,38 +28,6 @@ __all__ = [
 
 
 @strawberry.input(
-    description="Which invoices to list. Conditions are ANDed; a list means any of its values. "
-    "Every condition is applied by the provider's own API (FlexPrice: invoice and payment "
-    "status, customer, currency and creation time are all search filters), never by "
-    "dropping rows after the fact."
-)
-class InvoiceFilterInput:
-    provider: list[str] | None = strawberry.field(
-        default=None, description="Only these providers (names as in `providers { name }`)."
-    )
-    status: list[InvoiceStatus] | None = strawberry.field(
-        default=None, description="Only invoices in one of these statuses."
-    )
-    payment_status: list[PaymentStatus] | None = strawberry.field(
-        default=None, description="Only invoices in one of these payment statuses."
-    )
-    customer_id: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only invoices of these customers (global Customer IDs)."
-    )
-    currency: list[str] | None = strawberry.field(
-        default=None, description="Only invoices in these ISO 4217 currencies (any case)."
-    )
-    created_after: dt.datetime | None = strawberry.field(
-        default=None,
-        description="Only invoices created strictly after this time (no offset means UTC).",
-    )
-    created_before: dt.datetime | None = strawberry.field(
-        default=None,
-        description="Only invoices created strictly before this time (no offset means UTC).",
-    )
-
-
-@strawberry.input(
     description="Which of a customer's invoices to list: InvoiceFilterInput without the "
     "provider and customer, which the customer fixes."
 )
@@ -90,6 +58,21 @@ class CustomerInvoiceFilterInput:
             created_after=self.created_after,
             created_before=self.created_before,
         )
+
+
+@strawberry.input(
+    description="Which invoices to list. Conditions are ANDed; a list means any of its values. "
+    "Every condition is applied by the provider's own API (FlexPrice: invoice and payment "
+    "status, customer, currency and creation time are all search filters), never by "
+    "dropping rows after the fact."
+)
+class InvoiceFilterInput(CustomerInvoiceFilterInput):
+    provider: list[str] | None = strawberry.field(
+        default=None, description="Only these providers (names as in `providers { name }`)."
+    )
+    customer_id: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only invoices of these customers (global Customer IDs)."
+    )
 
 
 @strawberry.type(description="Where a page of a connection stands (Relay).")

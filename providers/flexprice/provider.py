@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import SecretStr, ValidationError
@@ -41,9 +40,6 @@ from providers.models import (
     RecalculationResult,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
 SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
@@ -68,7 +64,6 @@ class FlexPriceProvider(ProviderBase):
     name = PROVIDER
     capabilities = frozenset(Operation)
     max_batch_size = 1000  # FlexPrice's `limit` maximum (§10.4)
-    #: The sandbox app of `in_process_sandbox` (its `/_sandbox/*` routes count calls), else None.
 
     def __init__(
         self,
