@@ -56,6 +56,32 @@ def _batch_by_provider(
     return load
 
 
+#: At most this many one-by-one upstream calls of one request at once (for APIs with no batch).
+FAN_OUT = 8
+
+
+def _fan_out(
+    providers: Mapping[str, InvoiceProvider],
+    call: Callable[[InvoiceProvider, str], Awaitable[T]],
+) -> Callable[[list[Key]], Coroutine[Any, Any, list[T | None]]]:
+    """A batch function for an API without a batch call: one call per key, `FAN_OUT` at once."""
+
+    async def load(keys: list[Key]) -> list[T | None]:
+        gate = asyncio.Semaphore(FAN_OUT)
+
+        async def one(key: Key) -> T:
+            async with gate:
+                return await call(providers[key[0]], key[1])
+
+        outcomes = await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome
+        return cast(list[T | None], outcomes)
+
+    return load
+
+
 class Loaders:
     """The loaders of one request. Build a new one per request: the caches are per caller."""
 
@@ -68,6 +94,9 @@ class Loaders:
         self.customers: DataLoader[Key, Customer | None] = DataLoader(
             _batch_by_provider(providers, lambda p, ids: p.get_customers(ids)),
             max_batch_size=batch,
+        )
+        self.pdf_urls: DataLoader[Key, str | None] = DataLoader(
+            _fan_out(providers, lambda p, native_id: p.get_invoice_pdf_url(native_id))
         )
 
     def prime_invoices(self, invoices: Iterable[Invoice]) -> None:

@@ -253,13 +253,14 @@ class Invoice(Node, InvoiceContent):
 
     @strawberry.field(
         description="A URL of the invoice as a PDF document. Costs one upstream request per "
-        "invoice unless the provider stored a URL; the URL may expire (ask again)."
+        "invoice unless the provider stored a URL (at most 8 at once per request); the URL may "
+        "expire (ask again)."
     )
     async def pdf_url(self, info: Info) -> str | None:
         if self.model.pdf_url:
             return self.model.pdf_url
-        provider = info.context.provider(self.model.provider, field="pdfUrl")
-        return await provider.get_invoice_pdf_url(self.model.id)
+        info.context.provider(self.model.provider, field="pdfUrl")
+        return await info.context.loaders.pdf_urls.load((self.model.provider, self.model.id))
 
     @strawberry.field(
         description="Where the customer can pay online, when the provider has a page."

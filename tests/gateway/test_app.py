@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
@@ -28,4 +31,35 @@ async def test_an_in_process_sandbox_is_served_by_the_gateway_with_working_pdf_l
         assert pdf.content.startswith(b"%PDF-")
         stats = (await client.get("/sandbox/flexprice/_sandbox/stats")).json()
         assert stats["requests"]["POST /v1/invoices/search"] == 1
+    await provider.aclose()
+
+
+async def test_pdf_urls_of_a_page_are_fetched_at_most_eight_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = FlexPriceProvider.in_process_sandbox()
+    real = provider.get_invoice_pdf_url
+    in_flight, peak, calls = 0, 0, 0
+
+    async def counted(invoice_id: str) -> str:
+        nonlocal in_flight, peak, calls
+        in_flight += 1
+        calls += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(0)  # let the others start, if the gateway allows them to
+            return await real(invoice_id)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(provider, "get_invoice_pdf_url", counted)
+    app = create_app(settings=GatewaySettings(), providers={"flexprice": provider})
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        query = "{ invoices(first: 30) { edges { node { a: pdfUrl b: pdfUrl } } } }"
+        body = (await client.post("/graphql", json={"query": query})).json()
+    urls = [e["node"]["a"] for e in body["data"]["invoices"]["edges"]]
+    assert all(url.startswith("http") for url in urls)
+    assert calls == 30  # one per invoice: the alias asking again is served from the loader
+    assert peak == 8
     await provider.aclose()
