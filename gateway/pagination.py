@@ -18,7 +18,6 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
-import heapq
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from gateway.errors import ErrorCode, GatewayError
 from providers.errors import ProviderError
 from providers.models import Invoice, Page, PageRequest
+from providers.ordering import interleave_newest
 
 __all__ = ["Edge", "MergedPage", "fetch_merged", "merge"]
 
@@ -126,10 +126,6 @@ class MergedPage:
     failures: tuple[ProviderError, ...] = ()
 
 
-def _newest_first(invoice: Invoice) -> tuple[float, str, str]:
-    return (-invoice.created_at.timestamp(), invoice.provider, invoice.id)
-
-
 def merge(
     pages: Mapping[str, Page[Invoice]],
     positions: Positions,
@@ -138,13 +134,12 @@ def merge(
     fingerprint: str = "",
 ) -> MergedPage:
     """Keep the newest `first` items of `pages` and the positions after each of them."""
-    heads = [(_newest_first(page.items[0]), name, 0) for name, page in pages.items() if page.items]
-    heapq.heapify(heads)
+    names = list(pages)
     current = dict(positions)
     consumed: dict[str, int] = {}
     edges: list[Edge] = []
-    while heads and len(edges) < first:
-        _, name, index = heapq.heappop(heads)
+    for n, index in interleave_newest([pages[name].items for name in names], first):
+        name = names[n]
         page = pages[name]
         consumed[name] = index + 1
         exhausted = index + 1 == len(page.items) and not page.has_next_page
@@ -157,8 +152,6 @@ def merge(
         edges.append(
             Edge(cursor=encode_cursor(current, fingerprint=fingerprint), node=page.items[index])
         )
-        if index + 1 < len(page.items):
-            heapq.heappush(heads, (_newest_first(page.items[index + 1]), name, index + 1))
     has_next = any(
         consumed.get(name, 0) < len(page.items) or page.has_next_page
         for name, page in pages.items()

@@ -12,7 +12,6 @@ other three statuses. A filtered listing is then always a subset of the unfilter
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from providers.errors import ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.mapping import PROVIDER, invoice_status_of, payment_status_of
 from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
+from providers.ordering import interleave_newest
 
 __all__ = [
     "LISTED_INVOICE_STATUSES",
@@ -215,21 +215,16 @@ def merge_searches(
     more beyond it, `counts[n]` how many the search matched when the listing began (None when
     unknown); each item's cursor holds every search's position after it.
     """
-    heads = [(-part[0].created_at.timestamp(), n, 0) for n, part in enumerate(parts) if part]
-    heapq.heapify(heads)
     current = list(positions)
     taken = [0] * len(parts)
     items: list[Invoice] = []
     cursors: list[str] = []
-    while heads and len(items) < first:
-        _, n, index = heapq.heappop(heads)
+    for n, index in interleave_newest(parts, first):
         item = parts[n][index]
         items.append(item)
         taken[n] = index + 1
         current[n] = current[n].past(item)
         cursors.append(".".join(position.encode() for position in current))
-        if index + 1 < len(parts[n]):
-            heapq.heappush(heads, (-parts[n][index + 1].created_at.timestamp(), n, index + 1))
     has_next = any(taken[n] < len(part) or more[n] for n, part in enumerate(parts))
     return Page[Invoice](
         items=tuple(items),
