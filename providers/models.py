@@ -31,6 +31,7 @@ __all__ = [
     "Money",
     "Page",
     "PageRequest",
+    "PaymentPageOptions",
     "PaymentStatus",
     "PaymentStatusUpdate",
     "RecalculationResult",
@@ -164,6 +165,21 @@ class LineItemDraft(_Frozen):
         return EXACT.multiply(self.quantity, self.unit_amount)
 
 
+class PaymentPageOptions(_Frozen):
+    """How a provider's hosted payment page behaves (Xendit's invoice page, for one).
+
+    A provider without such a page refuses a draft that carries these options.
+    """
+
+    payer_email: str | None = None
+    success_redirect_url: str | None = None
+    failure_redirect_url: str | None = None
+    #: Payment methods to offer, in the provider's own names (e.g. Xendit's "BCA", "OVO").
+    payment_methods: tuple[str, ...] = ()
+    #: How long the page accepts payment; None means the provider's default.
+    duration: dt.timedelta | None = None
+
+
 class InvoiceDraft(_Frozen):
     """A one-off invoice to create; subtotal and total are the exact sum of the lines."""
 
@@ -173,6 +189,7 @@ class InvoiceDraft(_Frozen):
     due_at: dt.datetime | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    payment_page: PaymentPageOptions | None = None
 
     @property
     def subtotal(self) -> Decimal:

@@ -25,6 +25,7 @@ __all__ = [
     "InvoicePreviewInput",
     "LineItemInput",
     "MetadataEntryInput",
+    "PaymentPageInput",
     "RecalculateInvoiceInput",
     "UpdateInvoiceInput",
     "UpdateInvoicePaymentStatusInput",
@@ -53,6 +54,32 @@ class LineItemInput:
     )
 
 
+@strawberry.input(
+    description="How a provider's hosted payment page behaves (Xendit's invoice page). A "
+    "provider without one (FlexPrice) refuses these options with a user error."
+)
+class PaymentPageInput:
+    payer_email: str | None = strawberry.field(
+        default=None, description="Where the provider sends the invoice and receipt."
+    )
+    success_redirect_url: str | None = strawberry.field(
+        default=None, description="Where the payer goes after paying (an http(s) URL)."
+    )
+    failure_redirect_url: str | None = strawberry.field(
+        default=None, description="Where the payer goes when payment fails (an http(s) URL)."
+    )
+    payment_methods: list[str] | None = strawberry.field(
+        default=None,
+        description="Only these payment methods, in the provider's own names (e.g. BCA, OVO, "
+        "CREDIT_CARD).",
+    )
+    duration_seconds: int | None = strawberry.field(
+        default=None,
+        description="How long the page accepts payment, in seconds (1 to 31536000, one year); "
+        "the provider's default when null. With dueAt too, this wins.",
+    )
+
+
 @strawberry.input(description="A one-off invoice to create.")
 class CreateInvoiceInput:
     customer_id: strawberry.ID = strawberry.field(
@@ -77,6 +104,9 @@ class CreateInvoiceInput:
         description="Send the same key when you retry the same create, so the provider makes "
         "one invoice however often the request arrives (1 to 255 characters). Without one the "
         "gateway makes one, which protects only the gateway's own retries.",
+    )
+    payment_page: PaymentPageInput | None = strawberry.field(
+        default=None, description="Options of the provider's hosted payment page, if it has one."
     )
 
 
@@ -174,6 +204,26 @@ class LineItemRules(_Rules):
     unit_amount: Annotated[Stored, Field(ge=0)]
 
 
+HttpUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s/]+\S*$")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class PaymentPageRules(_Rules):
+    payer_email: (
+        Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None
+    ) = None
+    success_redirect_url: HttpUrl | None = None
+    failure_redirect_url: HttpUrl | None = None
+    payment_methods: (
+        Annotated[
+            list[Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,64}$")]],
+            Field(min_length=1, max_length=50),
+        ]
+        | None
+    ) = None
+    duration_seconds: Annotated[int, Field(ge=1, le=31_536_000)] | None = None
+
+
 class CreateInvoiceRules(_Rules):
     currency: str
     line_items: Annotated[list[LineItemRules], Field(min_length=1, max_length=MAX_LINE_ITEMS)]
@@ -181,6 +231,7 @@ class CreateInvoiceRules(_Rules):
     description: Annotated[str, Field(max_length=1000)] | None = None
     metadata: list[MetadataRules] | None = None
     idempotency_key: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    payment_page: PaymentPageRules | None = None
 
     @field_validator("currency")
     @classmethod

@@ -7,6 +7,7 @@ are user errors in the payload. A provider that is down or times out is a GraphQ
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from providers.models import (
     InvoiceDraft,
     InvoiceUpdate,
     LineItemDraft,
+    PaymentPageOptions,
     PaymentStatusUpdate,
     RecalculationResult,
 )
@@ -60,6 +62,19 @@ def _check(rules: type[RulesT], values: dict[str, Any]) -> RulesT:
 
 def _entries(entries: list[i.MetadataEntryInput] | None) -> list[dict[str, str]] | None:
     return None if entries is None else [{"key": e.key, "value": e.value} for e in entries]
+
+
+def _payment_page(rules: i.PaymentPageRules | None) -> PaymentPageOptions | None:
+    if rules is None:
+        return None
+    seconds = rules.duration_seconds
+    return PaymentPageOptions(
+        payer_email=rules.payer_email,
+        success_redirect_url=rules.success_redirect_url,
+        failure_redirect_url=rules.failure_redirect_url,
+        payment_methods=tuple(rules.payment_methods or ()),
+        duration=None if seconds is None else dt.timedelta(seconds=seconds),
+    )
 
 
 def _invoice_target(info: Info, value: strawberry.ID) -> tuple[InvoiceProvider, str]:
@@ -147,6 +162,9 @@ class Mutation:
                     "description": input.description,
                     "metadata": _entries(input.metadata),
                     "idempotency_key": input.idempotency_key,
+                    "payment_page": None
+                    if input.payment_page is None
+                    else vars(input.payment_page),
                 },
             )
             if problems := rules.precision_problems():
@@ -170,6 +188,7 @@ class Mutation:
                 due_at=rules.due_at,
                 description=rules.description,
                 metadata={e.key: e.value for e in rules.metadata or ()},
+                payment_page=_payment_page(rules.payment_page),
             )
             key = rules.idempotency_key or f"gw-{uuid.uuid4()}"
             return await provider.create_invoice(draft, idempotency_key=key)

@@ -278,6 +278,12 @@ class FlexPriceProvider(ProviderBase):
         Safe to repeat with the same key. A 409 `already_exists` means an earlier attempt with
         this key succeeded: that invoice is returned, or the `Conflict` raised if not found.
         """
+        if draft.payment_page is not None:
+            raise ProviderRejected(
+                PROVIDER,
+                "flexprice has no hosted payment page: leave paymentPage out for its customers",
+                field="paymentPage",
+            )
         request = to_create_request(draft, idempotency_key=idempotency_key)
         try:
             created = await self.client.create_invoice(request)

@@ -477,3 +477,44 @@ async def test_a_json_float_is_refused_for_a_decimal(gateway: Gateway) -> None:
     assert "unitAmount" in error["message"]
     assert "string" in error["message"]
     assert await gateway.upstream() == {}
+
+
+async def test_payment_page_options_are_refused_by_a_provider_without_a_page(
+    gateway: Gateway,
+) -> None:
+    count = len(gateway.sandbox.invoices)
+    result = await mutate(
+        gateway,
+        "createInvoice",
+        "CreateInvoiceInput",
+        create_input(gateway, paymentPage={"payerEmail": "payer@example.com"}),
+    )
+    assert result["invoice"] is None
+    [error] = result["userErrors"]
+    assert error["field"] == ["input", "paymentPage"]
+    assert "payment page" in error["message"]
+    assert len(gateway.sandbox.invoices) == count
+    assert await gateway.upstream() == {}
+
+
+@pytest.mark.parametrize(
+    ("page", "field"),
+    [
+        ({"payerEmail": "not-an-email"}, ["input", "paymentPage", "payerEmail"]),
+        (
+            {"successRedirectUrl": "javascript:alert(1)"},
+            ["input", "paymentPage", "successRedirectUrl"],
+        ),
+        ({"paymentMethods": ["bca"]}, ["input", "paymentPage", "paymentMethods", "0"]),
+        ({"durationSeconds": 0}, ["input", "paymentPage", "durationSeconds"]),
+    ],
+)
+async def test_bad_payment_page_options_are_refused_naming_the_field(
+    gateway: Gateway, page: dict[str, Any], field: list[str]
+) -> None:
+    result = await mutate(
+        gateway, "createInvoice", "CreateInvoiceInput", create_input(gateway, paymentPage=page)
+    )
+    [error] = result["userErrors"]
+    assert error["field"] == field
+    assert await gateway.upstream() == {}
