@@ -209,9 +209,7 @@ Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+
 
 
 class PaymentPageRules(_Rules):
-    payer_email: (
-        Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None
-    ) = None
+    payer_email: Email | None = None
     success_redirect_url: HttpUrl | None = None
     failure_redirect_url: HttpUrl | None = None
     payment_methods: (
