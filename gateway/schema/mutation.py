@@ -234,8 +234,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Cancel an invoice: it becomes VOID. FlexPrice credits what was already paid "
-        "to the customer's wallet."
+        description="Cancel an invoice. FlexPrice: it becomes VOID, and what was already paid is "
+        "credited to the customer's wallet. Xendit, whose only way to cancel is expiry: it is "
+        "expired at once and becomes EXPIRED (a paid invoice cannot be)."
     )
     async def void_invoice(self, info: Info, input: i.VoidInvoiceInput) -> p.VoidInvoicePayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
