@@ -16,6 +16,7 @@ import email.utils
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -42,9 +43,11 @@ __all__ = [
     "build_client",
     "decode_json",
     "error_for_status",
+    "exact_json",
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+_JSON_CONTENT = {"content-type": "application/json"}
 
 #: What a provider's error body says: (its error code, a message safe to show a client).
 ErrorBody = tuple[str | None, str | None]
@@ -178,6 +181,7 @@ class Upstream:
         *,
         retry: bool,
         json_body: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         ok: frozenset[int] = frozenset({200}),
     ) -> httpx.Response:
@@ -211,7 +215,12 @@ class Upstream:
                 ):
                     with attempt:
                         response = await self.client.request(
-                            method, path, json=json_body, params=params
+                            method,
+                            path,
+                            json=json_body,
+                            content=content,
+                            params=params,
+                            headers=_JSON_CONTENT if content is not None else None,
                         )
                         if response.status_code in RETRYABLE_STATUSES:
                             raise _RetryableStatus(response)
@@ -240,6 +249,40 @@ class Upstream:
         if response.status_code not in ok:
             raise error_for_status(self.provider, response, self._parse_error(response))
         return response
+
+
+def exact_json(value: object) -> bytes:
+    """Compact JSON in which every `Decimal` is written as its own digits: a JSON number that
+    never passes through a float (for APIs that take money as numbers). Floats are refused."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out).encode()
+
+
+def _write(value: object, out: list[str]) -> None:
+    if value is None or isinstance(value, bool | str):
+        out.append(json.dumps(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite number")
+        out.append(format(value, "f"))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            out.append(("," if n else "") + json.dumps(str(key)) + ":")
+            _write(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for n, item in enumerate(value):
+            if n:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(value).__name__} is not written as exact JSON")
 
 
 def decode_json(provider: str, response: httpx.Response) -> Any:

@@ -448,3 +448,16 @@ async def test_build_client_defaults_to_the_aiohttp_transport() -> None:
         assert client.follow_redirects is False
     finally:
         await client.aclose()
+
+
+def test_exact_json_writes_decimals_as_their_own_digits_and_refuses_floats() -> None:
+    from decimal import Decimal
+
+    from providers.http import exact_json
+
+    body = {"a": Decimal("10.100"), "b": [Decimal("1E+3"), 2, True, None, 'x"y'], "c": {}}
+    assert exact_json(body) == b'{"a":10.100,"b":[1000,2,true,null,"x\\"y"],"c":{}}'
+    with pytest.raises(TypeError):
+        exact_json({"a": 0.1})
+    with pytest.raises(ValueError, match="finite"):
+        exact_json({"a": Decimal("NaN")})

@@ -1,0 +1,229 @@
+"""Xendit's REST endpoints (reference §2), one method each, through `providers.http.Upstream`.
+
+Methods take and return `wire` models; every failure is a `providers.errors.ProviderError`.
+Reads are retried (`retry=True`). The invoice create is sent once: Xendit has no idempotency
+key, so a blind retry could bill twice; the provider retries it itself after a look-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Generator, Mapping, Sequence
+from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from providers.errors import NotFound, ProviderBadResponse, ProviderRejected
+from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, exact_json
+from providers.xendit import wire
+
+__all__ = ["NOT_FOUND_CODES", "XenditClient", "parse_error"]
+
+PROVIDER = "xendit"
+_MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
+
+#: Codes that mean "no such record", whatever the status (the Customer API uses 400, §7.2).
+NOT_FOUND_CODES = frozenset(
+    {
+        "INVOICE_NOT_FOUND_ERROR",
+        "DATA_NOT_FOUND",
+        "ENTITY_NOT_FOUND_ERROR",
+        "END_CUSTOMER_NOT_FOUND_ERROR",
+    }
+)
+
+R = TypeVar("R", bound=wire.ResponseModel)
+
+
+def parse_error(response: httpx.Response) -> ErrorBody:
+    """(error_code, message) of a Xendit error body `{error_code, message}`. Never raises."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    try:
+        error = wire.Error.model_validate(body)
+    except ValidationError:
+        return None, None
+    message = error.message
+    return error.error_code, message[:_MAX_MESSAGE] if message else None
+
+
+def _user_agent() -> str:
+    try:
+        return f"invoice-gateway/{version('invoice-gateway')}"
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "invoice-gateway/0+unknown"
+
+
+class _SecretKeyAuth(httpx.Auth):
+    """HTTP Basic with the secret key as user name and an empty password (§1).
+
+    Added per request, so the key is in no default header and no repr.
+    """
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "_SecretKeyAuth('**********')"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = base64.b64encode(f"{self._key.get_secret_value()}:".encode()).decode("ascii")
+        request.headers["authorization"] = f"Basic {token}"
+        yield request
+
+
+def _segment(value: str) -> str:
+    # One path segment whatever it holds ("/" included). "." and ".." would be removed by URL
+    # normalisation and reach another route; Xendit ids are never empty or dots.
+    if value in ("", ".", ".."):
+        raise NotFound(PROVIDER, f"xendit has no record with id {value!r}", status=404)
+    return quote(value, safe="")
+
+
+def _decode(response: httpx.Response) -> tuple[Any, Any]:
+    # Twice: once with exact numbers for the models, once with default types for `raw`.
+    try:
+        return json.loads(response.content, parse_float=Decimal), json.loads(response.content)
+    except ValueError as exc:
+        raise ProviderBadResponse(
+            PROVIDER, f"xendit answered HTTP {response.status_code} with a body that is not JSON"
+        ) from exc
+
+
+def _bad(model: type[wire.ResponseModel], response: httpx.Response) -> ProviderBadResponse:
+    return ProviderBadResponse(
+        PROVIDER,
+        f"xendit answered HTTP {response.status_code} with a body that is not "
+        f"{'a list of ' if model is wire.Invoice else 'a '}{model.__name__}",
+    )
+
+
+def _parse(model: type[R], response: httpx.Response) -> R:
+    exact, plain = _decode(response)
+    if not isinstance(exact, dict):
+        raise _bad(model, response)
+    try:
+        return model.parse(exact, plain)
+    except ValidationError as exc:
+        raise _bad(model, response) from exc
+
+
+def _parse_list(model: type[R], response: httpx.Response) -> list[R]:
+    exact, plain = _decode(response)
+    if not isinstance(exact, list) or not all(isinstance(item, dict) for item in exact):
+        raise _bad(model, response)
+    try:
+        return [model.parse(e, p) for e, p in zip(exact, plain, strict=True)]
+    except ValidationError as exc:
+        raise _bad(model, response) from exc
+
+
+class XenditClient:
+    """One method per Xendit endpoint; paths are relative to the base URL (the host)."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        base_url: str,
+        secret_key: SecretStr,
+        policy: HttpPolicy,
+        for_user_id: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> XenditClient:
+        """A client whose every request carries Basic auth, `accept`, our `user-agent` and,
+        when given, `for-user-id` (a sub-account, §1).
+
+        `transport` defaults to the aiohttp transport (see `providers.http.build_client`).
+        """
+        headers = {"accept": "application/json", "user-agent": _user_agent()}
+        if for_user_id is not None:
+            headers["for-user-id"] = for_user_id
+        client = build_client(
+            base_url=base_url, headers=headers, policy=policy, transport=transport
+        )
+        client.auth = _SecretKeyAuth(secret_key)
+        return cls(
+            Upstream(provider=PROVIDER, client=client, policy=policy, parse_error=parse_error)
+        )
+
+    def __repr__(self) -> str:
+        return f"XenditClient({self.upstream!r})"
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, str | Sequence[str]] | None = None,
+    ) -> httpx.Response:
+        try:
+            return await self.upstream.request(
+                method,
+                path,
+                retry=retry,
+                json_body=json_body,
+                content=content,
+                params=params,
+                ok=_OK,
+            )
+        except ProviderRejected as exc:
+            if isinstance(exc, NotFound) or exc.provider_code not in NOT_FOUND_CODES:
+                raise
+            raise NotFound(
+                PROVIDER, exc.message, status=exc.status, provider_code=exc.provider_code
+            ) from exc
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    async def get_invoice(self, invoice_id: str) -> wire.Invoice:
+        """`GET /v2/invoices/{id}`; raises `NotFound` for an unknown id."""
+        response = await self._send("GET", f"/v2/invoices/{_segment(invoice_id)}", retry=True)
+        return _parse(wire.Invoice, response)
+
+    async def list_invoices(self, params: Mapping[str, str | Sequence[str]]) -> list[wire.Invoice]:
+        """`GET /v2/invoices`: a bare array, newest first. A sequence value is sent as
+        repeated keys (`statuses=PAID&statuses=SETTLED`, §6.2)."""
+        response = await self._send("GET", "/v2/invoices", retry=True, params=params)
+        return _parse_list(wire.Invoice, response)
+
+    async def create_invoice(self, request: wire.CreateInvoiceRequest) -> wire.Invoice:
+        """`POST /v2/invoices/` (trailing slash as the SDK sends it), sent exactly once."""
+        body = exact_json(request.body())  # amounts as their own digits, never via a float
+        response = await self._send("POST", "/v2/invoices/", retry=False, content=body)
+        return _parse(wire.Invoice, response)
+
+    async def expire_invoice(self, invoice_id: str) -> wire.Invoice:
+        """`POST /invoices/{id}/expire!` (no `/v2`, a literal `!`); answers the invoice."""
+        path = f"/invoices/{_segment(invoice_id)}/expire!"
+        response = await self._send("POST", path, retry=False)
+        return _parse(wire.Invoice, response)
+
+    # -- customers --------------------------------------------------------------------------
+
+    async def get_customer(self, customer_id: str) -> wire.Customer:
+        """`GET /customers/{id}`; raises `NotFound` for an unknown id (404 or a 400 code)."""
+        response = await self._send("GET", f"/customers/{_segment(customer_id)}", retry=True)
+        return _parse(wire.Customer, response)
+
+
+# The reference is unsure whether a create answers 200 or 201 (§2): any 2xx with a body is fine.
+_OK = frozenset({200, 201})

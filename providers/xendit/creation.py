@@ -1,0 +1,224 @@
+"""Creating a Xendit invoice from an `InvoiceDraft` (reference §5, §10, §11).
+
+`to_create_request` builds the body with pure functions (the caller passes the clock and the
+customer record it read); `create_once` sends it so that a retry never bills twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from decimal import Decimal
+from typing import Final
+
+import stamina
+
+from providers.errors import (
+    ProviderBadResponse,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from providers.http import HttpPolicy
+from providers.models import Invoice, InvoiceDraft
+from providers.xendit import wire
+from providers.xendit.client import XenditClient
+from providers.xendit.mapping import PROVIDER, to_invoice
+
+__all__ = [
+    "MAX_INVOICE_DURATION",
+    "MAX_METADATA_KEYS",
+    "WHOLE_CURRENCIES",
+    "create_once",
+    "external_id_for",
+    "find_created",
+    "to_create_request",
+    "to_customer_object",
+]
+
+#: Currencies Xendit takes in whole units only: IDR decimals are truncated by Xendit (§10), and
+#: VND has no minor unit. An amount with a fraction is refused rather than silently cut.
+WHOLE_CURRENCIES: Final = frozenset({"IDR", "VND"})
+#: The longest expiry Xendit allows is one year (§5, docs FAQ), in seconds.
+MAX_INVOICE_DURATION: Final = 365 * 24 * 60 * 60
+#: `metadata` holds at most 50 properties (§5).
+MAX_METADATA_KEYS: Final = 50
+
+#: A create that failed with one of these may have been stored all the same.
+_UNKNOWN_OUTCOME = (ProviderUnavailable, ProviderBadResponse, ProviderRateLimited)
+
+# A key of these characters is used as is (readable in Xendit's dashboard); any other is hashed.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+
+
+def external_id_for(idempotency_key: str) -> str:
+    """The `external_id` a create with this key uses: the same key, the same id, always.
+
+    `gw-<key>` when the key is 1-200 of `A-Z a-z 0-9 _ . : -`, else `gwh-<sha256 of the key>`
+    (64 hex digits). The prefixes differ, so two keys never share an id.
+    """
+    if _PLAIN_KEY.fullmatch(idempotency_key):
+        return f"gw-{idempotency_key}"
+    return f"gwh-{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+
+
+def to_customer_object(customer: wire.Customer) -> wire.CustomerObjectRequest:
+    """A Customer API record as the `customer` embedded in an invoice, linked by its `id`."""
+    person = customer.individual_detail
+    business = customer.business_detail
+    given = person.given_names if person and person.given_names else None
+    if given is None and business is not None:
+        given = business.business_name
+    addresses = tuple(
+        wire.AddressObjectRequest(
+            country=address.country,
+            street_line1=address.street_line1,
+            street_line2=address.street_line2,
+            city=address.city,
+            state=address.province_state,
+            postal_code=address.postal_code,
+        )
+        for address in customer.addresses
+    )
+    return wire.CustomerObjectRequest(
+        id=customer.id or "",
+        given_names=given,
+        surname=person.surname if person else None,
+        email=customer.email,
+        mobile_number=customer.mobile_number,
+        phone_number=customer.phone_number,
+        addresses=addresses or None,
+    )
+
+
+def _refuse(message: str, field: str) -> ProviderRejected:
+    return ProviderRejected(PROVIDER, message, field=field)
+
+
+def _checked(value: Decimal, *, currency: str, what: str) -> Decimal:
+    if currency in WHOLE_CURRENCIES and value != value.to_integral_value():
+        raise _refuse(
+            f"xendit takes {currency} amounts in whole units only, and {what} is {value}: "
+            "use whole amounts",
+            "lineItems",
+        )
+    return value
+
+
+def _bounded(seconds: float, *, field: str, what: str) -> int:
+    # Whole seconds, rounded up: the invoice stays payable until at least then.
+    whole = math.ceil(seconds)
+    if whole < 1:
+        raise _refuse(f"{what} must be in the future: xendit invoices expire then", field)
+    if whole > MAX_INVOICE_DURATION:
+        raise _refuse(f"xendit invoices expire within one year: shorten {what}", field)
+    return whole
+
+
+def _invoice_duration(draft: InvoiceDraft, now: dt.datetime) -> int | None:
+    # The payment page's own duration wins over the due date (the schema says so).
+    page = draft.payment_page
+    if page is not None and page.duration is not None:
+        return _bounded(
+            page.duration.total_seconds(), field="paymentPage", what="the payment page duration"
+        )
+    if draft.due_at is not None:
+        return _bounded((draft.due_at - now).total_seconds(), field="dueAt", what="the due date")
+    return None
+
+
+def to_create_request(
+    draft: InvoiceDraft,
+    *,
+    idempotency_key: str,
+    customer: wire.Customer | None,
+    now: dt.datetime,
+) -> wire.CreateInvoiceRequest:
+    """The create body for `draft`.
+
+    - `external_id` from `external_id_for(idempotency_key)`;
+    - `amount` the exact sum of the lines; `items` one per line (`name`, `quantity`, `price`);
+    - `invoice_duration` (whole seconds, rounded up) from `payment_page.duration`, else from
+      `now` to `due_at`; neither: Xendit's default;
+    - `payer_email`, redirect URLs and `payment_methods` from `payment_page`;
+    - `customer` the record read for `draft.customer_id`, embedded (so the invoice names it);
+    - `currency` upper-case; `description` and `metadata` as given.
+
+    Raises `ProviderRejected` naming the field: `lineItems` for a fraction in a whole-unit
+    currency (IDR, VND) or an amount no JSON number holds exactly, `dueAt` (or `paymentPage`
+    for its duration) for an expiry not in the future or more than a year away, `metadata` for
+    more than 50 keys.
+    """
+    currency = draft.currency.upper()
+    page = draft.payment_page
+    items = tuple(
+        wire.InvoiceItemRequest(
+            name=line.description,
+            quantity=_checked(line.quantity, currency="", what="a line quantity"),
+            price=_checked(line.unit_amount, currency=currency, what="a line's unit amount"),
+        )
+        for line in draft.line_items
+    )
+    amount = _checked(draft.subtotal, currency=currency, what="the invoice total")
+    if len(draft.metadata) > MAX_METADATA_KEYS:
+        raise _refuse(f"xendit keeps at most {MAX_METADATA_KEYS} metadata keys", "metadata")
+    return wire.CreateInvoiceRequest(
+        external_id=external_id_for(idempotency_key),
+        amount=amount,
+        currency=currency,
+        description=draft.description,
+        invoice_duration=_invoice_duration(draft, now),
+        payer_email=page.payer_email if page else None,
+        success_redirect_url=page.success_redirect_url if page else None,
+        failure_redirect_url=page.failure_redirect_url if page else None,
+        payment_methods=page.payment_methods or None if page else None,
+        items=items or None,
+        customer=to_customer_object(customer) if customer is not None else None,
+        metadata=dict(draft.metadata) or None,
+    )
+
+
+async def create_once(
+    client: XenditClient, request: wire.CreateInvoiceRequest, *, policy: HttpPolicy
+) -> Invoice:
+    """The invoice holding `request.external_id`: found, or created by this call.
+
+    Every attempt first looks the id up (`GET /v2/invoices?external_id=`) and creates only
+    when no invoice holds it, so the POST is never sent blindly twice. A create whose outcome
+    is unknown (timeout, connection lost, 5xx, 429, unreadable answer) is retried that way, up
+    to `policy.attempts` with the policy's backoff, each call within the policy's deadline; the
+    last failure is raised. Any other error (a 4xx) is raised at once. Two calls with one id at
+    the very same moment can still both create: Xendit offers no lock.
+    """
+    async for attempt in stamina.retry_context(
+        on=_UNKNOWN_OUTCOME,
+        attempts=policy.attempts,
+        timeout=None,  # each call has the policy's deadline; `attempts` bounds the rest
+        wait_initial=policy.wait_initial,
+        wait_max=policy.wait_max,
+        wait_jitter=policy.wait_jitter,
+    ):
+        with attempt:
+            existing = await find_created(client, request.external_id)
+            if existing is not None:
+                return existing
+            return to_invoice(await client.create_invoice(request))
+    raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
+
+
+async def find_created(client: XenditClient, external_id: str) -> Invoice | None:
+    """The oldest invoice whose `external_id` is exactly `external_id`, or None.
+
+    `external_id` is not unique on Xendit's side (§11): the oldest holder is the one the first
+    attempt created. The id is compared here rather than trusting the filter.
+    """
+    found = await client.list_invoices({"external_id": external_id})
+    holders = [invoice for invoice in found if invoice.external_id == external_id]
+    if not holders:
+        return None
+    return min(
+        (to_invoice(invoice) for invoice in holders),
+        key=lambda invoice: (invoice.created_at, invoice.id),
+    )

@@ -1,0 +1,164 @@
+"""Listing Xendit invoices (`GET /v2/invoices`, reference §6) as the gateway pages them.
+
+Xendit pages newest first by a cursor, `last_invoice`: the id of the last invoice read. So a
+provider cursor here is an invoice id, and `item_cursors[i]` is `items[i].id`.
+
+What Xendit's list can filter is sent (`statuses`, `created_after`/`created_before`); what it
+cannot (currencies, customers: §6.1 has no such parameters) is applied here, on the results,
+page by page (see `read_page`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
+
+from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
+from providers.xendit import wire
+from providers.xendit.mapping import to_invoice
+
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_SCANNED_PAGES",
+    "PAYMENT_STATUS_FILTER",
+    "STATUS_FILTER",
+    "Fetch",
+    "list_params",
+    "read_page",
+    "xendit_statuses",
+]
+
+#: Xendit's `limit` maximum (legacy docs: 1-100).
+MAX_LIMIT: Final = 100
+#: Upstream pages one `read_page` reads at most while filtering locally.
+MAX_SCANNED_PAGES: Final = 10
+
+#: A status asked for -> the Xendit statuses that map to it. DRAFT and VOID: Xendit never
+#: produces them (an invoice expired by `expire!` reads EXPIRED); UNKNOWN cannot be asked for.
+STATUS_FILTER: Final[dict[InvoiceStatus, frozenset[str]]] = {
+    InvoiceStatus.DRAFT: frozenset(),
+    InvoiceStatus.OPEN: frozenset({"PENDING"}),
+    InvoiceStatus.PAID: frozenset({"PAID", "SETTLED"}),
+    InvoiceStatus.VOID: frozenset(),
+    InvoiceStatus.EXPIRED: frozenset({"EXPIRED"}),
+    InvoiceStatus.UNKNOWN: frozenset(),
+}
+#: A payment status asked for -> the Xendit statuses that map to it.
+PAYMENT_STATUS_FILTER: Final[dict[PaymentStatus, frozenset[str]]] = {
+    PaymentStatus.UNPAID: frozenset({"PENDING", "EXPIRED"}),
+    PaymentStatus.PAID: frozenset({"PAID"}),
+    PaymentStatus.SETTLED: frozenset({"SETTLED"}),
+}
+
+#: (limit, last_invoice) -> one upstream page, newest first.
+Fetch = Callable[[int, str | None], Awaitable[list[wire.Invoice]]]
+
+
+def xendit_statuses(filters: InvoiceFilter) -> tuple[str, ...] | None:
+    """The `statuses` to send: None for no condition, `()` when the filter matches nothing."""
+    if not filters.statuses and not filters.payment_statuses:
+        return None
+    allowed = set(wire.INVOICE_STATUSES)
+    if filters.statuses:
+        allowed &= set().union(*(STATUS_FILTER[status] for status in filters.statuses))
+    if filters.payment_statuses:
+        allowed &= set().union(
+            *(PAYMENT_STATUS_FILTER.get(status, frozenset()) for status in filters.payment_statuses)
+        )
+    return tuple(status for status in wire.INVOICE_STATUSES if status in allowed)
+
+
+def _floor_ms(value: dt.datetime) -> str:
+    value = value.astimezone(dt.UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat(
+        timespec="milliseconds"
+    )
+
+
+def _ceil_ms(value: dt.datetime) -> str:
+    value = value.astimezone(dt.UTC)
+    if value.microsecond % 1000:
+        value += dt.timedelta(microseconds=1000 - value.microsecond % 1000)
+    return value.isoformat(timespec="milliseconds")
+
+
+def list_params(
+    filters: InvoiceFilter,
+    *,
+    statuses: Sequence[str] | None,
+    limit: int,
+    last_invoice: str | None,
+) -> dict[str, str | list[str]]:
+    """The query of `GET /v2/invoices`: `statuses` repeated, times as the SDK writes them.
+
+    Xendit keeps milliseconds and the reference does not say whether its bounds are inclusive,
+    so the bounds sent are widened to whole milliseconds (after: down, before: up) and
+    `read_page` applies the gateway's exclusive bounds exactly on what comes back.
+    """
+    params: dict[str, str | list[str]] = {"limit": str(limit)}
+    if statuses is not None:
+        params["statuses"] = list(statuses)
+    if filters.created_after is not None:
+        params["created_after"] = _floor_ms(filters.created_after)
+    if filters.created_before is not None:
+        params["created_before"] = _ceil_ms(filters.created_before)
+    if last_invoice is not None:
+        params["last_invoice"] = last_invoice
+    return params
+
+
+def _matcher(filters: InvoiceFilter) -> Callable[[Invoice], bool]:
+    currencies = {currency.upper() for currency in filters.currencies}
+    customers = set(filters.customer_ids)
+    after, before = filters.created_after, filters.created_before
+
+    def matches(invoice: Invoice) -> bool:
+        return (
+            (not currencies or invoice.currency in currencies)
+            and (not customers or invoice.customer_id in customers)
+            and (after is None or invoice.created_at > after)
+            and (before is None or invoice.created_at < before)
+        )
+
+    return matches
+
+
+async def read_page(
+    fetch: Fetch, filters: InvoiceFilter, *, first: int, after: str | None
+) -> Page[Invoice]:
+    """Up to `first` (1-100) invoices matching `filters` after the invoice id `after`.
+
+    Without a local filter (currencies, customers) one call asks for `first + 1` invoices, so
+    `has_next_page` is exact (at `first` = 100, Xendit's maximum, a full page means "maybe").
+    With one, pages of 100 are read and filtered until `first` invoices match, the listing
+    ends, or `MAX_SCANNED_PAGES` pages were read; then the page holds what matched, with
+    `has_next_page` true. `end_cursor` is the last item's id, or, when nothing matched, the
+    last id read (so the next call goes on from there), or `after` when nothing was read.
+    `total_count` is None: Xendit counts nothing.
+    """
+    local = bool(filters.currencies or filters.customer_ids)
+    limit = MAX_LIMIT if local else min(first + 1, MAX_LIMIT)
+    matches = _matcher(filters)
+    items: list[Invoice] = []
+    cursor = after
+    more = True  # unless the listing ends or the page is decided below
+    for _ in range(MAX_SCANNED_PAGES):
+        batch = [to_invoice(invoice) for invoice in await fetch(limit, cursor)]
+        if batch:
+            cursor = batch[-1].id
+        found = [invoice for invoice in batch if matches(invoice)]
+        if len(items) + len(found) > first:
+            items.extend(found[: first - len(items)])
+            break
+        items.extend(found)
+        if len(batch) < limit:
+            more = False
+            break
+        if len(items) == first:
+            break  # the batch was full: there may be more
+    cursors = tuple(invoice.id for invoice in items)
+    end = cursors[-1] if cursors else cursor
+    return Page[Invoice](
+        items=tuple(items), item_cursors=cursors, end_cursor=end, has_next_page=more
+    )

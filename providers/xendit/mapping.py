@@ -1,0 +1,293 @@
+"""Pure functions between Xendit's wire models and the domain model.
+
+Xendit has one status axis (reference §4); the table below folds it into the gateway's
+`InvoiceStatus` and `PaymentStatus` as the reference proposes. A status Xendit adds later maps
+to UNKNOWN and is logged once, never raised.
+
+Field choices the reference forces:
+- `number` is `external_id`: Xendit has no invoice number, and `external_id` is the merchant's
+  own reference for the invoice (for invoices the gateway created, `gw-<idempotency key>`).
+- Money: `total` and `amount_due` are `amount`; `amount_paid` is `paid_amount` once PAID or
+  SETTLED (`amount` when Xendit leaves it out) and 0 before; `amount_remaining` is what is still
+  payable: `amount - paid` while PENDING, 0 once paid or EXPIRED (an expired invoice cannot be
+  paid any more). `subtotal` is the exact sum of the items when there are items. `tax` and
+  `discount` are None: Xendit's `fees` are free-form `{type, value}` pairs with no tax or
+  discount meaning in the reference (they stay in `raw`).
+- The customer is the one embedded in the invoice; its `id` (the Customer API id) is the
+  `customer_id`. An embedded customer without an `id` names no record, so it is not mapped
+  (`customer` and `customer_id` are None; it stays in `raw`).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import logging
+from decimal import Decimal
+from typing import Any, Final
+
+from providers.errors import ProviderBadResponse
+from providers.models import (
+    EXACT,
+    Address,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    Money,
+    PaymentStatus,
+)
+from providers.xendit import wire
+
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "PROVIDER",
+    "STATUS_TABLE",
+    "metadata_of",
+    "statuses_of",
+    "to_customer",
+    "to_embedded_customer",
+    "to_invoice",
+    "to_line_item",
+]
+
+PROVIDER: Final = "xendit"
+logger = logging.getLogger(__name__)
+
+#: Xendit `status` -> (status, payment status), reference §4.
+STATUS_TABLE: Final[dict[str, tuple[InvoiceStatus, PaymentStatus]]] = {
+    "PENDING": (InvoiceStatus.OPEN, PaymentStatus.UNPAID),
+    "PAID": (InvoiceStatus.PAID, PaymentStatus.PAID),
+    "SETTLED": (InvoiceStatus.PAID, PaymentStatus.SETTLED),
+    # Also what `expire!` leaves behind: Xendit's only cancel reports EXPIRED, never a void.
+    "EXPIRED": (InvoiceStatus.EXPIRED, PaymentStatus.UNPAID),
+}
+_UNKNOWN: Final = (InvoiceStatus.UNKNOWN, PaymentStatus.UNKNOWN)
+
+#: `currency` is nullable in the SDK model; an account's default currency is IDR (§10).
+DEFAULT_CURRENCY: Final = "IDR"
+
+_reported: set[str] = set()
+_MAX_REPORTED = 256  # a misbehaving upstream must not grow this set without bound
+
+
+def _report_unknown(value: str) -> None:
+    if value in _reported or len(_reported) >= _MAX_REPORTED:
+        return
+    _reported.add(value)
+    logger.warning("xendit sent an unknown invoice status %r: mapped to UNKNOWN", value)
+
+
+def statuses_of(status: str) -> tuple[InvoiceStatus, PaymentStatus]:
+    """The table lookup, (UNKNOWN, UNKNOWN) for a status it does not know (logged once)."""
+    found = STATUS_TABLE.get(status)
+    if found is None:
+        _report_unknown(status)
+        return _UNKNOWN
+    return found
+
+
+def metadata_of(raw: dict[str, Any]) -> dict[str, str]:
+    """`raw["metadata"]` as text: strings as they are, any other value as compact JSON with
+    sorted keys (`1.5` -> `"1.5"`, `true` -> `"true"`); `null` values are left out."""
+    metadata = raw.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    return {
+        str(key): value
+        if isinstance(value, str)
+        else json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        for key, value in metadata.items()
+        if value is not None
+    }
+
+
+def _text(value: str | None) -> str | None:
+    return value or None
+
+
+def _name(*parts: str | None) -> str | None:
+    return " ".join(part for part in parts if part) or None
+
+
+def _address(
+    *,
+    line1: str | None,
+    line2: str | None,
+    city: str | None,
+    state: str | None,
+    postal_code: str | None,
+    country: str | None,
+) -> Address | None:
+    fields = (line1, line2, city, state, postal_code, country)
+    if not any(fields):
+        return None
+    line1, line2, city, state, postal_code, country = (_text(value) for value in fields)
+    return Address(
+        line1=line1, line2=line2, city=city, state=state, postal_code=postal_code, country=country
+    )
+
+
+def to_customer(customer: wire.Customer) -> Customer:
+    """A Customer API record as a domain customer; raises `ProviderBadResponse` without an id.
+
+    `external_id` is the merchant's `reference_id`; `name` the business name of a BUSINESS,
+    else the individual's names; `address` the primary address (else the first).
+    """
+    if not customer.id:
+        raise ProviderBadResponse(PROVIDER, "xendit returned a customer without an id")
+    person = customer.individual_detail
+    business = customer.business_detail
+    personal = _name(person.given_names, person.middle_name, person.surname) if person else None
+    business_name = _text(business.business_name) if business else None
+    # A BUSINESS is named by its business name; anyone else by their names, if any.
+    name = business_name or personal if customer.type == "BUSINESS" else personal or business_name
+    addresses = sorted(customer.addresses, key=lambda address: not address.is_primary)
+    address = None
+    if addresses:
+        first = addresses[0]
+        address = _address(
+            line1=first.street_line1,
+            line2=first.street_line2,
+            city=first.city,
+            state=first.province_state,
+            postal_code=first.postal_code,
+            country=first.country,
+        )
+    return Customer(
+        provider=PROVIDER,
+        id=customer.id,
+        external_id=_text(customer.reference_id),
+        name=name,
+        email=_text(customer.email),
+        address=address,
+        metadata=metadata_of(customer.raw),
+        created_at=customer.created,
+        raw=customer.raw,
+    )
+
+
+def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
+    """The customer embedded in an invoice, or None when it has no `id` to name it by.
+
+    `external_id` is the object's `customer_id` when it differs from `id` (the merchant's
+    reference, when one was sent).
+    """
+    if not customer.id:
+        return None
+    address = None
+    if customer.addresses:
+        first = customer.addresses[0]
+        address = _address(
+            line1=first.street_line1,
+            line2=first.street_line2,
+            city=first.city,
+            state=first.state or first.province,
+            postal_code=first.postal_code,
+            country=first.country,
+        )
+    return Customer(
+        provider=PROVIDER,
+        id=customer.id,
+        external_id=_text(customer.customer_id) if customer.customer_id != customer.id else None,
+        name=_name(customer.given_names, customer.surname),
+        email=_text(customer.email),
+        address=address,
+        raw=customer.raw,
+    )
+
+
+def _product(price: Decimal, quantity: Decimal) -> Decimal | None:
+    try:
+        return EXACT.multiply(price, quantity)
+    except (decimal.Inexact, decimal.InvalidOperation):
+        return None
+
+
+def to_line_item(item: wire.InvoiceItem, *, currency: str) -> LineItem:
+    """`name`, `quantity` (1 when absent), `price` as the unit amount, and their exact product.
+
+    `reference_id` is the line's id; `category` and `url` go to its metadata.
+    """
+    quantity = item.quantity if item.quantity is not None else Decimal(1)
+    price = item.price if item.price is not None else Decimal(0)
+    amount = _product(price, quantity)
+    extras = {"category": item.category, "url": item.url}
+    return LineItem(
+        id=_text(item.reference_id),
+        description=_text(item.name),
+        quantity=quantity,
+        unit_amount=Money(amount=price, currency=currency) if item.price is not None else None,
+        amount=Money(amount=amount if amount is not None else Decimal(0), currency=currency),
+        metadata={key: value for key, value in extras.items() if value},
+    )
+
+
+def _subtotal(items: list[wire.InvoiceItem]) -> Decimal | None:
+    if not items:
+        return None
+    total = Decimal(0)
+    for item in items:
+        if item.price is None:
+            return None
+        product = _product(item.price, item.quantity if item.quantity is not None else Decimal(1))
+        if product is None:
+            return None
+        total = EXACT.add(total, product)
+    return total
+
+
+def _money(amount: Decimal | None, currency: str) -> Money | None:
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
+def _paid_and_remaining(
+    invoice: wire.Invoice, status: InvoiceStatus
+) -> tuple[Decimal | None, Decimal | None]:
+    amount = invoice.amount
+    if status == InvoiceStatus.PAID:
+        return (invoice.paid_amount if invoice.paid_amount is not None else amount), Decimal(0)
+    if status == InvoiceStatus.OPEN:
+        return Decimal(0), amount
+    if status == InvoiceStatus.EXPIRED:
+        return Decimal(0), Decimal(0)
+    return invoice.paid_amount, None
+
+
+def to_invoice(invoice: wire.Invoice) -> Invoice:
+    """A domain invoice (see the module docstring for the field choices).
+
+    Raises `ProviderBadResponse` when the record has no `id` or no `created`.
+    """
+    if not (invoice.id and invoice.created):
+        raise ProviderBadResponse(PROVIDER, "xendit returned an invoice without id or created")
+    raw_status = invoice.status or ""
+    status, payment_status = statuses_of(raw_status)
+    currency = (invoice.currency or DEFAULT_CURRENCY).upper()
+    paid, remaining = _paid_and_remaining(invoice, status)
+    customer = to_embedded_customer(invoice.customer) if invoice.customer else None
+    return Invoice(
+        provider=PROVIDER,
+        id=invoice.id,
+        number=_text(invoice.external_id),
+        status=status,
+        payment_status=payment_status,
+        provider_status=raw_status,
+        currency=currency,
+        subtotal=_money(_subtotal(invoice.items), currency),
+        total=_money(invoice.amount, currency),
+        amount_due=_money(invoice.amount, currency),
+        amount_paid=_money(paid, currency),
+        amount_remaining=_money(remaining, currency),
+        line_items=tuple(to_line_item(item, currency=currency) for item in invoice.items),
+        description=_text(invoice.description),
+        customer_id=customer.id if customer else None,
+        customer=customer,
+        created_at=invoice.created,
+        issued_at=invoice.created,
+        due_at=invoice.expiry_date,
+        paid_at=invoice.paid_at,
+        payment_url=_text(invoice.invoice_url),
+        metadata=metadata_of(invoice.raw),
+        raw=invoice.raw,
+    )

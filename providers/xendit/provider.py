@@ -1,0 +1,289 @@
+"""`XenditProvider`: the gateway's invoice protocol on Xendit's Invoice API v2 and Customer API."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from providers.base import Operation, ProviderBase
+from providers.errors import (
+    NotFound,
+    ProviderAuthError,
+    ProviderRejected,
+)
+from providers.http import HttpPolicy
+from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
+from providers.xendit import wire
+from providers.xendit.client import XenditClient
+from providers.xendit.creation import create_once, to_create_request
+from providers.xendit.listing import MAX_LIMIT, list_params, read_page, xendit_statuses
+from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
+from providers.xendit.settings import XenditSettings
+
+__all__ = ["SANDBOX_BASE_URL", "XenditProvider"]
+
+SANDBOX_BASE_URL = "http://xendit.sandbox"
+
+T = TypeVar("T")
+
+
+class XenditProvider(ProviderBase):
+    """Xendit, over httpx: the real service, a standalone sandbox, or one in this process.
+
+    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a mock (default:
+    the aiohttp transport); `sandbox` when the other end is a Xendit sandbox (then a missing key
+    means the sandbox's public key); `policy` to override the timeouts and retry waits the
+    settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
+    """
+
+    name = PROVIDER
+    capabilities = frozenset(
+        {
+            Operation.GET_INVOICES,
+            Operation.LIST_INVOICES,
+            Operation.GET_CUSTOMERS,
+            Operation.CREATE_INVOICE,
+            Operation.VOID_INVOICE,
+        }
+    )
+    max_batch_size = MAX_LIMIT
+
+    def __init__(
+        self,
+        *,
+        settings: XenditSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sandbox: bool = False,
+        policy: HttpPolicy | None = None,
+    ) -> None:
+        key = settings.secret_key
+        if key is None:
+            if not sandbox:
+                raise ProviderAuthError(
+                    PROVIDER,
+                    "XENDIT_SECRET_KEY is not set: export it, "
+                    "or leave xendit out of GATEWAY_PROVIDERS",
+                )
+            from providers.xendit.sandbox import DEFAULT_API_KEY
+
+            key = SecretStr(DEFAULT_API_KEY)
+        self.settings = settings
+        self.is_sandbox = sandbox
+        self._key = key
+        self._in_process = isinstance(transport, httpx.ASGITransport)
+        self._policy = policy or settings.policy()
+        # One bound per provider, shared by every fan-out running at the same time.
+        self._in_flight = asyncio.Semaphore(settings.max_concurrency)
+        self.client = self._connect(transport)
+
+    def _connect(self, transport: httpx.AsyncBaseTransport | None) -> XenditClient:
+        return XenditClient.connect(
+            base_url=self.settings.base_url,
+            secret_key=self._key,
+            policy=self._policy,
+            for_user_id=self.settings.for_user_id,
+            transport=transport,
+        )
+
+    @classmethod
+    def in_process_sandbox(
+        cls, *, settings: XenditSettings | None = None, policy: HttpPolicy | None = None
+    ) -> XenditProvider:
+        """A provider on a fresh sandbox app in this process (reached through ASGITransport).
+
+        Only the timeouts, concurrency and sub-account of `settings` are used; the key and URL
+        are the sandbox's.
+        """
+        from providers.xendit.sandbox import DEFAULT_API_KEY, create_sandbox_app
+
+        base = settings or XenditSettings()
+        settings = base.model_copy(
+            update={"secret_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
+        )
+        app = create_sandbox_app(api_key=DEFAULT_API_KEY)
+        provider = cls(
+            settings=settings, transport=httpx.ASGITransport(app=app), sandbox=True, policy=policy
+        )
+        provider.sandbox_app = app
+        return provider
+
+    def expose_sandbox(self, url: str) -> None:
+        """The gateway serves this provider's in-process sandbox at `url`: call it there (still
+        in-process), so the links it hands out (`invoice_url`) point at the gateway."""
+        if self.sandbox_app is None:
+            return
+        base = url.rstrip("/")
+        self.settings = self.settings.model_copy(update={"base_url": base})
+        transport = httpx.ASGITransport(app=self.sandbox_app, root_path=httpx.URL(base).path)
+        # The old client holds no connections: an ASGI transport only calls the app.
+        self.client = self._connect(transport)
+
+    def describe(self) -> str:
+        """Where this provider points. Only the sandbox's public key is ever shown."""
+        url = httpx.URL(self.settings.base_url).copy_with(username=None, password=None)
+        account = self.settings.for_user_id
+        sub = f", sub-account {account}" if account else ""
+        if not self.is_sandbox:
+            return f"xendit: {url}{sub}"
+        from providers.xendit.sandbox import DEFAULT_API_KEY
+
+        secret = self._key.get_secret_value()
+        shown = secret if secret == DEFAULT_API_KEY else "set"
+        where = "(in-process)" if self._in_process else f"at {url}"
+        return f"xendit: sandbox {where}, secret key {shown}{sub}"
+
+    def __repr__(self) -> str:
+        return f"XenditProvider({self.describe()!r})"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def check(self) -> None:
+        """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
+        await self.client.list_invoices({"limit": "1"})
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def _fan_out(
+        self, ids: Sequence[str], fetch: Callable[[str], Awaitable[T]]
+    ) -> list[T | None]:
+        # Xendit has no batch read: one call per distinct id, `max_concurrency` at a time.
+        # A 404 is that key's None; any other failure cancels the rest and is raised as itself.
+        async def one(key: str) -> T | None:
+            async with self._in_flight:
+                try:
+                    return await fetch(key)
+                except NotFound:
+                    return None
+
+        distinct = list(dict.fromkeys(ids))
+        if len(distinct) <= 1:
+            results = [await one(key) for key in distinct]
+        else:
+            try:
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(one(key)) for key in distinct]
+            except BaseExceptionGroup as failed:
+                raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the httpx error)
+            results = [task.result() for task in tasks]
+        found = dict(zip(distinct, results, strict=True))
+        return [found[key] for key in ids]
+
+    async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]:
+        """`GET /v2/invoices/{id}` per distinct id, at most `max_concurrency` at once.
+
+        Key order kept, repeated keys share one call, `None` for an unknown id, no call for no
+        ids. Any failure but a 404 is raised (the gateway puts it in this provider's slots).
+        """
+
+        async def fetch(invoice_id: str) -> Invoice:
+            return to_invoice(await self.client.get_invoice(invoice_id))
+
+        return await self._fan_out(ids, fetch)
+
+    async def get_customers(self, ids: Sequence[str]) -> Sequence[Customer | None]:
+        """`GET /customers/{id}` per distinct id, exactly as `get_invoices` does."""
+
+        async def fetch(customer_id: str) -> Customer:
+            return to_customer(await self.client.get_customer(customer_id))
+
+        return await self._fan_out(ids, fetch)
+
+    async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
+        """Newest first, as Xendit lists; a cursor is the id of the last invoice read.
+
+        `first` above 100 (Xendit's maximum) is cut to 100. Statuses and creation times are
+        filtered by Xendit (`statuses`, `created_after/before`: see `listing.STATUS_FILTER`; a
+        status filter no Xendit status can meet, DRAFT, VOID or UNKNOWN alone, makes no call
+        and gives an empty page with `total_count` 0). Xendit cannot filter currencies or
+        customers: those are applied here on each page read, reading on until `first` match,
+        the listing ends, or 10 upstream pages were read (then a short page with
+        `has_next_page` true; see `listing.read_page`). `total_count` is otherwise None.
+        Raises `ProviderRejected` (field `first`) for a `first` below 1.
+        """
+        if page.first < 1:
+            raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
+        statuses = xendit_statuses(filters)
+        if statuses == ():
+            return Page[Invoice](
+                items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
+            )
+
+        async def fetch(limit: int, last_invoice: str | None) -> list[wire.Invoice]:
+            params = list_params(filters, statuses=statuses, limit=limit, last_invoice=last_invoice)
+            return await self.client.list_invoices(params)
+
+        first = min(page.first, MAX_LIMIT)
+        return await read_page(fetch, filters, first=first, after=page.after)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
+        """An open (PENDING) invoice for `draft`, safe to repeat with the same key.
+
+        Xendit has no idempotency key (§11), so the key becomes the invoice's `external_id`
+        (`creation.external_id_for`) and `creation.create_once` looks it up before each
+        attempt: a retry, or a later call with the same key, returns the invoice an earlier
+        attempt stored instead of billing twice.
+
+        The customer is read first (`GET /customers/{id}`) and embedded in the invoice.
+        Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
+        those of `creation.to_create_request`.
+        """
+        customer = await self._customer_for(draft.customer_id)
+        request = to_create_request(
+            draft,
+            idempotency_key=idempotency_key,
+            customer=customer,
+            now=dt.datetime.now(dt.UTC),
+        )
+        return await create_once(self.client, request, policy=self._policy)
+
+    async def _customer_for(self, customer_id: str) -> wire.Customer:
+        try:
+            return await self.client.get_customer(customer_id)
+        except NotFound as exc:
+            raise ProviderRejected(
+                PROVIDER,
+                f"xendit has no customer {customer_id!r}: use the id of a Xendit customer",
+                field="customerId",
+                status=exc.status,
+                provider_code=exc.provider_code,
+            ) from exc
+
+    async def void_invoice(
+        self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
+    ) -> Invoice:
+        """Expire the invoice (`POST /invoices/{id}/expire!`, Xendit's only cancel): it reads
+        EXPIRED from then on, never VOID. Returns the invoice as `expire!` answers it.
+
+        Raises `ProviderRejected` (field `metadata`) before any call when `metadata` holds
+        anything (Xendit cannot store it on an expiry), `NotFound` for an unknown id, and
+        `ProviderRejected` (not `NotFound`) with Xendit's message when Xendit refuses an
+        invoice that exists (PAID or SETTLED), whatever status Xendit refuses it with.
+        """
+        if metadata:
+            raise ProviderRejected(
+                PROVIDER,
+                "xendit cannot store metadata when it expires an invoice: leave metadata out",
+                field="metadata",
+            )
+        try:
+            return to_invoice(await self.client.expire_invoice(invoice_id))
+        except NotFound as exc:
+            # Xendit answers a paid invoice's `expire!` as if it were missing ("no pending
+            # invoice with that id"): one read tells a refusal from a truly unknown id.
+            current = await self.get_invoices([invoice_id])
+            if current[0] is None:
+                raise
+            raise ProviderRejected(
+                PROVIDER,
+                exc.message,
+                status=exc.status,
+                provider_code=exc.provider_code,
+            ) from exc

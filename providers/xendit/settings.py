@@ -1,0 +1,97 @@
+"""Xendit settings, read from `XENDIT_*` environment variables.
+
+| Variable                  | Default                                   |
+|---------------------------|-------------------------------------------|
+| `XENDIT_SECRET_KEY`       | unset: the in-process sandbox             |
+| `XENDIT_BASE_URL`         | `https://api.xendit.co`                   |
+| `XENDIT_FOR_USER_ID`      | unset: the account that owns the key      |
+| `XENDIT_MAX_CONCURRENCY`  | `8` requests in flight per provider       |
+| `XENDIT_CONNECT_TIMEOUT`  | `HttpPolicy.connect_timeout`              |
+| `XENDIT_READ_TIMEOUT`     | `HttpPolicy.read_timeout`                 |
+| `XENDIT_DEADLINE`         | `HttpPolicy.deadline`                     |
+| `XENDIT_MAX_ATTEMPTS`     | `HttpPolicy.attempts`                     |
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import SettingsConfigDict
+
+from providers.http import HttpPolicy
+from providers.settings import EnvironSettings
+
+__all__ = ["DEFAULT_BASE_URL", "XenditSettings"]
+
+DEFAULT_BASE_URL = "https://api.xendit.co"
+
+# What an HTTP header can carry as is: printable ASCII without spaces. The key ends up in the
+# Basic credentials and the sub-account id in `for-user-id`; a newline or a non-ASCII
+# character would fail deep in a transport, far from the setting.
+_HEADER_CHARACTERS = re.compile(r"[!-~]+")
+
+# HttpPolicy is a slots dataclass, so its defaults live on an instance, not on the class.
+_POLICY = HttpPolicy()
+
+
+def _cleaned(value: str, *, variable: str, error_type: str) -> str:
+    # Surrounding whitespace is stripped (a secret file often ends in a newline); anything else
+    # unsendable is refused here, naming the variable and never echoing the value.
+    value = value.strip()
+    if not _HEADER_CHARACTERS.fullmatch(value):
+        raise PydanticCustomError(
+            error_type,
+            f"{variable} must be printable ASCII without whitespace or control characters "
+            "(surrounding whitespace is stripped): set it to the value alone",
+        )
+    return value
+
+
+class XenditSettings(EnvironSettings):
+    """How to reach Xendit. `secret_key` is a `SecretStr`: reprs and logs show `**********`.
+
+    `secret_key` and `for_user_id` lose surrounding whitespace; one that is empty then, or holds
+    a character an HTTP header cannot carry, is a validation error naming the variable.
+    `max_concurrency` bounds the requests one provider has in flight for a fan-out (Xendit
+    has no batch read).
+    """
+
+    # A refused value may be the key itself: errors name the field and the rule, not the input.
+    model_config = SettingsConfigDict(env_prefix="XENDIT_", hide_input_in_errors=True)
+
+    secret_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    for_user_id: str | None = None
+    max_concurrency: int = Field(default=8, ge=1)
+    connect_timeout: float = Field(default=_POLICY.connect_timeout, gt=0)
+    read_timeout: float = Field(default=_POLICY.read_timeout, gt=0)
+    deadline: float = Field(default=_POLICY.deadline, gt=0)
+    max_attempts: int = Field(default=_POLICY.attempts, ge=1)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _clean_secret_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        value = key.get_secret_value()
+        return SecretStr(
+            _cleaned(value, variable="XENDIT_SECRET_KEY", error_type="secret_key_characters")
+        )
+
+    @field_validator("for_user_id")
+    @classmethod
+    def _clean_for_user_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _cleaned(value, variable="XENDIT_FOR_USER_ID", error_type="for_user_id_characters")
+
+    def policy(self) -> HttpPolicy:
+        """The HTTP policy these settings describe; backoff waits keep `HttpPolicy`'s defaults."""
+        return HttpPolicy(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            deadline=self.deadline,
+            attempts=self.max_attempts,
+        )
