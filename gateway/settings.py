@@ -20,7 +20,7 @@ class GatewaySettings(EnvironSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True, extra="ignore")
 
     #: Enabled providers, in the order `providers` lists them.
-    providers: tuple[str, ...] = ("flexprice",)
+    providers: tuple[str, ...] = ("flexprice", "xendit")
     #: Serve GraphiQL at /graphql; unset means on when every provider is a sandbox.
     graphiql: bool | None = None
     #: Answer introspection queries (tools that generate typed clients need it).

@@ -90,7 +90,7 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         response = httpx.post(f"{base}/graphql", json={"query": readme_first_query()}, timeout=10)
         body = response.json()
         assert "errors" not in body, body
-        assert [p["name"] for p in body["data"]["providers"]] == ["flexprice"]
+        assert [p["name"] for p in body["data"]["providers"]] == ["flexprice", "xendit"]
         edges = body["data"]["invoices"]["edges"]
         assert len(edges) == 5
         assert {e["node"]["status"] for e in edges} == {"OPEN"}
@@ -98,7 +98,10 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         # The PDF link of an invoice works in a browser: the gateway serves its sandbox too.
         linked = httpx.post(
             f"{base}/graphql",
-            json={"query": "{ invoices(first: 1) { edges { node { pdfUrl } } } }"},
+            json={
+                "query": '{ invoices(first: 1, filter: {provider: ["flexprice"]}) '
+                "{ edges { node { pdfUrl } } } }"
+            },
             timeout=10,
         ).json()
         url = linked["data"]["invoices"]["edges"][0]["node"]["pdfUrl"]
@@ -106,7 +109,9 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         assert httpx.get(url, timeout=10).content.startswith(b"%PDF-")
         err = stderr_of(process)
     assert "sandbox" in err
-    assert "sk_sandbox_flexprice" in err  # the key the sandbox accepts, said on start-up
+    # The keys the sandboxes accept, said on start-up.
+    assert "sk_sandbox_flexprice" in err
+    assert "xnd_development_sandbox_key" in err
 
 
 def test_serve_against_a_standalone_sandbox_over_http() -> None:
@@ -117,7 +122,9 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
     sandbox_args = ["sandbox", "flexprice", "--port", str(sandbox_port), "--api-key", key]
     with running(sandbox_args, clean_env(), f"{sandbox}/_sandbox/stats"):
         assert httpx.get(f"{sandbox}/v1/customers", timeout=10).json() == {"error": "Unauthorized"}
-        env = clean_env(FLEXPRICE_API_KEY=key, FLEXPRICE_BASE_URL=f"{sandbox}/v1")
+        env = clean_env(
+            FLEXPRICE_API_KEY=key, FLEXPRICE_BASE_URL=f"{sandbox}/v1", GATEWAY_PROVIDERS="flexprice"
+        )
         with running(["serve", "--port", str(gateway_port)], env, f"{gateway}/healthz") as process:
             httpx.delete(f"{sandbox}/_sandbox/stats", timeout=10)
             response = httpx.post(

@@ -62,9 +62,12 @@ class CustomerInvoiceFilterInput:
 
 @strawberry.input(
     description="Which invoices to list. Conditions are ANDed; a list means any of its values. "
-    "Every condition is applied by the provider's own API (FlexPrice: invoice and payment "
-    "status, customer, currency and creation time are all search filters), never by "
-    "dropping rows after the fact."
+    "Each provider applies what its API can: FlexPrice every condition in its search; Xendit "
+    "status and creation time in its list call, while customer and currency, which its list "
+    "API cannot express, are applied by the gateway's Xendit adapter to the pages it reads "
+    "(up to 10 pages of 100 per request; a page may then hold fewer than `first` invoices, "
+    "with hasNextPage true). Statuses a provider cannot have (DRAFT and VOID on Xendit, "
+    "EXPIRED on FlexPrice) simply match none of its invoices."
 )
 class InvoiceFilterInput(CustomerInvoiceFilterInput):
     provider: list[str] | None = strawberry.field(

@@ -11,7 +11,7 @@ from gateway.settings import GatewaySettings
 
 def test_defaults_without_any_variable() -> None:
     settings = GatewaySettings.from_environ({})
-    assert settings.providers == ("flexprice",)
+    assert settings.providers == ("flexprice", "xendit")
     assert (settings.default_page_size, settings.max_page_size) == (20, 100)
     assert settings.graphiql is None
     assert settings.introspection is True
