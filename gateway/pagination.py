@@ -122,6 +122,9 @@ class MergedPage:
     edges: tuple[Edge, ...]
     has_next_page: bool
     total_count: int | None
+    #: Every provider's position after this page (None: stay where `after` was). It can be
+    #: ahead of the last edge's cursor: a provider that read on without a match moved on.
+    end_cursor: str | None = None
     #: Providers whose page could not be fetched; their invoices are missing from `edges`.
     failures: tuple[ProviderError, ...] = ()
 
@@ -152,13 +155,28 @@ def merge(
         edges.append(
             Edge(cursor=encode_cursor(current, fingerprint=fingerprint), node=page.items[index])
         )
+    for name, page in pages.items():
+        # A page used up to its end moves its provider to the page's own end, even with no
+        # item used: a provider that filters as it reads may return none and still move on.
+        if consumed.get(name, 0) == len(page.items) and page.end_cursor is not None:
+            current[name] = Position(
+                after=page.end_cursor,
+                done=not page.has_next_page,
+                as_of=positions[name].as_of,
+                total=positions[name].total,
+            )
     has_next = any(
         consumed.get(name, 0) < len(page.items) or page.has_next_page
         for name, page in pages.items()
     )
     totals = [position.total for position in positions.values()]
     total = None if any(t is None for t in totals) else sum(t for t in totals if t is not None)
-    return MergedPage(edges=tuple(edges), has_next_page=has_next, total_count=total)
+    return MergedPage(
+        edges=tuple(edges),
+        has_next_page=has_next,
+        total_count=total,
+        end_cursor=encode_cursor(current, fingerprint=fingerprint) if pages else None,
+    )
 
 
 #: (provider, page request, created strictly before this time or None) -> the provider's page
@@ -236,4 +254,5 @@ async def fetch_merged(
         has_next_page=merged.has_next_page or bool(failures),
         total_count=None if failures else merged.total_count,
         failures=tuple(failures),
+        end_cursor=merged.end_cursor,
     )

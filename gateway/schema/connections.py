@@ -231,7 +231,7 @@ async def invoice_connection(
             has_next_page=merged.has_next_page,
             has_previous_page=False,
             start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else after,
+            end_cursor=merged.end_cursor or (edges[-1].cursor if edges else after),
         ),
         total_count=merged.total_count,
     )

@@ -313,3 +313,51 @@ async def test_total_count_stays_the_listings_count_on_every_page() -> None:
     # Asked past the end (every provider done), it still knows the count.
     past = await fetch_merged(list_page, providers=list(providers), first=25, after=after)
     assert (past.edges, past.total_count) == ((), total)
+
+
+class SparseProvider(LastIdProvider):
+    """Filters as it reads, like Xendit's adapter for customers: reads at most `scan` items
+    per call and returns only the matching ones, moving its cursor past everything read."""
+
+    def __init__(self, items: list[Invoice], *, keep: set[str], scan: int) -> None:
+        super().__init__(items)
+        self.keep, self.scan = keep, scan
+
+    async def page(self, request: PageRequest, before: dt.datetime | None = None) -> Page[Invoice]:
+        self.calls += 1
+        items = self.visible(before)
+        ids = [i.id for i in items]
+        start = ids.index(request.after) + 1 if request.after else 0
+        window = items[start : start + self.scan]
+        chunk = [i for i in window if i.id in self.keep][: request.first]
+        last = chunk[-1].id if len(chunk) == request.first else (window[-1].id if window else None)
+        return Page(
+            items=tuple(chunk),
+            item_cursors=tuple(i.id for i in chunk),
+            end_cursor=last or request.after,
+            has_next_page=start + len(window) < len(items),
+            total_count=None,
+        )
+
+
+async def test_a_provider_that_reads_on_without_a_match_moves_on_instead_of_stalling() -> None:
+    items = [_invoice("x", n, 10_000 - n) for n in range(50)]
+    keep = {"x-0044", "x-0047"}  # both deep below many non-matching invoices
+    providers = {"x": SparseProvider(items, keep=keep, scan=10)}
+
+    async def list_page(
+        name: str, request: PageRequest, before: dt.datetime | None
+    ) -> Page[Invoice]:
+        return await providers[name].page(request, before)
+
+    seen: list[str] = []
+    after = None
+    for _ in range(20):
+        page = await fetch_merged(list_page, providers=["x"], first=5, after=after)
+        seen.extend(e.node.id for e in page.edges)
+        if not page.has_next_page:
+            break
+        assert page.end_cursor is not None
+        assert page.end_cursor != after, "an empty page must still move the walk on"
+        after = page.end_cursor
+    assert seen == ["x-0044", "x-0047"]
