@@ -34,7 +34,7 @@ from providers.base import InvoiceProvider
 from providers.errors import ProviderError
 from providers.registry import create_providers
 
-__all__ = ["create_app", "create_app_from_environment"]
+__all__ = ["create_app", "create_app_from_environment", "providers_from_environment"]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 READY_TIMEOUT_S = 5.0
@@ -159,8 +159,27 @@ def create_app(
     return app
 
 
+def providers_from_environment(
+    settings: GatewaySettings, environ: Mapping[str, str]
+) -> dict[str, InvoiceProvider]:
+    """The enabled providers. Raises ValueError when some are configured for real and others
+    would quietly run on their sandbox beside them, unless GATEWAY_PROVIDERS chose them all:
+    real invoices next to made-up ones is never what an operator meant."""
+    providers = create_providers(settings.providers, environ)
+    chosen = any(key.upper() == "GATEWAY_PROVIDERS" and value for key, value in environ.items())
+    real = [name for name, provider in providers.items() if not provider.is_sandbox]
+    sandboxed = [name for name, provider in providers.items() if provider.is_sandbox]
+    if real and sandboxed and not chosen:
+        raise ValueError(
+            f"{', '.join(real)} is configured for real, but {', '.join(sandboxed)} has no "
+            "credentials and would run on its sandbox beside it: set its credentials, or "
+            f"choose the providers, e.g. GATEWAY_PROVIDERS={','.join(real)}"
+        )
+    return providers
+
+
 def create_app_from_environment(environ: Mapping[str, str] | None = None) -> Starlette:
     """Settings and providers from the environment; what `invoice-gateway serve` runs."""
     environ = os.environ if environ is None else environ
     settings = GatewaySettings.from_environ(environ)
-    return create_app(settings=settings, providers=create_providers(settings.providers, environ))
+    return create_app(settings=settings, providers=providers_from_environment(settings, environ))

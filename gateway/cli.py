@@ -15,11 +15,10 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from gateway.app import create_app
+from gateway.app import create_app, providers_from_environment
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
-from providers.registry import create_providers
 
 __all__ = ["main"]
 
@@ -75,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     try:
         settings = GatewaySettings.from_environ(environ)
-        providers = create_providers(settings.providers, environ)
+        providers = providers_from_environment(settings, environ)
     except (ValidationError, LookupError, ValueError) as exc:
         return _fail(f"cannot start: {exc}")
     for provider in providers.values():

@@ -147,6 +147,8 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
     [
         ({"GATEWAY_PROVIDERS": "nope"}, "not installed"),
         ({"FLEXPRICE_DEADLINE": "soon"}, "FLEXPRICE_DEADLINE"),
+        # A real FlexPrice must not get a made-up Xendit beside it by default.
+        ({"FLEXPRICE_API_KEY": "sk_live_x"}, "GATEWAY_PROVIDERS=flexprice"),
     ],
 )
 def test_serve_refuses_a_bad_configuration_with_a_clear_message(

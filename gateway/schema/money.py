@@ -9,7 +9,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from providers import models
 
-__all__ = ["ISO_CURRENCIES", "Money", "currency_precision"]
+__all__ = ["ISO_CURRENCIES", "Money", "currency_precision", "padded"]
 
 #: Every ISO 4217 code Babel (CLDR) knows, upper-case.
 ISO_CURRENCIES = frozenset(code.upper() for code in list_currencies())
@@ -18,6 +18,14 @@ ISO_CURRENCIES = frozenset(code.upper() for code in list_currencies())
 def currency_precision(currency: str) -> int:
     """Minor-unit digits of `currency` (2 for USD, 0 for JPY, 3 for BHD)."""
     return int(get_currency_precision(currency))
+
+
+def padded(amount: Decimal, currency: str) -> Decimal:
+    digits = currency_precision(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -digits:
+        return amount.quantize(Decimal(1).scaleb(-digits))  # adds zeros only
+    return amount
 
 
 @strawberry.type(description="An exact amount of money in one currency.")
@@ -42,6 +50,10 @@ class Money:
 
     @classmethod
     def of(cls, money: models.Money | None, locale: str) -> Money | None:
+        """The schema's Money: the amount padded to the currency's minor units (120.5 USD reads
+        120.50, whichever provider sent it), never rounded (0.125 USD stays 0.125)."""
         if money is None:
             return None
-        return cls(amount=money.amount, currency=money.currency, locale=locale)
+        return cls(
+            amount=padded(money.amount, money.currency), currency=money.currency, locale=locale
+        )

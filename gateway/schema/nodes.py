@@ -24,6 +24,7 @@ from gateway.schema.types import (
     metadata_entries,
 )
 from providers import models
+from providers.base import Operation
 
 if TYPE_CHECKING:
     from gateway.schema.connections import CustomerInvoiceFilterInput, InvoiceConnection
@@ -252,14 +253,16 @@ class Invoice(Node, InvoiceContent):
         return self.model.finalized_at
 
     @strawberry.field(
-        description="A URL of the invoice as a PDF document. Costs one upstream request per "
-        "invoice unless the provider stored a URL (at most 8 at once per request); the URL may "
-        "expire (ask again)."
+        description="A URL of the invoice as a PDF document; null where the provider has no "
+        "PDFs (Xendit: see paymentUrl). Costs one upstream request per invoice unless the "
+        "provider stored a URL (at most 8 at once per request); the URL may expire (ask again)."
     )
     async def pdf_url(self, info: Info) -> str | None:
         if self.model.pdf_url:
             return self.model.pdf_url
-        info.context.provider(self.model.provider, field="pdfUrl")
+        provider = info.context.provider(self.model.provider, field="pdfUrl")
+        if Operation.INVOICE_PDF not in provider.capabilities:
+            return None  # e.g. Xendit: no PDF, only the payment page at paymentUrl
         return await info.context.loaders.pdf_urls.load((self.model.provider, self.model.id))
 
     @strawberry.field(

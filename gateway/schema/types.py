@@ -125,6 +125,12 @@ class CustomerInvoiceSummary:
     model: strawberry.Private[models.CustomerInvoiceSummary]
     locale: strawberry.Private[str]
 
+    def _money(self, money: models.Money) -> Money:
+        amount = models.Money(amount=money.amount, currency=self.model.currency)
+        out = Money.of(amount, self.locale)
+        assert out is not None
+        return out
+
     @strawberry.field(description="ISO 4217 currency code of this summary.")
     def currency(self) -> str:
         return self.model.currency
@@ -143,18 +149,12 @@ class CustomerInvoiceSummary:
 
     @strawberry.field(description="The sum of all invoice totals.")
     def total_revenue(self) -> Money:
-        return Money(
-            amount=self.model.total_revenue.amount, currency=self.model.currency, locale=self.locale
-        )
+        return self._money(self.model.total_revenue)
 
     @strawberry.field(description="What remains to be paid.")
     def total_unpaid(self) -> Money:
-        return Money(
-            amount=self.model.total_unpaid.amount, currency=self.model.currency, locale=self.locale
-        )
+        return self._money(self.model.total_unpaid)
 
     @strawberry.field(description="What remains to be paid on overdue invoices.")
     def total_overdue(self) -> Money:
-        return Money(
-            amount=self.model.total_overdue.amount, currency=self.model.currency, locale=self.locale
-        )
+        return self._money(self.model.total_overdue)

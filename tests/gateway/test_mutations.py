@@ -440,8 +440,9 @@ async def test_amounts_are_plain_decimal_strings_never_exponents(gateway: Gatewa
         ),
     )
     [line] = result["invoice"]["lineItems"]
-    assert line["unitAmount"]["amount"] == "200"
-    assert line["amount"]["amount"] == "100"
+    # Padded to the currency's minor units, never rounded: "200.00", "100.00".
+    assert line["unitAmount"]["amount"] == "200.00"
+    assert line["amount"]["amount"] == "100.00"
 
 
 @pytest.mark.parametrize("value", ["NaN", "1e30", "1_000", "\u0661\u0662", " ", "Infinity"])
