@@ -307,3 +307,29 @@ async def test_pdf_url_is_null_on_xendit_where_the_payment_page_is_the_document(
     )
     assert data["invoice"]["pdfUrl"] is None
     assert data["invoice"]["paymentUrl"]
+
+
+async def test_a_xendit_customers_invoices_are_all_found_newest_first(both: Both) -> None:
+    master = next(iter(both.xsb.accounts))
+    mine: dict[str, list[Any]] = {}
+    for invoice in master_invoices(both):
+        if invoice.customer is not None and invoice.customer.id:
+            mine.setdefault(invoice.customer.id, []).append(invoice)
+    customer_id, invoices = max(mine.items(), key=lambda kv: len(kv[1]))
+    assert both.xsb.customers[customer_id].user_id == master
+    expected = [i.id for i in sorted(invoices, key=lambda i: i.created, reverse=True)]
+    seen: list[str] = []
+    after = None
+    for _ in range(len(expected) + 2):
+        data = await both.data(
+            """query($id: ID!, $after: String) { customer(id: $id) {
+                 invoices(first: 3, after: $after) {
+                   edges { node { providerId } } pageInfo { hasNextPage endCursor } } } }""",
+            {"id": GlobalId(NodeType.CUSTOMER, "xendit", customer_id).encode(), "after": after},
+        )
+        page = data["customer"]["invoices"]
+        seen.extend(e["node"]["providerId"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == expected
