@@ -28,6 +28,7 @@ from providers.xendit.client import XenditClient
 from providers.xendit.mapping import PROVIDER, to_invoice
 
 __all__ = [
+    "INVOICE_CURRENCIES",
     "MAX_INVOICE_DURATION",
     "MAX_METADATA_KEYS",
     "WHOLE_CURRENCIES",
@@ -41,6 +42,8 @@ __all__ = [
 #: Currencies Xendit takes in whole units only: IDR decimals are truncated by Xendit (§10), and
 #: VND has no minor unit. An amount with a fraction is refused rather than silently cut.
 WHOLE_CURRENCIES: Final = frozenset({"IDR", "VND"})
+#: Xendit's `InvoiceCurrency`: an invoice in any other is refused (`UNSUPPORTED_CURRENCY`).
+INVOICE_CURRENCIES: Final = frozenset({"IDR", "USD", "THB", "VND", "PHP", "MYR"})
 #: The longest expiry Xendit allows is one year (§5, docs FAQ), in seconds.
 MAX_INVOICE_DURATION: Final = 365 * 24 * 60 * 60
 #: `metadata` holds at most 50 properties (§5).

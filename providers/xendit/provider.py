@@ -20,7 +20,7 @@ from providers.http import HttpPolicy
 from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.creation import create_once, to_create_request
+from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create_request
 from providers.xendit.listing import MAX_LIMIT, list_params, read_page, xendit_statuses
 from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
@@ -235,6 +235,13 @@ class XenditProvider(ProviderBase):
         Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
         those of `creation.to_create_request`.
         """
+        if draft.currency.upper() not in INVOICE_CURRENCIES:
+            raise ProviderRejected(
+                PROVIDER,
+                f"xendit invoices take {', '.join(sorted(INVOICE_CURRENCIES))}, "
+                f"not {draft.currency.upper()}",
+                field="currency",
+            )
         customer = await self._customer_for(draft.customer_id)
         request = to_create_request(
             draft,

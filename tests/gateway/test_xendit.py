@@ -333,3 +333,23 @@ async def test_a_xendit_customers_invoices_are_all_found_newest_first(both: Both
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == expected
+
+
+async def test_a_currency_xendit_does_not_take_is_refused_before_any_call(both: Both) -> None:
+    master = next(iter(both.xsb.accounts))
+    customer = sorted(c.id for c in both.xsb.customers.values() if c.user_id == master)[0]
+    data = await both.data(
+        """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
+             invoice { id } userErrors { code message field } } }""",
+        {
+            "input": {
+                "customerId": GlobalId(NodeType.CUSTOMER, "xendit", customer).encode(),
+                "currency": "EUR",
+                "lineItems": [{"description": "x", "quantity": "1", "unitAmount": "5"}],
+            }
+        },
+    )
+    [error] = data["createInvoice"]["userErrors"]
+    assert (error["code"], error["field"]) == ("PROVIDER_REJECTED", ["input", "currency"])
+    assert "EUR" in error["message"]
+    assert await both.stats(both.xendit) == {}
