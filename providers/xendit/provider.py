@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
@@ -30,6 +31,12 @@ __all__ = ["SANDBOX_BASE_URL", "XenditProvider"]
 SANDBOX_BASE_URL = "http://xendit.sandbox"
 
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _KeyLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 class XenditProvider(ProviderBase):
@@ -79,6 +86,7 @@ class XenditProvider(ProviderBase):
         self._policy = policy or settings.policy()
         # One bound per provider, shared by every fan-out running at the same time.
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
+        self._creating: dict[str, _KeyLock] = {}
         self.client = self._connect(transport)
 
     def _connect(self, transport: httpx.AsyncBaseTransport | None) -> XenditClient:
@@ -229,7 +237,8 @@ class XenditProvider(ProviderBase):
         Xendit has no idempotency key (§11), so the key becomes the invoice's `external_id`
         (`creation.external_id_for`) and `creation.create_once` looks it up before each
         attempt: a retry, or a later call with the same key, returns the invoice an earlier
-        attempt stored instead of billing twice.
+        attempt stored instead of billing twice. Creates with one key in this process run one
+        after the other.
 
         The customer is read first (`GET /customers/{id}`) and embedded in the invoice.
         Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
@@ -249,7 +258,17 @@ class XenditProvider(ProviderBase):
             customer=customer,
             now=dt.datetime.now(dt.UTC),
         )
-        return await create_once(self.client, request, policy=self._policy)
+        # Xendit cannot lock a key, but this process can: a second create with the same key
+        # waits for the first and then finds its invoice instead of making another.
+        held = self._creating.setdefault(request.external_id, _KeyLock())
+        held.users += 1
+        try:
+            async with held.lock:
+                return await create_once(self.client, request, policy=self._policy)
+        finally:
+            held.users -= 1
+            if held.users == 0:
+                del self._creating[request.external_id]
 
     async def _customer_for(self, customer_id: str) -> wire.Customer:
         try:
