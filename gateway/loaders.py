@@ -104,7 +104,8 @@ class Loaders:
         for invoice in invoices:
             self.invoices.clear((invoice.provider, invoice.id))
             self.invoices.prime((invoice.provider, invoice.id), invoice)
-            if invoice.customer is not None:
+            # A partial copy must not stand in for the full record in later look-ups.
+            if invoice.customer is not None and invoice.customer.complete:
                 self.prime_customers((invoice.customer,))
 
     def prime_customers(self, customers: Iterable[Customer]) -> None:

@@ -89,6 +89,9 @@ class Address(_Frozen):
 
 
 class Customer(_Frozen):
+    """A customer. `complete` is False for a partial copy embedded in another record (Xendit's
+    invoice `customer`): fields the copy lacks are None there, not unknown-to-the-provider."""
+
     provider: str
     id: str
     external_id: str | None = None
@@ -98,6 +101,7 @@ class Customer(_Frozen):
     metadata: dict[str, str] = Field(default_factory=dict)
     created_at: dt.datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+    complete: bool = True
 
 
 class LineItem(_Frozen):

@@ -194,6 +194,7 @@ def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
         email=_text(customer.email),
         address=address,
         raw=customer.raw,
+        complete=False,  # a copy made when the invoice was: no reference id, no created time
     )
 
 

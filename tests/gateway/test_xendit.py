@@ -353,3 +353,24 @@ async def test_a_currency_xendit_does_not_take_is_refused_before_any_call(both: 
     assert (error["code"], error["field"]) == ("PROVIDER_REJECTED", ["input", "currency"])
     assert "EUR" in error["message"]
     assert await both.stats(both.xendit) == {}
+
+
+async def test_an_embedded_customer_reads_like_the_full_one(both: Both) -> None:
+    """Name and email come free with the invoice; fields the embedded copy lacks are read from
+    the customer itself, so a client cache never sees two versions of one customer."""
+    stored = next(i for i in master_invoices(both) if i.customer is not None and i.customer.id)
+    query = """query($i: ID!, $c: ID!) {
+                 invoice(id: $i) { customer { id name email externalId createdAt } }
+                 node(id: $c) { ... on Customer { id name email externalId createdAt } } }"""
+    customer_gid = GlobalId(NodeType.CUSTOMER, "xendit", stored.customer.id).encode()
+    data = await both.data(query, {"i": xid(stored.id), "c": customer_gid})
+    embedded, full = data["invoice"]["customer"], data["node"]
+    assert embedded["externalId"] == full["externalId"] is not None
+    assert embedded["createdAt"] == full["createdAt"] is not None
+    assert embedded["id"] == full["id"]
+    await both.reset_stats()
+    cheap = await both.data(
+        "query($i: ID!) { invoice(id: $i) { customer { name email } } }", {"i": xid(stored.id)}
+    )
+    assert cheap["invoice"]["customer"]["name"]
+    assert await both.stats(both.xendit) == {"GET /v2/invoices/{invoice_id}": 1}
