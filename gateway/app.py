@@ -17,6 +17,8 @@ from typing import Any
 
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -25,10 +27,13 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
+from gateway.guard import RequestGuard
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
+from gateway.schema.limits import limit_extensions
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.errors import ProviderError
@@ -42,11 +47,23 @@ READY_TIMEOUT_S = 5.0
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     def __init__(
-        self, *, providers: Mapping[str, InvoiceProvider], settings: GatewaySettings, **kw: Any
+        self,
+        *,
+        providers: Mapping[str, InvoiceProvider],
+        settings: GatewaySettings,
+        keys_required: bool,
+        **kw: Any,
     ) -> None:
-        super().__init__(build_schema(introspection=settings.introspection), **kw)
+        limits = limit_extensions(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_root_fields_=settings.max_root_fields,
+        )
+        super().__init__(build_schema(introspection=settings.introspection, limits=limits), **kw)
         self.providers = providers
         self.settings = settings
+        self.keys_required = keys_required
 
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
@@ -81,7 +98,11 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         if isinstance(response, Response):
             response.headers["X-Request-ID"] = request_id
         return GatewayContext(
-            providers=self.providers, settings=self.settings, request_id=request_id
+            providers=self.providers,
+            settings=self.settings,
+            request_id=request_id,
+            caller=request.scope.get("state", {}).get("caller"),
+            keys_required=self.keys_required,
         )
 
 
@@ -122,15 +143,20 @@ def create_app(
     settings: GatewaySettings,
     providers: Mapping[str, InvoiceProvider],
 ) -> Starlette:
-    """The gateway over `providers`. The app's lifespan closes them on shutdown."""
+    """The gateway over `providers`. The app's lifespan closes them on shutdown.
+
+    Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
+    keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:
         graphiql = all(p.is_sandbox for p in providers.values())
     graphql = GatewayGraphQL(
         providers=providers,
         settings=settings,
+        keys_required=bool(keys),
         graphql_ide="graphiql" if graphiql else None,
         subscription_protocols=("graphql-transport-ws",),
+        allowed_origins=settings.cors_origins,
     )
 
     @contextlib.asynccontextmanager
@@ -153,7 +179,28 @@ def create_app(
             routes.append(Mount(f"/sandbox/{name}", app=provider.sandbox_app))
             if settings.public_url:
                 provider.expose_sandbox(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(RequestGuard, keys=keys, max_body_bytes=settings.max_body_bytes, path="/graphql")
+    ]
+    if settings.cors_origins:
+        # Outermost, so a browser's preflight is answered before any key is asked for.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "x-api-key",
+                    "x-request-id",
+                    "apollo-require-preflight",
+                ],
+                expose_headers=["x-request-id"],
+            ),
+        )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.providers = providers
     app.state.settings = settings
     return app
@@ -169,6 +216,12 @@ def providers_from_environment(
     chosen = any(key.upper() == "GATEWAY_PROVIDERS" and value for key, value in environ.items())
     real = [name for name, provider in providers.items() if not provider.is_sandbox]
     sandboxed = [name for name, provider in providers.items() if provider.is_sandbox]
+    if real and not settings.api_keys and not settings.allow_anonymous:
+        raise ValueError(
+            f"{', '.join(real)} is a real provider and no GATEWAY_API_KEYS are set: anyone "
+            "could read and change its invoices. Set GATEWAY_API_KEYS (NAME:SCOPE:KEY,...), or "
+            "GATEWAY_ALLOW_ANONYMOUS=true if something in front of the gateway checks callers"
+        )
     if real and sandboxed and not chosen:
         raise ValueError(
             f"{', '.join(real)} is configured for real, but {', '.join(sandboxed)} has no "

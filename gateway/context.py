@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 
+from gateway.callers import Caller
 from gateway.errors import ErrorCode, GatewayError
 from gateway.loaders import Loaders
 from gateway.settings import GatewaySettings
@@ -20,6 +21,9 @@ class GatewayContext:
     providers: Mapping[str, InvoiceProvider]
     settings: GatewaySettings
     request_id: str
+    #: Who is calling (None: anonymous), and whether keys are configured at all.
+    caller: Caller | None = None
+    keys_required: bool = False
     loaders: Loaders = field(init=False)
     #: Errors to report beside partial data (a provider that failed while others answered).
     partial_errors: list[GraphQLError] = field(default_factory=list)

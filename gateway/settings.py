@@ -8,16 +8,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.callers import parse_api_keys
 from providers.settings import EnvironSettings
 
 __all__ = ["GatewaySettings"]
 
 
 class GatewaySettings(EnvironSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True, extra="ignore")
+    # hide_input_in_errors: an error about GATEWAY_API_KEYS must never print the keys.
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     #: Enabled providers, in the order `providers` lists them.
     providers: tuple[str, ...] = ("flexprice", "xendit")
@@ -35,6 +39,18 @@ class GatewaySettings(EnvironSettings):
     #: are served below it at /sandbox/<name>, and the links they hand out (PDFs) point there.
     #: `serve` sets it from --host and --port when unset.
     public_url: str | None = None
+    #: Callers: comma-separated NAME:SCOPE:KEY, SCOPE read or write (write implies read).
+    api_keys: SecretStr | None = None
+    #: Serve without keys even though a real provider is configured.
+    allow_anonymous: bool = False
+    #: Browser origins allowed by CORS (and for WebSocket connections), comma-separated.
+    cors_origins: tuple[str, ...] = ()
+    #: What one request may cost (0 turns a limit off).
+    max_depth: int = Field(default=10, ge=0)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2000, ge=0)
+    max_root_fields: int = Field(default=30, ge=0)
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
 
     @field_validator("public_url")
     @classmethod
@@ -57,6 +73,20 @@ class GatewaySettings(EnvironSettings):
                 f"GATEWAY_MAX_PAGE_SIZE ({self.max_page_size})"
             )
         return self
+
+    @field_validator("api_keys")
+    @classmethod
+    def _readable_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_api_keys(value.get_secret_value())  # raises ValueError naming the entry
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("providers", mode="before")
     @classmethod

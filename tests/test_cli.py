@@ -122,13 +122,26 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
     sandbox_args = ["sandbox", "flexprice", "--port", str(sandbox_port), "--api-key", key]
     with running(sandbox_args, clean_env(), f"{sandbox}/_sandbox/stats"):
         assert httpx.get(f"{sandbox}/v1/customers", timeout=10).json() == {"error": "Unauthorized"}
+        caller = "reader-key-0123456789abcdef"
         env = clean_env(
-            FLEXPRICE_API_KEY=key, FLEXPRICE_BASE_URL=f"{sandbox}/v1", GATEWAY_PROVIDERS="flexprice"
+            FLEXPRICE_API_KEY=key,
+            FLEXPRICE_BASE_URL=f"{sandbox}/v1",
+            GATEWAY_PROVIDERS="flexprice",
+            GATEWAY_API_KEYS=f"ci:read:{caller}",
         )
+        auth = {"authorization": f"Bearer {caller}"}
         with running(["serve", "--port", str(gateway_port)], env, f"{gateway}/healthz") as process:
             httpx.delete(f"{sandbox}/_sandbox/stats", timeout=10)
-            response = httpx.post(
+            anonymous = httpx.post(
                 f"{gateway}/graphql", json={"query": readme_first_query()}, timeout=10
+            )
+            assert anonymous.status_code == 401
+            assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            response = httpx.post(
+                f"{gateway}/graphql",
+                json={"query": readme_first_query()},
+                headers=auth,
+                timeout=10,
             )
             assert "errors" not in response.json()
             stats = httpx.get(f"{sandbox}/_sandbox/stats", timeout=10).json()
@@ -140,6 +153,7 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
             err = stderr_of(process)
     assert f"{sandbox}/v1" in err
     assert key not in err
+    assert caller not in err
 
 
 @pytest.mark.parametrize(
@@ -148,7 +162,13 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
         ({"GATEWAY_PROVIDERS": "nope"}, "not installed"),
         ({"FLEXPRICE_DEADLINE": "soon"}, "FLEXPRICE_DEADLINE"),
         # A real FlexPrice must not get a made-up Xendit beside it by default.
-        ({"FLEXPRICE_API_KEY": "sk_live_x"}, "GATEWAY_PROVIDERS=flexprice"),
+        (
+            {"FLEXPRICE_API_KEY": "sk_live_x", "GATEWAY_ALLOW_ANONYMOUS": "true"},
+            "GATEWAY_PROVIDERS=flexprice",
+        ),
+        # ... nor serve anyone at all without keys.
+        ({"FLEXPRICE_API_KEY": "sk_live_x", "GATEWAY_PROVIDERS": "flexprice"}, "GATEWAY_API_KEYS"),
+        ({"GATEWAY_API_KEYS": "ci:admin:0123456789abcdef0"}, "SCOPE read or write"),
     ],
 )
 def test_serve_refuses_a_bad_configuration_with_a_clear_message(

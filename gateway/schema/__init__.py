@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import strawberry
@@ -39,7 +39,9 @@ class GatewaySchema(strawberry.Schema):
             logger.debug("graphql error: %.200s", error.message)
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, limits: Sequence[Callable[[], SchemaExtension]] = ()
+) -> strawberry.Schema:
     """The schema. Extensions are passed as classes or factories, never instances: an instance
     shares its state across concurrent requests (see reference/hardening.md §2.3)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -47,6 +49,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
+    extensions.extend(limits)
     if not introspection:
         extensions.append(DisableIntrospection)
     return GatewaySchema(

@@ -21,6 +21,7 @@ from gateway.ids import GlobalId, NodeType
 from gateway.schema import inputs as i
 from gateway.schema import payloads as p
 from gateway.schema.nodes import Invoice
+from gateway.schema.permissions import CanWrite
 from providers.base import InvoiceProvider
 from providers.errors import ProviderRejected, UnsupportedOperation
 from providers.models import Invoice as InvoiceModel
@@ -135,8 +136,9 @@ async def _on_invoice(
 @strawberry.type(description="Every change the gateway can make to invoices.")
 class Mutation:
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Create a one-off invoice in the customer's provider. Subtotal and total are "
-        "the exact sum of the lines. Send an idempotencyKey to make retries safe."
+        "the exact sum of the lines. Send an idempotencyKey to make retries safe.",
     )
     async def create_invoice(
         self, info: Info, input: i.CreateInvoiceInput
@@ -196,8 +198,9 @@ class Mutation:
         return await _run(info, p.CreateInvoicePayload, action)
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Change an invoice's due date, metadata or PDF URL (FlexPrice: drafts and "
-        "finalized invoices only)."
+        "finalized invoices only).",
     )
     async def update_invoice(
         self, info: Info, input: i.UpdateInvoiceInput
@@ -223,8 +226,9 @@ class Mutation:
         return await _on_invoice(info, p.UpdateInvoicePayload, input.id, act)
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Issue a draft invoice: it gets its number and becomes OPEN (or PAID when "
-        "nothing is due)."
+        "nothing is due).",
     )
     async def finalize_invoice(
         self, info: Info, input: i.InvoiceIdInput
@@ -234,9 +238,10 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Cancel an invoice. FlexPrice: it becomes VOID, and what was already paid is "
         "credited to the customer's wallet. Xendit, whose only way to cancel is expiry: it is "
-        "expired at once and becomes EXPIRED (a paid invoice cannot be)."
+        "expired at once and becomes EXPIRED (a paid invoice cannot be).",
     )
     async def void_invoice(self, info: Info, input: i.VoidInvoiceInput) -> p.VoidInvoicePayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
@@ -247,7 +252,8 @@ class Mutation:
         return await _on_invoice(info, p.VoidInvoicePayload, input.id, act)
 
     @strawberry.mutation(
-        description="Record a payment status by hand, for money received outside the provider."
+        permission_classes=[CanWrite],
+        description="Record a payment status by hand, for money received outside the provider.",
     )
     async def update_invoice_payment_status(
         self, info: Info, input: i.UpdateInvoicePaymentStatusInput
@@ -263,8 +269,9 @@ class Mutation:
         return await _on_invoice(info, p.UpdateInvoicePaymentStatusPayload, input.id, act)
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Charge the invoice now from what the customer holds at the provider "
-        "(FlexPrice: the customer's wallets)."
+        "(FlexPrice: the customer's wallets).",
     )
     async def attempt_invoice_payment(
         self, info: Info, input: i.InvoiceIdInput
@@ -274,10 +281,11 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Recompute an invoice from its subscription. FlexPrice: a draft is "
         "recalculated in place (then finalized unless finalize is false); a voided invoice gets "
         "a replacement built in the background (see `message` and the invoice's raw "
-        "recalculated_invoice_id)."
+        "recalculated_invoice_id).",
     )
     async def recalculate_invoice(
         self, info: Info, input: i.RecalculateInvoiceInput
@@ -290,8 +298,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
+        permission_classes=[CanWrite],
         description="Ask the provider to send the invoice to the customer again (FlexPrice fires "
-        "its invoice.communication.triggered webhook)."
+        "its invoice.communication.triggered webhook).",
     )
     async def trigger_invoice_communication(
         self, info: Info, input: i.InvoiceIdInput
