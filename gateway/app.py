@@ -31,6 +31,7 @@ from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
+from gateway.idempotency import MemoryStore
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -64,6 +65,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.providers = providers
         self.settings = settings
         self.keys_required = keys_required
+        self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
 
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
@@ -103,6 +105,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             request_id=request_id,
             caller=request.scope.get("state", {}).get("caller"),
             keys_required=self.keys_required,
+            idempotency=self.idempotency,
         )
 
 

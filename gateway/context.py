@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from gateway.callers import Caller
 from gateway.errors import ErrorCode, GatewayError
+from gateway.idempotency import IdempotencyStore
 from gateway.loaders import Loaders
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
@@ -24,6 +25,8 @@ class GatewayContext:
     #: Who is calling (None: anonymous), and whether keys are configured at all.
     caller: Caller | None = None
     keys_required: bool = False
+    #: Where createInvoice remembers its idempotency keys (shared by every request).
+    idempotency: IdempotencyStore | None = None
     loaders: Loaders = field(init=False)
     #: Errors to report beside partial data (a provider that failed while others answered).
     partial_errors: list[GraphQLError] = field(default_factory=list)

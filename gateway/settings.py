@@ -51,6 +51,8 @@ class GatewaySettings(EnvironSettings):
     max_tokens: int = Field(default=2000, ge=0)
     max_root_fields: int = Field(default=30, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1)
+    #: How long a createInvoice idempotency key is remembered after its create succeeded.
+    idempotency_ttl_seconds: float = Field(default=86_400, gt=0)
 
     @field_validator("public_url")
     @classmethod

@@ -101,9 +101,11 @@ class CreateInvoiceInput:
     )
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Send the same key when you retry the same create, so the provider makes "
-        "one invoice however often the request arrives (1 to 255 characters). Without one the "
-        "gateway makes one, which protects only the gateway's own retries.",
+        description="Send the same key when you retry the same create: the same key with the "
+        "same input returns the first invoice (also while the first request is still running; "
+        "remembered GATEWAY_IDEMPOTENCY_TTL_SECONDS, a day by default, per API key), the same "
+        "key with another input is the user error IDEMPOTENCY_KEY_REUSED (1 to 255 "
+        "characters). Without one the gateway makes one, which protects only its own retries.",
     )
     payment_page: PaymentPageInput | None = strawberry.field(
         default=None, description="Options of the provider's hosted payment page, if it has one."

@@ -8,6 +8,8 @@ are user errors in the payload. A provider that is down or times out is a GraphQ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
+from gateway.idempotency import KeyReused
 from gateway.ids import GlobalId, NodeType
 from gateway.schema import inputs as i
 from gateway.schema import payloads as p
@@ -76,6 +79,41 @@ def _payment_page(rules: i.PaymentPageRules | None) -> PaymentPageOptions | None
         payment_methods=tuple(rules.payment_methods or ()),
         duration=None if seconds is None else dt.timedelta(seconds=seconds),
     )
+
+
+async def _create_once(
+    info: Info, provider: InvoiceProvider, draft: InvoiceDraft, key: str
+) -> InvoiceModel:
+    """One invoice per (caller, key): a repeat gets the first result, also while it is being
+    made; the key with another input is a user error."""
+    store = info.context.idempotency
+    assert store is not None
+    caller = info.context.caller.name if info.context.caller else "anonymous"
+    scoped = f"{caller}\x00{key}"
+    described = {"provider": provider.name, "draft": draft.model_dump(mode="json")}
+    fingerprint = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+    try:
+        claim = await store.claim(scoped, fingerprint)
+    except KeyReused:
+        raise _Refused(
+            [
+                p.UserError(
+                    code=p.UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    message="idempotencyKey was used for a different invoice: send a new key "
+                    "for a new invoice, or the same input to get the first one back",
+                    field=["input", "idempotencyKey"],
+                )
+            ]
+        ) from None
+    if claim.done is not None:
+        return claim.done
+    try:
+        invoice = await provider.create_invoice(draft, idempotency_key=key)
+    except BaseException:
+        await store.abandon(scoped)
+        raise
+    await store.complete(scoped, invoice)
+    return invoice
 
 
 def _invoice_target(info: Info, value: strawberry.ID) -> tuple[InvoiceProvider, str]:
@@ -192,8 +230,10 @@ class Mutation:
                 metadata={e.key: e.value for e in rules.metadata or ()},
                 payment_page=_payment_page(rules.payment_page),
             )
-            key = rules.idempotency_key or f"gw-{uuid.uuid4()}"
-            return await provider.create_invoice(draft, idempotency_key=key)
+            if rules.idempotency_key is None or info.context.idempotency is None:
+                # The gateway's own key: its retries are safe, and nobody can repeat it.
+                return await provider.create_invoice(draft, idempotency_key=f"gw-{uuid.uuid4()}")
+            return await _create_once(info, provider, draft, rules.idempotency_key)
 
         return await _run(info, p.CreateInvoicePayload, action)
 

@@ -32,6 +32,7 @@ class UserErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     UNSUPPORTED_BY_PROVIDER = "UNSUPPORTED_BY_PROVIDER"
     PROVIDER_REJECTED = "PROVIDER_REJECTED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type(description="An expected reason a mutation did not do what was asked.")

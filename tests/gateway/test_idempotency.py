@@ -1,0 +1,93 @@
+"""createInvoice makes one invoice per idempotency key, whatever repeats it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from gateway.idempotency import KeyReused, MemoryStore
+from gateway.ids import GlobalId, NodeType
+from providers.models import Invoice, InvoiceStatus, PaymentStatus
+from tests.gateway.conftest import Gateway
+
+in_process = pytest.mark.parametrize("mode", ["in-process"], indirect=True)
+
+QUERY = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
+  invoice { providerId } userErrors { code field } } }"""
+
+
+def create_input(gateway: Gateway, *, key: str, amount: str = "10") -> dict[str, Any]:
+    customer = sorted(gateway.sandbox.customers)[0]
+    return {
+        "input": {
+            "customerId": GlobalId(NodeType.CUSTOMER, "flexprice", customer).encode(),
+            "currency": "USD",
+            "idempotencyKey": key,
+            "lineItems": [{"description": "Plan", "quantity": "1", "unitAmount": amount}],
+        }
+    }
+
+
+@in_process
+async def test_concurrent_repeats_make_one_upstream_create(gateway: Gateway) -> None:
+    results = await asyncio.gather(
+        *(gateway.data(QUERY, create_input(gateway, key="order-9")) for _ in range(5))
+    )
+    ids = {r["createInvoice"]["invoice"]["providerId"] for r in results}
+    assert len(ids) == 1
+    assert (await gateway.upstream())["POST /v1/invoices"] == 1
+    again = await gateway.data(QUERY, create_input(gateway, key="order-9"))
+    assert again["createInvoice"]["invoice"]["providerId"] in ids
+    assert (await gateway.upstream())["POST /v1/invoices"] == 1
+    assert [i.idempotency_key for i in gateway.sandbox.invoices.values()].count("order-9") == 1
+
+
+@in_process
+async def test_the_same_key_with_another_input_is_refused_without_a_call(gateway: Gateway) -> None:
+    await gateway.data(QUERY, create_input(gateway, key="order-10"))
+    await gateway.reset_upstream()
+    other = await gateway.data(QUERY, create_input(gateway, key="order-10", amount="11"))
+    assert other["createInvoice"]["invoice"] is None
+    assert other["createInvoice"]["userErrors"] == [
+        {"code": "IDEMPOTENCY_KEY_REUSED", "field": ["input", "idempotencyKey"]}
+    ]
+    assert await gateway.upstream() == {}
+
+
+def _invoice(n: int) -> Invoice:
+    return Invoice(
+        provider="p",
+        id=f"i{n}",
+        status=InvoiceStatus.OPEN,
+        payment_status=PaymentStatus.UNPAID,
+        provider_status="x",
+        currency="USD",
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+
+
+async def test_the_store_remembers_for_its_ttl_only() -> None:
+    now = [0.0]
+    store = MemoryStore(ttl=60, clock=lambda: now[0])
+    assert (await store.claim("k", "f")).done is None
+    await store.complete("k", _invoice(1))
+    assert (await store.claim("k", "f")).done == _invoice(1)
+    with pytest.raises(KeyReused):
+        await store.claim("k", "other")
+    now[0] = 61
+    assert (await store.claim("k", "other")).done is None  # expired: a new owner
+
+
+async def test_a_failed_create_frees_the_key_and_a_waiter_takes_it_over() -> None:
+    store = MemoryStore(ttl=60)
+    assert (await store.claim("k", "f")).done is None
+    waiter = asyncio.create_task(store.claim("k", "f"))
+    await asyncio.sleep(0)
+    assert not waiter.done()  # it waits for the owner
+    await store.abandon("k")
+    assert (await asyncio.wait_for(waiter, 5)).done is None  # and now owns the key
+    await store.complete("k", _invoice(2))
+    assert (await store.claim("k", "f")).done == _invoice(2)
