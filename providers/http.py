@@ -195,6 +195,8 @@ class Upstream:
         started = loop.time()
 
         def backoff(exc: Exception) -> bool | float:
+            if isinstance(exc, ConnectionError):
+                return True
             if isinstance(exc, _RetryableStatus):
                 wait = _retry_after(exc.response)
                 if not wait:
@@ -238,6 +240,11 @@ class Upstream:
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
                 self.provider, f"{self.provider} could not be reached ({type(exc).__name__})"
+            ) from exc
+        except ConnectionError as exc:
+            # A connection dropped below httpx (an in-process sandbox's injected reset).
+            raise ProviderUnavailable(
+                self.provider, f"{self.provider} dropped the connection ({type(exc).__name__})"
             ) from exc
         except (httpx.HTTPError, aiohttp.ClientError) as exc:
             # A body that does not match its encoding, a malformed status line, ...

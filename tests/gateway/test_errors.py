@@ -206,3 +206,18 @@ async def test_an_exception_outside_execution_is_masked_too(
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert SENTINEL not in response.text
     assert f"escaped {SENTINEL}" in caplog.text
+
+
+async def test_a_sandbox_dropping_connections_is_unavailable_not_a_bug(client_for: Any) -> None:
+    sandbox = create_sandbox_app(api_key="k")
+    app, _ = _gateway_over(httpx.ASGITransport(app=sandbox), key="k")
+    control = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox), base_url="http://sb")
+    async with control:
+        assert (await control.put("/_sandbox/faults", json={"reset_rate": 1.0})).status_code == 200
+    body = (
+        await client_for(app).post(
+            "/graphql", json={"query": f'{{ invoice(id: "{INVOICE}") {{ id }} }}'}
+        )
+    ).json()
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "PROVIDER_UNAVAILABLE", "provider": "flexprice"}

@@ -15,13 +15,19 @@ State for tests, as plain dicts of records (``records.py`` dataclasses):
 
 Money is ``Decimal``, times are aware UTC datetimes, ``None`` means unset.
 
-Control routes (no auth, not counted): ``GET /_sandbox/stats`` (requests per
+Control routes (no auth, not counted, never faulted): ``GET /_sandbox/stats`` (requests per
 ``"<METHOD> <route template>"``), ``DELETE /_sandbox/stats`` (zero them), ``POST
-/_sandbox/reset`` (restore the seed, zero the stats), ``GET /_sandbox/files/{id}.pdf`` (the
-target of ``GET /v1/invoices/{id}/pdf?url=true``).
+/_sandbox/reset`` (restore the seed, zero the stats, clear the faults), ``GET
+/_sandbox/files/{id}.pdf`` (the target of ``GET /v1/invoices/{id}/pdf?url=true``), and
+``GET``/``PUT``/``DELETE /_sandbox/faults``: read, replace or clear the faults injected into
+the ``/v1`` routes (``{"latency_ms", "error_rate", "status", "retry_after", "reset_rate",
+"malformed_rate", "hang"}``, every field optional; a bad one is a 400 naming it). Their
+order and meaning are in ``faults.py``; a dropped connection raises
+:class:`ConnectionDropped` in process.
 """
 
 from .app import DEFAULT_API_KEY, create_sandbox_app
+from .faults import ConnectionDropped
 from .store import FlexPriceSandbox
 
-__all__ = ["DEFAULT_API_KEY", "FlexPriceSandbox", "create_sandbox_app"]
+__all__ = ["DEFAULT_API_KEY", "ConnectionDropped", "FlexPriceSandbox", "create_sandbox_app"]

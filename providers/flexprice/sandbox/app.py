@@ -1,7 +1,7 @@
 """The Starlette app: routing, the API-key check, error bodies and ``X-Request-ID``.
 
 Order for a ``/v1`` request: route match (an unknown path or method is gin's plain-text 404,
-before any auth), the control hook (count, latency), the ``x-api-key`` check (401
+before any auth), the control hook (count, injected faults), the ``x-api-key`` check (401
 ``{"error": "Unauthorized"}``), the handler. A handler's ``APIError`` becomes FlexPrice's
 error body; a ``BindError`` becomes 400 ``validation_error`` with the route's message; any
 other exception becomes 500 ``internal_error`` (and is logged).
@@ -62,10 +62,7 @@ def _error(error: errors.APIError) -> Response:
 
 
 def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route:
-    async def handle(request: Request) -> Response:
-        early = await controls.before_request(request, endpoint.key)
-        if early is not None:
-            return early
+    async def serve(request: Request) -> Response:
         supplied = request.headers.get("x-api-key", "")
         if not hmac.compare_digest(supplied.encode(), api_key.encode()):
             return json_response({"error": "Unauthorized"}, 401)
@@ -80,6 +77,9 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             # The server's error middleware answers anything unmapped with this body.
             logger.exception("sandbox handler failed: %s", endpoint.key)
             return _error(errors.APIError(500, "internal_error", "An unexpected error occurred"))
+
+    async def handle(request: Request) -> Response:
+        return await controls.apply(request, endpoint.key, lambda: serve(request))
 
     return Route(endpoint.path, handle, methods=[endpoint.method])
 
@@ -99,9 +99,11 @@ def create_sandbox_app(
     """A FlexPrice look-alike; ``app.state.sandbox`` is its :class:`FlexPriceSandbox`.
 
     ``clock`` returns the current time (aware UTC; naive values are read as UTC); it anchors
-    the seeded timestamps and stamps every change.
+    the seeded timestamps and stamps every change. ``latency_ms`` delays every ``/v1``
+    request and is what ``DELETE /_sandbox/faults`` goes back to; ``seed`` also seeds the
+    fault draws.
     """
-    controls = SandboxControls(latency_ms=latency_ms)
+    controls = SandboxControls(latency_ms=latency_ms, seed=seed)
     app = Starlette(
         routes=[*_api_routes(api_key, controls), *control.ROUTES],
         middleware=[Middleware(RequestIDMiddleware)],

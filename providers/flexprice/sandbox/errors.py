@@ -1,7 +1,8 @@
 """The sandbox's error: what FlexPrice answers with ``{code, message, http_status_code, details}``.
 
 Status and code follow the server's fixed table (reference §9.2): 400 ``validation_error`` /
-``invalid_operation``, 404 ``not_found``, 409 ``already_exists``, 500 ``internal_error``.
+``invalid_operation``, 404 ``not_found``, 409 ``already_exists``, 500 ``internal_error``;
+``injected`` covers the rest of the table for fault injection.
 """
 
 from __future__ import annotations
@@ -85,3 +86,25 @@ def field_rule(struct: str, name: str, tag: str) -> APIError:
             )
         },
     )
+
+
+#: The server's status -> code table (reference §9.2), for injected faults.
+INJECTED_CODES = {
+    400: "validation_error",
+    403: "permission_denied",
+    404: "not_found",
+    409: "already_exists",
+    429: "too_many_requests",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "service_unavailable",
+}
+#: What the server calls any error it has no mapping for.
+UNKNOWN_CODE = "internal_error"
+
+
+def injected(status: int) -> APIError:
+    """The body FlexPrice would send with ``status``, for ``PUT /_sandbox/faults``."""
+    code = INJECTED_CODES.get(status, UNKNOWN_CODE)
+    message = f"Injected fault: HTTP {status}; DELETE /_sandbox/faults clears it"
+    return APIError(status, code, message)

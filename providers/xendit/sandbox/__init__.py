@@ -19,15 +19,20 @@ Money is ``Decimal`` (written to JSON as exact numbers), times are aware UTC dat
 whole milliseconds, ``None`` means unset. A PENDING invoice whose ``expiry_date`` has passed
 (by the injected clock) is EXPIRED before any request sees it.
 
-Control routes (no auth, not counted): ``GET /_sandbox/stats`` (requests per
+Control routes (no auth, not counted, never faulted): ``GET /_sandbox/stats`` (requests per
 ``"<METHOD> <route template>"``), ``DELETE /_sandbox/stats`` (zero them), ``POST
-/_sandbox/reset`` (restore the seed, zero the stats), ``POST
+/_sandbox/reset`` (restore the seed, zero the stats, clear the faults), ``POST
 /_sandbox/invoices/{invoice_id}/pay`` (body ``{"payment_channel", "payment_method"}``, both
-optional: PENDING -> PAID) and ``POST /_sandbox/invoices/{invoice_id}/settle`` (PAID ->
-SETTLED).
+optional: PENDING -> PAID), ``POST /_sandbox/invoices/{invoice_id}/settle`` (PAID ->
+SETTLED), and ``GET``/``PUT``/``DELETE /_sandbox/faults``: read, replace or clear the faults
+injected into the API routes (``{"latency_ms", "error_rate", "status", "retry_after",
+"reset_rate", "malformed_rate", "hang"}``, every field optional; a bad one is a 400 naming
+it). Their order and meaning are in ``faults.py``; a dropped connection raises
+:class:`ConnectionDropped` in process.
 """
 
 from .app import DEFAULT_API_KEY, create_sandbox_app
+from .faults import ConnectionDropped
 from .store import XenditSandbox
 
-__all__ = ["DEFAULT_API_KEY", "XenditSandbox", "create_sandbox_app"]
+__all__ = ["DEFAULT_API_KEY", "ConnectionDropped", "XenditSandbox", "create_sandbox_app"]

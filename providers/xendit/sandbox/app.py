@@ -1,7 +1,7 @@
 """The Starlette app: routing, Basic auth, the ``for-user-id`` scope and error bodies.
 
 Order for an API request: route match (an unknown path or method is 404 ``NOT_FOUND``,
-before any auth), the control hook (count, latency), the Basic auth check (401
+before any auth), the control hook (count, injected faults), the Basic auth check (401
 ``INVALID_API_KEY``), the ``for-user-id`` account (403 ``REQUEST_FORBIDDEN_ERROR`` for
 an unknown one), expiry of lapsed invoices, the handler. A handler's ``APIError`` becomes
 Xendit's ``{error_code, message}`` body; any other exception is 500 ``SERVER_ERROR``
@@ -50,10 +50,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route:
-    async def handle(request: Request) -> Response:
-        early = await controls.before_request(request, endpoint.key)
-        if early is not None:
-            return early
+    async def serve(request: Request) -> Response:
         sandbox: XenditSandbox = request.app.state.sandbox
         try:
             if not authorized(request.headers.get("authorization"), api_key):
@@ -67,6 +64,9 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             logger.exception("sandbox handler failed: %s", endpoint.key)
             failure = errors.server_error()
             return json_response(failure.body(), failure.status)
+
+    async def handle(request: Request) -> Response:
+        return await controls.apply(request, endpoint.key, lambda: serve(request))
 
     return Route(endpoint.path, handle, methods=[endpoint.method])
 
@@ -87,8 +87,10 @@ def create_sandbox_app(
 
     ``clock`` returns the current time (aware UTC; naive values are read as UTC); it anchors
     the seeded timestamps, stamps every change and decides when PENDING invoices expire.
+    ``latency_ms`` delays every API request and is what ``DELETE /_sandbox/faults`` goes back
+    to; ``seed`` also seeds the fault draws.
     """
-    controls = SandboxControls(latency_ms=latency_ms)
+    controls = SandboxControls(latency_ms=latency_ms, seed=seed)
     app = Starlette(
         routes=[*_api_routes(api_key, controls), *control.ROUTES],
         exception_handlers={404: _not_found, 405: _not_found},

@@ -1,8 +1,8 @@
-"""What the real API lacks: request counts, injected latency, and the ``/_sandbox`` routes.
+"""What the real API lacks: request counts, injected faults, and the ``/_sandbox`` routes.
 
-``SandboxControls.before_request`` is the single hook every API request passes through
-(before authentication); fault injection can extend it by returning a response. Control
-routes take no credentials and are not counted.
+``SandboxControls.apply`` is the single hook every API request passes through (before
+authentication): it counts the request and runs its handler under the faults of
+``faults.py``. Control routes take no credentials, are not counted and are never faulted.
 """
 
 from __future__ import annotations
@@ -17,6 +17,15 @@ from starlette.routing import Route
 from . import errors, payment
 from .encoding import MalformedBody, loads_object
 from .endpoint import json_response
+from .faults import (
+    DroppedResponse,
+    FaultInjector,
+    InvalidFaults,
+    client_gone_response,
+    error_response,
+    malformed_response,
+    parse_settings,
+)
 from .records import Invoice
 from .serialize import invoice_json
 from .store import XenditSandbox
@@ -39,20 +48,37 @@ class RequestStats:
 
 
 class SandboxControls:
-    """Latency (and later faults) applied to API requests, plus their counts."""
+    """Faults (latency included) applied to API requests, plus their counts."""
 
-    def __init__(self, *, latency_ms: int = 0) -> None:
-        self.latency_ms = latency_ms
+    def __init__(self, *, latency_ms: int = 0, seed: int = 0) -> None:
+        self.faults = FaultInjector(base_latency_ms=latency_ms, seed=seed)
         self.stats = RequestStats()
         # Replaceable so tests can observe the wait without spending wall-clock time.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    async def before_request(self, request: Request, route: str) -> Response | None:
-        """Count the request, wait ``latency_ms``; a returned response short-circuits it."""
+    async def apply(
+        self, request: Request, route: str, respond: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """Count the request, then answer it with ``respond()`` under the current faults.
+
+        Every request is counted, faulted or not. The order is in ``faults.py``.
+        """
         self.stats.count(route)
-        if self.latency_ms > 0:
-            await self.sleep(self.latency_ms / 1000)
-        return None
+        faults = self.faults
+        draw = faults.draw()
+        if faults.settings.hang and not await faults.hold(request):
+            return client_gone_response()
+        settings = faults.settings  # a release may have replaced them
+        if settings.latency_ms > 0:
+            await self.sleep(settings.latency_ms / 1000)
+        if draw.error < settings.error_rate:
+            return error_response(settings)
+        response = await respond()
+        if draw.reset < settings.reset_rate:
+            return DroppedResponse(response)
+        if draw.malformed < settings.malformed_rate:
+            return malformed_response(response)
+        return response
 
 
 def _state(request: Request) -> tuple[XenditSandbox, SandboxControls]:
@@ -69,10 +95,31 @@ async def _clear_stats(request: Request) -> Response:
     return json_response(controls.stats.snapshot())
 
 
+async def _faults(request: Request) -> Response:
+    return _state(request)[1].faults.settings.response()
+
+
+async def _set_faults(request: Request) -> Response:
+    faults = _state(request)[1].faults
+    try:
+        settings = parse_settings(await request.body(), base_latency_ms=faults.base_latency_ms)
+    except InvalidFaults as refused:
+        return refused.response()
+    faults.configure(settings)
+    return settings.response()
+
+
+async def _clear_faults(request: Request) -> Response:
+    faults = _state(request)[1].faults
+    faults.clear()
+    return faults.settings.response()
+
+
 async def _reset(request: Request) -> Response:
     sandbox, controls = _state(request)
     sandbox.reset()
     controls.stats.clear()
+    controls.faults.clear()
     return json_response(
         {
             "seed": sandbox.seed,
@@ -122,6 +169,9 @@ ROUTES = [
     Route("/_sandbox/stats", _stats, methods=["GET"]),
     Route("/_sandbox/stats", _clear_stats, methods=["DELETE"]),
     Route("/_sandbox/reset", _reset, methods=["POST"]),
+    Route("/_sandbox/faults", _faults, methods=["GET"]),
+    Route("/_sandbox/faults", _set_faults, methods=["PUT"]),
+    Route("/_sandbox/faults", _clear_faults, methods=["DELETE"]),
     Route("/_sandbox/invoices/{invoice_id}/pay", _pay, methods=["POST"]),
     Route("/_sandbox/invoices/{invoice_id}/settle", _settle, methods=["POST"]),
 ]

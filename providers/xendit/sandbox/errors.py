@@ -2,7 +2,8 @@
 
 Statuses follow the reference's reading of the SDK's error models (§7.2): 400 for
 validation and business-rule refusals, 401 ``INVALID_API_KEY``, 403 for a sub-account the key
-may not act for, 404 for unknown invoices and customers, 500 ``SERVER_ERROR``.
+may not act for, 404 for unknown invoices and customers, 500 ``SERVER_ERROR``; ``injected``
+gives any status a body, for fault injection.
 """
 
 from __future__ import annotations
@@ -59,3 +60,26 @@ def invoice_not_found(invoice_id: str) -> APIError:
 def server_error() -> APIError:
     """500 ``SERVER_ERROR``."""
     return APIError(500, "SERVER_ERROR", "An unexpected error occurred, please try again")
+
+
+#: ``error_code`` per status for injected faults. 429 and 503 are not in the SDK's error
+#: models (reference §7.2): ``RATE_LIMIT_EXCEEDED`` and ``SERVICE_UNAVAILABLE`` are guesses.
+INJECTED_CODES = {
+    400: "API_VALIDATION_ERROR",
+    401: "INVALID_API_KEY",
+    403: "REQUEST_FORBIDDEN_ERROR",
+    404: "NOT_FOUND",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+#: For a status not in the table: a 4xx reads as a refused request, a 5xx as a server failure.
+UNKNOWN_CLIENT_CODE = "API_VALIDATION_ERROR"
+UNKNOWN_SERVER_CODE = "SERVER_ERROR"
+
+
+def injected(status: int) -> APIError:
+    """The body Xendit would send with ``status``, for ``PUT /_sandbox/faults``."""
+    fallback = UNKNOWN_CLIENT_CODE if status < 500 else UNKNOWN_SERVER_CODE
+    message = f"Injected fault: HTTP {status}; DELETE /_sandbox/faults clears it"
+    return APIError(status, INJECTED_CODES.get(status, fallback), message)

@@ -11,7 +11,12 @@ from providers.flexprice.sandbox import DEFAULT_API_KEY, FlexPriceSandbox, creat
 
 
 def test_public_api_is_pinned() -> None:
-    assert sandbox_package.__all__ == ["DEFAULT_API_KEY", "FlexPriceSandbox", "create_sandbox_app"]
+    assert sandbox_package.__all__ == [
+        "DEFAULT_API_KEY",
+        "ConnectionDropped",
+        "FlexPriceSandbox",
+        "create_sandbox_app",
+    ]
     assert DEFAULT_API_KEY == "sk_sandbox_flexprice"
 
 

@@ -17,7 +17,12 @@ from .xendit_sandbox_helpers import BASE_URL, SUB_ACCOUNT_ID, FakeClock, find_in
 
 
 def test_public_api_is_pinned() -> None:
-    assert package.__all__ == ["DEFAULT_API_KEY", "XenditSandbox", "create_sandbox_app"]
+    assert package.__all__ == [
+        "DEFAULT_API_KEY",
+        "ConnectionDropped",
+        "XenditSandbox",
+        "create_sandbox_app",
+    ]
     assert DEFAULT_API_KEY == "xnd_development_sandbox_key"
 
 
