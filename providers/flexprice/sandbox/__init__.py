@@ -22,12 +22,13 @@ Control routes (no auth, not counted, never faulted): ``GET /_sandbox/stats`` (r
 ``GET``/``PUT``/``DELETE /_sandbox/faults``: read, replace or clear the faults injected into
 the ``/v1`` routes (``{"latency_ms", "error_rate", "status", "retry_after", "reset_rate",
 "malformed_rate", "hang"}``, every field optional; a bad one is a 400 naming it). Their
-order and meaning are in ``faults.py``; a dropped connection raises
+order and meaning are in ``providers.sandbox_faults``; a dropped connection raises
 :class:`ConnectionDropped` in process.
 """
 
+from providers.sandbox_faults import ConnectionDropped
+
 from .app import DEFAULT_API_KEY, create_sandbox_app
-from .faults import ConnectionDropped
 from .store import FlexPriceSandbox
 
 __all__ = ["DEFAULT_API_KEY", "ConnectionDropped", "FlexPriceSandbox", "create_sandbox_app"]

@@ -1,7 +1,8 @@
 """What the real API lacks: request counts, injected faults, and the ``/_sandbox`` routes.
 
 ``SandboxControls.apply`` is the single hook every ``/v1`` request passes through (before
-authentication): it counts the request and runs its handler under the faults of ``faults.py``.
+authentication): it counts the request and runs its handler under the faults of
+``providers.sandbox_faults``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from .endpoint import json_response
-from .faults import (
+from providers.sandbox_faults import (
     DroppedResponse,
     FaultInjector,
     InvalidFaults,
@@ -23,6 +23,9 @@ from .faults import (
     malformed_response,
     parse_settings,
 )
+
+from . import errors
+from .endpoint import json_response
 from .pdf import render_invoice
 from .store import FlexPriceSandbox
 
@@ -68,7 +71,7 @@ class SandboxControls:
         if settings.latency_ms > 0:
             await self.sleep(settings.latency_ms / 1000)
         if draw.error < settings.error_rate:
-            return error_response(settings)
+            return error_response(settings, refuse=injected_response)
         response = await respond()
         if draw.reset < settings.reset_rate:
             return DroppedResponse(response)
@@ -145,3 +148,9 @@ ROUTES = [
     Route("/_sandbox/faults", _clear_faults, methods=["DELETE"]),
     Route("/_sandbox/files/{invoice_id}.pdf", _file, methods=["GET"], name="sandbox_file"),
 ]
+
+
+def injected_response(status: int) -> Response:
+    """An injected fault's answer: ``status`` with this provider's own error body."""
+    refusal = errors.injected(status)
+    return json_response(refusal.body(), refusal.status)

@@ -14,10 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import errors, payment
-from .encoding import MalformedBody, loads_object
-from .endpoint import json_response
-from .faults import (
+from providers.sandbox_faults import (
     DroppedResponse,
     FaultInjector,
     InvalidFaults,
@@ -26,6 +23,10 @@ from .faults import (
     malformed_response,
     parse_settings,
 )
+
+from . import errors, payment
+from .encoding import MalformedBody, loads_object
+from .endpoint import json_response
 from .records import Invoice
 from .serialize import invoice_json
 from .store import XenditSandbox
@@ -72,7 +73,7 @@ class SandboxControls:
         if settings.latency_ms > 0:
             await self.sleep(settings.latency_ms / 1000)
         if draw.error < settings.error_rate:
-            return error_response(settings)
+            return error_response(settings, refuse=injected_response)
         response = await respond()
         if draw.reset < settings.reset_rate:
             return DroppedResponse(response)
@@ -175,3 +176,9 @@ ROUTES = [
     Route("/_sandbox/invoices/{invoice_id}/pay", _pay, methods=["POST"]),
     Route("/_sandbox/invoices/{invoice_id}/settle", _settle, methods=["POST"]),
 ]
+
+
+def injected_response(status: int) -> Response:
+    """An injected fault's answer: ``status`` with this provider's own error body."""
+    refusal = errors.injected(status)
+    return json_response(refusal.body(), refusal.status)

@@ -1,4 +1,5 @@
-"""Injected faults for the API routes: what ``PUT /_sandbox/faults`` sets.
+"""Injected faults for a sandbox's API routes, the same for every sandbox: what
+``PUT /_sandbox/faults`` sets. Provider-neutral: a sandbox passes its own error answer in.
 
 Every field of the PUT body is optional; an omitted one takes the value ``DELETE`` restores
 (no fault, and the start-up ``latency_ms``). A PUT replaces the whole setting.
@@ -33,16 +34,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-
-from .endpoint import json_response
-from .errors import injected
 
 MAX_LATENCY_MS = 600_000
 MAX_RETRY_AFTER_S = 86_400
@@ -211,10 +209,9 @@ def _seconds(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
-def error_response(settings: FaultSettings) -> Response:
-    """``settings.status`` with the provider's error body, and ``Retry-After`` if set."""
-    refusal = injected(settings.status)
-    response = json_response(refusal.body(), refusal.status)
+def error_response(settings: FaultSettings, refuse: Callable[[int], Response]) -> Response:
+    """``refuse(settings.status)``: the provider's own error answer, with ``Retry-After`` if set."""
+    response = refuse(settings.status)
     if settings.retry_after is not None:
         response.headers["Retry-After"] = _seconds(settings.retry_after)
     return response
