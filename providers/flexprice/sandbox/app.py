@@ -22,9 +22,11 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
+from providers.sandbox_controls import SandboxControls
+
 from . import control, customer_routes, errors, invoice_routes
 from .binding import BindError
-from .control import SandboxControls
+from .control import injected_response
 from .endpoint import Endpoint, json_response
 from .store import Clock, FlexPriceSandbox, utc_now
 
@@ -103,7 +105,7 @@ def create_sandbox_app(
     request and is what ``DELETE /_sandbox/faults`` goes back to; ``seed`` also seeds the
     fault draws.
     """
-    controls = SandboxControls(latency_ms=latency_ms, seed=seed)
+    controls = SandboxControls(refuse=injected_response, latency_ms=latency_ms, seed=seed)
     app = Starlette(
         routes=[*_api_routes(api_key, controls), *control.ROUTES],
         middleware=[Middleware(RequestIDMiddleware)],

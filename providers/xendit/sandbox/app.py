@@ -21,8 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from providers.sandbox_controls import SandboxControls
+
 from . import control, customer_routes, errors, invoice_routes
-from .control import SandboxControls
+from .control import injected_response
 from .endpoint import Call, Endpoint, json_response
 from .store import Clock, XenditSandbox, utc_now
 
@@ -90,7 +92,7 @@ def create_sandbox_app(
     ``latency_ms`` delays every API request and is what ``DELETE /_sandbox/faults`` goes back
     to; ``seed`` also seeds the fault draws.
     """
-    controls = SandboxControls(latency_ms=latency_ms, seed=seed)
+    controls = SandboxControls(refuse=injected_response, latency_ms=latency_ms, seed=seed)
     app = Starlette(
         routes=[*_api_routes(api_key, controls), *control.ROUTES],
         exception_handlers={404: _not_found, 405: _not_found},
