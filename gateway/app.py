@@ -36,6 +36,7 @@ from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
 from gateway.settings import GatewaySettings
+from gateway.shutdown import Drain, drain_on_sigterm
 from providers.base import InvoiceProvider
 from providers.errors import ProviderError
 from providers.registry import create_providers
@@ -109,30 +110,47 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
 
 
-def _ready_handler(providers: Mapping[str, InvoiceProvider]) -> Any:
+def _ready_handler(providers: Mapping[str, InvoiceProvider], drain: Drain) -> Any:
     async def check(provider: InvoiceProvider) -> dict[str, Any]:
+        state: dict[str, Any] = {"ready": True, "sandbox": provider.is_sandbox}
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 await provider.check()
         except ProviderError as exc:
-            return {
+            state = {
                 "ready": False,
+                "sandbox": provider.is_sandbox,
                 "code": code_for_provider_error(exc).value,
                 "error": exc.message,
             }
         except TimeoutError:
-            return {"ready": False, "code": "PROVIDER_TIMEOUT", "error": "no answer in time"}
-        return {"ready": True, "sandbox": provider.is_sandbox}
+            state = {
+                "ready": False,
+                "sandbox": provider.is_sandbox,
+                "code": "PROVIDER_TIMEOUT",
+                "error": "no answer in time",
+            }
+        guards = provider.upstream_status()
+        if guards:
+            state["upstream"] = guards
+        return state
 
     async def readyz(request: Request) -> JSONResponse:
+        if drain.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
         names = list(providers)
         results = await asyncio.gather(*(check(providers[name]) for name in names))
         body = dict(zip(names, results, strict=True))
-        ready = bool(body) and all(r["ready"] for r in results)
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "providers": body},
-            status_code=200 if ready else 503,
-        )
+        # Refused credentials are this instance's configuration: keep traffic away from it.
+        # A provider that is down is down for every instance: serve the others (degraded).
+        misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in results)
+        if not body or misconfigured:
+            status, code = "unavailable", 503
+        elif all(r["ready"] for r in results):
+            status, code = "ready", 200
+        else:
+            status, code = "degraded", 200
+        return JSONResponse({"status": status, "providers": body}, status_code=code)
 
     return readyz
 
@@ -162,10 +180,13 @@ def create_app(
         allowed_origins=settings.cors_origins,
     )
 
+    drain = Drain()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
+                yield
         finally:
             await asyncio.gather(*(p.aclose() for p in providers.values()))
 
@@ -173,7 +194,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", _ready_handler(providers), methods=["GET"]),
+        Route("/readyz", _ready_handler(providers, drain), methods=["GET"]),
     ]
     for name, provider in providers.items():
         if provider.sandbox_app is not None:
@@ -206,6 +227,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.providers = providers
     app.state.settings = settings
+    app.state.drain = drain
     return app
 
 

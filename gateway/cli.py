@@ -105,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
     if args.workers > 1:
         # Each worker builds its own providers (clients are not shared across processes); the

@@ -18,6 +18,8 @@ from providers.errors import (
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
+    ProviderBusy,
+    ProviderCircuitOpen,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
@@ -39,6 +41,8 @@ class ErrorCode(StrEnum):
     PROVIDER_REJECTED = "PROVIDER_REJECTED"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
     PROVIDER_TIMEOUT = "PROVIDER_TIMEOUT"
+    PROVIDER_BUSY = "PROVIDER_BUSY"
+    PROVIDER_CIRCUIT_OPEN = "PROVIDER_CIRCUIT_OPEN"
     PROVIDER_AUTH_FAILED = "PROVIDER_AUTH_FAILED"
     PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
     PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
@@ -75,6 +79,8 @@ _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     Conflict: ErrorCode.CONFLICT,
     ProviderRejected: ErrorCode.PROVIDER_REJECTED,
     ProviderTimeout: ErrorCode.PROVIDER_TIMEOUT,
+    ProviderBusy: ErrorCode.PROVIDER_BUSY,
+    ProviderCircuitOpen: ErrorCode.PROVIDER_CIRCUIT_OPEN,
     ProviderUnavailable: ErrorCode.PROVIDER_UNAVAILABLE,
     ProviderAuthError: ErrorCode.PROVIDER_AUTH_FAILED,
     ProviderRateLimited: ErrorCode.PROVIDER_RATE_LIMITED,

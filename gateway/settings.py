@@ -53,6 +53,10 @@ class GatewaySettings(EnvironSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1)
     #: How long a createInvoice idempotency key is remembered after its create succeeded.
     idempotency_ttl_seconds: float = Field(default=86_400, gt=0)
+    #: On SIGTERM, /readyz answers 503 for this long before the server stops accepting.
+    shutdown_drain_seconds: float = Field(default=5, ge=0)
+    #: Then requests in flight get this long to finish (keep it above the providers' deadline).
+    shutdown_grace_seconds: float = Field(default=30, ge=0)
 
     @field_validator("public_url")
     @classmethod

@@ -91,6 +91,10 @@ class InvoiceProvider(Protocol):
     async def get_customer_invoice_summary(
         self, customer_id: str
     ) -> Sequence[CustomerInvoiceSummary]: ...
+    def upstream_status(self) -> dict[str, object]:
+        """What `/readyz` shows of the guards around this provider's calls (circuit breaker,
+        bulkhead, retry budget, timeouts): JSON-ready, never a secret."""
+
     async def check(self) -> None:
         """Raise a `ProviderError` unless the provider answers with our credentials."""
 
@@ -116,6 +120,10 @@ class ProviderBase:
 
     def expose_sandbox(self, url: str) -> None:
         """Nothing to do for a provider without an in-process sandbox."""
+
+    def upstream_status(self) -> dict[str, object]:
+        """Nothing to show unless the provider overrides it (see `providers.http.Upstream`)."""
+        return {}
 
     def _unsupported(self, operation: Operation) -> UnsupportedOperation:
         return UnsupportedOperation(self.name, operation.value)

@@ -2,7 +2,9 @@
 
 ProviderError                 base; carries `provider`
 ├── ProviderUnavailable       the provider could not be reached or answered 5xx
-│   └── ProviderTimeout       no answer within the deadline
+│   ├── ProviderTimeout       no answer within the deadline
+│   ├── ProviderBusy          the gateway's cap on calls in flight to it is reached
+│   └── ProviderCircuitOpen   it kept failing: the gateway stops calling it for a while
 ├── ProviderAuthError         the provider refused our credentials (401/403)
 ├── ProviderRateLimited       429 after our retries
 ├── ProviderBadResponse       an answer we could not understand
@@ -19,6 +21,8 @@ __all__ = [
     "NotFound",
     "ProviderAuthError",
     "ProviderBadResponse",
+    "ProviderBusy",
+    "ProviderCircuitOpen",
     "ProviderError",
     "ProviderRateLimited",
     "ProviderRejected",
@@ -62,6 +66,14 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderTimeout(ProviderUnavailable):
     code = "PROVIDER_TIMEOUT"
+
+
+class ProviderBusy(ProviderUnavailable):
+    code = "PROVIDER_BUSY"
+
+
+class ProviderCircuitOpen(ProviderUnavailable):
+    code = "PROVIDER_CIRCUIT_OPEN"
 
 
 class ProviderAuthError(ProviderError):

@@ -1,10 +1,14 @@
-"""The one place providers use httpx: client factory, timeouts, retries, status -> error.
+"""The one place providers use httpx: client factory, timeouts, retries, guards, status -> error.
 
 Every upstream call goes through `Upstream.request`, which
 - bounds the whole call, retries and a slowly dripping body included, by `HttpPolicy.deadline`;
+- reads at most `HttpPolicy.max_response_bytes` of a body (streamed; more is an error);
 - retries, with jittered exponential backoff (stamina), only calls the caller marks `retry=True`
   (reads, and creates that carry an idempotency key the provider honours), on transport errors
-  and on 429/502/503/504, honouring `Retry-After` within the deadline;
+  and on 429/502/503/504, honouring `Retry-After` within the deadline, and only while the
+  provider's retry budget allows (`providers.resilience`);
+- passes the provider's circuit breaker (fails fast with `ProviderCircuitOpen` while it is open)
+  and bulkhead (`ProviderBusy` when no slot frees up in time);
 - turns every failure into a `providers.errors.ProviderError`, chained to the httpx error.
 """
 
@@ -14,6 +18,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,12 +34,15 @@ from providers.errors import (
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
+    ProviderBusy,
+    ProviderCircuitOpen,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
 )
+from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
 
 __all__ = [
     "ErrorBody",
@@ -55,7 +63,12 @@ ErrorBody = tuple[str | None, str | None]
 
 @dataclass(frozen=True, slots=True)
 class HttpPolicy:
-    """Timeouts in seconds. `deadline` bounds one call with all its retries."""
+    """How the gateway calls one provider. Times are in seconds.
+
+    `deadline` bounds one call with all its retries; `max_in_flight` caps concurrent calls
+    (the bulkhead, and the connection pool's size) and `queue_timeout` is how long a call
+    waits for a slot before `ProviderBusy`.
+    """
 
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
@@ -64,7 +77,22 @@ class HttpPolicy:
     wait_initial: float = 0.1
     wait_max: float = 2.0
     wait_jitter: float = 0.5
-    max_connections: int = 100
+    max_response_bytes: int = 8 * 1024 * 1024
+    retry_budget_ratio: float = 0.2
+    retry_budget_min_per_second: float = 10.0
+    breaker_threshold: int = 5
+    breaker_reset_seconds: float = 10.0
+    max_in_flight: int = 64
+    queue_timeout: float = 1.0
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "connect_timeout_seconds": self.connect_timeout,
+            "read_timeout_seconds": self.read_timeout,
+            "deadline_seconds": self.deadline,
+            "max_attempts": self.attempts,
+            "max_response_bytes": self.max_response_bytes,
+        }
 
 
 def build_client(
@@ -77,8 +105,8 @@ def build_client(
     """An httpx client on the aiohttp transport unless a transport (ASGI, mock) is given."""
     if transport is None:
         limits = httpx.Limits(
-            max_connections=policy.max_connections,
-            max_keepalive_connections=policy.max_connections,
+            max_connections=policy.max_in_flight,
+            max_keepalive_connections=policy.max_in_flight,
         )
         transport = AiohttpTransport(limits=limits)
     return httpx.AsyncClient(
@@ -152,8 +180,28 @@ def error_for_status(provider: str, response: httpx.Response, body: ErrorBody) -
     return cls(provider, text, status=status, provider_code=code)
 
 
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > cap:
+            raise _TooLarge
+    return bytes(body)
+
+
+# Headers that described the body as sent; the buffered copy is already decoded.
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 class Upstream:
-    """A provider's httpx client with the gateway's deadline, retry and error policy."""
+    """A provider's httpx client with the gateway's deadline, retry, guard and error policy."""
 
     def __init__(
         self,
@@ -167,9 +215,25 @@ class Upstream:
         self.client = client
         self.policy = policy
         self._parse_error = parse_error
+        self.retry_budget = RetryBudget(
+            ratio=policy.retry_budget_ratio, min_per_second=policy.retry_budget_min_per_second
+        )
+        self.breaker = CircuitBreaker(
+            threshold=policy.breaker_threshold, reset_after=policy.breaker_reset_seconds
+        )
+        self.bulkhead = Bulkhead(limit=policy.max_in_flight, max_wait=policy.queue_timeout)
 
     def __repr__(self) -> str:
         return f"Upstream(provider={self.provider!r}, base_url={str(self.client.base_url)!r})"
+
+    def snapshot(self) -> dict[str, object]:
+        """The guards' settings and state, for `/readyz`."""
+        return {
+            "http": self.policy.snapshot(),
+            "circuit_breaker": self.breaker.snapshot(),
+            "bulkhead": self.bulkhead.snapshot(),
+            "retry_budget": self.retry_budget.snapshot(),
+        }
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -187,45 +251,109 @@ class Upstream:
     ) -> httpx.Response:
         """Send one call; return the response if its status is in `ok`, else raise.
 
-        Raises `ProviderTimeout` past the deadline, `ProviderUnavailable` when the provider
-        cannot be reached or keeps failing, and the 4xx errors of `error_for_status`.
+        Raises `ProviderCircuitOpen` (no call made) while the breaker is open, `ProviderBusy`
+        when the bulkhead has no slot in time, `ProviderTimeout` past the deadline,
+        `ProviderUnavailable` when the provider cannot be reached or keeps failing, and the 4xx
+        errors of `error_for_status`.
         """
+        breaker = self.breaker
+        if not breaker.allow():
+            raise ProviderCircuitOpen(
+                self.provider,
+                f"{self.provider} kept failing: the gateway stopped calling it and will try "
+                f"again in {math.ceil(breaker.retry_in())} s",
+            )
+        try:
+            response = await self._send(
+                method, path, retry=retry, json_body=json_body, content=content, params=params
+            )
+            if response.status_code not in ok:
+                raise error_for_status(self.provider, response, self._parse_error(response))
+        except (ProviderBusy, ProviderRateLimited):
+            breaker.ignored()
+            raise
+        except (ProviderUnavailable, ProviderBadResponse):
+            breaker.failed()
+            raise
+        except ProviderError:
+            breaker.succeeded()  # a 4xx: the provider answered
+            raise
+        except BaseException:
+            breaker.ignored()  # cancelled: nothing learnt
+            raise
+        breaker.succeeded()
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool,
+        json_body: Any,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
         policy = self.policy
+        budget = self.retry_budget
         loop = asyncio.get_running_loop()
         started = loop.time()
+        attempts = policy.attempts if retry else 1
+        tried = 0
 
-        def backoff(exc: Exception) -> bool | float:
+        def should_retry(exc: Exception) -> bool | float:
+            if tried >= attempts:
+                return False
+            decision: bool | float
             if isinstance(exc, ConnectionError):
-                return True
-            if isinstance(exc, _RetryableStatus):
+                decision = True
+            elif isinstance(exc, _RetryableStatus):
                 wait = _retry_after(exc.response)
-                if not wait:
-                    return True
                 # A wait past the deadline would only end in a timeout: answer with the status.
-                return wait if wait < policy.deadline - (loop.time() - started) else False
-            return isinstance(exc, httpx.TransportError)
+                remaining = policy.deadline - (loop.time() - started)
+                decision = True if not wait else (wait if wait < remaining else False)
+            else:
+                decision = isinstance(exc, httpx.TransportError)
+            if decision is False:
+                return False
+            return decision if budget.try_retry() else False
 
+        budget.record_call()
+        request = self.client.build_request(
+            method,
+            path,
+            json=json_body,
+            content=content,
+            params=params,
+            headers=_JSON_CONTENT if content is not None else None,
+        )
         try:
             async with asyncio.timeout(policy.deadline):
                 async for attempt in stamina.retry_context(
-                    on=backoff,
-                    attempts=policy.attempts if retry else 1,
+                    on=should_retry,
+                    attempts=attempts,
                     timeout=policy.deadline,
                     wait_initial=policy.wait_initial,
                     wait_max=policy.wait_max,
                     wait_jitter=policy.wait_jitter,
                 ):
                     with attempt:
-                        response = await self.client.request(
-                            method,
-                            path,
-                            json=json_body,
-                            content=content,
-                            params=params,
-                            headers=_JSON_CONTENT if content is not None else None,
-                        )
+                        tried = attempt.num
+                        async with self.bulkhead.slot():
+                            response = await self._attempt(request)
                         if response.status_code in RETRYABLE_STATUSES:
                             raise _RetryableStatus(response)
+        except BulkheadFull as exc:
+            raise ProviderBusy(
+                self.provider,
+                f"{self.provider} already has {policy.max_in_flight} calls in flight from "
+                "this gateway: try again shortly",
+            ) from exc
+        except _TooLarge as exc:
+            raise ProviderBadResponse(
+                self.provider,
+                f"{self.provider} sent a response larger than {policy.max_response_bytes} bytes",
+            ) from exc
         except TimeoutError as exc:
             raise ProviderTimeout(
                 self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
@@ -252,10 +380,29 @@ class Upstream:
                 self.provider, f"{self.provider} sent a response that could not be read"
             ) from exc
         except _RetryableStatus as exc:
-            response = exc.response
-        if response.status_code not in ok:
-            raise error_for_status(self.provider, response, self._parse_error(response))
+            return exc.response
         return response
+
+    async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        """One exchange, its body read (decoded) up to the size cap; the connection is
+        released before returning."""
+        response = await self.client.send(request, stream=True)
+        try:
+            body = await _read_capped(response, self.policy.max_response_bytes)
+        finally:
+            await response.aclose()
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in _BODY_FRAMING
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
 
 
 def exact_json(value: object) -> bytes:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def free_port() -> int:
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEXPRICE_", "GATEWAY_"))}
-    return {**env, **extra}
+    # Stopped by SIGTERM at the end of each test: no load balancer to wait for.
+    return {**env, "GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0", **extra}
 
 
 @contextmanager
@@ -185,3 +187,38 @@ def test_serve_refuses_a_bad_configuration_with_a_clear_message(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(
+        GATEWAY_PROVIDERS="flexprice",
+        GATEWAY_SHUTDOWN_DRAIN_SECONDS="1.5",
+        GATEWAY_SHUTDOWN_GRACE_SECONDS="20",
+    )
+    with running(["serve", "--port", str(port)], env, f"{base}/readyz") as process:
+        # Every FlexPrice call now takes 3 s: a request in flight across the whole shutdown.
+        faults = httpx.put(
+            f"{base}/sandbox/flexprice/_sandbox/faults", json={"latency_ms": 3000}, timeout=10
+        )
+        assert faults.status_code == 200
+        query = {"query": "{ invoices(first: 2) { edges { node { id } } } }"}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(httpx.post, f"{base}/graphql", json=query, timeout=30)
+            time.sleep(0.3)  # let it reach the sandbox's latency
+            process.send_signal(signal.SIGTERM)
+            ready = httpx.get(f"{base}/readyz", timeout=10)
+            assert ready.status_code == 503
+            assert ready.json() == {"status": "draining"}
+            # While draining, new requests are still served.
+            typename = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10)
+            assert typename.json() == {"data": {"__typename": "Query"}}
+            finished = in_flight.result(timeout=30)
+        assert finished.status_code == 200
+        body = finished.json()
+        assert "errors" not in body, body
+        assert len(body["data"]["invoices"]["edges"]) == 2
+        process.wait(timeout=30)
+        _, err = process.communicate(timeout=5)
+    assert "SIGTERM: /readyz answers 503" in err

@@ -151,6 +151,10 @@ class FlexPriceProvider(ProviderBase):
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def upstream_status(self) -> dict[str, object]:
+        """The HTTP guards' settings and state (circuit breaker, bulkhead, retry budget)."""
+        return self.client.upstream.snapshot()
+
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
         await self.client.search_customers(wire.CustomerFilter(limit=1))

@@ -4,22 +4,20 @@
 |------------------------------|----------------------------------|
 | `FLEXPRICE_API_KEY`          | unset: the in-process sandbox    |
 | `FLEXPRICE_BASE_URL`         | `https://us.api.flexprice.io/v1` |
-| `FLEXPRICE_CONNECT_TIMEOUT`  | `HttpPolicy.connect_timeout`     |
-| `FLEXPRICE_READ_TIMEOUT`     | `HttpPolicy.read_timeout`        |
-| `FLEXPRICE_DEADLINE`         | `HttpPolicy.deadline`            |
-| `FLEXPRICE_MAX_ATTEMPTS`     | `HttpPolicy.attempts`            |
+
+and every field of `providers.settings.HttpSettings` as `FLEXPRICE_<FIELD>` (timeouts, deadline,
+retries and retry budget, circuit breaker, bulkhead, response size cap).
 """
 
 from __future__ import annotations
 
 import re
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
-from providers.http import HttpPolicy
-from providers.settings import EnvironSettings
+from providers.settings import HttpSettings
 
 __all__ = ["DEFAULT_BASE_URL", "FlexPriceSettings"]
 
@@ -29,11 +27,8 @@ DEFAULT_BASE_URL = "https://us.api.flexprice.io/v1"
 # aiohttp and a non-ASCII character breaks httpx, both with errors far from the setting.
 _KEY_CHARACTERS = re.compile(r"[!-~]+")
 
-# HttpPolicy is a slots dataclass, so its defaults live on an instance, not on the class.
-_POLICY = HttpPolicy()
 
-
-class FlexPriceSettings(EnvironSettings):
+class FlexPriceSettings(HttpSettings):
     """How to reach FlexPrice. `api_key` is a `SecretStr`: reprs and logs show `**********`.
 
     `api_key` loses surrounding whitespace; one that is empty then, or holds a character an
@@ -46,10 +41,6 @@ class FlexPriceSettings(EnvironSettings):
 
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
-    connect_timeout: float = Field(default=_POLICY.connect_timeout, gt=0)
-    read_timeout: float = Field(default=_POLICY.read_timeout, gt=0)
-    deadline: float = Field(default=_POLICY.deadline, gt=0)
-    max_attempts: int = Field(default=_POLICY.attempts, ge=1)
 
     @field_validator("api_key")
     @classmethod
@@ -66,12 +57,3 @@ class FlexPriceSettings(EnvironSettings):
                 "characters (surrounding whitespace is stripped): set it to the key alone",
             )
         return SecretStr(value)
-
-    def policy(self) -> HttpPolicy:
-        """The HTTP policy these settings describe; backoff waits keep `HttpPolicy`'s defaults."""
-        return HttpPolicy(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            deadline=self.deadline,
-            attempts=self.max_attempts,
-        )

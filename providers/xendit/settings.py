@@ -6,10 +6,9 @@
 | `XENDIT_BASE_URL`         | `https://api.xendit.co`                   |
 | `XENDIT_FOR_USER_ID`      | unset: the account that owns the key      |
 | `XENDIT_MAX_CONCURRENCY`  | `8` requests in flight per provider       |
-| `XENDIT_CONNECT_TIMEOUT`  | `HttpPolicy.connect_timeout`              |
-| `XENDIT_READ_TIMEOUT`     | `HttpPolicy.read_timeout`                 |
-| `XENDIT_DEADLINE`         | `HttpPolicy.deadline`                     |
-| `XENDIT_MAX_ATTEMPTS`     | `HttpPolicy.attempts`                     |
+
+and every field of `providers.settings.HttpSettings` as `XENDIT_<FIELD>` (timeouts, deadline,
+retries and retry budget, circuit breaker, bulkhead, response size cap).
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
-from providers.http import HttpPolicy
-from providers.settings import EnvironSettings
+from providers.settings import HttpSettings
 
 __all__ = ["DEFAULT_BASE_URL", "XenditSettings"]
 
@@ -31,9 +29,6 @@ DEFAULT_BASE_URL = "https://api.xendit.co"
 # Basic credentials and the sub-account id in `for-user-id`; a newline or a non-ASCII
 # character would fail deep in a transport, far from the setting.
 _HEADER_CHARACTERS = re.compile(r"[!-~]+")
-
-# HttpPolicy is a slots dataclass, so its defaults live on an instance, not on the class.
-_POLICY = HttpPolicy()
 
 
 def _cleaned(value: str, *, variable: str, error_type: str) -> str:
@@ -49,7 +44,7 @@ def _cleaned(value: str, *, variable: str, error_type: str) -> str:
     return value
 
 
-class XenditSettings(EnvironSettings):
+class XenditSettings(HttpSettings):
     """How to reach Xendit. `secret_key` is a `SecretStr`: reprs and logs show `**********`.
 
     `secret_key` and `for_user_id` lose surrounding whitespace; one that is empty then, or holds
@@ -65,10 +60,6 @@ class XenditSettings(EnvironSettings):
     base_url: str = DEFAULT_BASE_URL
     for_user_id: str | None = None
     max_concurrency: int = Field(default=8, ge=1)
-    connect_timeout: float = Field(default=_POLICY.connect_timeout, gt=0)
-    read_timeout: float = Field(default=_POLICY.read_timeout, gt=0)
-    deadline: float = Field(default=_POLICY.deadline, gt=0)
-    max_attempts: int = Field(default=_POLICY.attempts, ge=1)
 
     @field_validator("secret_key")
     @classmethod
@@ -86,12 +77,3 @@ class XenditSettings(EnvironSettings):
         if value is None:
             return None
         return _cleaned(value, variable="XENDIT_FOR_USER_ID", error_type="for_user_id_characters")
-
-    def policy(self) -> HttpPolicy:
-        """The HTTP policy these settings describe; backoff waits keep `HttpPolicy`'s defaults."""
-        return HttpPolicy(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            deadline=self.deadline,
-            attempts=self.max_attempts,
-        )

@@ -152,10 +152,12 @@ async def test_health_and_readiness(client_for: Any) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {
-        "status": "ready",
-        "providers": {"flexprice": {"ready": True, "sandbox": False}},
-    }
+    body = ready.json()
+    assert body["status"] == "ready"
+    flexprice = body["providers"]["flexprice"]
+    assert (flexprice["ready"], flexprice["sandbox"]) == (True, False)
+    assert flexprice["upstream"]["circuit_breaker"]["state"] == "closed"
+    assert set(flexprice["upstream"]) == {"http", "circuit_breaker", "bulkhead", "retry_budget"}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ from providers.errors import (
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
+    ProviderBusy,
+    ProviderCircuitOpen,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
@@ -461,3 +463,158 @@ def test_exact_json_writes_decimals_as_their_own_digits_and_refuses_floats() -> 
         exact_json({"a": 0.1})
     with pytest.raises(ValueError, match="finite"):
         exact_json({"a": Decimal("NaN")})
+
+
+# -- the guards: response size cap, retry budget, circuit breaker, bulkhead ---------------------
+
+
+async def test_a_body_over_the_cap_is_refused_by_its_declared_length(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    policy = HttpPolicy(max_response_bytes=1024, attempts=1)
+    script = Script(httpx.Response(200, content=b"x" * 2048))
+    with pytest.raises(ProviderBadResponse, match="larger than 1024 bytes"):
+        await make_upstream(script, policy).request("GET", "/big", retry=True)
+    assert len(script.requests) == 1  # not retried: it would be as big again
+
+
+async def test_an_endless_body_is_cut_at_the_cap_on_the_real_transport() -> None:
+    stop = asyncio.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
+        writer.write(b"transfer-encoding: chunked\r\n\r\n")
+        chunk = b"x" * 4096
+        while not stop.is_set() and not writer.is_closing():
+            writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            try:
+                await writer.drain()
+            except ConnectionError:
+                break
+        writer.close()
+
+    policy = HttpPolicy(max_response_bytes=64 * 1024, deadline=30.0, attempts=1)
+    async with loopback_server(endless) as port:
+        upstream = aiohttp_upstream(port, policy)
+        try:
+            with pytest.raises(ProviderBadResponse, match="larger than 65536 bytes"):
+                await upstream.request("GET", "/endless", retry=False)
+        finally:
+            stop.set()
+            await upstream.aclose()
+
+
+async def test_a_dripping_body_is_cut_by_the_deadline_on_the_real_transport() -> None:
+    """Every chunk comes within the read timeout; the whole answer never does."""
+    stop = asyncio.Event()
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        for _ in range(10_000):
+            if stop.is_set():
+                break
+            writer.write(b"1\r\n \r\n")
+            try:
+                await writer.drain()
+            except ConnectionError:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+
+    policy = HttpPolicy(read_timeout=5.0, deadline=0.3, attempts=1)
+    async with loopback_server(drip) as port:
+        upstream = aiohttp_upstream(port, policy)
+        try:
+            with pytest.raises(ProviderTimeout, match=r"within 0\.3 s"):
+                await upstream.request("GET", "/drip", retry=False)
+        finally:
+            stop.set()
+            await upstream.aclose()
+
+
+async def test_a_storm_of_503s_is_retried_only_within_the_budget(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    policy = HttpPolicy(
+        attempts=3,
+        wait_initial=0.001,
+        wait_max=0.001,
+        wait_jitter=0,
+        retry_budget_ratio=0.2,
+        retry_budget_min_per_second=0,
+        breaker_threshold=1000,
+    )
+    script = Script(httpx.Response(503))
+    upstream = make_upstream(script, policy)
+    for _ in range(50):
+        with pytest.raises(ProviderUnavailable):
+            await upstream.request("GET", "/things", retry=True)
+    # Without a budget: 150 requests (3 attempts each). With it: 50 calls + 20 % of them.
+    assert len(script.requests) == 60
+    assert upstream.retry_budget.snapshot()["retries_denied"] == 50  # one per call, at its end
+
+
+async def test_the_breaker_opens_fails_fast_without_calling_and_closes_after_a_probe(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    policy = HttpPolicy(attempts=1, breaker_threshold=3, breaker_reset_seconds=0.05)
+    script = Script(httpx.Response(503))
+    upstream = make_upstream(script, policy)
+    for _ in range(3):
+        with pytest.raises(ProviderUnavailable):
+            await upstream.request("GET", "/things", retry=True)
+    with pytest.raises(ProviderCircuitOpen, match="stopped calling it") as caught:
+        await upstream.request("GET", "/things", retry=True)
+    assert caught.value.code == "PROVIDER_CIRCUIT_OPEN"
+    assert len(script.requests) == 3  # the fourth call never left
+    assert upstream.snapshot()["circuit_breaker"]["state"] == "open"  # type: ignore[index]
+
+    script.replies = [httpx.Response(200, json={})]
+    await asyncio.sleep(0.1)  # past the reset time: the next call is the probe
+    response = await upstream.request("GET", "/things", retry=True)
+    assert response.status_code == 200
+    assert upstream.breaker.state.value == "closed"
+    assert len(script.requests) == 4
+
+
+async def test_4xx_answers_do_not_open_the_breaker(make_upstream: Callable[..., Upstream]) -> None:
+    policy = HttpPolicy(attempts=1, breaker_threshold=2)
+    script = Script(httpx.Response(404, json={"message": "no such invoice"}))
+    upstream = make_upstream(script, policy)
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            await upstream.request("GET", "/things/x", retry=True)
+    assert upstream.breaker.state.value == "closed"
+    assert len(script.requests) == 5
+
+
+async def test_a_full_bulkhead_answers_busy_at_once_and_leaves_the_breaker_alone(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        arrived.set()
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    policy = HttpPolicy(attempts=1, max_in_flight=1, queue_timeout=0, breaker_threshold=1)
+    upstream = make_upstream(slow, policy)
+    first = asyncio.create_task(upstream.request("GET", "/slow", retry=True))
+    await asyncio.wait_for(arrived.wait(), 10)
+    with pytest.raises(ProviderBusy, match="1 calls in flight") as caught:
+        await upstream.request("GET", "/slow", retry=True)
+    assert caught.value.code == "PROVIDER_BUSY"
+    assert upstream.breaker.state.value == "closed"
+    release.set()
+    assert (await asyncio.wait_for(first, 10)).status_code == 200
+    assert upstream.snapshot()["bulkhead"] == {  # type: ignore[comparison-overlap]
+        "limit": 1,
+        "max_wait_seconds": 0,
+        "in_flight": 0,
+        "waiting": 0,
+        "calls_rejected": 1,
+    }
