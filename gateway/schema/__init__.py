@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -21,7 +22,7 @@ from gateway.schema.extensions import ErrorPolicy
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
-from gateway.schema.scalars import DECIMAL
+from gateway.schema.scalars import DATETIME, DECIMAL
 
 __all__ = ["GatewaySchema", "build_schema"]
 
@@ -57,7 +58,7 @@ def build_schema(
         mutation=Mutation,
         types=[Invoice, Customer],
         extensions=extensions,
-        scalar_overrides={Decimal: DECIMAL},
+        scalar_overrides={Decimal: DECIMAL, dt.datetime: DATETIME},
         # Suggestions name fields a client did not ask for; pointless when the schema is hidden.
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
