@@ -5,8 +5,8 @@ sandboxes count every API request) and no invoice was made.
 
 Categories and where they are tested:
 - depth, aliases, aliases through fragments and fragment cycles, token floods, body size,
-  introspection, Int overflow, invalid money, invalid currency, WebSocket init, origin and
-  subprotocol: here;
+  invalid JSON, wrong content type and CSRF, introspection, Int overflow, invalid money,
+  invalid currency, WebSocket init, origin and subprotocol: here;
 - field suggestions with introspection off: in-process in test_guard.py.
 
 No test here asserts a duration.
@@ -184,6 +184,22 @@ def test_very_deep_nesting_is_a_coded_refusal_never_a_500(
     assert "nested too deeply" in error["message"] or "tokens" in error["message"]
 
 
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_json_nested_deeper_than_python_recurses_is_400_not_500(
+    gateway: Hostile, client: httpx.Client, depth: int
+) -> None:
+    # Regression: 100000 nested arrays (200 kB) made json.loads raise RecursionError, a 500.
+    body = b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * depth + b"]" * depth + b"}}"
+    with Untouched(gateway, client):
+        response = client.post(
+            f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        if depth < 1000:  # parsed, and the variable is not declared: nothing to refuse
+            assert response.json() == {"data": {"__typename": "Query"}}
+        else:
+            refused(response, status=400, code="BAD_REQUEST")
+
+
 # -- aliases --------------------------------------------------------------------------------
 
 
@@ -316,6 +332,106 @@ def test_a_body_over_the_limit_is_413_before_it_is_parsed_whatever_it_holds(
     with Untouched(gateway, client):
         response = client.post(f"{gateway.url}/graphql", content=sent, headers=headers)
         refused(response, status=413, code="REQUEST_TOO_LARGE")
+
+
+# -- invalid JSON ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b'{"query": "{ __typename }"',
+        b"\xff\xfe{}",
+        b"null",
+        b"[]",
+        b'"{ __typename }"',
+        b'{"query": 1}',
+        b'{"query": "mutation { x }", "variables": []}',
+        b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=[
+        "empty",
+        "cut",
+        "unclosed",
+        "not-utf8",
+        "null",
+        "array",
+        "string",
+        "query-not-a-string",
+        "variables-not-an-object",
+        "huge-integer",
+        "deep-arrays",
+    ],
+)
+def test_an_unreadable_body_is_400_with_a_graphql_error(
+    gateway: Hostile, client: httpx.Client, body: bytes
+) -> None:
+    with Untouched(gateway, client):
+        response = client.post(
+            f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        [error] = refused(response, status=400, code="BAD_REQUEST")
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+# -- wrong content type, CSRF ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "text/plain; charset=application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_a_post_a_browser_could_send_cross_site_is_400_and_not_executed(
+    gateway: Hostile, client: httpx.Client, content_type: str | None
+) -> None:
+    body = json.dumps(
+        {
+            "query": CREATE,
+            "variables": {
+                "c": customer(gateway, "flexprice"),
+                "cur": "USD",
+                "q": "1",
+                "u": "1",
+                "d": "csrf",
+            },
+        }
+    )
+    headers = {} if content_type is None else {"content-type": content_type}
+    with Untouched(gateway, client):
+        response = client.post(f"{gateway.url}/graphql", content=body, headers=headers)
+        refused(response, status=400, code="BAD_REQUEST")
+
+
+def test_a_get_operation_needs_a_preflight_header_and_never_mutates(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    url = f"{gateway.url}/graphql"
+    mutation = finalize(gateway.ids["flexprice_invoice"][0])
+    with Untouched(gateway, client):
+        refused(
+            client.get(url, params={"query": "{ invoices(first: 1) { totalCount } }"}),
+            status=400,
+            code="CSRF_PREVENTED",
+        )
+        refused(
+            client.get(url, params={"query": mutation}, headers={"apollo-require-preflight": "1"}),
+            status=400,
+            code="BAD_REQUEST",
+        )
+    allowed = client.get(
+        url, params={"query": "{ __typename }"}, headers={"apollo-require-preflight": "1"}
+    )
+    assert allowed.json() == {"data": {"__typename": "Query"}}
 
 
 # -- introspection --------------------------------------------------------------------------
