@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -28,8 +29,18 @@ __all__ = ["GatewaySchema", "build_schema"]
 
 logger = logging.getLogger("gateway.graphql")
 
+#: graphql-core's hint, as `did_you_mean` writes it: names and enum values cannot hold a "?".
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
 
 class GatewaySchema(strawberry.Schema):
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        # Strawberry calls this for every error when suggestions are off, but strips only the
+        # "Cannot query field" hint; graphql-core also suggests argument, type, enum value and
+        # input field names, each a piece of a schema that introspection hides.
+        error.message = _SUGGESTION.sub("", error.message)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

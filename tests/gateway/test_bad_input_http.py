@@ -5,9 +5,8 @@ sandboxes count every API request) and no invoice was made.
 
 Categories and where they are tested:
 - depth, aliases, aliases through fragments and fragment cycles, token floods, body size,
-  invalid JSON, wrong content type and CSRF, introspection, Int overflow, invalid money,
-  invalid currency, WebSocket init, origin and subprotocol: here;
-- field suggestions with introspection off: in-process in test_guard.py.
+  invalid JSON, wrong content type and CSRF, introspection, field suggestions, Int overflow,
+  invalid money, invalid currency, WebSocket init, origin and subprotocol: here.
 
 No test here asserts a duration.
 """
@@ -434,7 +433,7 @@ def test_a_get_operation_needs_a_preflight_header_and_never_mutates(
     assert allowed.json() == {"data": {"__typename": "Query"}}
 
 
-# -- introspection --------------------------------------------------------------------------
+# -- introspection and field suggestions ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -460,6 +459,70 @@ def test_introspection_off_keeps_typename(hidden: Hostile, client: httpx.Client)
     body = post(client, hidden, "{ __typename providers { __typename name } }").json()
     assert body["data"]["__typename"] == "Query"
     assert {p["__typename"] for p in body["data"]["providers"]} == {"Provider"}
+
+
+SUGGESTED = [
+    # (document, variables, a schema name the refusal must not reveal)
+    ("{ invoicez(first: 1) { totalCount } }", None, "invoices"),
+    ("{ invoices(firs: 1) { totalCount } }", None, "first"),
+    (
+        "{ invoices { ...F } } fragment F on InvoiceConnectio { totalCount }",
+        None,
+        "'InvoiceConnection'",
+    ),
+    ("{ invoices(filter: {status: [OPN]}) { totalCount } }", None, "OPEN"),
+    ("{ invoices(filter: {statuss: [OPEN]}) { totalCount } }", None, "'status'"),
+    (
+        "query($s: [InvoiceStatus!]) { invoices(filter: {status: $s}) { totalCount } }",
+        {"s": ["OPN"]},
+        "OPEN",
+    ),
+    (
+        "query($f: InvoiceFilterInput) { invoices(filter: $f) { totalCount } }",
+        {"f": {"paymentStatuss": ["PAID"]}},
+        "'paymentStatus'",
+    ),
+    (
+        "query($f: InvoiceFiltrInput) { invoices(filter: $f) { totalCount } }",
+        None,
+        "'InvoiceFilterInput'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "hint"),
+    SUGGESTED,
+    ids=[
+        "field",
+        "argument",
+        "type",
+        "enum-value",
+        "input-field",
+        "variable-enum-value",
+        "variable-input-field",
+        "variable-type",
+    ],
+)
+def test_no_refusal_suggests_a_name_when_introspection_is_off(
+    hidden: Hostile,
+    gateway: Hostile,
+    client: httpx.Client,
+    query: str,
+    variables: dict[str, Any] | None,
+    hint: str,
+) -> None:
+    # Regression: Strawberry removed only the field hint; argument, type, enum value and input
+    # field hints named parts of the hidden schema.
+    with Untouched(hidden, client):
+        errors = refused(
+            post(client, hidden, query, variables), status=200, code="GRAPHQL_VALIDATION_FAILED"
+        )
+    for error in errors:
+        assert "Did you mean" not in error["message"], error
+        assert hint not in error["message"], error
+    shown = post(client, gateway, query, variables).json()["errors"]  # introspection on
+    assert any("Did you mean" in error["message"] for error in shown), shown
 
 
 # -- Int overflow ---------------------------------------------------------------------------
