@@ -6,7 +6,8 @@ sandboxes count every API request) and no invoice was made.
 Categories and where they are tested:
 - depth, aliases, aliases through fragments and fragment cycles, token floods, body size,
   invalid JSON, wrong content type and CSRF, introspection, field suggestions, Int overflow,
-  invalid money, invalid currency, WebSocket init, origin and subprotocol: here.
+  invalid money, invalid currency, Unicode control characters, WebSocket init, origin and
+  subprotocol: here.
 
 No test here asserts a duration.
 """
@@ -92,7 +93,13 @@ class Untouched:
 def post(
     client: httpx.Client, gateway: Hostile, query: str, variables: dict[str, Any] | None = None
 ) -> httpx.Response:
-    return client.post(f"{gateway.url}/graphql", json={"query": query, "variables": variables})
+    # json.dumps as a client would: non-ASCII escaped (so a lone surrogate can be sent), and
+    # Infinity written out (not JSON, but what Python and JavaScript clients can produce).
+    return client.post(
+        f"{gateway.url}/graphql",
+        content=json.dumps({"query": query, "variables": variables}),
+        headers={"content-type": "application/json"},
+    )
 
 
 def refused(response: httpx.Response, *, status: int, code: str) -> list[dict[str, Any]]:
@@ -562,16 +569,9 @@ def test_an_int_out_of_range_or_not_an_integer_fails_coercion_before_any_call(
     if "$c" in query:
         variables = {"c": customer(gateway, "xendit")}
     with Untouched(gateway, client):
-        if variables and variables.get("n") == float("inf"):
-            body = json.dumps({"query": query, "variables": variables})  # Infinity: not JSON
-            response = client.post(
-                f"{gateway.url}/graphql",
-                content=body,
-                headers={"content-type": "application/json"},
-            )
-        else:
-            response = post(client, gateway, query, variables)
-        refused(response, status=200, code="GRAPHQL_VALIDATION_FAILED")
+        refused(
+            post(client, gateway, query, variables), status=200, code="GRAPHQL_VALIDATION_FAILED"
+        )
 
 
 def test_a_negative_first_is_a_coded_user_input_error(
@@ -671,6 +671,57 @@ def test_a_currency_is_read_in_any_case_and_without_padding(
 ) -> None:
     body = create(client, gateway, currency=" usd ").json()
     assert body["data"]["createInvoice"]["invoice"]["currency"] == "USD", body
+
+
+# -- Unicode control characters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["flexprice", "xendit"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Seats\u0000",  # NUL
+        "\u001b[31mSeats",  # an ANSI escape
+        "Seats\u202e",  # right-to-left override
+        "\ufeffSeats",  # byte order mark
+        "Se\u200bats",  # zero-width space
+        "Seats\ud800",  # a lone surrogate: no character at all
+        "Seats\uffff",  # a noncharacter
+    ],
+)
+def test_control_and_invisible_characters_are_refused_before_any_call(
+    gateway: Hostile, client: httpx.Client, provider: str, text: str
+) -> None:
+    currency = "USD" if provider == "flexprice" else "IDR"
+    with Untouched(gateway, client):
+        found = user_errors(
+            create(
+                client, gateway, provider=provider, currency=currency, unit_amount="1", text=text
+            )
+        )
+    assert {tuple(error["field"]) for error in found} == {
+        ("input", "description"),
+        ("input", "lineItems", "0", "description"),
+    }
+    assert {error["code"] for error in found} == {"INVALID_INPUT"}
+
+
+@pytest.mark.parametrize("provider", ["flexprice", "xendit"])
+def test_text_reaches_the_provider_in_nfc_and_new_lines_and_scripts_pass(
+    gateway: Hostile, client: httpx.Client, provider: str
+) -> None:
+    currency = "USD" if provider == "flexprice" else "IDR"
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # ZWNJ inside a word
+    family = "\U0001f468\u200d\U0001f469"  # an emoji joined by ZWJ
+    text = f"Cafe\u0301\tline\nsecond {persian} {family}"
+    body = create(
+        client, gateway, provider=provider, currency=currency, unit_amount="1", text=text
+    ).json()
+    invoice = body["data"]["createInvoice"]["invoice"]
+    assert body["data"]["createInvoice"]["userErrors"] == [], body
+    expected = text.replace("Cafe\u0301", "Caf\u00e9")  # composed, as NFC has it
+    assert invoice["description"] == expected
+    assert invoice["lineItems"][0]["description"] == expected
 
 
 # -- WebSocket ------------------------------------------------------------------------------
