@@ -152,12 +152,13 @@ def served_gateway(
         asyncio.run(close())
 
 
-def leaks(status: int, headers: Mapping[str, str], text: str) -> list[str]:
+def leaks(status: int, headers: Mapping[str, str], text: str, *, masked: bool = False) -> list[str]:
     """What is wrong with a response, by the gateway's promises; empty when nothing is.
 
     A 5xx, the sentinel anywhere (body or headers), an error without `extensions.code`, an
-    `INTERNAL_SERVER_ERROR` (a masked bug is still a bug), or anything that looks like a
-    traceback, a source path or a Python exception's name."""
+    `INTERNAL_SERVER_ERROR` (a masked bug is still a bug, unless `masked` says bugs are
+    expected: then it must carry a request id), or anything that looks like a traceback, a
+    source path or a Python exception's name."""
     problems = []
     if status >= 500:
         problems.append(f"HTTP {status}")
@@ -173,7 +174,9 @@ def leaks(status: int, headers: Mapping[str, str], text: str) -> list[str]:
         code = (error.get("extensions") or {}).get("code")
         if not code:
             problems.append(f"an error without a code: {error}")
-        elif code == "INTERNAL_SERVER_ERROR":
+        elif code == "INTERNAL_SERVER_ERROR" and not (
+            masked and error["extensions"].get("requestId")
+        ):
             problems.append(f"a masked bug: {error}")
         found = UNMASKED.search(str(error.get("message")))
         if found:

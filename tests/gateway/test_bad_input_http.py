@@ -7,7 +7,8 @@ Categories and where they are tested:
 - depth, aliases, aliases through fragments and fragment cycles, token floods, body size,
   invalid JSON, wrong content type and CSRF, introspection, field suggestions, Int overflow,
   invalid money, invalid currency, Unicode control characters, WebSocket init, origin and
-  subprotocol: here.
+  subprotocol: here;
+- error leaks under concurrency: tests/gateway/test_leaks_http.py (200 requests at once).
 
 No test here asserts a duration.
 """
