@@ -33,6 +33,7 @@ from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
 from gateway.idempotency import MemoryStore
+from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -176,6 +177,7 @@ def create_app(
     """The gateway over `providers`. The app's lifespan closes them on shutdown.
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
+    limit_query_logs(per_second=settings.log_refused_per_second)
     keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:

@@ -19,7 +19,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.context import GatewayContext
 from gateway.schema.extensions import ErrorPolicy
+from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
@@ -31,6 +33,12 @@ logger = logging.getLogger("gateway.graphql")
 
 #: graphql-core's hint, as `did_you_mean` writes it: names and enum values cannot hold a "?".
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
+def _refusal(error: GraphQLError) -> bool:
+    # As ErrorPolicy tells them apart: no path, and no exception but the client's document's.
+    refused = isinstance(error.original_error, GraphQLError | ValueError | TypeError)
+    return error.path is None and (error.original_error is None or refused)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -46,9 +54,23 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         # Strawberry logs every error with its traceback, a refused query or a provider's 404
         # alike. ErrorPolicy already logs what an operator needs (a bug with its traceback and
-        # request id, a provider failure in one line); the rest is the client's business.
+        # request id, a provider failure in one line). A refused operation (no error has a
+        # path: nothing ran) is one INFO line with its query; gateway.logs keeps such lines
+        # short and few, as anyone can send them.
+        if errors and all(_refusal(error) for error in errors):
+            context = execution_context.context if execution_context else None
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            logger.info(
+                "refused operation (%s, request %s): %s%s; query: %s",
+                refusal_code(errors[0].message),
+                context.request_id if isinstance(context, GatewayContext) else None,
+                errors[0].message,
+                more,
+                (execution_context.query if execution_context else None) or "",
+            )
+            return
         for error in errors:
-            logger.debug("graphql error: %.200s", error.message)
+            logger.debug("graphql error: %s", error.message)
 
 
 def build_schema(

@@ -8,7 +8,8 @@ Categories and where they are tested:
   invalid JSON, wrong content type and CSRF, introspection, field suggestions, Int overflow,
   invalid money, invalid currency, Unicode control characters, WebSocket init, origin and
   subprotocol: here;
-- error leaks under concurrency: tests/gateway/test_leaks_http.py (200 requests at once).
+- error leaks under concurrency: tests/gateway/test_leaks_http.py (200 requests at once);
+- the log lines of refused queries (token floods among them): tests/gateway/test_logs.py.
 
 No test here asserts a duration.
 """
