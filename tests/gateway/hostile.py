@@ -91,15 +91,16 @@ def _pick_ids(flexprice: Any, xendit: Any) -> dict[str, list[str]]:
     def encode(kind: NodeType, provider: str, natives: list[str]) -> list[str]:
         return [GlobalId(kind, provider, native).encode() for native in natives]
 
-    master = next(iter(xendit.accounts))
+    master = next(iter(xendit.accounts))  # the account the gateway's key belongs to
     x_invoices = sorted(i.id for i in xendit.invoices.values() if i.user_id == master)
+    x_customers = sorted(c.id for c in xendit.customers.values() if c.user_id == master)
     return {
         "flexprice_invoice": encode(NodeType.INVOICE, "flexprice", sorted(flexprice.invoices)[:12]),
         "flexprice_customer": encode(
             NodeType.CUSTOMER, "flexprice", sorted(flexprice.customers)[:8]
         ),
         "xendit_invoice": encode(NodeType.INVOICE, "xendit", x_invoices[:12]),
-        "xendit_customer": encode(NodeType.CUSTOMER, "xendit", sorted(xendit.customers)[:8]),
+        "xendit_customer": encode(NodeType.CUSTOMER, "xendit", x_customers[:8]),
     }
 
 
