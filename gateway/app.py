@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -32,6 +33,7 @@ from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
 from gateway.idempotency import MemoryStore
+from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -44,6 +46,8 @@ from providers.registry import create_providers
 __all__ = ["create_app", "create_app_from_environment", "providers_from_environment"]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: The code of a request Strawberry cannot read, by its HTTP status.
+_UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 READY_TIMEOUT_S = 5.0
 
 
@@ -68,12 +72,36 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.keys_required = keys_required
         self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Strawberry answers a request it cannot read (not JSON, another content type, a GET
+        # mutation) in plain text: answer with a coded GraphQL error, as every other refusal.
+        request = Request(scope=scope, receive=receive)
+        try:
+            response: Response = await self.run(request)
+        except HTTPException as exc:
+            request_id = getattr(request.state, "request_id", None)
+            extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
+            headers = {}
+            if request_id:
+                extensions["requestId"] = headers["X-Request-ID"] = request_id
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": extensions}]},
+                status_code=exc.status_code,
+                headers=headers,
+            )
+        await response(scope, receive, send)
+
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
         # batching off): refuse it as the client's mistake it is.
         try:
             value = json.loads(data)
-        except ValueError as exc:  # not JSON, not UTF-8, an integer of 5000 digits, ...
+        # Not JSON, not UTF-8, an integer of 5000 digits, ...; or arrays nested deeper than
+        # the interpreter's recursion limit, which a body far below the size cap can hold.
+        except (ValueError, RecursionError) as exc:
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(value, dict):
             raise HTTPException(
@@ -167,6 +195,7 @@ def create_app(
     """The gateway over `providers`. The app's lifespan closes them on shutdown.
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
+    limit_query_logs(per_second=settings.log_refused_per_second)
     keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:

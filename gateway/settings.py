@@ -103,3 +103,6 @@ class GatewaySettings(EnvironSettings):
                 raise ValueError("GATEWAY_PROVIDERS names no provider")
             return names
         return value
+
+    #: Log records about refused operations let through a second, per process (0: all).
+    log_refused_per_second: int = Field(default=10, ge=0)

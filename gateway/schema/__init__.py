@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -17,26 +19,58 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.context import GatewayContext
 from gateway.schema.extensions import ErrorPolicy
+from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
 from gateway.schema.query import Query
-from gateway.schema.scalars import DECIMAL
+from gateway.schema.scalars import DATETIME, DECIMAL
 
 __all__ = ["GatewaySchema", "build_schema"]
 
 logger = logging.getLogger("gateway.graphql")
 
+#: graphql-core's hint, as `did_you_mean` writes it: names and enum values cannot hold a "?".
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
+def _refusal(error: GraphQLError) -> bool:
+    # As ErrorPolicy tells them apart: no path, and no exception but the client's document's.
+    refused = isinstance(error.original_error, GraphQLError | ValueError | TypeError)
+    return error.path is None and (error.original_error is None or refused)
+
 
 class GatewaySchema(strawberry.Schema):
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        # Strawberry calls this for every error when suggestions are off, but strips only the
+        # "Cannot query field" hint; graphql-core also suggests argument, type, enum value and
+        # input field names, each a piece of a schema that introspection hides.
+        error.message = _SUGGESTION.sub("", error.message)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Strawberry logs every error with its traceback, a refused query or a provider's 404
         # alike. ErrorPolicy already logs what an operator needs (a bug with its traceback and
-        # request id, a provider failure in one line); the rest is the client's business.
+        # request id, a provider failure in one line). A refused operation (no error has a
+        # path: nothing ran) is one INFO line with its query; gateway.logs keeps such lines
+        # short and few, as anyone can send them.
+        if errors and all(_refusal(error) for error in errors):
+            context = execution_context.context if execution_context else None
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            logger.info(
+                "refused operation (%s, request %s): %s%s; query: %s",
+                refusal_code(errors[0].message),
+                context.request_id if isinstance(context, GatewayContext) else None,
+                errors[0].message,
+                more,
+                (execution_context.query if execution_context else None) or "",
+            )
+            return
         for error in errors:
-            logger.debug("graphql error: %.200s", error.message)
+            logger.debug("graphql error: %s", error.message)
 
 
 def build_schema(
@@ -57,7 +91,7 @@ def build_schema(
         mutation=Mutation,
         types=[Invoice, Customer],
         extensions=extensions,
-        scalar_overrides={Decimal: DECIMAL},
+        scalar_overrides={Decimal: DECIMAL, dt.datetime: DATETIME},
         # Suggestions name fields a client did not ask for; pointless when the schema is hidden.
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

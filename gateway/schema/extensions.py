@@ -22,7 +22,7 @@ from strawberry.types.execution import ExecutionResult
 
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
-from gateway.schema.limits import LIMIT_CODES
+from gateway.schema.limits import refusal_code
 from providers.errors import ProviderError
 
 __all__ = ["ErrorPolicy", "shape_error"]
@@ -54,11 +54,7 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     # was raised.
     refused_variable = isinstance(original, GraphQLError | ValueError | TypeError)
     if original is None or (error.path is None and refused_variable):
-        code = next(
-            (code for pattern, code in LIMIT_CODES if pattern.search(error.message)),
-            ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
-        )
-        error.extensions = {**(error.extensions or {}), "code": code}
+        error.extensions = {**(error.extensions or {}), "code": refusal_code(error.message)}
         return error
     logger.error(
         "unexpected error in %s (request %s)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import unicodedata
 from decimal import Decimal
 from typing import Annotated
 
@@ -175,8 +176,36 @@ Text = Annotated[str, Field(min_length=1, max_length=500)]
 Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
 
 
+#: Kept although invisible: tab and line breaks, and the joiners that scripts (ZWNJ in Persian)
+#: and emoji sequences (ZWJ) need.
+_KEPT = frozenset("\t\n\r\u200c\u200d")
+
+
+def plain_text(value: str) -> str:
+    """`value` in NFC; ValueError naming the first control character (Cc), invisible format
+    character (Cf: bidi overrides, zero-width space, BOM, ...), surrogate or noncharacter."""
+    for char in value:
+        code = ord(char)
+        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        if noncharacter or (unicodedata.category(char) in ("Cc", "Cf", "Cs") and char not in _KEPT):
+            name = unicodedata.name(char, "a control character")
+            raise ValueError(f"holds U+{code:04X} ({name}), which no invoice shows: remove it")
+    return unicodedata.normalize("NFC", value)
+
+
 class _Rules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        # Every text a provider stores or shows: no hidden characters, and one spelling of each
+        # accented letter, so equal-looking keys and descriptions are equal.
+        if isinstance(value, str):
+            return plain_text(value)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return [plain_text(item) for item in value]
+        return value
 
 
 class MetadataRules(_Rules):

@@ -29,7 +29,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-__all__ = ["LIMIT_CODES", "limit_extensions"]
+__all__ = ["LIMIT_CODES", "limit_extensions", "refusal_code"]
 
 #: Message of each refusal -> its code (the messages are Strawberry's, graphql-core's and ours).
 LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -38,6 +38,15 @@ LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Document contains more than \d+ tokens"), "TOO_MANY_TOKENS"),
     (re.compile(r"\d+ root fields requested\. Allowed: \d+"), "TOO_MANY_ROOT_FIELDS"),
 )
+
+
+def refusal_code(message: str) -> str:
+    """The code of a refused operation, by its error message: its limit's, else
+    GRAPHQL_VALIDATION_FAILED (a syntax or validation error, a variable its type cannot read)."""
+    return next(
+        (code for pattern, code in LIMIT_CODES if pattern.search(message)),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
 
 
 def _root_fields(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from providers.errors import NotFound, ProviderBadResponse
 from providers.flexprice import wire
 from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
+from providers.redaction import redacting
 
 __all__ = ["FlexPriceClient", "parse_error"]
 
@@ -116,7 +117,12 @@ class FlexPriceClient:
         )
         client.auth = _ApiKey(api_key)
         return cls(
-            Upstream(provider=PROVIDER, client=client, policy=policy, parse_error=parse_error)
+            Upstream(
+                provider=PROVIDER,
+                client=client,
+                policy=policy,
+                parse_error=redacting(parse_error, api_key.get_secret_value()),
+            )
         )
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ from pydantic import SecretStr, ValidationError
 
 from providers.errors import NotFound, ProviderBadResponse, ProviderRejected
 from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, exact_json
+from providers.redaction import redacting
 from providers.xendit import wire
 
 __all__ = ["NOT_FOUND_CODES", "XenditClient", "parse_error"]
@@ -156,7 +157,12 @@ class XenditClient:
         )
         client.auth = _SecretKeyAuth(secret_key)
         return cls(
-            Upstream(provider=PROVIDER, client=client, policy=policy, parse_error=parse_error)
+            Upstream(
+                provider=PROVIDER,
+                client=client,
+                policy=policy,
+                parse_error=redacting(parse_error, secret_key.get_secret_value()),
+            )
         )
 
     def __repr__(self) -> str:

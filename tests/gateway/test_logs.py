@@ -1,0 +1,165 @@
+"""Refused queries are logged short and few (issue 4 §3, hardening.md §2.3 item 9), while a
+masked bug's detail still reaches the log whole, with its request id."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.ids import GlobalId, NodeType
+from gateway.logs import (
+    EXCERPT_CHARS,
+    QUERY_LOGGERS,
+    Excerpts,
+    RateLimit,
+    excerpt,
+    limit_query_logs,
+)
+from gateway.settings import GatewaySettings
+from providers.flexprice import FlexPriceProvider
+from tests.gateway.conftest import FAST
+
+FLOOD = 500
+#: What one record about a refused operation may hold: two excerpts (the error message, the
+#: query), their length marks, the code and the request id.
+RECORD_CHARS = 2 * (EXCERPT_CHARS + 20) + 150
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _restore_filters() -> Iterator[None]:
+    saved = {name: list(logging.getLogger(name).filters) for name in QUERY_LOGGERS}
+    yield
+    for name, filters in saved.items():
+        logger = logging.getLogger(name)
+        for added in list(logger.filters):
+            logger.removeFilter(added)
+        for kept in filters:
+            logger.addFilter(kept)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[tuple[httpx.AsyncClient, FlexPriceProvider]]:
+    provider = FlexPriceProvider.in_process_sandbox(policy=FAST)
+    app = create_app(settings=GatewaySettings(), providers={"flexprice": provider})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+        yield c, provider
+    await provider.aclose()
+
+
+def _record(msg: object, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("gateway.graphql", logging.INFO, __file__, 1, msg, args, None)
+
+
+def test_an_excerpt_is_one_line_cut_to_its_limit_with_the_original_length() -> None:
+    assert excerpt("{ providers { name } }") == "{ providers { name } }"
+    long = "query {\n" + "x" * 5000 + "\n}"
+    cut = excerpt(long)
+    assert cut == repr(long[:200])[1:-1][:200] + f" … ({len(long)} chars)"
+    assert "\n" not in cut
+    forged = excerpt("ok\n2026-11-21 ERROR gateway.errors forged line")
+    assert forged == "ok\\n2026-11-21 ERROR gateway.errors forged line"  # one line
+
+
+def test_excerpts_cut_arguments_or_a_bare_message() -> None:
+    record = _record("refused (%s): %s", "CODE", "y" * 10_000)
+    assert Excerpts().filter(record)
+    assert len(record.getMessage()) < EXCERPT_CHARS + 60
+    bare = _record(ValueError("z" * 10_000))  # Strawberry logs the error object itself
+    assert Excerpts().filter(bare)
+    assert bare.getMessage().endswith("(10000 chars)")
+
+
+def test_a_rate_limit_drops_past_its_budget_then_counts_what_it_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    limit = RateLimit(10, clock=clock)
+    passed = [limit.filter(_record("refused %d", n)) for n in range(25)]
+    assert passed == [True] * 10 + [False] * 15
+    clock.now += 1.5
+    with caplog.at_level(logging.WARNING, logger="gateway.graphql"):
+        logging.getLogger("gateway.graphql").addFilter(limit)
+        try:
+            assert limit.filter(_record("refused again"))
+        finally:
+            logging.getLogger("gateway.graphql").removeFilter(limit)
+    [summary] = caplog.records
+    assert summary.getMessage() == (
+        "15 similar log records held back in the last 2 s (at most 10 a second)"
+    )
+
+
+async def test_a_flood_of_refused_queries_logs_a_bounded_number_of_short_records(
+    gateway: tuple[httpx.AsyncClient, FlexPriceProvider], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, _ = gateway
+    clock = Clock()  # the flood arrives within one second, however long the test takes
+    limit_query_logs(per_second=10, clock=clock)
+    floods = [
+        "{ " + "providers { name } " * 700 + "}",  # over the token limit
+        "{ " + "a" * 20_000 + " }",  # one huge unknown field
+        '{ invoice(id: "' + "x" * 20_000,  # a syntax error after a huge string
+        "{ providers { " + "nme " * 120 + "} }",  # 100 validation errors, then it stops
+    ]
+    with caplog.at_level(logging.DEBUG, logger="gateway"):
+        for n in range(FLOOD):
+            response = await client.post("/graphql", json={"query": floods[n % len(floods)]})
+            assert response.status_code == 200
+            assert response.json()["errors"]
+        clock.now += 1.0
+        await client.post("/graphql", json={"query": "{ nope }"})
+    about = [r for r in caplog.records if r.name in QUERY_LOGGERS]
+    refusals = [r for r in about if not hasattr(r, "held_back")]
+    [summary] = [r for r in about if hasattr(r, "held_back")]
+    assert len(refusals) == 11  # ten in the flood's second, one in the next
+    assert summary.getMessage().startswith(f"{FLOOD - 10} similar log records held back")
+    for record in refusals:
+        message = record.getMessage()
+        assert message.startswith("refused operation (")
+        assert len(message) <= RECORD_CHARS, message
+    assert all("chars)" in r.getMessage() for r in refusals[:10])  # each long query was cut
+    assert sum(len(r.getMessage()) for r in about) <= 12 * RECORD_CHARS
+    assert "TOO_MANY_TOKENS" in refusals[0].getMessage()
+
+
+async def test_the_app_installs_the_limits_and_a_bug_is_still_logged_whole(
+    gateway: tuple[httpx.AsyncClient, FlexPriceProvider],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, provider = gateway
+    for name in QUERY_LOGGERS:
+        kinds = {type(f) for f in logging.getLogger(name).filters}
+        assert {RateLimit, Excerpts} <= kinds, name
+    detail = "internal detail " + "d" * 5000
+
+    async def broken(ids: Any) -> Any:
+        raise RuntimeError(detail)
+
+    monkeypatch.setattr(provider, "get_invoices", broken)
+    invoice = GlobalId(NodeType.INVOICE, "flexprice", "inv_1").encode()
+    with caplog.at_level(logging.INFO):
+        for _ in range(50):  # spend the refusals' budget first
+            await client.post("/graphql", json={"query": "{ " + "x" * 10_000 + " }"})
+        response = await client.post(
+            "/graphql", json={"query": f'{{ invoice(id: "{invoice}") {{ id }} }}'}
+        )
+    request_id = response.json()["errors"][0]["extensions"]["requestId"]
+    [bug] = [r for r in caplog.records if r.name == "gateway.errors" and r.levelno == logging.ERROR]
+    assert request_id in bug.getMessage()
+    assert bug.exc_info is not None
+    assert str(bug.exc_info[1]) == detail  # whole: not cut, not dropped
+    assert len([r for r in caplog.records if r.name == "gateway.graphql"]) <= 11
