@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import inspect
 import os
 import sys
@@ -98,10 +99,19 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     log_level = args.log_level or settings.log_level
+    # uvicorn's own logging set-up, plus the gateway's loggers (refused operations, masked
+    # errors with their request id, shutdown) on the same handler and level.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["gateway"] = {
+        "handlers": ["default"],
+        "level": str(log_level).upper(),
+        "propagate": False,
+    }
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": log_level,
+        "log_config": log_config,
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",

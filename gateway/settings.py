@@ -48,7 +48,7 @@ class GatewaySettings(EnvironSettings):
     #: What one request may cost (0 turns a limit off).
     max_depth: int = Field(default=10, ge=0)
     max_aliases: int = Field(default=30, ge=0)
-    max_tokens: int = Field(default=2000, ge=0)
+    max_tokens: int = Field(default=1000, ge=0)
     max_root_fields: int = Field(default=30, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1)
     #: How long a createInvoice idempotency key is remembered after its create succeeded.

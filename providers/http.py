@@ -362,17 +362,17 @@ class Upstream:
             if (refused := _connection_failure(exc)) is not None:
                 raise ProviderUnavailable(
                     self.provider,
-                    f"{self.provider} could not be reached ({type(refused).__name__})",
+                    f"{self.provider} could not be reached",
                 ) from exc
             raise ProviderTimeout(self.provider, f"{self.provider} timed out") from exc
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
-                self.provider, f"{self.provider} could not be reached ({type(exc).__name__})"
+                self.provider, f"{self.provider} could not be reached"
             ) from exc
         except ConnectionError as exc:
             # A connection dropped below httpx (an in-process sandbox's injected reset).
             raise ProviderUnavailable(
-                self.provider, f"{self.provider} dropped the connection ({type(exc).__name__})"
+                self.provider, f"{self.provider} dropped the connection"
             ) from exc
         except (httpx.HTTPError, aiohttp.ClientError) as exc:
             # A body that does not match its encoding, a malformed status line, ...

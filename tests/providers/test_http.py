@@ -281,7 +281,7 @@ async def test_a_refused_connection_is_unavailable_not_a_timeout() -> None:
     finally:
         await upstream.aclose()
     assert not isinstance(caught.value, ProviderTimeout)
-    assert caught.value.message.startswith("acme could not be reached (")
+    assert caught.value.message == "acme could not be reached"  # no library's class names
     assert "timed out" not in caught.value.message
 
 
