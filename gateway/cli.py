@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from gateway.app import create_app, providers_from_environment
+from gateway.app import create_app, freeze_startup_objects, providers_from_environment
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
@@ -128,7 +128,9 @@ def _serve(args: argparse.Namespace) -> int:
             **options,
         )
     else:
-        uvicorn.run(create_app(settings=settings, providers=providers), **options)
+        app = create_app(settings=settings, providers=providers)
+        freeze_startup_objects()
+        uvicorn.run(app, **options)
     return 0
 
 
