@@ -40,6 +40,8 @@ class Census:
     provider: str
     by_key: dict[str, list[str]] = field(default_factory=dict)
     strays: list[str] = field(default_factory=list)
+    #: when each of those invoices was made, by the sandbox's clock
+    created: dict[str, str] = field(default_factory=dict)
 
     def total(self) -> int:
         return sum(map(len, self.by_key.values())) + len(self.strays)
@@ -55,7 +57,11 @@ def census(sandbox: Sandbox, *, baseline: set[str], keys: Iterable[str]) -> Cens
     for invoice_id, invoice in list(sandbox.store.invoices.items()):
         if invoice_id in baseline:
             continue
-        held = invoice.external_id if sandbox.name == "xendit" else invoice.idempotency_key
+        if sandbox.name == "xendit":
+            held, made = invoice.external_id, invoice.created
+        else:
+            held, made = invoice.idempotency_key, invoice.created_at
+        found.created[invoice_id] = made.isoformat(timespec="milliseconds")
         key = wanted.get(held)
         if key is None:
             found.strays.append(invoice_id)
@@ -75,7 +81,8 @@ def problems(found: Census, tally: Tally, *, settled: bool) -> list[str]:
     mine = {key for key, provider in tally.attempted.items() if provider == found.provider}
     for key, ids in sorted(found.by_key.items()):
         if len(ids) > 1:
-            wrong.append(f"{found.provider}: key {key!r} is held by {len(ids)} invoices {ids}")
+            made = ", ".join(f"{i} at {found.created[i]}" for i in ids)
+            wrong.append(f"{found.provider}: key {key!r} is held by {len(ids)} invoices: {made}")
     wrong.extend(f"{found.provider}: invoice {i} carries no client key" for i in found.strays)
     for key in sorted(mine & set(tally.succeeded)):
         given = tally.succeeded[key]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
@@ -33,7 +34,7 @@ from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
 from providers.xendit.sandbox.store import MASTER_USER_ID
 
-__all__ = ["PROVIDERS", "Sandbox", "Stack", "serve", "stack"]
+__all__ = ["PROVIDERS", "Sandbox", "SlowCommits", "Stack", "gateway", "sandboxes", "serve", "stack"]
 
 PROVIDERS = ("flexprice", "xendit")
 STARTUP_POLLS = 1000  # 10 ms polls for a server to bind
@@ -86,14 +87,78 @@ async def serve(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIte
         await asyncio.wait_for(task, SHUTDOWN_TIMEOUT_S)
 
 
+class SlowCommits:
+    """A fault the sandboxes lack: a create that the provider carries out `delay` seconds after
+    it arrived, whether or not its client is still waiting (a slow database behind a proxy).
+
+    The sandboxes' own latency comes before the handler reads the body, so a create whose
+    client gave up meanwhile is never made; here the body is read at once and the create goes
+    ahead after the delay all the same: the gateway's timeout leaves a create in flight.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.delay = 0.0
+        self.pending = 0  # creates waiting out their delay, or being carried out
+        self.delayed = 0  # creates delayed so far
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        is_create = (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and str(scope["path"]).rstrip("/") in _CREATE_PATHS
+        )
+        if self.delay <= 0 or not is_create:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        self.pending += 1
+        self.delayed += 1
+        try:
+            more = True
+            while more:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message["type"] == "http.request" and message.get("more_body", False)
+            await asyncio.sleep(self.delay)
+            await self.app(scope, replay, send)
+        finally:
+            self.pending -= 1
+
+    async def quiet(self) -> None:
+        """Wait until every delayed create has been handled (bounded)."""
+        for _ in range(STARTUP_POLLS):
+            if not self.pending:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{self.pending} delayed creates never landed")
+
+
+_CREATE_PATHS = frozenset({"/v1/invoices", "/v2/invoices"})
+
+
 @dataclass
 class Sandbox:
-    """One served sandbox: its app (and store), its URL, and a client of its control routes."""
+    """One served sandbox: its app (and store), its URL, and a client of its control routes.
+
+    `set_faults` takes the sandbox's own fault settings, plus `slow_commit_ms` (see
+    `SlowCommits`), which the test applies itself.
+    """
 
     name: str
     app: Starlette
     url: str
     control: httpx.AsyncClient
+    slow: SlowCommits
 
     @property
     def store(self) -> Any:
@@ -106,10 +171,15 @@ class Sandbox:
         return held
 
     async def set_faults(self, settings: Mapping[str, object]) -> None:
-        response = await self.control.put("/_sandbox/faults", json=dict(settings))
+        faults = dict(settings)
+        slow = faults.pop("slow_commit_ms", 0)
+        assert isinstance(slow, int | float)
+        self.slow.delay = slow / 1000
+        response = await self.control.put("/_sandbox/faults", json=faults)
         assert response.status_code == 200, response.text
 
     async def clear_faults(self) -> None:
+        self.slow.delay = 0.0
         response = await self.control.delete("/_sandbox/faults")
         assert response.status_code == 200, response.text
 
@@ -164,9 +234,10 @@ async def sandboxes(names: Iterable[str], *, seed: int = 0) -> AsyncIterator[dic
         served: dict[str, Sandbox] = {}
         for name in names:
             app = _SANDBOX_APPS[name](seed=seed)
-            url = await stack_.enter_async_context(serve(app))
+            slow = SlowCommits(app)
+            url = await stack_.enter_async_context(serve(slow))
             control = await stack_.enter_async_context(httpx.AsyncClient(base_url=url))
-            served[name] = Sandbox(name=name, app=app, url=url, control=control)
+            served[name] = Sandbox(name=name, app=app, url=url, control=control, slow=slow)
         yield served
 
 
