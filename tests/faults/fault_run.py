@@ -192,8 +192,8 @@ async def run_faults(config: RunConfig) -> Report:
             during = _check(running, config, tally, baseline, settled=False)[1]
             await asyncio.gather(*(sandbox.clear_faults() for sandbox in sandboxes))
             await asyncio.wait_for(asyncio.gather(*clients), config.settle_seconds + 30)
-            # A create the gateway gave up on may still land: count once none is left.
-            await asyncio.gather(*(sandbox.slow.quiet() for sandbox in sandboxes))
+            # A create the gateway gave up on may still be made: count once none is left.
+            await asyncio.gather(*(sandbox.late.quiet() for sandbox in sandboxes))
         finally:
             for task in clients:
                 task.cancel()

@@ -34,7 +34,7 @@ from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
 from providers.xendit.sandbox.store import MASTER_USER_ID
 
-__all__ = ["PROVIDERS", "Sandbox", "SlowCommits", "Stack", "gateway", "sandboxes", "serve", "stack"]
+__all__ = ["PROVIDERS", "LateCreates", "Sandbox", "Stack", "gateway", "sandboxes", "serve", "stack"]
 
 PROVIDERS = ("flexprice", "xendit")
 STARTUP_POLLS = 1000  # 10 ms polls for a server to bind
@@ -87,60 +87,75 @@ async def serve(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIte
         await asyncio.wait_for(task, SHUTDOWN_TIMEOUT_S)
 
 
-class SlowCommits:
-    """A fault the sandboxes lack: a create that the provider carries out `delay` seconds after
-    it arrived, whether or not its client is still waiting (a slow database behind a proxy).
+class LateCreates:
+    """A fault the sandboxes lack: a create the provider carries out only after its client
+    gave up waiting for it, `after` seconds after the client hung up (a create still running
+    at the provider when the gateway's deadline passed). `None` turns it off.
 
-    The sandboxes' own latency comes before the handler reads the body, so a create whose
-    client gave up meanwhile is never made; here the body is read at once and the create goes
-    ahead after the delay all the same: the gateway's timeout leaves a create in flight.
+    The sandboxes' own latency and hold come before the handler reads the body, so there a
+    create whose client left is never made. Here the body is read at once and the create goes
+    ahead once the client has gone (or after `HOLD_S` if it never goes). Timed from the hang-up,
+    not from arrival, so a busy event loop cannot move it before or after the gateway's timeout.
     """
+
+    HOLD_S = 30.0
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.delay = 0.0
-        self.pending = 0  # creates waiting out their delay, or being carried out
-        self.delayed = 0  # creates delayed so far
+        self.after: float | None = None
+        self.pending = 0  # creates held back, or being carried out
+        self.held_back = 0  # creates held back so far
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        after = self.after
         is_create = (
             scope["type"] == "http"
             and scope["method"] == "POST"
             and str(scope["path"]).rstrip("/") in _CREATE_PATHS
         )
-        if self.delay <= 0 or not is_create:
+        if after is None or not is_create:
             await self.app(scope, receive, send)
             return
+        self.pending += 1
+        self.held_back += 1
+        try:
+            await self._late(scope, receive, send, after=after)
+        finally:
+            self.pending -= 1
+
+    async def _late(self, scope: Scope, receive: Receive, send: Send, *, after: float) -> None:
         chunks: list[bytes] = []
+        message = await receive()
+        while message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+            message = await receive()
+        else:
+            return  # gone before the whole request arrived: nothing to create
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.HOLD_S):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+        await asyncio.sleep(after)
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        self.pending += 1
-        self.delayed += 1
-        try:
-            more = True
-            while more:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                more = message["type"] == "http.request" and message.get("more_body", False)
-            await asyncio.sleep(self.delay)
-            await self.app(scope, replay, send)
-        finally:
-            self.pending -= 1
+        await self.app(scope, replay, send)
 
     async def quiet(self) -> None:
-        """Wait until every delayed create has been handled (bounded)."""
+        """Wait until every create held back has been handled (bounded)."""
         for _ in range(STARTUP_POLLS):
             if not self.pending:
                 return
             await asyncio.sleep(0.01)
-        raise AssertionError(f"{self.pending} delayed creates never landed")
+        raise AssertionError(f"{self.pending} creates held back were never handled")
 
 
 _CREATE_PATHS = frozenset({"/v1/invoices", "/v2/invoices"})
@@ -150,15 +165,15 @@ _CREATE_PATHS = frozenset({"/v1/invoices", "/v2/invoices"})
 class Sandbox:
     """One served sandbox: its app (and store), its URL, and a client of its control routes.
 
-    `set_faults` takes the sandbox's own fault settings, plus `slow_commit_ms` (see
-    `SlowCommits`), which the test applies itself.
+    `set_faults` takes the sandbox's own fault settings, plus `late_create_ms` (see
+    `LateCreates`), which the test applies itself.
     """
 
     name: str
     app: Starlette
     url: str
     control: httpx.AsyncClient
-    slow: SlowCommits
+    late: LateCreates
 
     @property
     def store(self) -> Any:
@@ -172,14 +187,14 @@ class Sandbox:
 
     async def set_faults(self, settings: Mapping[str, object]) -> None:
         faults = dict(settings)
-        slow = faults.pop("slow_commit_ms", 0)
-        assert isinstance(slow, int | float)
-        self.slow.delay = slow / 1000
+        late = faults.pop("late_create_ms", None)
+        assert late is None or isinstance(late, int | float)
+        self.late.after = None if late is None else late / 1000
         response = await self.control.put("/_sandbox/faults", json=faults)
         assert response.status_code == 200, response.text
 
     async def clear_faults(self) -> None:
-        self.slow.delay = 0.0
+        self.late.after = None
         response = await self.control.delete("/_sandbox/faults")
         assert response.status_code == 200, response.text
 
@@ -234,10 +249,10 @@ async def sandboxes(names: Iterable[str], *, seed: int = 0) -> AsyncIterator[dic
         served: dict[str, Sandbox] = {}
         for name in names:
             app = _SANDBOX_APPS[name](seed=seed)
-            slow = SlowCommits(app)
-            url = await stack_.enter_async_context(serve(slow))
+            late = LateCreates(app)
+            url = await stack_.enter_async_context(serve(late))
             control = await stack_.enter_async_context(httpx.AsyncClient(base_url=url))
-            served[name] = Sandbox(name=name, app=app, url=url, control=control, slow=slow)
+            served[name] = Sandbox(name=name, app=app, url=url, control=control, late=late)
         yield served
 
 

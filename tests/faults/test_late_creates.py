@@ -3,8 +3,8 @@ and F5, on the one POST that must not be repeated): the gateway's own retries an
 must find that invoice, never make a second one.
 
 The sandboxes cannot do this themselves (their latency comes before the body is read, so a
-create whose client left is dropped); `SlowCommits` reads the body at once and creates after
-its delay, whoever is still waiting.
+create whose client left is dropped); `LateCreates` reads the body at once and carries the
+create out once the gateway has hung up.
 """
 
 from __future__ import annotations
@@ -46,23 +46,26 @@ async def _send(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_a_create_made_after_the_deadline_is_found_not_made_again(provider: str) -> None:
+async def test_a_create_made_after_the_gateway_gave_up_is_found_not_made_again(
+    provider: str,
+) -> None:
     async with stack(policies={provider: POLICY}) as running:
         sandbox = running.sandboxes[provider]
         baseline = sandbox.invoice_ids()
-        orders = [order_for(sandbox, f"slow-{n}", n) for n in range(3)]
-        # While every create is carried out 1.5 deadlines after it arrived, each one times out.
-        await sandbox.set_faults({"slow_commit_ms": int(DEADLINE_S * 1500)})
+        orders = [order_for(sandbox, f"late-{n}", n) for n in range(3)]
+        # While every create is carried out only once the gateway has given up on it, each
+        # one times out.
+        await sandbox.set_faults({"late_create_ms": int(DEADLINE_S * 250)})
         first = Tally()
         await _send(running, orders, first, attempts=1)
         # Each answer was lost to the deadline, unless a look-up found the late invoice in time.
         assert set(first.codes) <= {"PROVIDER_TIMEOUT"}, first
-        assert sandbox.slow.delayed >= len(orders)
+        assert sandbox.late.held_back >= len(orders)
         # The provider is fast again; the clients retry until they get their invoices.
         await sandbox.clear_faults()
         then = Tally()
         given = await _send(running, orders, then, attempts=Backoff(0).attempts)
-        await sandbox.slow.quiet()  # every create sent has been carried out
+        await sandbox.late.quiet()  # every create sent has been carried out
         found = census(sandbox, baseline=baseline, keys=then.attempted)
     assert None not in given, then
     for key, ids in first.succeeded.items():
