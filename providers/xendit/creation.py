@@ -19,6 +19,7 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderRateLimited,
     ProviderRejected,
+    ProviderTimeout,
     ProviderUnavailable,
 )
 from providers.http import HttpPolicy
@@ -26,6 +27,7 @@ from providers.models import Invoice, InvoiceDraft
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.mapping import PROVIDER, to_invoice
+from providers.xendit.unanswered import UnansweredCreates
 
 __all__ = [
     "INVOICE_CURRENCIES",
@@ -184,7 +186,11 @@ def to_create_request(
 
 
 async def create_once(
-    client: XenditClient, request: wire.CreateInvoiceRequest, *, policy: HttpPolicy
+    client: XenditClient,
+    request: wire.CreateInvoiceRequest,
+    *,
+    policy: HttpPolicy,
+    unanswered: UnansweredCreates,
 ) -> Invoice:
     """The invoice holding `request.external_id`: found, or created by this call.
 
@@ -192,9 +198,16 @@ async def create_once(
     when no invoice holds it, so the POST is never sent blindly twice. A create whose outcome
     is unknown (timeout, connection lost, 5xx, 429, unreadable answer) is retried that way, up
     to `policy.attempts` with the policy's backoff, each call within the policy's deadline; the
-    last failure is raised. Any other error (a 4xx) is raised at once. Two calls with one id at
-    the very same moment can still both create: Xendit offers no lock.
+    last failure is raised. Any other error (a 4xx) is raised at once.
+
+    A create that timed out, or got a 504, may still be carried out by Xendit after a look-up
+    found nothing. So its id goes into `unanswered` for one more `policy.deadline`: until
+    then, here and in later calls, attempts only look it up, and `ProviderTimeout` is raised
+    while it does not appear. Xendit making that create later still is the one way left to two
+    invoices with one id; so is a create with the same id from another process: Xendit
+    offers no lock.
     """
+    external_id = request.external_id
     async for attempt in stamina.retry_context(
         on=_UNKNOWN_OUTCOME,
         attempts=policy.attempts,
@@ -204,10 +217,22 @@ async def create_once(
         wait_jitter=policy.wait_jitter,
     ):
         with attempt:
-            existing = await find_created(client, request.external_id)
+            existing = await find_created(client, external_id)
             if existing is not None:
+                unanswered.settle(external_id)
                 return existing
-            return to_invoice(await client.create_invoice(request))
+            if unanswered.pending(external_id):
+                raise ProviderTimeout(
+                    PROVIDER,
+                    "xendit has not answered an earlier create with this idempotency key and "
+                    "may still make that invoice: retry with the same key in a few seconds",
+                )
+            try:
+                return to_invoice(await client.create_invoice(request))
+            except ProviderUnavailable as exc:
+                if isinstance(exc, ProviderTimeout) or exc.status == 504:
+                    unanswered.mark(external_id, seconds=policy.deadline)
+                raise
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
 
 

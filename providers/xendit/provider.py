@@ -25,6 +25,7 @@ from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create
 from providers.xendit.listing import MAX_LIMIT, list_params, read_page, xendit_statuses
 from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
+from providers.xendit.unanswered import UnansweredCreates
 
 __all__ = ["SANDBOX_BASE_URL", "XenditProvider"]
 
@@ -87,6 +88,7 @@ class XenditProvider(ProviderBase):
         # One bound per provider, shared by every fan-out running at the same time.
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
         self._creating: dict[str, _KeyLock] = {}
+        self._unanswered = UnansweredCreates()
         self.client = self._connect(transport)
 
     def _connect(self, transport: httpx.AsyncBaseTransport | None) -> XenditClient:
@@ -242,7 +244,8 @@ class XenditProvider(ProviderBase):
         (`creation.external_id_for`) and `creation.create_once` looks it up before each
         attempt: a retry, or a later call with the same key, returns the invoice an earlier
         attempt stored instead of billing twice. Creates with one key in this process run one
-        after the other.
+        after the other. A create Xendit did not answer in time may still be made: for one more
+        deadline its key is only looked up, and `ProviderTimeout` raised until it appears.
 
         The customer is read first (`GET /customers/{id}`) and embedded in the invoice.
         Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
@@ -268,7 +271,9 @@ class XenditProvider(ProviderBase):
         held.users += 1
         try:
             async with held.lock:
-                return await create_once(self.client, request, policy=self._policy)
+                return await create_once(
+                    self.client, request, policy=self._policy, unanswered=self._unanswered
+                )
         finally:
             held.users -= 1
             if held.users == 0:

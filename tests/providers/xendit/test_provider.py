@@ -31,6 +31,7 @@ from providers.models import (
 )
 from providers.xendit import XenditProvider, XenditSettings, factory
 from providers.xendit.listing import MAX_SCANNED_PAGES
+from providers.xendit.unanswered import UnansweredCreates
 from tests.providers.contract import OPERATION_CALLS
 
 from .conftest import POLICY, SECRET_KEY, FakeXendit, error, fixture, invoice, make_provider
@@ -435,10 +436,59 @@ async def test_create_gives_up_after_the_policys_attempts(
 ) -> None:
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
     fake.on("GET /v2/invoices", [])
-    fake.on("POST /v2/invoices/", httpx.ReadTimeout("slow"))
-    with pytest.raises(ProviderTimeout):
+    fake.on("POST /v2/invoices/", httpx.Response(503))
+    with pytest.raises(ProviderUnavailable):
         await provider.create_invoice(draft(), idempotency_key="k1")
+    # Xendit refused each one: created nothing, so each attempt may create again.
     assert [r.method for r in fake.requests].count("POST") == POLICY.attempts
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadTimeout("slow"), httpx.Response(504)], ids=["timeout", "504"]
+)
+async def test_a_create_xendit_may_still_make_is_only_looked_up_for_a_deadline(
+    fake: FakeXendit, failure: Exception | httpx.Response
+) -> None:
+    now = [0.0]
+    provider = make_provider(fake)
+    provider._unanswered = UnansweredCreates(clock=lambda: now[0])
+    fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
+    fake.on("GET /v2/invoices", [])
+    fake.on("POST /v2/invoices/", failure)
+    try:
+        with pytest.raises(ProviderTimeout) as caught:
+            await provider.create_invoice(draft(), idempotency_key="k1")
+        # One create went out; the other attempts, and a retry, only looked for its invoice.
+        with pytest.raises(ProviderTimeout):
+            await provider.create_invoice(draft(), idempotency_key="k1")
+        methods = [r.method for r in fake.requests]
+        assert methods.count("POST") == 1
+        assert "retry with the same key" in caught.value.message
+        # Another key is not held back.
+        fake.on("POST /v2/invoices/", invoice(external_id="gw-k2"))
+        await provider.create_invoice(draft(), idempotency_key="k2")
+        # A deadline later it is presumed lost: the next attempt creates.
+        now[0] += POLICY.deadline
+        fake.on("POST /v2/invoices/", invoice(external_id="gw-k1"))
+        created = await provider.create_invoice(draft(), idempotency_key="k1")
+    finally:
+        await provider.aclose()
+    assert created.number == "gw-k1"
+    assert [r.method for r in fake.requests].count("POST") == 3
+    assert len(provider._unanswered) == 0
+
+
+async def test_a_create_xendit_made_late_is_found_and_settles_its_key(
+    fake: FakeXendit, provider: XenditProvider
+) -> None:
+    late = invoice(id="inv_late", external_id="gw-k1")
+    fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
+    fake.on("GET /v2/invoices", [], [late])  # found by the attempt after the timeout
+    fake.on("POST /v2/invoices/", httpx.ReadTimeout("slow"))
+    created = await provider.create_invoice(draft(), idempotency_key="k1")
+    assert created.id == "inv_late"
+    assert [r.method for r in fake.requests].count("POST") == 1
+    assert len(provider._unanswered) == 0
 
 
 async def test_create_is_not_retried_when_xendit_refuses(
