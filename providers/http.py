@@ -359,7 +359,7 @@ class Upstream:
                 self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
             ) from exc
         except httpx.TimeoutException as exc:
-            if (refused := _connection_failure(exc)) is not None:
+            if _connection_failure(exc) is not None:
                 raise ProviderUnavailable(
                     self.provider,
                     f"{self.provider} could not be reached",
