@@ -21,12 +21,15 @@ from typing import Any
 from bench import report
 from bench.client import GatewayClient
 from bench.measurement import DriverError, Settings, measure
+from bench.profiling import Profiler
 from bench.scenarios import SCENARIOS
 from bench.stack import Stack, StackError
 
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Cores busy with work not ours during a run, above which its numbers are called perturbed.
+OTHER_LOAD_WARNING = 0.25
 VERSIONS_OF = ("strawberry-graphql", "graphql-core", "uvicorn", "starlette", "httpx", "pydantic")
 
 
@@ -72,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="pin the gateway to its own CPU(s) and everything else to the rest (default: on "
         "when there are at least 2 CPUs)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="sample the gateway with py-spy during each timed run into DIR (slows it: "
+        "profile and measure in separate runs)",
     )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write JSON here")
     parser.add_argument(
@@ -150,6 +161,9 @@ def main(argv: list[str]) -> int:
             ) as stack,
             GatewayClient(stack.gateway_url, api_key=stack.api_key) as client,
         ):
+            profiler = None
+            if args.profile is not None:
+                profiler = Profiler(args.profile, cpus=other_cpus, log=log_dir / "py-spy.log")
             for scenario in scenarios:
                 for concurrency in args.concurrency:
                     print(f"run.py: {scenario.name} x {concurrency} ...", file=sys.stderr)
@@ -161,8 +175,16 @@ def main(argv: list[str]) -> int:
                         settings=settings,
                         cpus=other_cpus,
                         log_dir=log_dir,
+                        profiler=profiler,
                     )
                     results.append(entry)
+                    if entry["other_load_cores"] > OTHER_LOAD_WARNING:
+                        print(
+                            f"run.py:   warning: other processes kept "
+                            f"{entry['other_load_cores']:.2f} cores busy meanwhile: these "
+                            "numbers are perturbed",
+                            file=sys.stderr,
+                        )
                     for sample in entry["error_samples"]:
                         print(f"run.py:   error: {sample}", file=sys.stderr)
     except (StackError, DriverError, AssertionError) as exc:  # GraphQLFailed is one too

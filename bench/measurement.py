@@ -20,6 +20,7 @@ from typing import Any
 
 from bench import procfs
 from bench.client import GatewayClient
+from bench.profiling import Profiler
 from bench.scenarios import KEY_PLACEHOLDER, Scenario
 from bench.stack import Stack, spawn, stop
 
@@ -58,33 +59,33 @@ class Counters:
     """CPU seconds per process of the gateway, the sandboxes and the driver; upstream requests
     per provider."""
 
-    gateway_cpu_s: dict[int, float]
-    sandbox_cpu_s: dict[int, float]
-    driver_cpu_s: dict[int, float]
+    #: CPU seconds per process, by who: "gateway", "driver", and each sandbox by provider.
+    cpu_s: dict[str, dict[int, float]]
     upstream: dict[str, int]
+    #: Every CPU's busy time, whoever for: what is not ours is someone else's load.
+    machine_busy_s: float
 
     @classmethod
     def read(cls, stack: Stack, driver: int) -> Counters:
+        cpu = {"gateway": procfs.cpu_seconds(stack.gateway_pids())}
+        for name, pids in stack.sandbox_pids().items():
+            cpu[name] = procfs.cpu_seconds(pids)
+        cpu["driver"] = procfs.cpu_seconds([driver])
         return cls(
-            gateway_cpu_s=procfs.cpu_seconds(stack.gateway_pids()),
-            sandbox_cpu_s=procfs.cpu_seconds(stack.sandbox_pids()),
-            driver_cpu_s=procfs.cpu_seconds([driver]),
+            cpu_s=cpu,
             upstream=stack.upstream_requests(),
+            machine_busy_s=procfs.machine_busy_seconds(),
         )
 
     def cpu_since(self, before: Counters) -> dict[str, float]:
-        """CPU seconds spent since `before`: gateway, sandboxes, driver."""
+        """CPU seconds each spent since `before`."""
 
         def spent(now: dict[int, float], then: dict[int, float]) -> float:
             # A process that started meanwhile counts whole; one that ended is lost (none
             # should: the servers run throughout).
             return sum(t - then.get(pid, 0.0) for pid, t in now.items())
 
-        return {
-            "gateway": spent(self.gateway_cpu_s, before.gateway_cpu_s),
-            "sandboxes": spent(self.sandbox_cpu_s, before.sandbox_cpu_s),
-            "driver": spent(self.driver_cpu_s, before.driver_cpu_s),
-        }
+        return {who: spent(now, before.cpu_s.get(who, {})) for who, now in self.cpu_s.items()}
 
 
 def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
@@ -111,9 +112,16 @@ def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: 
 
 
 def _drive(
-    stack: Stack, spec: dict[str, Any], *, cpus: set[int] | None, log: Path
+    stack: Stack,
+    spec: dict[str, Any],
+    *,
+    cpus: set[int] | None,
+    log: Path,
+    profiler: Profiler | None,
+    name: str,
 ) -> tuple[dict[str, Any], Counters, Counters]:
-    """Run the driver with `spec`: (its result, the counters before and after the timed part)."""
+    """Run the driver with `spec`: (its result, the counters before and after the timed part).
+    With a profiler, the timed part is sampled into the profile `name`."""
     process = spawn(
         [sys.executable, "-m", "bench.loadgen"],
         env=os.environ,
@@ -131,17 +139,23 @@ def _drive(
         warm = _read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
         if warm.get("event") != "warm":
             raise DriverError(f"the load driver said {warm!r}, not warm")
+        if profiler is not None:
+            profiler.start(stack.gateway_pids()[0], name)
         before = Counters.read(stack, process.pid)
         process.stdin.write(b"go\n")
         process.stdin.flush()
         done = _read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
         after = Counters.read(stack, process.pid)
+        if profiler is not None:
+            profiler.stop()
         if done.get("event") != "done":
             raise DriverError(f"the load driver said {done!r}, not done")
         result: dict[str, Any] = done["result"]
         return result, before, after
     finally:
         stop(process)
+        if profiler is not None:
+            profiler.stop()  # after a failure; a no-op when it stopped above
 
 
 def measure(
@@ -153,8 +167,10 @@ def measure(
     settings: Settings,
     cpus: set[int] | None,
     log_dir: Path,
+    profiler: Profiler | None = None,
 ) -> dict[str, Any]:
-    """The JSON entry of `scenario` at `concurrency`; the driver runs pinned to `cpus`.
+    """The JSON entry of `scenario` at `concurrency`; the driver runs pinned to `cpus`. With
+    a profiler, the gateway is sampled during the timed part (which slows it down).
 
     Raises DriverError, StackError, or AssertionError when the scenario cannot be prepared."""
     stack.reset_sandboxes()
@@ -171,7 +187,14 @@ def measure(
         "request_timeout_s": REQUEST_TIMEOUT_S,
         "run_id": f"{scenario.name}-{concurrency}-{time.time_ns()}",
     }
-    result, before, after = _drive(stack, spec, cpus=cpus, log=log_dir / "loadgen.log")
+    result, before, after = _drive(
+        stack,
+        spec,
+        cpus=cpus,
+        log=log_dir / "loadgen.log",
+        profiler=profiler,
+        name=f"{scenario.name}-c{concurrency}",
+    )
     stack.check_alive()
     requests = result["requests"]
     upstream = {name: after.upstream[name] - before.upstream[name] for name in after.upstream}
@@ -198,10 +221,17 @@ def measure(
         "floor_ms": floor_ms,
         "overhead_ms_p50": p50 - floor_ms if concurrency == 1 and p50 is not None else None,
         "floor_basis": scenario.floor_basis,
-        # Not asked for, but they tell whether the gateway or its neighbours were the limit.
-        "sandboxes_cpu_ms_per_request": per_request(cpu["sandboxes"] * 1000),
-        "driver_cpu_ms_per_request": per_request(cpu["driver"] * 1000),
-        "cpu_utilisation": {name: spent / result["elapsed_s"] for name, spent in cpu.items()},
+        # Not asked for, but they tell whether the gateway or its neighbours were the limit, and
+        # how much of the latency above the floor is the sandboxes' own work.
+        "cpu_ms_per_request": {who: per_request(spent * 1000) for who, spent in cpu.items()},
+        "cpu_utilisation": {who: spent / result["elapsed_s"] for who, spent in cpu.items()},
+        # Cores kept busy by anything else on the machine meanwhile (the harness itself, a
+        # profiler, other people's work): numbers taken beside a busy neighbour are suspect.
+        "other_load_cores": max(
+            0.0,
+            (after.machine_busy_s - before.machine_busy_s - sum(cpu.values()))
+            / result["elapsed_s"],
+        ),
         "elapsed_s": result["elapsed_s"],
         "error_samples": result["error_samples"],
     }

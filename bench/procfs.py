@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cpu_seconds", "descendants", "peak_rss_mb", "process_tree"]
+__all__ = ["cpu_seconds", "descendants", "machine_busy_seconds", "peak_rss_mb", "process_tree"]
 
 PROC = Path("/proc")
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
@@ -57,6 +57,14 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             # utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
             times[pid] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
     return times
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every CPU of the machine spent busy since boot (user, nice, system, irq,
+    softirq: /proc/stat), whoever it was for."""
+    fields = (PROC / "stat").read_text().splitlines()[0].split()
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / _TICKS_PER_SECOND
 
 
 def peak_rss_mb(pids: list[int]) -> float | None:

@@ -23,7 +23,9 @@ HEADER = (
     "peak RSS MB",
     "floor ms",
     "overhead p50 ms",
-    "cores busy gw / sbx / drv",
+    "sandbox CPU ms/req (fp / xe)",
+    "cores busy (gw / fp / xe / drv)",
+    "other load (cores)",
 )
 ABBREVIATIONS = {"flexprice": "fp", "xendit": "xe"}
 
@@ -60,7 +62,11 @@ def table(results: Sequence[dict[str, Any]]) -> str:
                 _num(entry["gateway_peak_rss_mb"], 0),
                 _num(entry["floor_ms"], 0),
                 _num(entry["overhead_ms_p50"]),
+                " / ".join(
+                    _num(entry["cpu_ms_per_request"][who], 2) for who in ("flexprice", "xendit")
+                ),
                 " / ".join(_num(value, 2) for value in entry["cpu_utilisation"].values()),
+                _num(entry["other_load_cores"], 2),
             )
         )
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)

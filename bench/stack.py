@@ -261,8 +261,8 @@ class Stack:
         assert self.gateway is not None
         return procfs.process_tree(self.gateway.process.pid)
 
-    def sandbox_pids(self) -> list[int]:
-        return [pid for s in self.sandboxes.values() for pid in procfs.process_tree(s.process.pid)]
+    def sandbox_pids(self) -> dict[str, list[int]]:
+        return {name: procfs.process_tree(s.process.pid) for name, s in self.sandboxes.items()}
 
     def check_alive(self) -> None:
         """Raise StackError naming the first server that exited."""
