@@ -25,6 +25,7 @@ from bench.stack import StackError, spawn, stop
 __all__ = ["Profiler", "summarize"]
 
 RATE_HZ = 200
+OUTER = 0.9
 STOP_TIMEOUT_S = 30.0
 
 #: A frame's file -> the library it belongs to, by the first matching path prefix.
@@ -134,8 +135,12 @@ def summarize(raw: Path, *, top: int = 20) -> str:
     lines = [f"# {raw.stem}: {samples} samples of the gateway at {RATE_HZ} Hz", ""]
     lines += ["## By library (own time)", "", "| library | share |", "| --- | --- |"]
     lines += [f"| {name} | {share(count)} |" for name, count in libraries.most_common()]
-    for title, counter in (("own", own), ("total", total)):
-        lines += ["", f"## Top functions by {title} time", "", "| function | share |"]
+    # The server's outer frames (event loop, middleware) are in nearly every sample and say
+    # nothing about where the time goes.
+    inner = Counter({frame: count for frame, count in total.items() if count < OUTER * samples})
+    titles = ("own time", f"total time (frames in under {OUTER:.0%} of samples)")
+    for title, counter in zip(titles, (own, inner), strict=True):
+        lines += ["", f"## Top functions by {title}", "", "| function | share |"]
         lines += ["| --- | --- |"]
         lines += [
             f"| `{frame.replace('|', '/')}` | {share(count)} |"
