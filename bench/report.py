@@ -120,8 +120,20 @@ def draw(
     for name, entries in by_name.items():
         entries = sorted(entries, key=lambda e: e["concurrency"])
         levels = [e["concurrency"] for e in entries]
-        throughput.plot(levels, [e["rps"] for e in entries], marker="o", label=name)
-        p99.plot(levels, [e["latency_ms"]["p99"] for e in entries], marker="o", label=name)
+        for axes, values in (
+            (throughput, [e["rps"] for e in entries]),
+            (p99, [e["latency_ms"]["p99"] for e in entries]),
+        ):
+            axes.plot(levels, values, marker="o", label=name)
+            for level, value in zip(levels, values, strict=True):
+                if value is not None:
+                    axes.annotate(
+                        f"{value:.0f}" if value >= 100 else f"{value:.3g}",
+                        (level, value),
+                        textcoords="offset points",
+                        xytext=(6, 3),
+                        fontsize="x-small",
+                    )
     levels = sorted({entry["concurrency"] for entry in results})
     for axes, label in ((throughput, "requests per second"), (p99, "p99 latency (ms)")):
         axes.set_xscale("log", base=2)
@@ -132,6 +144,9 @@ def draw(
         axes.grid(True, which="both", alpha=0.3)
     throughput.set_yscale("log")  # typename is 10-100 times the others
     p99.set_yscale("log")
+    for axes in (throughput, p99):
+        axes.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        axes.yaxis.set_minor_formatter(ticker.NullFormatter())
     throughput.set_title("Throughput")
     p99.set_title("p99 latency")
     throughput.legend(fontsize="small")
