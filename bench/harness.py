@@ -11,11 +11,13 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from bench import report
@@ -134,8 +136,19 @@ def _machine(gateway_cpus: set[int] | None, other_cpus: set[int] | None) -> dict
     }
 
 
+def _stop_on_signals() -> None:
+    # SIGTERM (and SIGINT, which a shell may have set to be ignored for a background job)
+    # become exceptions, so the `with Stack(...)` below stops every process it started.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    _stop_on_signals()
     if args.duration <= 0 or args.warmup < 0 or min(args.concurrency) < 1 or args.workers < 1:
         print("run.py: --duration, --concurrency and --workers must be positive", file=sys.stderr)
         return 2
@@ -187,6 +200,9 @@ def main(argv: list[str]) -> int:
                         )
                     for sample in entry["error_samples"]:
                         print(f"run.py:   error: {sample}", file=sys.stderr)
+    except KeyboardInterrupt as stopped:
+        print(f"run.py: stopped ({stopped}); every process it started is stopped", file=sys.stderr)
+        return 130
     except (StackError, DriverError, AssertionError) as exc:  # GraphQLFailed is one too
         print(
             f"run.py: {type(exc).__name__}: {exc}\nrun.py: logs kept in {log_dir}", file=sys.stderr

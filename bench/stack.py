@@ -34,6 +34,7 @@ STOP_TIMEOUT_S = 10.0
 CONTROL_TIMEOUT_S = 10.0
 #: Our own settings for the gateway; whatever the caller's shell has for these is dropped.
 OWNED_PREFIXES = ("GATEWAY_", "FLEXPRICE_", "XENDIT_")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StackError(RuntimeError):
@@ -166,11 +167,20 @@ class Stack:
         self.close()
 
     def close(self) -> None:
-        """Stop everything started, the gateway first (it holds connections to the others)."""
-        for process in reversed(self._started):
-            stop(process)
-        self._started.clear()
-        self._http.close()
+        """Stop everything started, the gateway first (it holds connections to the others).
+        A second Ctrl-C meanwhile is ignored: it must not leave a server behind."""
+        try:
+            held = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOP_SIGNALS}
+        except ValueError:  # not the main thread: signals are not ours to hold
+            held = {}
+        try:
+            for process in reversed(self._started):
+                stop(process)
+            self._started.clear()
+            self._http.close()
+        finally:
+            for sig, handler in held.items():
+                signal.signal(sig, handler)
 
     # -- start-up --------------------------------------------------------------------------
 
