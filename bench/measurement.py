@@ -1,0 +1,237 @@
+"""One measurement: a scenario at one concurrency, against a running stack.
+
+Both sandboxes are reset to their seed, the scenario is prepared (ids collected, one answer
+checked), and a load driver process (`bench.loadgen`) warms up; then the counters are read
+(CPU time of the gateway, the sandboxes and the driver from /proc; the sandboxes' request
+counts), the timed phase runs, and the counters are read again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import procfs
+from bench.client import GatewayClient
+from bench.profiling import Profiler
+from bench.scenarios import KEY_PLACEHOLDER, Scenario
+from bench.stack import Stack, spawn, stop
+
+__all__ = ["DriverError", "Settings", "measure"]
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUEST_TIMEOUT_S = 30.0
+#: Beyond warm-up or duration plus one request timeout, the driver is stuck: give up.
+DRIVER_GRACE_S = REQUEST_TIMEOUT_S + 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every measurement of a run shares."""
+
+    duration_s: float
+    warmup_s: float
+    upstream_latency_ms: int
+    workers: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "warmup_s": self.warmup_s,
+            "upstream_latency_ms": self.upstream_latency_ms,
+            "workers": self.workers,
+        }
+
+
+class DriverError(RuntimeError):
+    """The load driver failed, or said something other than the protocol."""
+
+
+@dataclass(frozen=True)
+class Counters:
+    """CPU seconds per process of the gateway, the sandboxes and the driver; upstream requests
+    per provider."""
+
+    #: CPU seconds per process, by who: "gateway", "driver", and each sandbox by provider.
+    cpu_s: dict[str, dict[int, float]]
+    upstream: dict[str, int]
+    #: Every CPU's busy time, whoever for: what is not ours is someone else's load.
+    machine_busy_s: float
+
+    @classmethod
+    def read(cls, stack: Stack, driver: int) -> Counters:
+        cpu = {"gateway": procfs.cpu_seconds(stack.gateway_pids())}
+        for name, pids in stack.sandbox_pids().items():
+            cpu[name] = procfs.cpu_seconds(pids)
+        cpu["driver"] = procfs.cpu_seconds([driver])
+        return cls(
+            cpu_s=cpu,
+            upstream=stack.upstream_requests(),
+            machine_busy_s=procfs.machine_busy_seconds(),
+        )
+
+    def cpu_since(self, before: Counters) -> dict[str, float]:
+        """CPU seconds each spent since `before`."""
+
+        def spent(now: dict[int, float], then: dict[int, float]) -> float:
+            # A process that started meanwhile counts whole; one that ended is lost (none
+            # should: the servers run throughout).
+            return sum(t - then.get(pid, 0.0) for pid, t in now.items())
+
+        return {who: spent(now, before.cpu_s.get(who, {})) for who, now in self.cpu_s.items()}
+
+
+def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
+    """The driver's next JSON line, or DriverError when it exits or is silent too long."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    fd = process.stdout.fileno()
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DriverError(f"the load driver said nothing for {timeout_s:.0f} s")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise DriverError(f"the load driver exited ({process.wait(timeout=5)})")
+            buffer += chunk
+    line, _, rest = bytes(buffer).partition(b"\n")
+    buffer[:] = rest
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise DriverError(f"the load driver said {line[:200]!r}") from exc
+
+
+def _drive(
+    stack: Stack,
+    spec: dict[str, Any],
+    *,
+    cpus: set[int] | None,
+    log: Path,
+    profiler: Profiler | None,
+    name: str,
+) -> tuple[dict[str, Any], Counters, Counters]:
+    """Run the driver with `spec`: (its result, the counters before and after the timed part).
+    With a profiler, the timed part is sampled into the profile `name`."""
+    process = spawn(
+        [sys.executable, "-m", "bench.loadgen"],
+        env=os.environ,
+        log=log,
+        cpus=cpus,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    buffer = bytearray()
+    try:
+        process.stdin.write(json.dumps(spec).encode() + b"\n")
+        process.stdin.flush()
+        warm = _read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
+        if warm.get("event") != "warm":
+            raise DriverError(f"the load driver said {warm!r}, not warm")
+        if profiler is not None:
+            profiler.start(stack.gateway_pids()[0], name)
+        before = Counters.read(stack, process.pid)
+        process.stdin.write(b"go\n")
+        process.stdin.flush()
+        done = _read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
+        after = Counters.read(stack, process.pid)
+        if profiler is not None:
+            profiler.stop()
+        if done.get("event") != "done":
+            raise DriverError(f"the load driver said {done!r}, not done")
+        result: dict[str, Any] = done["result"]
+        return result, before, after
+    finally:
+        stop(process)
+        if profiler is not None:
+            profiler.stop()  # after a failure; a no-op when it stopped above
+
+
+def measure(
+    stack: Stack,
+    client: GatewayClient,
+    scenario: Scenario,
+    *,
+    concurrency: int,
+    settings: Settings,
+    cpus: set[int] | None,
+    log_dir: Path,
+    profiler: Profiler | None = None,
+) -> dict[str, Any]:
+    """The JSON entry of `scenario` at `concurrency`; the driver runs pinned to `cpus`. With
+    a profiler, the gateway is sampled during the timed part (which slows it down).
+
+    Raises DriverError, StackError, or AssertionError when the scenario cannot be prepared."""
+    stack.reset_sandboxes()
+    workload = scenario.prepare(client)
+    spec = {
+        "url": f"{stack.gateway_url}/graphql",
+        "api_key": stack.api_key,
+        "body": workload.body.decode(),
+        "key_placeholder": KEY_PLACEHOLDER if workload.fresh_keys else None,
+        "must_contain": list(workload.must_contain),
+        "concurrency": concurrency,
+        "warmup_s": settings.warmup_s,
+        "duration_s": settings.duration_s,
+        "request_timeout_s": REQUEST_TIMEOUT_S,
+        "run_id": f"{scenario.name}-{concurrency}-{time.time_ns()}",
+    }
+    result, before, after = _drive(
+        stack,
+        spec,
+        cpus=cpus,
+        log=log_dir / "loadgen.log",
+        profiler=profiler,
+        name=f"{scenario.name}-c{concurrency}",
+    )
+    stack.check_alive()
+    requests = result["requests"]
+    upstream = {name: after.upstream[name] - before.upstream[name] for name in after.upstream}
+    floor_ms = scenario.floor_round_trips * settings.upstream_latency_ms
+    p50 = result["latency_ms"]["p50"]
+    cpu = after.cpu_since(before)
+
+    def per_request(value: float) -> float | None:
+        return value / requests if requests else None
+
+    return {
+        "name": scenario.name,
+        "concurrency": concurrency,
+        "requests": requests,
+        "errors": result["errors"],
+        "rps": result["rps"],
+        "latency_ms": {key: result["latency_ms"][key] for key in ("p50", "p95", "p99")},
+        "upstream_requests_per_request": per_request(sum(upstream.values())),
+        "upstream_requests_per_request_by_provider": {
+            name: per_request(count) for name, count in upstream.items()
+        },
+        "gateway_cpu_ms_per_request": per_request(cpu["gateway"] * 1000),
+        "gateway_peak_rss_mb": procfs.peak_rss_mb(stack.gateway_pids()),
+        "floor_ms": floor_ms,
+        "overhead_ms_p50": p50 - floor_ms if concurrency == 1 and p50 is not None else None,
+        "floor_basis": scenario.floor_basis,
+        # Not asked for, but they tell whether the gateway or its neighbours were the limit, and
+        # how much of the latency above the floor is the sandboxes' own work.
+        "cpu_ms_per_request": {who: per_request(spent * 1000) for who, spent in cpu.items()},
+        "cpu_utilisation": {who: spent / result["elapsed_s"] for who, spent in cpu.items()},
+        # Cores kept busy by anything else on the machine meanwhile (the harness itself, a
+        # profiler, other people's work): numbers taken beside a busy neighbour are suspect.
+        "other_load_cores": max(
+            0.0,
+            (after.machine_busy_s - before.machine_busy_s - sum(cpu.values()))
+            / result["elapsed_s"],
+        ),
+        "elapsed_s": result["elapsed_s"],
+        "error_samples": result["error_samples"],
+    }

@@ -1,0 +1,234 @@
+"""The scenarios: what each sends, how it is prepared against a freshly reset stack, how a
+good answer is recognised, and its floor.
+
+The floor of a scenario is the number of upstream round trips on its critical path that the
+providers' APIs force, under the limits the gateway documents (XENDIT_MAX_CONCURRENCY), times
+the sandboxes' latency. What a better gateway could save is not in the floor: it shows up as
+overhead. Each scenario's `floor_basis` says how its count was reached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.client import GatewayClient
+
+__all__ = ["KEY_PLACEHOLDER", "SCENARIOS", "Scenario", "Workload"]
+
+#: In a body with `fresh_keys`, replaced by a new idempotency key for every request.
+KEY_PLACEHOLDER = "__BENCH_IDEMPOTENCY_KEY__"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One prepared request: the body every request sends and what its answer must contain."""
+
+    body: bytes
+    fresh_keys: bool = False
+    #: Byte strings a good answer contains (besides being 200 without `errors`).
+    must_contain: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    floor_round_trips: int
+    floor_basis: str
+    #: Builds the workload from the seeded data (ids differ after every reset) and checks that
+    #: one answer to it has the expected shape; raises AssertionError if not.
+    prepare: Callable[[GatewayClient], Workload]
+
+
+def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    payload: dict[str, Any] = {"query": " ".join(query.split())}
+    if variables:
+        payload["variables"] = variables
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _ids(client: GatewayClient, provider: str, count: int) -> list[str]:
+    query = """query($p: [String!], $n: Int) { invoices(first: $n, filter: {provider: $p}) {
+        edges { node { id } } } }"""
+    data = client.data(query, {"p": [provider], "n": count})
+    ids = [edge["node"]["id"] for edge in data["invoices"]["edges"]]
+    assert len(ids) == count, f"the {provider} sandbox listed {len(ids)} invoices, not {count}"
+    return ids
+
+
+# -- typename ------------------------------------------------------------------------------
+
+
+def _typename(client: GatewayClient) -> Workload:
+    body = _body("{ __typename }")
+    assert client.post(body)["data"] == {"__typename": "Query"}
+    return Workload(body)
+
+
+# -- invoices-with-customers ---------------------------------------------------------------
+
+INVOICES_WITH_CUSTOMERS = """
+query InvoicesWithCustomers {
+  invoices(first: 50) {
+    edges { node {
+      id provider number status paymentStatus dueAt
+      total { amount currency formatted }
+      amountDue { amount currency formatted }
+      customer { name email }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def _invoices_with_customers(client: GatewayClient) -> Workload:
+    body = _body(INVOICES_WITH_CUSTOMERS)
+    edges = client.post(body)["data"]["invoices"]["edges"]
+    assert len(edges) == 50, f"{len(edges)} invoices listed, not 50"
+    providers = {edge["node"]["provider"] for edge in edges}
+    assert providers == {"flexprice", "xendit"}, f"only {providers} in the first 50"
+    # Some seeded Xendit invoices name no customer record (customer is null): most do.
+    named = sum(1 for edge in edges if (edge["node"]["customer"] or {}).get("name"))
+    assert named >= 40, f"only {named} of 50 invoices came with a customer's name"
+    return Workload(body)
+
+
+# -- invoice-by-id -------------------------------------------------------------------------
+
+INVOICE_FIELDS = "id provider number status total { amount currency formatted } customer { name }"
+
+
+def _invoice_by_id(client: GatewayClient) -> Workload:
+    flexprice, xendit = _ids(client, "flexprice", 10), _ids(client, "xendit", 10)
+    mixed = [gid for pair in zip(flexprice, xendit, strict=True) for gid in pair]
+    fields = " ".join(
+        f'i{n}: invoice(id: "{gid}") {{ {INVOICE_FIELDS} }}' for n, gid in enumerate(mixed)
+    )
+    body = _body(f"query InvoiceById {{ {fields} }}")
+    data = client.post(body)["data"]
+    assert [data[f"i{n}"]["id"] for n in range(20)] == mixed, "an invoice was not found"
+    return Workload(body)
+
+
+# -- customer-page -------------------------------------------------------------------------
+
+CUSTOMER_PAGE = """
+query CustomerPage($id: ID!) {
+  customer(id: $id) {
+    id name email
+    invoices(first: 20) {
+      totalCount
+      edges { node { id number status paymentStatus dueAt total { amount currency formatted } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    invoiceSummary {
+      currency totalInvoiceCount unpaidInvoiceCount overdueInvoiceCount
+      totalRevenue { amount currency formatted }
+      totalUnpaid { amount currency formatted }
+      totalOverdue { amount currency formatted }
+    }
+  }
+}"""
+
+
+def _busiest_flexprice_customer(client: GatewayClient) -> str:
+    data = client.data(
+        """{ invoices(first: 100, filter: {provider: ["flexprice"]}) {
+             edges { node { customer { id } } } } }"""
+    )
+    counts = Counter[str](edge["node"]["customer"]["id"] for edge in data["invoices"]["edges"])
+    # The most invoices, then the smallest id: the same customer for the same seed.
+    return min(counts, key=lambda cid: (-counts[cid], cid))
+
+
+def _customer_page(client: GatewayClient) -> Workload:
+    customer = _busiest_flexprice_customer(client)
+    body = _body(CUSTOMER_PAGE, {"id": customer})
+    found = client.post(body)["data"]["customer"]
+    assert found["id"] == customer, "the customer was not found"
+    assert found["invoices"]["edges"], "the customer has no invoices"
+    assert found["invoiceSummary"], "the customer has no invoice summary"
+    return Workload(body)
+
+
+# -- create-invoice ------------------------------------------------------------------------
+
+CREATE_INVOICE = """
+mutation CreateInvoice($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) {
+    invoice { id number status total { amount currency formatted } }
+    userErrors { code message field }
+  }
+}"""
+
+
+def _create_invoice(client: GatewayClient) -> Workload:
+    customer = _busiest_flexprice_customer(client)
+    variables = {
+        "input": {
+            "customerId": customer,
+            "currency": "USD",
+            "description": "Benchmark",
+            "idempotencyKey": KEY_PLACEHOLDER,
+            "lineItems": [
+                {"description": "Seats", "quantity": "3", "unitAmount": "12.50"},
+                {"description": "API calls", "quantity": "1230", "unitAmount": "0.001"},
+            ],
+        }
+    }
+    body = _body(CREATE_INVOICE, variables)
+    once = body.replace(KEY_PLACEHOLDER.encode(), b"bench-check")
+    created = client.post(once)["data"]["createInvoice"]
+    assert created["userErrors"] == [], f"createInvoice refused: {created['userErrors']}"
+    assert created["invoice"]["status"] == "OPEN", created["invoice"]
+    return Workload(body, fresh_keys=True, must_contain=('"userErrors":[]',))
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        Scenario(
+            name="typename",
+            description="{ __typename }: HTTP and GraphQL machinery alone",
+            floor_round_trips=0,
+            floor_basis="no upstream call",
+            prepare=_typename,
+        ),
+        Scenario(
+            name="invoices-with-customers",
+            description="invoices(first: 50) over both providers: totals, status, "
+            "customer { name email }",
+            floor_round_trips=1,
+            floor_basis="one list call per provider, in parallel; both embed the customer "
+            "(the issue assumed a FlexPrice customer search after the list: 2)",
+            prepare=_invoices_with_customers,
+        ),
+        Scenario(
+            name="invoice-by-id",
+            description="20 aliased invoice(id:), 10 FlexPrice and 10 Xendit, interleaved",
+            floor_round_trips=2,
+            floor_basis="FlexPrice: one search for the 10 ids; Xendit: no batch call, 10 GETs "
+            "at most 8 at once (XENDIT_MAX_CONCURRENCY) = 2 waves; in parallel",
+            prepare=_invoice_by_id,
+        ),
+        Scenario(
+            name="customer-page",
+            description="one FlexPrice customer with invoices(first: 20) and invoiceSummary",
+            floor_round_trips=1,
+            floor_basis="customer look-up, invoice search and summary need only the id: all "
+            "three could run at once (the gateway runs the look-up first: 2)",
+            prepare=_customer_page,
+        ),
+        Scenario(
+            name="create-invoice",
+            description="createInvoice for a FlexPrice customer, a fresh idempotency key each",
+            floor_round_trips=1,
+            floor_basis="one POST /invoices (FlexPrice keeps the idempotency key itself)",
+            prepare=_create_invoice,
+        ),
+    ]
+}
