@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import strawberry
 from pydantic import BaseModel, ValidationError
 
+from gateway.callers import Caller
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.idempotency import KeyReused
@@ -95,25 +96,45 @@ async def _create_once(
     try:
         claim = await store.claim(scoped, fingerprint)
     except KeyReused:
-        raise _Refused(
-            [
-                p.UserError(
-                    code=p.UserErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    message="idempotencyKey was used for a different invoice: send a new key "
-                    "for a new invoice, or the same input to get the first one back",
-                    field=["input", "idempotencyKey"],
-                )
-            ]
-        ) from None
+        raise _Refused([_key_reused("a different invoice")]) from None
     if claim.done is not None:
         return claim.done
     try:
-        invoice = await provider.create_invoice(draft, idempotency_key=key)
+        invoice = await provider.create_invoice(
+            draft, idempotency_key=provider_key(info.context.caller, key)
+        )
+        if invoice.customer_id not in (None, draft.customer_id) or (
+            invoice.currency != draft.currency
+        ):
+            # The provider already held an invoice under this key, made for something else
+            # (the gateway forgot the key: a restart, another worker, past its TTL).
+            raise _Refused([_key_reused("an invoice for another customer or currency")])
     except BaseException:
         await store.abandon(scoped)
         raise
     await store.complete(scoped, invoice)
     return invoice
+
+
+def provider_key(caller: Caller | None, key: str) -> str:
+    """The key the provider sees: the client's own when callers are anonymous, else scoped to
+    the caller (`NAME:KEY`, or a hash of both when that would be long), so two callers who
+    pick the same key never get each other's invoice from the provider."""
+    if caller is None:
+        return key
+    scoped = f"{caller.name}:{key}"
+    if len(scoped) <= 255:
+        return scoped
+    return "gwk-" + hashlib.sha256(f"{caller.name}\x00{key}".encode()).hexdigest()
+
+
+def _key_reused(what: str) -> p.UserError:
+    return p.UserError(
+        code=p.UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+        message=f"idempotencyKey was used for {what}: send a new key for a new invoice, or "
+        "the same input to get the first one back",
+        field=["input", "idempotencyKey"],
+    )
 
 
 def _invoice_target(info: Info, value: strawberry.ID) -> tuple[InvoiceProvider, str]:
