@@ -5,6 +5,10 @@
 with it waits for the first to finish and gets its invoice, also while the first is in flight;
 the same key with a different input is refused. Only a success is remembered: a create that
 failed leaves the key free for a retry (the provider's own idempotency still guards that one).
+
+A key remembers the id of its invoice, not the invoice: up to `max_keys` whole invoices (with
+their line items and raw provider JSON, ~7 kB each) would hold hundreds of megabytes, and a
+repeat is better answered with the invoice as it is now than as it was then.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from providers.models import Invoice
-
 __all__ = ["Claim", "IdempotencyStore", "KeyReused", "MemoryStore"]
 
 
@@ -27,18 +29,18 @@ class KeyReused(Exception):
 
 @dataclass(slots=True)
 class Claim:
-    """What `claim` found: `done` holds the remembered invoice; otherwise the caller owns the
-    key and must `complete` or `abandon` it."""
+    """What `claim` found: `done` holds the id of the remembered invoice; otherwise the caller
+    owns the key and must `complete` or `abandon` it."""
 
-    done: Invoice | None = None
+    done: str | None = None
 
 
 class IdempotencyStore(Protocol):
     async def claim(self, key: str, fingerprint: str) -> Claim:
-        """Own `key`, or wait for its owner and get the invoice it made. Raises `KeyReused`
-        when `key` was claimed with another `fingerprint`."""
+        """Own `key`, or wait for its owner and get the id of the invoice it made. Raises
+        `KeyReused` when `key` was claimed with another `fingerprint`."""
 
-    async def complete(self, key: str, invoice: Invoice) -> None: ...
+    async def complete(self, key: str, invoice_id: str) -> None: ...
 
     async def abandon(self, key: str) -> None: ...
 
@@ -47,7 +49,7 @@ class IdempotencyStore(Protocol):
 class _Entry:
     fingerprint: str
     expires: float
-    result: asyncio.Future[Invoice | None] = field(
+    result: asyncio.Future[str | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -83,12 +85,12 @@ class MemoryStore:
                 return Claim(done=done)
         raise RuntimeError("the key kept being abandoned")  # pragma: no cover
 
-    async def complete(self, key: str, invoice: Invoice) -> None:
+    async def complete(self, key: str, invoice_id: str) -> None:
         entry = self._entries.get(key)
         if entry is not None:
             entry.expires = self.clock() + self.ttl
             if not entry.result.done():
-                entry.result.set_result(invoice)
+                entry.result.set_result(invoice_id)
 
     async def abandon(self, key: str) -> None:
         entry = self._entries.pop(key, None)

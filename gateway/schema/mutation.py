@@ -98,7 +98,10 @@ async def _create_once(
     except KeyReused:
         raise _Refused([_key_reused("a different invoice")]) from None
     if claim.done is not None:
-        return claim.done
+        [remembered] = await provider.get_invoices([claim.done])
+        if remembered is not None:
+            return remembered
+        raise _Refused([_key_reused("an invoice the provider no longer has")])
     try:
         invoice = await provider.create_invoice(
             draft, idempotency_key=provider_key(info.context.caller, key)
@@ -112,7 +115,7 @@ async def _create_once(
     except BaseException:
         await store.abandon(scoped)
         raise
-    await store.complete(scoped, invoice)
+    await store.complete(scoped, invoice.id)
     return invoice
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Any
 
 import pytest
 
 from gateway.idempotency import KeyReused, MemoryStore
 from gateway.ids import GlobalId, NodeType
-from providers.models import Invoice, InvoiceStatus, PaymentStatus
 from tests.gateway.conftest import Gateway
 
 in_process = pytest.mark.parametrize("mode", ["in-process"], indirect=True)
@@ -57,24 +55,12 @@ async def test_the_same_key_with_another_input_is_refused_without_a_call(gateway
     assert await gateway.upstream() == {}
 
 
-def _invoice(n: int) -> Invoice:
-    return Invoice(
-        provider="p",
-        id=f"i{n}",
-        status=InvoiceStatus.OPEN,
-        payment_status=PaymentStatus.UNPAID,
-        provider_status="x",
-        currency="USD",
-        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-    )
-
-
 async def test_the_store_remembers_for_its_ttl_only() -> None:
     now = [0.0]
     store = MemoryStore(ttl=60, clock=lambda: now[0])
     assert (await store.claim("k", "f")).done is None
-    await store.complete("k", _invoice(1))
-    assert (await store.claim("k", "f")).done == _invoice(1)
+    await store.complete("k", "inv_1")
+    assert (await store.claim("k", "f")).done == "inv_1"
     with pytest.raises(KeyReused):
         await store.claim("k", "other")
     now[0] = 61
@@ -89,5 +75,25 @@ async def test_a_failed_create_frees_the_key_and_a_waiter_takes_it_over() -> Non
     assert not waiter.done()  # it waits for the owner
     await store.abandon("k")
     assert (await asyncio.wait_for(waiter, 5)).done is None  # and now owns the key
-    await store.complete("k", _invoice(2))
-    assert (await store.claim("k", "f")).done == _invoice(2)
+    await store.complete("k", "inv_2")
+    assert (await store.claim("k", "f")).done == "inv_2"
+
+
+@in_process
+async def test_a_repeat_answers_with_the_invoice_as_it_is_now(gateway: Gateway) -> None:
+    """The store remembers the invoice's id only: a repeat reads the invoice (one look-up,
+    no create) and so shows what happened to it since."""
+    created = await gateway.data(QUERY, create_input(gateway, key="order-11"))
+    invoice_id = created["createInvoice"]["invoice"]["providerId"]
+    node = GlobalId(NodeType.INVOICE, "flexprice", invoice_id).encode()
+    voided = await gateway.data(
+        "mutation($id: ID!) { voidInvoice(input: {id: $id}) { invoice { status } } }",
+        {"id": node},
+    )
+    assert voided["voidInvoice"]["invoice"]["status"] == "VOID"
+    await gateway.reset_upstream()
+    repeat = await gateway.data(
+        QUERY.replace("providerId", "providerId status"), create_input(gateway, key="order-11")
+    )
+    assert repeat["createInvoice"]["invoice"] == {"providerId": invoice_id, "status": "VOID"}
+    assert "POST /v1/invoices" not in await gateway.upstream()
