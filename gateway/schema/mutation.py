@@ -93,15 +93,21 @@ async def _create_once(
     scoped = f"{caller}\x00{key}"
     described = {"provider": provider.name, "draft": draft.model_dump(mode="json")}
     fingerprint = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-    try:
-        claim = await store.claim(scoped, fingerprint)
-    except KeyReused:
-        raise _Refused([_key_reused("a different invoice")]) from None
-    if claim.done is not None:
+    for _ in range(3):  # bounded: a remembered invoice that is gone is forgotten, once or so
+        try:
+            claim = await store.claim(scoped, fingerprint)
+        except KeyReused:
+            raise _Refused([_key_reused("a different invoice")]) from None
+        if claim.done is None:
+            break  # this request owns the key: create
         [remembered] = await provider.get_invoices([claim.done])
         if remembered is not None:
             return remembered
-        raise _Refused([_key_reused("an invoice the provider no longer has")])
+        # The provider no longer has it (deleted, a sandbox reset): creating again makes no
+        # duplicate, so the key is free again.
+        await store.abandon(scoped)
+    else:
+        raise _Refused([_key_reused("invoices that keep disappearing")])
     try:
         invoice = await provider.create_invoice(
             draft, idempotency_key=provider_key(info.context.caller, key)

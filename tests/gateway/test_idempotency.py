@@ -97,3 +97,15 @@ async def test_a_repeat_answers_with_the_invoice_as_it_is_now(gateway: Gateway) 
     )
     assert repeat["createInvoice"]["invoice"] == {"providerId": invoice_id, "status": "VOID"}
     assert "POST /v1/invoices" not in await gateway.upstream()
+
+
+@in_process
+async def test_a_remembered_invoice_the_provider_lost_is_made_again(gateway: Gateway) -> None:
+    first = await gateway.data(QUERY, create_input(gateway, key="order-12"))
+    lost = first["createInvoice"]["invoice"]["providerId"]
+    del gateway.sandbox.invoices[lost]  # gone from the provider (a sandbox reset, a deletion)
+    again = await gateway.data(QUERY, create_input(gateway, key="order-12"))
+    assert again["createInvoice"]["userErrors"] == []
+    made = again["createInvoice"]["invoice"]["providerId"]
+    assert made != lost
+    assert made in gateway.sandbox.invoices
