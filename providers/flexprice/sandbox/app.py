@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,6 +75,10 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             return _error(errors.validation(endpoint.bind_hint))
         except errors.APIError as refused:
             return _error(refused)
+        except ClientDisconnect:
+            # The client left before sending its body (gave up during injected latency): no
+            # one to answer, nothing done; not a sandbox failure worth a traceback.
+            return Response(status_code=499)
         except Exception:
             # The server's error middleware answers anything unmapped with this body.
             logger.exception("sandbox handler failed: %s", endpoint.key)

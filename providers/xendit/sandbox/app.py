@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -62,6 +62,10 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             return await endpoint.handler(Call(request, sandbox, account))
         except errors.APIError as refused:
             return json_response(refused.body(), refused.status)
+        except ClientDisconnect:
+            # The client left before sending its body (gave up during injected latency): no
+            # one to answer, nothing done; not a sandbox failure worth a traceback.
+            return Response(status_code=499)
         except Exception:
             logger.exception("sandbox handler failed: %s", endpoint.key)
             failure = errors.server_error()
