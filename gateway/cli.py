@@ -178,10 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handlers[args.command](args)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
-
 def run() -> None:
     """The console script: exit with `main`'s status."""
     raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
