@@ -479,26 +479,35 @@ async def test_a_body_over_the_cap_is_refused_by_its_declared_length(
     assert len(script.requests) == 1  # not retried: it would be as big again
 
 
-async def test_an_endless_body_is_cut_at_the_cap_on_the_real_transport() -> None:
-    finished = asyncio.Event()
+def chunked_server(
+    chunk: bytes, count: int, pause: float, finished: asyncio.Event
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """A loopback handler answering 200 with `count` chunks of `chunk`, `pause` s apart, until
+    the client hangs up; `finished` is set once its socket is closed."""
 
-    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await reader.readuntil(b"\r\n\r\n")
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
-            writer.write(b"transfer-encoding: chunked\r\n\r\n")
-            chunk = b"x" * 4096
-            for _ in range(100_000):  # 400 MB at most: far past any cap
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            for _ in range(count):
                 writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 await writer.drain()
+                if pause:
+                    await asyncio.sleep(pause)
         except ConnectionError:
-            pass  # the gateway hung up: what this test wants
+            pass  # the gateway hung up: what these tests want
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
             finished.set()
 
+    return handle
+
+
+async def test_an_endless_body_is_cut_at_the_cap_on_the_real_transport() -> None:
+    finished = asyncio.Event()
+    endless = chunked_server(b"x" * 4096, 100_000, 0, finished)  # 400 MB: past any cap
     policy = HttpPolicy(max_response_bytes=64 * 1024, deadline=30.0, attempts=1)
     async with loopback_server(endless) as port:
         upstream = aiohttp_upstream(port, policy)
@@ -513,23 +522,7 @@ async def test_an_endless_body_is_cut_at_the_cap_on_the_real_transport() -> None
 async def test_a_dripping_body_is_cut_by_the_deadline_on_the_real_transport() -> None:
     """Every chunk comes within the read timeout; the whole answer never does."""
     finished = asyncio.Event()
-
-    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
-            for _ in range(3000):  # 30 s at most
-                writer.write(b"1\r\n \r\n")
-                await writer.drain()
-                await asyncio.sleep(0.01)
-        except ConnectionError:
-            pass  # the gateway hung up: what this test wants
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-            finished.set()
-
+    drip = chunked_server(b" ", 3000, 0.01, finished)  # 30 s at most
     policy = HttpPolicy(read_timeout=5.0, deadline=0.3, attempts=1)
     async with loopback_server(drip) as port:
         upstream = aiohttp_upstream(port, policy)
