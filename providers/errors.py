@@ -3,6 +3,8 @@
 ProviderError                 base; carries `provider`
 ├── ProviderUnavailable       the provider could not be reached or answered 5xx
 │   ├── ProviderTimeout       no answer within the deadline
+│   ├── ProviderConnectionLost  the connection broke once the request was (maybe) sent:
+│   │                           whether it was carried out is unknown
 │   ├── ProviderBusy          the gateway's cap on calls in flight to it is reached
 │   └── ProviderCircuitOpen   it kept failing: the gateway stops calling it for a while
 ├── ProviderAuthError         the provider refused our credentials (401/403)
@@ -23,6 +25,7 @@ __all__ = [
     "ProviderBadResponse",
     "ProviderBusy",
     "ProviderCircuitOpen",
+    "ProviderConnectionLost",
     "ProviderError",
     "ProviderRateLimited",
     "ProviderRejected",
@@ -66,6 +69,10 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderTimeout(ProviderUnavailable):
     code = "PROVIDER_TIMEOUT"
+
+
+class ProviderConnectionLost(ProviderUnavailable):
+    """Like a timeout for a create: the provider may have made what it was asked to."""
 
 
 class ProviderBusy(ProviderUnavailable):

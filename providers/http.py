@@ -36,6 +36,7 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderBusy,
     ProviderCircuitOpen,
+    ProviderConnectionLost,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
@@ -359,19 +360,24 @@ class Upstream:
                 self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
             ) from exc
         except httpx.TimeoutException as exc:
-            if _connection_failure(exc) is not None:
+            failure = _connection_failure(exc)
+            if isinstance(failure, aiohttp.ClientConnectorError):
                 raise ProviderUnavailable(
-                    self.provider,
-                    f"{self.provider} could not be reached",
+                    self.provider, f"{self.provider} could not be reached"
+                ) from exc
+            if failure is not None:  # the server hung up on a request it may have read
+                raise ProviderConnectionLost(
+                    self.provider, f"{self.provider} dropped the connection"
                 ) from exc
             raise ProviderTimeout(self.provider, f"{self.provider} timed out") from exc
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
             raise ProviderUnavailable(
                 self.provider, f"{self.provider} could not be reached"
             ) from exc
-        except ConnectionError as exc:
-            # A connection dropped below httpx (an in-process sandbox's injected reset).
-            raise ProviderUnavailable(
+        except (httpx.TransportError, ConnectionError) as exc:
+            # Reading or writing failed once connected (a reset, a closed socket; below httpx,
+            # an in-process sandbox's injected reset): the request may have been carried out.
+            raise ProviderConnectionLost(
                 self.provider, f"{self.provider} dropped the connection"
             ) from exc
         except (httpx.HTTPError, aiohttp.ClientError) as exc:

@@ -17,6 +17,7 @@ import stamina
 
 from providers.errors import (
     ProviderBadResponse,
+    ProviderConnectionLost,
     ProviderRateLimited,
     ProviderRejected,
     ProviderTimeout,
@@ -200,12 +201,12 @@ async def create_once(
     to `policy.attempts` with the policy's backoff, each call within the policy's deadline; the
     last failure is raised. Any other error (a 4xx) is raised at once.
 
-    A create that timed out, or got a 504, may still be carried out by Xendit after a look-up
-    found nothing. So its id goes into `unanswered` for one more `policy.deadline`: until
-    then, here and in later calls, attempts only look it up, and `ProviderTimeout` is raised
-    while it does not appear. Xendit making that create later still is the one way left to two
-    invoices with one id; so is a create with the same id from another process: Xendit
-    offers no lock.
+    A create that timed out, lost its connection once sent, or got a 504, may still be carried
+    out by Xendit after a look-up found nothing. So its id goes into `unanswered` for one more
+    `policy.deadline`: until then, here and in later calls, attempts only look it up, and
+    `ProviderTimeout` is raised while it does not appear. Xendit making that create later
+    still is the one way left to two invoices with one id; so is a create with the same id
+    from another process: Xendit offers no lock.
     """
     external_id = request.external_id
     async for attempt in stamina.retry_context(
@@ -230,7 +231,7 @@ async def create_once(
             try:
                 return to_invoice(await client.create_invoice(request))
             except ProviderUnavailable as exc:
-                if isinstance(exc, ProviderTimeout) or exc.status == 504:
+                if isinstance(exc, ProviderTimeout | ProviderConnectionLost) or exc.status == 504:
                     unanswered.mark(external_id, seconds=policy.deadline)
                 raise
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover

@@ -25,6 +25,7 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderBusy,
     ProviderCircuitOpen,
+    ProviderConnectionLost,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
@@ -281,12 +282,12 @@ async def test_a_refused_connection_is_unavailable_not_a_timeout() -> None:
             await upstream.request("GET", "/things", retry=True)
     finally:
         await upstream.aclose()
-    assert not isinstance(caught.value, ProviderTimeout)
+    assert not isinstance(caught.value, ProviderTimeout | ProviderConnectionLost)
     assert caught.value.message == "acme could not be reached"  # no library's class names
     assert "timed out" not in caught.value.message
 
 
-async def test_a_server_that_hangs_up_is_unavailable_not_a_timeout() -> None:
+async def test_a_server_that_hangs_up_is_a_lost_connection_not_a_timeout() -> None:
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.close()
         await writer.wait_closed()
@@ -300,7 +301,9 @@ async def test_a_server_that_hangs_up_is_unavailable_not_a_timeout() -> None:
         finally:
             await upstream.aclose()
     assert not isinstance(caught.value, ProviderTimeout)
-    assert "could not be reached" in caught.value.message
+    # Connected, then cut off: the request may have been read, unlike a refused connection.
+    assert isinstance(caught.value, ProviderConnectionLost)
+    assert caught.value.message == "acme dropped the connection"
 
 
 async def test_a_server_that_never_answers_is_a_timeout() -> None:

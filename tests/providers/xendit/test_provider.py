@@ -431,20 +431,31 @@ async def test_create_returns_what_an_earlier_attempt_stored(
     assert all(r.method == "GET" for r in fake.requests)
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503), httpx.ConnectError("refused")],
+    ids=["503", "never connected"],
+)
 async def test_create_gives_up_after_the_policys_attempts(
-    fake: FakeXendit, provider: XenditProvider
+    fake: FakeXendit, provider: XenditProvider, failure: Exception | httpx.Response
 ) -> None:
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
     fake.on("GET /v2/invoices", [])
-    fake.on("POST /v2/invoices/", httpx.Response(503))
+    fake.on("POST /v2/invoices/", failure)
     with pytest.raises(ProviderUnavailable):
         await provider.create_invoice(draft(), idempotency_key="k1")
-    # Xendit refused each one: created nothing, so each attempt may create again.
+    # Xendit refused, or never got, each one: created nothing, so each attempt may create again.
     assert [r.method for r in fake.requests].count("POST") == POLICY.attempts
 
 
 @pytest.mark.parametrize(
-    "failure", [httpx.ReadTimeout("slow"), httpx.Response(504)], ids=["timeout", "504"]
+    "failure",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.Response(504),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+    ],
+    ids=["timeout", "504", "connection lost once sent"],
 )
 async def test_a_create_xendit_may_still_make_is_only_looked_up_for_a_deadline(
     fake: FakeXendit, failure: Exception | httpx.Response
