@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import GraphQLError
 
@@ -30,6 +33,8 @@ class GatewayContext:
     loaders: Loaders = field(init=False)
     #: Errors to report beside partial data (a provider that failed while others answered).
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    #: Work a resolver started ahead of the field that needs it (see `start_early`).
+    early: dict[tuple[object, ...], asyncio.Task[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.providers)
@@ -47,3 +52,20 @@ class GatewayContext:
                 provider=name,
             )
         return provider
+
+    def start_early(self, key: tuple[object, ...], work: Coroutine[Any, Any, Any]) -> None:
+        """Start `work` now, for the field resolver that will `take_early(key)` it: upstream
+        calls that need only an id need not wait for the parent's own look-up."""
+        self.early[key] = asyncio.ensure_future(work)
+
+    def take_early(self, key: tuple[object, ...]) -> asyncio.Task[Any] | None:
+        return self.early.pop(key, None)
+
+    async def drop_early(self) -> None:
+        """Cancel what was started early and is not wanted after all (its parent is null)."""
+        tasks, self.early = list(self.early.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task

@@ -6,10 +6,12 @@ Related objects come through the request's loaders, never through HTTP here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
@@ -29,7 +31,7 @@ from providers.base import Operation
 if TYPE_CHECKING:
     from gateway.schema.connections import CustomerInvoiceFilterInput, InvoiceConnection
 
-__all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview"]
+__all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview", "start_children_early"]
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -114,14 +116,13 @@ class Customer(Node):
         filter: Annotated[CustomerInvoiceFilterInput, strawberry.lazy("gateway.schema.connections")]
         | None = None,
     ) -> Annotated[InvoiceConnection, strawberry.lazy("gateway.schema.connections")]:
-        from gateway.schema.connections import invoice_connection, provider_filters
-
-        ctx = info.context
-        ctx.provider(self.model.provider, field="invoices")
-        everywhere = provider_filters(ctx, filter.for_all_providers() if filter else None)
-        mine = everywhere[self.model.provider].model_copy(update={"customer_ids": (self.model.id,)})
-        return await invoice_connection(
-            info, first=first, after=after, filters={self.model.provider: mine}
+        key = _invoices_key(self.model.provider, self.model.id, first, after)
+        early = info.context.take_early(key) if filter is None else None
+        if early is not None:
+            connection: InvoiceConnection = await early
+            return connection
+        return await customer_invoices(
+            info, self.model.provider, self.model.id, first=first, after=after, filter=filter
         )
 
     @strawberry.field(
@@ -129,10 +130,74 @@ class Customer(Node):
         "(one upstream request; null with an error when the provider cannot say)."
     )
     async def invoice_summary(self, info: Info) -> list[CustomerInvoiceSummary] | None:
-        ctx = info.context
-        provider = ctx.provider(self.model.provider, field="invoiceSummary")
-        summaries = await provider.get_customer_invoice_summary(self.model.id)
-        return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
+        early = info.context.take_early(_summary_key(self.model.provider, self.model.id))
+        if early is not None:
+            summaries: list[CustomerInvoiceSummary] = await early
+            return summaries
+        return await customer_invoice_summary(info, self.model.provider, self.model.id)
+
+
+def _invoices_key(
+    provider: str, customer_id: str, first: int | None, after: str | None
+) -> tuple[object, ...]:
+    return ("Customer.invoices", provider, customer_id, first, after)
+
+
+def _summary_key(provider: str, customer_id: str) -> tuple[object, ...]:
+    return ("Customer.invoiceSummary", provider, customer_id)
+
+
+async def customer_invoices(
+    info: Info,
+    provider: str,
+    customer_id: str,
+    *,
+    first: int | None,
+    after: str | None,
+    filter: CustomerInvoiceFilterInput | None,
+) -> InvoiceConnection:
+    from gateway.schema.connections import invoice_connection, provider_filters
+
+    ctx = info.context
+    ctx.provider(provider, field="invoices")
+    everywhere = provider_filters(ctx, filter.for_all_providers() if filter else None)
+    mine = everywhere[provider].model_copy(update={"customer_ids": (customer_id,)})
+    return await invoice_connection(info, first=first, after=after, filters={provider: mine})
+
+
+async def customer_invoice_summary(
+    info: Info, provider: str, customer_id: str
+) -> list[CustomerInvoiceSummary]:
+    ctx = info.context
+    summaries = await ctx.provider(provider, field="invoiceSummary").get_customer_invoice_summary(
+        customer_id
+    )
+    return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
+
+
+def start_children_early(info: Info, provider: str, customer_id: str) -> None:
+    """Start the `invoices` and `invoiceSummary` this `customer(id:)` selects before the
+    customer itself is read: both need only its id, so the page costs one round trip, not
+    two. Only plain selections are started (no alias twice, no directive, no `filter`, no
+    fragment); anything else resolves as usual, after the customer."""
+    [selected] = info.selected_fields
+    fields = [child for child in selected.selections if isinstance(child, SelectedField)]
+    if len(fields) != len(selected.selections):
+        return
+    names = [child.name for child in fields]
+    for child in fields:
+        if child.directives or names.count(child.name) != 1:
+            continue
+        if child.name == "invoiceSummary":
+            work: Coroutine[Any, Any, Any] = customer_invoice_summary(info, provider, customer_id)
+            info.context.start_early(_summary_key(provider, customer_id), work)
+        elif child.name == "invoices" and set(child.arguments) <= {"first", "after"}:
+            first, after = child.arguments.get("first"), child.arguments.get("after")
+            if isinstance(first, int | None) and isinstance(after, str | None):
+                work = customer_invoices(
+                    info, provider, customer_id, first=first, after=after, filter=None
+                )
+                info.context.start_early(_invoices_key(provider, customer_id, first, after), work)
 
 
 @strawberry.interface(

@@ -14,7 +14,7 @@ from gateway.schema.connections import (
     provider_filters,
 )
 from gateway.schema.inputs import InvoicePreviewInput
-from gateway.schema.nodes import Customer, Invoice, InvoicePreview
+from gateway.schema.nodes import Customer, Invoice, InvoicePreview, start_children_early
 from gateway.schema.types import Node, Provider
 from providers.models import InvoicePreviewRequest
 
@@ -73,7 +73,16 @@ class Query:
     @strawberry.field(description="One customer by its global ID; null when it does not exist.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         gid = GlobalId.decode(id, field="id", expect=NodeType.CUSTOMER)
-        return await _customer(info, gid, "id")
+        info.context.provider(gid.provider, field="id")
+        start_children_early(info, gid.provider, gid.native_id)
+        try:
+            found = await _customer(info, gid, "id")
+        except BaseException:
+            await info.context.drop_early()
+            raise
+        if found is None:
+            await info.context.drop_early()
+        return found
 
     @strawberry.field(
         description="Customers by global ID, in the order asked, null where one does not exist; "
