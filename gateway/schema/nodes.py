@@ -175,6 +175,16 @@ async def customer_invoice_summary(
     return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 
+def _literal_int(value: object) -> object:
+    # A literal argument comes as its source text (`first: 20` is "20"), a variable as a value.
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
+
+
 def start_children_early(info: Info, provider: str, customer_id: str) -> None:
     """Start the `invoices` and `invoiceSummary` this `customer(id:)` selects before the
     customer itself is read: both need only its id, so the page costs one round trip, not
@@ -192,7 +202,7 @@ def start_children_early(info: Info, provider: str, customer_id: str) -> None:
             work: Coroutine[Any, Any, Any] = customer_invoice_summary(info, provider, customer_id)
             info.context.start_early(_summary_key(provider, customer_id), work)
         elif child.name == "invoices" and set(child.arguments) <= {"first", "after"}:
-            first, after = child.arguments.get("first"), child.arguments.get("after")
+            first, after = _literal_int(child.arguments.get("first")), child.arguments.get("after")
             if isinstance(first, int | None) and isinstance(after, str | None):
                 work = customer_invoices(
                     info, provider, customer_id, first=first, after=after, filter=None

@@ -76,13 +76,21 @@ def _customer(provider: FlexPriceProvider) -> str:
     return str(sorted(provider.sandbox_app.state.sandbox.customers)[0])
 
 
+@pytest.mark.parametrize("literal", [False, True], ids=["first as a variable", "first: 5"])
 async def test_the_page_starts_its_invoices_and_summary_with_the_customer_look_up(
-    provider: FlexPriceProvider, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    provider: FlexPriceProvider,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    literal: bool,
 ) -> None:
     held = Held(provider, monkeypatch)
     native = _customer(provider)
     variables = {"id": GlobalId(NodeType.CUSTOMER, "flexprice", native).encode(), "first": 5}
-    body = (await client.post("/graphql", json={"query": PAGE, "variables": variables})).json()
+    query = PAGE
+    if literal:  # as written in a document: the argument comes as its source text
+        query = PAGE.replace("first: $first", "first: 5").replace(", $first: Int", "")
+        del variables["first"]
+    body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
     assert "errors" not in body, body
     customer = body["data"]["customer"]
     assert customer["name"]
