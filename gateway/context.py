@@ -61,9 +61,10 @@ class GatewayContext:
     def take_early(self, key: tuple[object, ...]) -> asyncio.Task[Any] | None:
         return self.early.pop(key, None)
 
-    async def drop_early(self) -> None:
-        """Cancel what was started early and is not wanted after all (its parent is null)."""
-        tasks, self.early = list(self.early.values()), {}
+    async def drop_early(self, keys: list[tuple[object, ...]]) -> None:
+        """Cancel what was started early under `keys` and is not wanted after all (its parent
+        is null); what another field started stays."""
+        tasks = [task for key in keys if (task := self.early.pop(key, None)) is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:

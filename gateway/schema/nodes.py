@@ -185,29 +185,33 @@ def _literal_int(value: object) -> object:
     return value
 
 
-def start_children_early(info: Info, provider: str, customer_id: str) -> None:
+def start_children_early(info: Info, provider: str, customer_id: str) -> list[tuple[object, ...]]:
     """Start the `invoices` and `invoiceSummary` this `customer(id:)` selects before the
     customer itself is read: both need only its id, so the page costs one round trip, not
     two. Only plain selections are started (no alias twice, no directive, no `filter`, no
     fragment); anything else resolves as usual, after the customer."""
     [selected] = info.selected_fields
     fields = [child for child in selected.selections if isinstance(child, SelectedField)]
+    started: list[tuple[object, ...]] = []
     if len(fields) != len(selected.selections):
-        return
+        return started
     names = [child.name for child in fields]
     for child in fields:
         if child.directives or names.count(child.name) != 1:
             continue
         if child.name == "invoiceSummary":
             work: Coroutine[Any, Any, Any] = customer_invoice_summary(info, provider, customer_id)
-            info.context.start_early(_summary_key(provider, customer_id), work)
+            started.append(_summary_key(provider, customer_id))
+            info.context.start_early(started[-1], work)
         elif child.name == "invoices" and set(child.arguments) <= {"first", "after"}:
             first, after = _literal_int(child.arguments.get("first")), child.arguments.get("after")
             if isinstance(first, int | None) and isinstance(after, str | None):
                 work = customer_invoices(
                     info, provider, customer_id, first=first, after=after, filter=None
                 )
-                info.context.start_early(_invoices_key(provider, customer_id, first, after), work)
+                started.append(_invoices_key(provider, customer_id, first, after))
+                info.context.start_early(started[-1], work)
+    return started
 
 
 @strawberry.interface(

@@ -74,14 +74,14 @@ class Query:
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         gid = GlobalId.decode(id, field="id", expect=NodeType.CUSTOMER)
         info.context.provider(gid.provider, field="id")
-        start_children_early(info, gid.provider, gid.native_id)
+        started = start_children_early(info, gid.provider, gid.native_id)
         try:
             found = await _customer(info, gid, "id")
         except BaseException:
-            await info.context.drop_early()
+            await info.context.drop_early(started)
             raise
         if found is None:
-            await info.context.drop_early()
+            await info.context.drop_early(started)
         return found
 
     @strawberry.field(

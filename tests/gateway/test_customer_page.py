@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider
@@ -122,3 +123,24 @@ async def test_a_filtered_or_repeated_selection_resolves_after_the_customer_as_b
     assert len(body["data"]["customer"]["a"]["edges"]) == 2
     assert len(body["data"]["customer"]["b"]["edges"]) == 3
     assert body["data"]["customer"]["invoiceSummary"]
+
+
+async def test_dropping_early_work_cancels_only_the_keys_given() -> None:
+    """Two `customer(id:)` fields in one query: the null one drops its own early work only."""
+    context = GatewayContext(providers={}, settings=GatewaySettings(), request_id="r")
+    release = asyncio.Event()
+
+    async def work(answer: str) -> str:
+        await release.wait()
+        return answer
+
+    context.start_early(("mine",), work("mine"))
+    context.start_early(("theirs",), work("theirs"))
+    mine = context.early[("mine",)]
+    await context.drop_early([("mine",)])
+    assert mine.cancelled()
+    theirs = context.take_early(("theirs",))
+    assert theirs is not None
+    release.set()
+    assert await asyncio.wait_for(theirs, 10) == "theirs"
+    assert context.early == {}
