@@ -14,8 +14,8 @@ from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.ids import GlobalId, NodeType
 from gateway.pagination import fetch_merged
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
-from gateway.schema.money import ISO_CURRENCIES
 from gateway.schema.nodes import Invoice
+from providers.currencies import CURRENCIES
 from providers.models import Invoice as InvoiceModel
 from providers.models import InvoiceFilter, Page, PageRequest
 
@@ -140,7 +140,7 @@ def provider_filters(
     currencies: tuple[str, ...] = ()
     if filter.currency is not None:
         currencies = tuple(dict.fromkeys(code.strip().upper() for code in filter.currency))
-        unknown = [code for code in currencies if code not in ISO_CURRENCIES]
+        unknown = [code for code in currencies if code not in CURRENCIES]
         if unknown:
             raise GatewayError(
                 ErrorCode.BAD_USER_INPUT,

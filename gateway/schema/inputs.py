@@ -16,7 +16,7 @@ import strawberry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from gateway.schema.enums import PaymentStatus
-from gateway.schema.money import ISO_CURRENCIES, currency_precision
+from providers.currencies import CURRENCIES, MINOR_UNITS
 from providers.models import EXACT
 
 __all__ = [
@@ -266,7 +266,7 @@ class CreateInvoiceRules(_Rules):
     @classmethod
     def _iso_4217(cls, value: str) -> str:
         code = value.upper()
-        if code not in ISO_CURRENCIES:
+        if code not in CURRENCIES:
             raise ValueError(f"must be an ISO 4217 currency code such as USD, not {value!r}")
         return code
 
@@ -275,7 +275,7 @@ class CreateInvoiceRules(_Rules):
     def precision_problems(self) -> list[tuple[list[str], str]]:
         """Lines whose amount is finer than the currency's minor unit (e.g. $1.234): no
         provider can charge it exactly, and FlexPrice would round it."""
-        digits = currency_precision(self.currency)
+        digits = MINOR_UNITS[self.currency]
         unit = Decimal(1).scaleb(-digits)
         problems = []
         subtotal = Decimal(0)

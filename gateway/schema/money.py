@@ -2,38 +2,48 @@
 
 from __future__ import annotations
 
+import copy
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 
 import strawberry
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from providers import models
+from providers.currencies import minor_units
 
-__all__ = ["ISO_CURRENCIES", "Money", "currency_precision", "padded"]
-
-#: Every ISO 4217 code Babel (CLDR) knows, upper-case.
-ISO_CURRENCIES = frozenset(code.upper() for code in list_currencies())
-
-
-@functools.lru_cache(maxsize=64)
-def _locale(name: str) -> Locale:
-    # format_currency parses a locale name on every call: a quarter of its time.
-    return Locale.parse(name)
-
-
-def currency_precision(currency: str) -> int:
-    """Minor-unit digits of `currency` (2 for USD, 0 for JPY, 3 for BHD)."""
-    return int(get_currency_precision(currency))
+__all__ = ["Money", "padded"]
 
 
 def padded(amount: Decimal, currency: str) -> Decimal:
-    digits = currency_precision(currency)
+    """`amount` with trailing zeros up to the ISO 4217 minor units of `currency` (never fewer
+    digits: nothing is rounded); as it is when the currency is not an ISO 4217 code."""
+    digits = minor_units(currency)
     exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -digits:
+    if digits is not None and isinstance(exponent, int) and exponent > -digits:
         return amount.quantize(Decimal(1).scaleb(-digits))  # adds zeros only
     return amount
+
+
+@functools.lru_cache(maxsize=256)
+def _formatter(locale_name: str, currency: str) -> Callable[[Decimal], str]:
+    """Babel's currency pattern of the locale, compiled once, showing the ISO 4217 minor units
+    (CLDR's own digits are a display habit that changes between releases: IDR lost its two)."""
+    locale = Locale.parse(locale_name)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    digits = minor_units(currency) or 0
+    pattern.frac_prec = (digits, digits)
+
+    def format_amount(amount: Decimal) -> str:
+        # decimal_quantization=False: never round an exact amount for display, only pad it.
+        return str(
+            pattern.apply(
+                amount, locale, currency=currency, currency_digits=False, decimal_quantization=False
+            )
+        )
+
+    return format_amount
 
 
 @strawberry.type(description="An exact amount of money in one currency.")
@@ -49,15 +59,7 @@ class Money:
         "Never round-trip it: use `amount`."
     )
     def formatted(self) -> str:
-        # decimal_quantization=False: never round an exact amount for display, only pad it.
-        return str(
-            format_currency(
-                self.amount,
-                self.currency,
-                locale=_locale(self.locale),
-                decimal_quantization=False,
-            )
-        )
+        return _formatter(self.locale, self.currency)(self.amount)
 
     @classmethod
     def of(cls, money: models.Money | None, locale: str) -> Money | None:

@@ -16,6 +16,11 @@ Field choices the reference forces:
 - The customer is the one embedded in the invoice; its `id` (the Customer API id) is the
   `customer_id`. An embedded customer without an `id` names no record, so it is not mapped
   (`customer` and `customer_id` are None; it stays in `raw`).
+
+Where Xendit deviates from ISO 4217: it takes and sends IDR in whole rupiah (it truncates
+decimals) although ISO 4217 gives IDR two minor units. Amounts are mapped as Xendit sends them
+(75000), and the schema pads them to ISO 4217's digits (75000.00) like any other provider's; a
+create with an IDR fraction is refused before it reaches Xendit (`creation.WHOLE_CURRENCIES`).
 """
 
 from __future__ import annotations

@@ -89,6 +89,33 @@ async def test_create_invoice_sums_the_lines_exactly_and_stores_the_invoice(
     assert stored.description == "November usage"
 
 
+async def test_an_idr_invoice_keeps_the_two_minor_units_iso_4217_gives_it(gateway: Gateway) -> None:
+    # ISO 4217 gives IDR two decimals (locale data may show none): FlexPrice takes sen.
+    lines = [{"description": "Kopi", "quantity": "1", "unitAmount": "4550.50"}]
+    result = await mutate(
+        gateway,
+        "createInvoice",
+        "CreateInvoiceInput",
+        create_input(gateway, currency="IDR", lineItems=lines, idempotencyKey="idr-1"),
+    )
+    assert result["userErrors"] == []
+    assert result["invoice"]["total"] == {"amount": "4550.50"}
+    assert result["invoice"]["lineItems"][0]["amount"] == {"amount": "4550.50"}
+    stored = gateway.sandbox.invoices[result["invoice"]["providerId"]]
+    assert (stored.currency, stored.amount_due) == ("idr", Decimal("4550.50"))
+
+    finer = [{"description": "Kopi", "quantity": "1", "unitAmount": "4550.505"}]
+    refused = await mutate(
+        gateway,
+        "createInvoice",
+        "CreateInvoiceInput",
+        create_input(gateway, currency="IDR", lineItems=finer, idempotencyKey="idr-2"),
+    )
+    [error] = refused["userErrors"]
+    assert error["field"] == ["input", "lineItems", "0"]
+    assert "more decimals than IDR allows (2)" in error["message"]
+
+
 async def test_create_invoice_twice_with_one_key_makes_one_invoice(gateway: Gateway) -> None:
     first = await mutate(gateway, "createInvoice", "CreateInvoiceInput", create_input(gateway))
     count = len(gateway.sandbox.invoices)

@@ -1,0 +1,54 @@
+"""`Money` as the schema shows it: amounts padded to ISO 4217 minor units, never rounded, and a
+`formatted` text that shows the same digits whatever the locale library's own habits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.schema.money import Money, padded
+from providers import models
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("75000", "IDR", "75000.00"),
+        ("4550.5", "IDR", "4550.50"),
+        ("120.5", "USD", "120.50"),
+        ("0.125", "USD", "0.125"),  # never rounded
+        ("1000", "JPY", "1000"),
+        ("1.2", "BHD", "1.200"),
+        ("7", "XYZ", "7"),  # not ISO 4217: as the provider sent it
+    ],
+)
+def test_amounts_are_padded_to_iso_minor_units_only(
+    amount: str, currency: str, expected: str
+) -> None:
+    assert str(padded(Decimal(amount), currency)) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "digits"),
+    [
+        ("75000", "IDR", "en_US", "75,000.00"),
+        ("4550.5", "IDR", "en_US", "4,550.50"),
+        ("4550.5", "IDR", "id_ID", "4.550,50"),
+        ("1234.5", "USD", "en_US", "1,234.50"),
+        ("1234.5", "EUR", "de_DE", "1.234,50"),
+        ("1000", "JPY", "en_US", "1,000"),
+        ("1.234", "BHD", "en_US", "1.234"),
+        ("0.125", "USD", "en_US", "0.125"),
+    ],
+)
+def test_formatted_shows_the_amounts_digits_in_the_locales_notation(
+    amount: str, currency: str, locale: str, digits: str
+) -> None:
+    # Only the digits are asserted: symbols and their placement are CLDR's, and may change.
+    money = Money.of(models.Money(amount=Decimal(amount), currency=currency), locale)
+    assert money is not None
+    text = money.formatted()
+    assert digits in text
+    assert text.replace(digits, "", 1).strip("\xa0 ") != "", "a currency sign or code is shown"
+    assert not any(ch.isdigit() for ch in text.replace(digits, "", 1)), text
