@@ -17,6 +17,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway.app import create_app, freeze_startup_objects, providers_from_environment
+from gateway.protocol import HTTP_PROTOCOL
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
@@ -113,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
         "log_level": log_level,
         "log_config": log_config,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": HTTP_PROTOCOL,
         "lifespan": "on",
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
@@ -159,7 +160,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         f"(seed {args.seed}); it accepts the API key {key}",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools")
+    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http=HTTP_PROTOCOL)
     return 0
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 
+from gateway.protocol import HTTP_PROTOCOL
+
 STARTUP_TIMEOUT_S = 10.0
 
 
@@ -17,7 +19,13 @@ class ServedApp:
 
     def __init__(self, app: Any) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", loop="asyncio"
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            loop="asyncio",
+            http=HTTP_PROTOCOL,  # what `serve` runs
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="served-app", daemon=True)
