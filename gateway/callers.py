@@ -80,7 +80,9 @@ def parse_api_keys(value: str | None) -> Keys:
     names: set[str] = set()
     for n, entry in enumerate(part.strip() for part in value.split(",")):
         name, scope, secret = [*entry.split(":", 2), "", ""][:3]
-        where = f"GATEWAY_API_KEYS entry {n + 1}" + (f" ({name})" if name else "")
+        # An entry without a colon may be a bare key: only a NAME before a colon is shown.
+        shown = name if name and ":" in entry else ""
+        where = f"GATEWAY_API_KEYS entry {n + 1}" + (f" ({shown})" if shown else "")
         if not name or not secret or scope not in ("read", "write"):
             raise ValueError(f"{where} must be NAME:SCOPE:KEY with SCOPE read or write")
         if len(secret) < 16:

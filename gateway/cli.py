@@ -7,9 +7,11 @@ import asyncio
 import copy
 import inspect
 import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ from pydantic import ValidationError
 from gateway.app import create_app, freeze_startup_objects, providers_from_environment
 from gateway.protocol import HTTP_PROTOCOL
 from gateway.schema import build_schema
-from gateway.settings import GatewaySettings
+from gateway.settings import LOG_LEVELS, GatewaySettings
 from providers.base import InvoiceProvider
+from providers.registry import settings_classes
+from providers.settings import EnvironSettings
 
 __all__ = ["main"]
 
@@ -31,17 +35,68 @@ def _sandboxes() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=SANDBOX_ENTRY_POINTS)}
 
 
+def _version() -> str:
+    try:
+        return version("invoice-gateway")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _help_width() -> int:
+    return min(shutil.get_terminal_size().columns, 100)
+
+
+def _environment_help() -> str:
+    """Every variable `serve` reads, with its default and what it does, for `serve --help`."""
+    groups: list[tuple[str, type[EnvironSettings]]] = [("the gateway", GatewaySettings)]
+    groups += [(name, settings) for name, settings in settings_classes().items()]
+    width = _help_width()
+    lines = ["environment variables (README.md, Configuration, says more):"]
+    for title, settings in groups:
+        lines.append(f"  {title}:")
+        for variable, default, description in settings.variables():
+            text = (
+                description if "(default:" in description else f"{description} (default: {default})"
+            )
+            lines += textwrap.wrap(
+                text,
+                width=width,
+                initial_indent=f"    {variable:<38} ",
+                subsequent_indent=" " * 43,
+                break_on_hyphens=False,
+            )
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invoice-gateway", description="One GraphQL API in front of invoice providers."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the GraphQL API (and GraphiQL) at /graphql")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the GraphQL API (and GraphiQL) at /graphql",
+        description=textwrap.fill(
+            "Serve the GraphQL API at /graphql. Providers, keys, limits and timeouts are set "
+            "by the environment variables below; with no provider credentials, each provider "
+            "runs on its built-in sandbox.",
+            width=_help_width(),
+        ),
+        epilog=_environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    serve.add_argument("--log-level", default=None, help="uvicorn log level (default info)")
+    serve.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default=None,
+        help="log level (default: GATEWAY_LOG_LEVEL, else info)",
+    )
 
     sandbox = commands.add_parser("sandbox", help="serve one provider's sandbox API standalone")
     sandbox.add_argument("provider", help=f"which sandbox: {', '.join(sorted(_sandboxes()))}")
@@ -76,8 +131,11 @@ def _serve(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     try:
         settings = GatewaySettings.from_environ(environ)
+    except ValidationError as exc:
+        return _fail(f"cannot start: {GatewaySettings.problems(exc)}")
+    try:
         providers = providers_from_environment(settings, environ)
-    except (ValidationError, LookupError, ValueError) as exc:
+    except (LookupError, ValueError) as exc:
         return _fail(f"cannot start: {exc}")
     for provider in providers.values():
         print(f"invoice-gateway: {provider.describe()}", file=sys.stderr)

@@ -5,16 +5,21 @@ Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.callers import parse_api_keys
 from providers.settings import EnvironSettings
 
-__all__ = ["GatewaySettings"]
+__all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+#: uvicorn's log levels, from the quietest.
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
 class GatewaySettings(EnvironSettings):
@@ -23,40 +28,79 @@ class GatewaySettings(EnvironSettings):
         env_prefix="GATEWAY_", frozen=True, extra="ignore", hide_input_in_errors=True
     )
 
-    #: Enabled providers, in the order `providers` lists them.
-    providers: tuple[str, ...] = ("flexprice", "xendit")
-    #: Serve GraphiQL at /graphql; unset means on when every provider is a sandbox.
-    graphiql: bool | None = None
-    #: Answer introspection queries (tools that generate typed clients need it).
-    introspection: bool = True
-    #: Locale of `Money.formatted` (a Babel/CLDR locale name such as en_US or de_DE).
-    locale: str = "en_US"
-    #: `first` when a connection is asked without one, and the largest `first` accepted.
-    default_page_size: int = Field(default=20, ge=1)
-    max_page_size: int = Field(default=100, ge=1, le=1000)
-    log_level: str = "info"
-    #: Where clients reach this gateway (e.g. https://billing.example.com). In-process sandboxes
-    #: are served below it at /sandbox/<name>, and the links they hand out (PDFs) point there.
-    #: `serve` sets it from --host and --port when unset.
-    public_url: str | None = None
-    #: Callers: comma-separated NAME:SCOPE:KEY, SCOPE read or write (write implies read).
-    api_keys: SecretStr | None = None
-    #: Serve without keys even though a real provider is configured.
-    allow_anonymous: bool = False
-    #: Browser origins allowed by CORS (and for WebSocket connections), comma-separated.
-    cors_origins: tuple[str, ...] = ()
-    #: What one request may cost (0 turns a limit off).
-    max_depth: int = Field(default=10, ge=0)
-    max_aliases: int = Field(default=30, ge=0)
-    max_tokens: int = Field(default=1000, ge=0)
-    max_root_fields: int = Field(default=30, ge=0)
-    max_body_bytes: int = Field(default=1_000_000, ge=1)
-    #: How long a createInvoice idempotency key is remembered after its create succeeded.
-    idempotency_ttl_seconds: float = Field(default=86_400, gt=0)
-    #: On SIGTERM, /readyz answers 503 for this long before the server stops accepting.
-    shutdown_drain_seconds: float = Field(default=5, ge=0)
-    #: Then requests in flight get this long to finish (keep it above the providers' deadline).
-    shutdown_grace_seconds: float = Field(default=30, ge=0)
+    providers: tuple[str, ...] = Field(
+        default=("flexprice", "xendit"),
+        description="providers to enable, comma-separated, in the order `providers` lists them",
+    )
+    graphiql: bool | None = Field(
+        default=None,
+        description="serve GraphiQL at /graphql (default: on when every provider is a sandbox)",
+    )
+    introspection: bool = Field(
+        default=True, description="answer introspection (tools generate typed clients from it)"
+    )
+    locale: str = Field(
+        default="en_US", description="locale of Money.formatted, a CLDR name such as de_DE"
+    )
+    default_page_size: int = Field(
+        default=20, ge=1, description="`first` of a connection asked without one"
+    )
+    max_page_size: int = Field(
+        default=100, ge=1, le=1000, description="the largest `first` (and customers(ids:)) taken"
+    )
+    log_level: LogLevel = Field(default="info", description="uvicorn's and the gateway's level")
+    public_url: str | None = Field(
+        default=None,
+        description="where clients reach the gateway; in-process sandboxes are served below it "
+        "at /sandbox/<name> (default: http://HOST:PORT of serve)",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="callers, comma-separated NAME:SCOPE:KEY, SCOPE read or write (default: "
+        "unset, and no key is asked for)",
+    )
+    allow_anonymous: bool = Field(
+        default=False, description="serve without keys even though a real provider is configured"
+    )
+    cors_origins: tuple[str, ...] = Field(
+        default=(), description="browser origins allowed to call (CORS, WebSocket), comma-separated"
+    )
+    max_depth: int = Field(default=10, ge=0, description="deepest selection (0: no limit)")
+    max_aliases: int = Field(default=30, ge=0, description="aliases per operation (0: no limit)")
+    max_tokens: int = Field(default=1000, ge=0, description="tokens per document (0: no limit)")
+    max_root_fields: int = Field(
+        default=30, ge=0, description="root fields per operation (0: no limit)"
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1, description="largest request body")
+    idempotency_ttl_seconds: float = Field(
+        default=86_400, gt=0, description="how long a createInvoice idempotency key is remembered"
+    )
+    shutdown_drain_seconds: float = Field(
+        default=5, ge=0, description="on SIGTERM, /readyz answers 503 this long before stopping"
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30, ge=0, description="then requests in flight get this long to finish"
+    )
+    log_refused_per_second: int = Field(
+        default=10, ge=0, description="log lines about refused operations a second (0: all)"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        # Refused at start-up, not at the first Money.formatted of a request.
+        try:
+            Locale.parse(value.strip())
+        except (ValueError, UnknownLocaleError):
+            raise ValueError(
+                f"{value!r} is not a locale Babel knows: use a CLDR name such as en_US or de_DE"
+            ) from None
+        return value.strip()
 
     @field_validator("public_url")
     @classmethod
@@ -103,6 +147,3 @@ class GatewaySettings(EnvironSettings):
                 raise ValueError("GATEWAY_PROVIDERS names no provider")
             return names
         return value
-
-    #: Log records about refused operations let through a second, per process (0: all).
-    log_refused_per_second: int = Field(default=10, ge=0)

@@ -169,7 +169,9 @@ class ProviderFactory(Protocol):
     """What the entry point `invoice_gateway.providers` names: builds a provider from settings.
 
     `environ` is the process environment (or a dict in tests). With no credentials in it, a
-    provider that ships a sandbox builds itself on that sandbox.
+    provider that ships a sandbox builds itself on that sandbox. A factory may also have a
+    `settings` attribute, the `providers.settings.EnvironSettings` class it reads, so that
+    `invoice-gateway serve --help` lists its variables.
     """
 
     name: str

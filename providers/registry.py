@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 
 from providers.base import InvoiceProvider, ProviderFactory
+from providers.settings import EnvironSettings
 
-__all__ = ["ENTRY_POINT_GROUP", "available", "create_providers"]
+__all__ = ["ENTRY_POINT_GROUP", "available", "create_providers", "settings_classes"]
 
 ENTRY_POINT_GROUP = "invoice_gateway.providers"
 
@@ -49,3 +50,13 @@ def create_providers(
             )
         built[name] = provider
     return built
+
+
+def settings_classes() -> dict[str, type[EnvironSettings]]:
+    """Each installed provider's settings class, for those whose factory names one."""
+    found: dict[str, type[EnvironSettings]] = {}
+    for name in sorted(available()):
+        settings = getattr(_load(name), "settings", None)
+        if isinstance(settings, type) and issubclass(settings, EnvironSettings):
+            found[name] = settings
+    return found

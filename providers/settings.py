@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from providers.http import HttpPolicy
@@ -48,6 +48,47 @@ class EnvironSettings(BaseSettings):
         }
         return cls(**values)
 
+    @classmethod
+    def variables(cls) -> list[tuple[str, str, str]]:
+        """(VARIABLE, default as text, description) of every setting, in field order."""
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        inherited = {name for base in cls.__mro__[1:] for name in getattr(base, "model_fields", {})}
+        # A provider's own settings first (its key, its URL), then the shared HTTP ones.
+        names = sorted(cls.model_fields, key=lambda name: name in inherited)
+        return [
+            (
+                f"{prefix}{name}".upper(),
+                _shown(cls.model_fields[name].default),
+                cls.model_fields[name].description or "",
+            )
+            for name in names
+        ]
+
+    @classmethod
+    def problems(cls, error: ValidationError) -> str:
+        """What is wrong with the settings, each problem named by its environment variable
+        and never showing the value (it may be a secret)."""
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        found = []
+        for detail in error.errors(include_input=False, include_url=False):
+            message = detail["msg"].removeprefix("Value error, ")
+            if detail["loc"]:
+                variable = f"{prefix}{'.'.join(map(str, detail['loc']))}".upper()
+                if not message.startswith(variable):
+                    message = f"{variable}: {message}"
+            found.append(message)
+        return "; ".join(found)
+
+
+def _shown(default: Any) -> str:
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, tuple):
+        return ",".join(map(str, default)) or "unset"
+    return str(default)
+
 
 class HttpSettings(EnvironSettings):
     """The `HttpPolicy` fields a provider's settings share, read as `PREFIX_FIELD`.
@@ -67,17 +108,54 @@ class HttpSettings(EnvironSettings):
     | `queue_timeout`                | 1 s     | wait for a slot before PROVIDER_BUSY          |
     """
 
-    connect_timeout: float = Field(default=_POLICY.connect_timeout, gt=0)
-    read_timeout: float = Field(default=_POLICY.read_timeout, gt=0)
-    deadline: float = Field(default=_POLICY.deadline, gt=0)
-    max_attempts: int = Field(default=_POLICY.attempts, ge=1, le=10)
-    max_response_bytes: int = Field(default=_POLICY.max_response_bytes, ge=1024)
-    retry_budget_ratio: float = Field(default=_POLICY.retry_budget_ratio, ge=0, le=10)
-    retry_budget_min_per_second: float = Field(default=_POLICY.retry_budget_min_per_second, ge=0)
-    breaker_threshold: int = Field(default=_POLICY.breaker_threshold, ge=1)
-    breaker_reset_seconds: float = Field(default=_POLICY.breaker_reset_seconds, gt=0)
-    max_in_flight: int = Field(default=_POLICY.max_in_flight, ge=1)
-    queue_timeout: float = Field(default=_POLICY.queue_timeout, ge=0)
+    connect_timeout: float = Field(
+        default=_POLICY.connect_timeout, gt=0, description="seconds to open a connection"
+    )
+    read_timeout: float = Field(
+        default=_POLICY.read_timeout, gt=0, description="seconds to wait for each read"
+    )
+    deadline: float = Field(
+        default=_POLICY.deadline,
+        gt=0,
+        description="seconds one call may take in all, retries and a slow body included",
+    )
+    max_attempts: int = Field(
+        default=_POLICY.attempts, ge=1, le=10, description="tries of a retryable call"
+    )
+    max_response_bytes: int = Field(
+        default=_POLICY.max_response_bytes, ge=1024, description="largest answer read"
+    )
+    retry_budget_ratio: float = Field(
+        default=_POLICY.retry_budget_ratio,
+        ge=0,
+        le=10,
+        description="retries may add this share of the calls of the last 10 s ...",
+    )
+    retry_budget_min_per_second: float = Field(
+        default=_POLICY.retry_budget_min_per_second,
+        ge=0,
+        description="... plus this many retries per second",
+    )
+    breaker_threshold: int = Field(
+        default=_POLICY.breaker_threshold,
+        ge=1,
+        description="failed calls in a row that open the circuit breaker",
+    )
+    breaker_reset_seconds: float = Field(
+        default=_POLICY.breaker_reset_seconds,
+        gt=0,
+        description="seconds an open circuit waits before one probe call",
+    )
+    max_in_flight: int = Field(
+        default=_POLICY.max_in_flight,
+        ge=1,
+        description="calls in flight at once (also the connection pool's size)",
+    )
+    queue_timeout: float = Field(
+        default=_POLICY.queue_timeout,
+        ge=0,
+        description="seconds a call waits for a slot before PROVIDER_BUSY",
+    )
 
     def policy(self) -> HttpPolicy:
         """The HTTP policy these settings describe; backoff waits keep `HttpPolicy`'s defaults."""

@@ -4,6 +4,7 @@ FlexPrice a real gateway can use. Servers bind 127.0.0.1 only and are stopped by
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,10 +14,16 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from gateway.settings import GatewaySettings
+from providers.flexprice.settings import FlexPriceSettings
+from providers.xendit.settings import XenditSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = str(Path(sys.executable).parent / "invoice-gateway")
@@ -97,6 +104,8 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         assert len(edges) == 5
         assert {e["node"]["status"] for e in edges} == {"OPEN"}
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+        # What Java's default HttpClient sends first: an offer of HTTP/2, answered in HTTP/1.1.
+        assert h2c_offering_post(port, readme_first_query())["data"]["invoices"]["edges"]
         # The PDF link of an invoice works in a browser: the gateway serves its sandbox too.
         linked = httpx.post(
             f"{base}/graphql",
@@ -114,6 +123,26 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
     # The keys the sandboxes accept, said on start-up.
     assert "sk_sandbox_flexprice" in err
     assert "xnd_development_sandbox_key" in err
+
+
+def h2c_offering_post(port: int, query: str) -> Any:
+    body = json.dumps({"query": query}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Connection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\n"
+        "HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head + body)
+        deadline = time.monotonic() + 20
+        while chunk := sock.recv(65536):  # "close": the server ends the connection
+            answer += chunk
+            assert time.monotonic() < deadline
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 200 OK", answer
+    return json.loads(rest.split(b"\r\n\r\n", 1)[1])
 
 
 def test_serve_against_a_standalone_sandbox_over_http() -> None:
@@ -171,13 +200,27 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
         # ... nor serve anyone at all without keys.
         ({"FLEXPRICE_API_KEY": "sk_live_x", "GATEWAY_PROVIDERS": "flexprice"}, "GATEWAY_API_KEYS"),
         ({"GATEWAY_API_KEYS": "ci:admin:0123456789abcdef0"}, "SCOPE read or write"),
+        # Named by the variable the user set, never by the field behind it.
+        ({"GATEWAY_MAX_PAGE_SIZE": "lots"}, "GATEWAY_MAX_PAGE_SIZE: Input should be a valid int"),
+        ({"GATEWAY_MAX_PAGE_SIZE": "5000"}, "GATEWAY_MAX_PAGE_SIZE: Input should be less than"),
+        ({"GATEWAY_LOG_LEVEL": "loud"}, "GATEWAY_LOG_LEVEL: Input should be 'critical'"),
+        ({"GATEWAY_LOCALE": "xx_YY"}, "GATEWAY_LOCALE: 'xx_YY' is not a locale"),
+        ({"GATEWAY_INTROSPECTION": "maybe"}, "GATEWAY_INTROSPECTION: Input should be a valid bool"),
     ],
 )
 def test_serve_refuses_a_bad_configuration_with_a_clear_message(
     env: dict[str, str], message: str
 ) -> None:
+    result = refused_serve(env)
+    assert message in result.stderr
+    for name in env:
+        python_name = name.split("_", 1)[1].lower()
+        assert f"{python_name}\n" not in result.stderr, "named by its field, not its variable"
+
+
+def refused_serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [SCRIPT, "serve", "--port", str(free_port())],
+        [SCRIPT, "serve", "--port", str(free_port()), *args],
         env=clean_env(**env),
         capture_output=True,
         text=True,
@@ -185,8 +228,51 @@ def test_serve_refuses_a_bad_configuration_with_a_clear_message(
         check=False,
     )
     assert result.returncode == 2
-    assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 4, result.stderr
+    return result
+
+
+def test_a_bare_key_in_gateway_api_keys_is_not_echoed() -> None:
+    secret = "0123456789abcdef0123456789abcdef"
+    result = refused_serve({"GATEWAY_API_KEYS": f"ci:read:{'a' * 16},{secret}"})
+    assert "GATEWAY_API_KEYS entry 2 must be NAME:SCOPE:KEY" in result.stderr
+    assert secret not in result.stderr
+
+
+def test_an_unknown_log_level_is_refused_in_one_line() -> None:
+    result = refused_serve({}, "--log-level", "loud")
+    assert "argument --log-level: invalid choice: 'loud'" in result.stderr
+    assert "'debug'" in result.stderr
+
+
+def test_version_is_the_installed_distributions() -> None:
+    result = subprocess.run(
+        [SCRIPT, "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == f"invoice-gateway {version('invoice-gateway')}"
+
+
+def test_serve_help_lists_every_variable_with_its_default() -> None:
+    result = subprocess.run(
+        [SCRIPT, "serve", "--help"],
+        env={**clean_env(), "COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = " ".join(result.stdout.split())  # as read, whatever the wrapping
+    for settings in (GatewaySettings, FlexPriceSettings, XenditSettings):
+        for variable, default, description in settings.variables():
+            assert description, f"{variable} has no description"
+            if "(default:" in description:  # a default that depends on something else
+                assert f" {variable} {description}" in text
+            else:
+                assert f" {variable} {description} (default: {default})" in text
+    assert " GATEWAY_MAX_PAGE_SIZE the largest `first`" in text
+    assert "(default: 100)" in text
+    assert " FLEXPRICE_DEADLINE seconds one call may take" in text
 
 
 def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Generator, Mapping, Sequence
 
 import httpx
 from pydantic import SecretStr, ValidationError
-from pydantic_core import ErrorDetails
 
 from providers.base import Operation, ProviderBase
 from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
@@ -372,13 +371,6 @@ class FlexPriceProvider(ProviderBase):
         return to_invoice(await self.client.get_invoice(invoice_id))
 
 
-def _problem(error: ErrorDetails) -> str:
-    # Only the variable and the rule: `error["input"]` may be the secret itself.
-    variable = f"FLEXPRICE_{'.'.join(map(str, error['loc'])).upper()}"
-    message = error["msg"]
-    return message if message.startswith(variable) else f"{variable}: {message}"
-
-
 class FlexPriceProviderFactory:
     """The `invoice_gateway.providers` entry point: FLEXPRICE_* settings -> provider.
 
@@ -387,12 +379,13 @@ class FlexPriceProviderFactory:
     """
 
     name = PROVIDER
+    settings = FlexPriceSettings
 
     def __call__(self, environ: Mapping[str, str]) -> FlexPriceProvider:
         try:
             settings = FlexPriceSettings.from_environ(environ)
         except ValidationError as exc:
-            problems = "; ".join(_problem(error) for error in exc.errors())
+            problems = FlexPriceSettings.problems(exc)
             raise ValueError(f"invalid flexprice settings: {problems}") from exc
         if settings.api_key is None:
             return FlexPriceProvider.in_process_sandbox(settings=settings)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
@@ -39,8 +39,11 @@ class FlexPriceSettings(HttpSettings):
     # A refused value may be the key itself: errors name the field and the rule, not the input.
     model_config = SettingsConfigDict(env_prefix="FLEXPRICE_", hide_input_in_errors=True)
 
-    api_key: SecretStr | None = None
-    base_url: str = DEFAULT_BASE_URL
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="FlexPrice API key (default: unset, which runs the built-in sandbox)",
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="FlexPrice API base, /v1 included")
 
     @field_validator("api_key")
     @classmethod

@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from providers.xendit.mapping import PROVIDER
 from providers.xendit.provider import XenditProvider
 from providers.xendit.settings import XenditSettings
 
 __all__ = ["XenditProviderFactory", "factory"]
-
-
-def _problem(error: ErrorDetails) -> str:
-    # Only the variable and the rule: `error["input"]` may be the secret itself.
-    variable = f"XENDIT_{'.'.join(map(str, error['loc'])).upper()}"
-    message = error["msg"]
-    return message if message.startswith(variable) else f"{variable}: {message}"
 
 
 class XenditProviderFactory:
@@ -29,12 +21,13 @@ class XenditProviderFactory:
     """
 
     name = PROVIDER
+    settings = XenditSettings
 
     def __call__(self, environ: Mapping[str, str]) -> XenditProvider:
         try:
             settings = XenditSettings.from_environ(environ)
         except ValidationError as exc:
-            problems = "; ".join(_problem(error) for error in exc.errors())
+            problems = XenditSettings.problems(exc)
             raise ValueError(f"invalid xendit settings: {problems}") from exc
         if settings.secret_key is None:
             return XenditProvider.in_process_sandbox(settings=settings)

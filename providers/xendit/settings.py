@@ -56,10 +56,19 @@ class XenditSettings(HttpSettings):
     # A refused value may be the key itself: errors name the field and the rule, not the input.
     model_config = SettingsConfigDict(env_prefix="XENDIT_", hide_input_in_errors=True)
 
-    secret_key: SecretStr | None = None
-    base_url: str = DEFAULT_BASE_URL
-    for_user_id: str | None = None
-    max_concurrency: int = Field(default=8, ge=1)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Xendit secret API key (default: unset, which runs the built-in sandbox)",
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="Xendit API host")
+    for_user_id: str | None = Field(
+        default=None,
+        description="a xenPlatform sub-account, sent as for-user-id (default: unset, the "
+        "key's own account)",
+    )
+    max_concurrency: int = Field(
+        default=8, ge=1, description="one-by-one look-ups in flight at once (no batch call)"
+    )
 
     @field_validator("secret_key")
     @classmethod
