@@ -1,5 +1,8 @@
 """Every kind of sandbox response, validated against the official FlexPrice OpenAPI file.
 
+The file is ``specs/flexprice-invoices-customers.openapi.json``: the official file cut down to
+its invoice and customer paths and the schemas they use, which is all these cases touch.
+
 Each case sends one request and checks that the status is one the spec declares for that
 operation and that the body validates (openapi-core, formats and enums included, so a
 ``null`` the spec does not allow fails). Where the real server answers outside the spec,
@@ -31,7 +34,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,20 +43,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 from providers.flexprice.sandbox import FlexPriceSandbox
+from tests.specs import spec_path
 
 from .flexprice_sandbox_helpers import find_customer, find_invoice, one_off_body
 
 SERVER = "https://us.api.flexprice.io"
 
 
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").exists():
-            return parent
-    raise RuntimeError("pyproject.toml not found above the test file")
-
-
-SPEC_PATH = _repo_root().parent / "shared" / "specs" / "flexprice.openapi.json"
+SPEC_FILE = "flexprice-invoices-customers.openapi.json"
 
 # (method, spec path, status) the real server returns although the spec does not declare it.
 UNDECLARED: dict[tuple[str, str, int], str] = {
@@ -423,12 +419,12 @@ CASES = [
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    return OpenAPI.from_path(SPEC_PATH)
+    return OpenAPI.from_path(spec_path(SPEC_FILE))
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text())
+    loaded: dict[str, Any] = json.loads(spec_path(SPEC_FILE).read_text())
     return loaded
 
 
