@@ -1,7 +1,7 @@
 """ISO 4217 currencies the sandbox accepts, and their minor-unit precision.
 
 The real server only checks that a currency code has three characters; the sandbox also
-requires a known ISO 4217 code (allowed by the reference, same 400 ``validation_error``).
+requires a known ISO 4217 code (the gateway sends no other; same 400 ``validation_error``).
 """
 
 from __future__ import annotations
