@@ -12,11 +12,12 @@ validated against the schema the server uses for it.
 Deviations from the spec we had to allow, each one what real FlexPrice does:
 
 - ``401 {"error": "Unauthorized"}`` on every route: the spec declares no 401 anywhere, and
-  the body is not ``errors.ErrorResponse`` (reference §2.2). Checked against a local schema.
+  the body (the auth middleware's) is not ``errors.ErrorResponse``. Checked against a local
+  schema.
 - ``404 not_found`` on operations that declare only 400/500 (listed in ``UNDECLARED``): the
-  server's repositories answer 404 for unknown ids whatever the route (§3, §14.19).
-- ``409 already_exists`` on ``createInvoice`` (idempotency key reused after finalization,
-  §13) and ``createCustomer`` (duplicate ``external_id``, §6.6): not declared.
+  server's repositories answer 404 for unknown ids whatever the route.
+- ``409 already_exists`` on ``createInvoice`` (idempotency key reused after finalization)
+  and ``createCustomer`` (duplicate ``external_id``): not declared.
 - ``GET /invoices`` and ``GET /customers`` exist in the server but not in the spec: their
   bodies are validated against ``ListInvoicesResponse`` / ``ListCustomersResponse`` and
   ``errors.ErrorResponse`` directly.
@@ -26,7 +27,7 @@ Deviations from the spec we had to allow, each one what real FlexPrice does:
   ``*/*`` (validated against the schema directly). The server sends JSON errors there.
 - The server sends ``null`` for unset always-present pointers (``invoice_number`` on drafts,
   ``billing_sequence`` on one-off invoices); the spec marks nothing nullable, so the sandbox
-  omits those fields instead (§4.1) and validation runs without any null allowance.
+  omits those fields instead and validation runs without any null allowance.
 """
 
 from __future__ import annotations

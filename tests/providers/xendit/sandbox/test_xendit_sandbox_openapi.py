@@ -6,8 +6,8 @@ per operation, the latter without content (the SDK does not map statuses to erro
 so an error response is checked in three steps instead:
 
 1. the operation declares ``default``;
-2. the status is the one the sandbox uses for that ``error_code`` (``ERROR_STATUS``: the
-   reference's §7.2 reading of the SDK's error model names, plus the sandbox's choices);
+2. the status is the one the sandbox uses for that ``error_code`` (``ERROR_STATUS``: read
+   from the names of the SDK's error models, plus the sandbox's choices);
 3. the body validates against the SDK error model that lists the code (``ERROR_SCHEMA``),
    or, for codes no invoice model lists (``API_VALIDATION_ERROR``, the Customer API's
    codes, ``REQUEST_FORBIDDEN_ERROR``), against the common ``{error_code, message}`` shape.
