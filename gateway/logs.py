@@ -1,5 +1,5 @@
 """Log records about rejected queries: short and few, so a flood of large queries cannot flood
-the log (reference/hardening.md §2.3, item 9).
+the log (Strawberry logs every rejected query with a source excerpt).
 
 Two standard `logging.Filter`s on the loggers that write about operations (`gateway.graphql`,
 where the schema logs each rejected operation with its query, and `strawberry.execution`,

@@ -77,7 +77,8 @@ def build_schema(
     *, introspection: bool = True, limits: Sequence[Callable[[], SchemaExtension]] = ()
 ) -> strawberry.Schema:
     """The schema. Extensions are passed as classes or factories, never instances: an instance
-    shares its state across concurrent requests (see reference/hardening.md §2.3)."""
+    shares its execution context across concurrent requests, so one request's error can reach
+    another's response (strawberry issue #4369)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPolicy,
         lambda: ParserCache(maxsize=256),

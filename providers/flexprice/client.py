@@ -32,8 +32,9 @@ M = TypeVar("M", bound=BaseModel)
 def parse_error(response: httpx.Response) -> ErrorBody:
     """(code, message) of a FlexPrice error body.
 
-    Reads `{code, message, http_status_code}` (§9), `{error}` (401/403, §2.2) and gin's plain
-    text `404 page not found` (§2.3, no code and no message). Never raises.
+    Reads `{code, message, http_status_code}`, `{error}` (the auth middleware's 401/403) and
+    gin's plain text `404 page not found` for an unknown route (no code and no message).
+    Never raises.
     """
     try:
         body = json.loads(response.content)
@@ -71,8 +72,9 @@ class _ApiKey(httpx.Auth):
 
 
 def _segment(value: str) -> str:
-    # Quote everything, "/" included (§3.3). "." and ".." would be removed from the path by
-    # URL normalisation and reach another route; FlexPrice ids are never empty or dots.
+    # Quote everything, "/" included, so an id stays one path segment. "." and ".." would be
+    # removed from the path by URL normalisation and reach another route; FlexPrice ids are
+    # never empty or dots.
     if value in ("", ".", ".."):
         raise NotFound(PROVIDER, f"flexprice has no record with id {value!r}", status=404)
     return quote(value, safe="")

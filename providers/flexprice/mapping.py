@@ -1,8 +1,8 @@
 """Pure functions between FlexPrice's wire models and the domain model.
 
 FlexPrice has two status axes, `invoice_status` (the document) and `payment_status` (the money);
-the tables below fold them into the gateway's `InvoiceStatus` and `PaymentStatus` as reference
-§8.6 proposes. A value FlexPrice adds later maps to UNKNOWN and is logged once, never raised.
+the tables below fold them into the gateway's `InvoiceStatus` and `PaymentStatus`. A value
+FlexPrice adds later maps to UNKNOWN and is logged once, never raised.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ ANY: Final = "*"
 #: (invoice_status, payment_status) -> status. An exact key wins over `(invoice_status, ANY)`.
 INVOICE_STATUS_TABLE: Final[dict[tuple[str, str], InvoiceStatus]] = {
     ("DRAFT", ANY): InvoiceStatus.DRAFT,
-    # A zero-amount subscription draft that is never payable (§5): a judgement call, see §8.6.
+    # A zero-amount subscription draft that is never payable: VOID is a judgement call.
     ("SKIPPED", ANY): InvoiceStatus.VOID,
     ("VOIDED", ANY): InvoiceStatus.VOID,
     ("FINALIZED", "INITIATED"): InvoiceStatus.OPEN,
@@ -91,7 +91,8 @@ PAYMENT_STATUS_OVERRIDES: Final[dict[str, PaymentStatus]] = {
     "SKIPPED": PaymentStatus.UNPAID,
 }
 
-#: The target of a manual payment status update -> FlexPrice's value (§8.4 allows only these).
+#: The target of a manual payment status update -> FlexPrice's value (the only targets its
+#: transition table has).
 PAYMENT_STATUS_TARGETS: Final[dict[PaymentStatus, str]] = {
     PaymentStatus.UNPAID: "PENDING",
     PaymentStatus.PAID: "SUCCEEDED",
@@ -128,7 +129,7 @@ def _money(amount: Decimal | None, currency: str) -> Money | None:
 
 
 def _text(value: str | None) -> str | None:
-    # FlexPrice sends "" for an unset always-present string (§4.1): that is "no value".
+    # FlexPrice sends "" for an unset always-present string: that is "no value".
     return value or None
 
 
@@ -270,7 +271,7 @@ def to_summary(summary: wire.CustomerInvoiceSummary) -> CustomerInvoiceSummary:
 def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
     """A one-off invoice with the exact line sums as subtotal, total and amount due.
 
-    The key is always sent: without one FlexPrice makes a new key per call (§13), so a retry
+    The key is always sent: without one FlexPrice makes a new, time-based key per call, so a retry
     would bill twice.
     """
     subtotal = draft.subtotal
@@ -294,7 +295,7 @@ def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.Crea
 
 
 def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
-    """Only the fields the update sets; FlexPrice replaces `metadata` as a whole (§6.3)."""
+    """Only the fields the update sets; FlexPrice replaces `metadata` as a whole."""
     return wire.UpdateInvoiceRequest(
         due_date=update.due_at,
         invoice_pdf_url=update.pdf_url,

@@ -42,7 +42,7 @@ from providers.models import (
 __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
 SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
-# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key (§13).
+# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
 _KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
 
 
@@ -62,7 +62,7 @@ class FlexPriceProvider(ProviderBase):
 
     name = PROVIDER
     capabilities = frozenset(Operation)
-    max_batch_size = 1000  # FlexPrice's `limit` maximum (§10.4)
+    max_batch_size = 1000  # FlexPrice's search `limit` maximum
 
     def __init__(
         self,
@@ -313,7 +313,7 @@ class FlexPriceProvider(ProviderBase):
                 filters=(condition,), invoice_status=_KEY_HOLDER_STATUSES, limit=1, offset=0
             )
         )
-        # FlexPrice drops a DSL condition it cannot read and widens the search (§10.3), so
+        # FlexPrice drops a DSL condition it cannot read and widens the search, so
         # the key is checked here rather than trusted.
         for item in response.items:
             if item.idempotency_key == key:

@@ -108,7 +108,7 @@ def parse_positions(after: str | None, count: int) -> list[SearchPosition]:
 #: Stands for a payment status FlexPrice may add later, when working out what a search selects.
 _LATER: Final = "<later>"
 _PAYMENT_AXIS: Final = (*wire.PAYMENT_STATUSES, _LATER)
-# What FlexPrice lists when `invoice_status` is not sent: SKIPPED is left out (§10.1). A status
+# What FlexPrice lists when `invoice_status` is not sent: SKIPPED is left out. A status
 # filter uses the same axis, so adding one never brings in an invoice the plain listing hides.
 LISTED_INVOICE_STATUSES: Final = ("DRAFT", "FINALIZED", "VOIDED")
 
@@ -180,7 +180,7 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
         common["customer_id"] = customer_ids[0]
     elif customer_ids:
         conditions.append(_condition("customer_id", "in", customer_ids))
-    # FlexPrice stores currencies lower-case and matches them exactly (§10.1).
+    # FlexPrice stores currencies lower-case and matches them exactly.
     currencies = tuple(dict.fromkeys(currency.lower() for currency in filters.currencies))
     if len(currencies) == 1:
         common["currency"] = currencies[0]

@@ -1,9 +1,9 @@
 """FlexPrice's JSON as pydantic models, named after FlexPrice's own schemas.
 
-Responses are parsed leniently (reference §4.1): every field is optional, unknown fields are
-kept, and `null` counts as absent, because the server sends `null` for fields the spec does not
-mark nullable and newer servers add fields. Money is parsed straight to `Decimal`, timestamps
-to aware UTC datetimes. Each response model keeps the JSON object it was parsed from in `raw`.
+Responses are parsed leniently: every field is optional, unknown fields are kept, and `null` counts
+as absent, because the server sends `null` for fields the spec does not mark nullable and newer
+servers add fields. Money is parsed straight to `Decimal`, timestamps to aware UTC datetimes. Each
+response model keeps the JSON object it was parsed from in `raw`.
 
 Requests are strict (`extra="forbid"`) and dumped with `body()`: absent fields are left out,
 money is a plain decimal string (never exponent notation), times are RFC 3339.
@@ -54,7 +54,7 @@ __all__ = [
     "UpdatePaymentStatusRequest",
 ]
 
-#: `types.InvoiceStatus` and `types.PaymentStatus` as of the spec (reference §5).
+#: `types.InvoiceStatus` and `types.PaymentStatus` as of the spec.
 INVOICE_STATUSES = ("DRAFT", "FINALIZED", "VOIDED", "SKIPPED")
 PAYMENT_STATUSES = (
     "INITIATED",
@@ -241,7 +241,7 @@ class CustomerMultiCurrencyInvoiceSummary(_Response):
 
 
 class ErrorResponse(_Response):
-    """`{code, message, http_status_code, details?}`, or `{error}` on 401/403 (reference §9)."""
+    """`{code, message, http_status_code, details?}`, or `{error}` on 401/403."""
 
     code: str | None = None
     message: str | None = None
@@ -267,7 +267,7 @@ class FilterValue(RequestModel):
 
 
 class FilterCondition(RequestModel):
-    """One condition of the `filters` DSL (reference §10.3); conditions are ANDed."""
+    """One condition of the `filters` DSL; conditions are ANDed."""
 
     field: str
     operator: Literal["eq", "in", "not_in", "before", "after"]
@@ -276,7 +276,7 @@ class FilterCondition(RequestModel):
 
 
 class InvoiceFilter(RequestModel):
-    """The body of `POST /invoices/search` (reference §10.1)."""
+    """The body of `POST /invoices/search`."""
 
     invoice_ids: tuple[str, ...] | None = None
     customer_id: str | None = None
@@ -289,7 +289,7 @@ class InvoiceFilter(RequestModel):
 
 
 class CustomerFilter(RequestModel):
-    """The body of `POST /customers/search` (reference §10.2)."""
+    """The body of `POST /customers/search`."""
 
     customer_ids: tuple[str, ...] | None = None
     limit: int | None = None

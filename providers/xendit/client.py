@@ -1,4 +1,5 @@
-"""Xendit's REST endpoints (reference §2), one method each, through `providers.http.Upstream`.
+"""Xendit's Invoice API v2 and Customer API, one method per endpoint, through
+`providers.http.Upstream`.
 
 Methods take and return `wire` models; every failure is a `providers.errors.ProviderError`.
 Reads are retried (`retry=True`). The invoice create is sent once: Xendit has no idempotency
@@ -28,7 +29,8 @@ __all__ = ["NOT_FOUND_CODES", "XenditClient", "parse_error"]
 PROVIDER = "xendit"
 _MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
 
-#: Codes that mean "no such record", whatever the status (the Customer API uses 400, §7.2).
+#: Codes that mean "no such record", whatever the status: the Customer API answers 400 for
+#: an unknown customer.
 NOT_FOUND_CODES = frozenset(
     {
         "INVOICE_NOT_FOUND_ERROR",
@@ -65,7 +67,7 @@ def _user_agent() -> str:
 
 
 class _SecretKeyAuth(httpx.Auth):
-    """HTTP Basic with the secret key as user name and an empty password (§1).
+    """HTTP Basic with the secret key as user name and an empty password.
 
     Added per request, so the key is in no default header and no repr.
     """
@@ -145,7 +147,7 @@ class XenditClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> XenditClient:
         """A client whose every request carries Basic auth, `accept`, our `user-agent` and,
-        when given, `for-user-id` (a sub-account, §1).
+        when given, `for-user-id` (a xenPlatform sub-account).
 
         `transport` defaults to the aiohttp transport (see `providers.http.build_client`).
         """
@@ -207,7 +209,7 @@ class XenditClient:
 
     async def list_invoices(self, params: Mapping[str, str | Sequence[str]]) -> list[wire.Invoice]:
         """`GET /v2/invoices`: a bare array, newest first. A sequence value is sent as
-        repeated keys (`statuses=PAID&statuses=SETTLED`, §6.2)."""
+        repeated keys, as the SDK sends arrays (`statuses=PAID&statuses=SETTLED`)."""
         response = await self._send("GET", "/v2/invoices", retry=True, params=params)
         return _parse_list(wire.Invoice, response)
 
@@ -231,5 +233,5 @@ class XenditClient:
         return _parse(wire.Customer, response)
 
 
-# The reference is unsure whether a create answers 200 or 201 (§2): any 2xx with a body is fine.
+# Xendit does not document whether a create answers 200 or 201: either is fine.
 _OK = frozenset({200, 201})

@@ -1,4 +1,4 @@
-"""Creating a Xendit invoice from an `InvoiceDraft` (reference §5, §10, §11).
+"""Creating a Xendit invoice from an `InvoiceDraft`.
 
 `to_create_request` builds the body with pure functions (the caller passes the clock and the
 customer record it read); `create_once` sends it so that a retry never bills twice.
@@ -42,14 +42,14 @@ __all__ = [
     "to_customer_object",
 ]
 
-#: Currencies Xendit takes in whole units only: IDR decimals are truncated by Xendit (§10), and
+#: Currencies Xendit takes in whole units only: IDR decimals are truncated by Xendit, and
 #: VND has no minor unit. An amount with a fraction is refused rather than silently cut.
 WHOLE_CURRENCIES: Final = frozenset({"IDR", "VND"})
 #: Xendit's `InvoiceCurrency`: an invoice in any other is refused (`UNSUPPORTED_CURRENCY`).
 INVOICE_CURRENCIES: Final = frozenset({"IDR", "USD", "THB", "VND", "PHP", "MYR"})
-#: The longest expiry Xendit allows is one year (§5, docs FAQ), in seconds.
+#: The longest expiry Xendit allows is one year, in seconds (https://docs.xendit.co/xeninvoice/faq).
 MAX_INVOICE_DURATION: Final = 365 * 24 * 60 * 60
-#: `metadata` holds at most 50 properties (§5).
+#: `metadata` holds at most 50 properties.
 MAX_METADATA_KEYS: Final = 50
 
 #: A create that failed with one of these may have been stored all the same.
@@ -240,7 +240,7 @@ async def create_once(
 async def find_created(client: XenditClient, external_id: str) -> Invoice | None:
     """The oldest invoice whose `external_id` is exactly `external_id`, or None.
 
-    `external_id` is not unique on Xendit's side (§11): the oldest holder is the one the first
+    `external_id` is not unique on Xendit's side: the oldest holder is the one the first
     attempt created. The id is compared here rather than trusting the filter.
     """
     found = await client.list_invoices({"external_id": external_id})

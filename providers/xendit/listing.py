@@ -1,10 +1,10 @@
-"""Listing Xendit invoices (`GET /v2/invoices`, reference §6) as the gateway pages them.
+"""Listing Xendit invoices (`GET /v2/invoices`) as the gateway pages them.
 
 Xendit pages newest first by a cursor, `last_invoice`: the id of the last invoice read. So a
 provider cursor here is an invoice id, and `item_cursors[i]` is `items[i].id`.
 
 What Xendit's list can filter is sent (`statuses`, `created_after`/`created_before`); what it
-cannot (currencies, customers: §6.1 has no such parameters) is applied here, on the results,
+cannot (currencies, customers: the list takes no such parameters) is applied here, on the results,
 page by page (see `read_page`).
 """
 
@@ -92,7 +92,7 @@ def list_params(
 ) -> dict[str, str | list[str]]:
     """The query of `GET /v2/invoices`: `statuses` repeated, times as the SDK writes them.
 
-    Xendit keeps milliseconds and the reference does not say whether its bounds are inclusive,
+    Xendit keeps milliseconds and does not document whether its bounds are inclusive,
     so the bounds sent are widened to whole milliseconds (after: down, before: up) and
     `read_page` applies the gateway's exclusive bounds exactly on what comes back.
     """

@@ -1,10 +1,10 @@
 """Pure functions between Xendit's wire models and the domain model.
 
-Xendit has one status axis (reference §4); the table below folds it into the gateway's
-`InvoiceStatus` and `PaymentStatus` as the reference proposes. A status Xendit adds later maps
+Xendit has one status axis (https://docs.xendit.co/xeninvoice/statuses); the table below folds
+it into the gateway's `InvoiceStatus` and `PaymentStatus`. A status Xendit adds later maps
 to UNKNOWN and is logged once, never raised.
 
-Field choices the reference forces:
+Field choices Xendit's model forces:
 - `number` is `external_id`: Xendit has no invoice number, and `external_id` is the merchant's
   own reference for the invoice (for invoices the gateway created, `gw-<idempotency key>`).
 - Money: `total` and `amount_due` are `amount`; `amount_paid` is `paid_amount` once PAID or
@@ -12,7 +12,7 @@ Field choices the reference forces:
   payable: `amount - paid` while PENDING, 0 once paid or EXPIRED (an expired invoice cannot be
   paid any more). `subtotal` is the exact sum of the items when there are items. `tax` and
   `discount` are None: Xendit's `fees` are free-form `{type, value}` pairs with no tax or
-  discount meaning in the reference (they stay in `raw`).
+  discount meaning (they stay in `raw`).
 - The customer is the one embedded in the invoice; its `id` (the Customer API id) is the
   `customer_id`. An embedded customer without an `id` names no record, so it is not mapped
   (`customer` and `customer_id` are None; it stays in `raw`).
@@ -59,7 +59,7 @@ __all__ = [
 PROVIDER: Final = "xendit"
 logger = logging.getLogger(__name__)
 
-#: Xendit `status` -> (status, payment status), reference §4.
+#: Xendit `status` -> (status, payment status). Xendit makes no drafts and voids nothing.
 STATUS_TABLE: Final[dict[str, tuple[InvoiceStatus, PaymentStatus]]] = {
     "PENDING": (InvoiceStatus.OPEN, PaymentStatus.UNPAID),
     "PAID": (InvoiceStatus.PAID, PaymentStatus.PAID),
@@ -69,7 +69,7 @@ STATUS_TABLE: Final[dict[str, tuple[InvoiceStatus, PaymentStatus]]] = {
 }
 _UNKNOWN: Final = (InvoiceStatus.UNKNOWN, PaymentStatus.UNKNOWN)
 
-#: `currency` is nullable in the SDK model; an account's default currency is IDR (§10).
+#: `currency` is nullable in the SDK model; an account's default currency is IDR.
 DEFAULT_CURRENCY: Final = "IDR"
 
 _reported: set[str] = set()

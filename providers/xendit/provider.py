@@ -240,9 +240,9 @@ class XenditProvider(ProviderBase):
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
         """An open (PENDING) invoice for `draft`, safe to repeat with the same key.
 
-        Xendit has no idempotency key (§11), so the key becomes the invoice's `external_id`
-        (`creation.external_id_for`) and `creation.create_once` looks it up before each
-        attempt: a retry, or a later call with the same key, returns the invoice an earlier
+        Xendit's Invoice API takes no idempotency key, so the key becomes the invoice's
+        `external_id` (`creation.external_id_for`) and `creation.create_once` looks it up before
+        each attempt: a retry, or a later call with the same key, returns the invoice an earlier
         attempt stored instead of billing twice. Creates with one key in this process run one
         after the other. A create Xendit did not answer in time may still be made: for one more
         deadline its key is only looked up, and `ProviderTimeout` raised until it appears.

@@ -2,7 +2,8 @@
 
 A create that timed out (or that a proxy gave up on with a 504) was sent: Xendit may be
 making the invoice right now, after the look-up that would have found it. Creating again
-then makes a second invoice with the same `external_id`, and Xendit would keep both (§11).
+then makes a second invoice with the same `external_id`, and Xendit would keep both: it does not
+require `external_id` to be unique.
 So for a while after such a create only look-ups are made for its `external_id`.
 """
 

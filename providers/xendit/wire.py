@@ -1,7 +1,7 @@
-"""Xendit's JSON as pydantic models, named after Xendit's own schemas (reference §3, §5, §9).
+"""Xendit's JSON as pydantic models, named after Xendit's own schemas (as in its Python SDK).
 
 Responses are parsed leniently: every field is optional, unknown fields are kept (real invoices
-carry fields the SDK model lacks, §3.1), and `null` counts as absent. Money arrives as JSON
+carry fields the SDK model lacks), and `null` counts as absent. Money arrives as JSON
 numbers: `parse` is fed the body decoded with `parse_float=Decimal` (so no float ever holds an
 amount; integers become `Decimal` exactly at the field) and keeps, in `raw`, the same JSON
 decoded with Python's default types, which is JSON-serialisable as is.
@@ -45,7 +45,7 @@ __all__ = [
     "ResponseModel",
 ]
 
-#: `InvoiceStatus` as of the SDK (reference §4).
+#: `InvoiceStatus` as of the SDK.
 INVOICE_STATUSES = ("PENDING", "PAID", "SETTLED", "EXPIRED")
 
 
@@ -119,7 +119,7 @@ class AddressObject(ResponseModel):
 
 
 class CustomerObject(ResponseModel):
-    """The customer embedded in an invoice (§3.2); every field is optional."""
+    """The customer embedded in an invoice; every field is optional."""
 
     id: str | None = None
     customer_id: str | None = None
@@ -175,7 +175,7 @@ class BusinessDetail(ResponseModel):
 
 
 class CustomerAddress(ResponseModel):
-    """An address in a Customer API response (§9.2: other names than in requests)."""
+    """An address in a Customer API response: `street_line1` where a request has `line_1`."""
 
     category: str | None = None
     country: str | None = None
@@ -188,7 +188,7 @@ class CustomerAddress(ResponseModel):
 
 
 class Customer(ResponseModel):
-    """`GET /customers/{id}` (§9.1). Either detail may be missing on a real single-type one."""
+    """`GET /customers/{id}`. Either detail may be missing on a real single-type one."""
 
     id: str | None = None
     reference_id: str | None = None
@@ -205,7 +205,7 @@ class Customer(ResponseModel):
 
 
 class Error(ResponseModel):
-    """`{error_code, message}` (§7.1); the Customer API may add `errors`."""
+    """`{error_code, message}`; the Customer API may add `errors`."""
 
     error_code: str | None = None
     message: str | None = None
@@ -248,7 +248,7 @@ class AddressObjectRequest(_Request):
 
 
 class CustomerObjectRequest(_Request):
-    """The `customer` of a create (§5): echoed on the invoice, so its `id` links the two."""
+    """The `customer` of a create: echoed on the invoice, so its `id` links the two."""
 
     id: str
     given_names: str | None = None
@@ -260,7 +260,7 @@ class CustomerObjectRequest(_Request):
 
 
 class CreateInvoiceRequest(_Request):
-    """The body of `POST /v2/invoices/` (§5)."""
+    """The body of `POST /v2/invoices/`."""
 
     external_id: str
     amount: Decimal

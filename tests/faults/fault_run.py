@@ -40,7 +40,7 @@ from tests.faults.stack import PROVIDERS, Sandbox, Stack, stack
 
 __all__ = ["DONE_WHEN_FAULTS", "Report", "RunConfig", "main", "run_faults"]
 
-#: The faults of issue 4's "Done when": 20% 503s and 5% connection resets.
+#: The faults of the acceptance run: 20% 503s and 5% connection resets.
 DONE_WHEN_FAULTS: Mapping[str, object] = {"error_rate": 0.2, "status": 503, "reset_rate": 0.05}
 
 

@@ -1,5 +1,5 @@
 """Exactly one invoice per idempotency key, per provider, under injected faults while clients
-retry (issue 4 §4; hardening.md F4, F7, F8, F14).
+retry.
 
 The sandboxes go through every fault in turn: 503s without and with Retry-After, other 5xx,
 connections dropped after the handler ran (the invoice exists, the answer is lost), latency
@@ -43,7 +43,7 @@ PHASES: tuple[dict[str, object], ...] = (
     {"latency_ms": int(DEADLINE_S * 3000)},  # every call times out
     {"latency_ms": int(DEADLINE_S * 2000), "reset_rate": 0.5},
     {"error_rate": 0.3, "status": 504, "latency_ms": int(DEADLINE_S * 700)},
-    {"error_rate": 0.3, "status": 500},  # F8: not retried by the gateway, but by the client
+    {"error_rate": 0.3, "status": 500},  # not retried by the gateway, but by the client
     {"error_rate": 0.4, "status": 429, "retry_after": 0.02},
     {"malformed_rate": 0.4},
     {"late_create_ms": LATE_CREATE_MS},

@@ -1,6 +1,6 @@
-"""The fault run of issue 4's "Done when": both sandboxes at 20% 503s and 5% resets, 32
-concurrent clients creating invoices with retries over both providers, for a bounded time;
-it ends with no 500s, no duplicate invoices and no lost ones, as counted in the sandboxes.
+"""The fault run: both sandboxes at 20% 503s and 5% resets, 32 concurrent clients creating
+invoices with retries over both providers, for a bounded time; it ends with no 500s, no
+duplicate invoices and no lost ones, as counted in the sandboxes.
 
 CI runs it for 10 s. Longer or wider, by hand (the summary is printed with -s):
 

@@ -1,4 +1,4 @@
-"""A failing provider never takes the other one down (issue 4 §5).
+"""A failing provider never takes the other one down.
 
 One sandbox hangs (`{"hang": true}`: it holds every API request until told otherwise). No test
 here measures a duration; the proof is in the order things finish. With the hanging provider's

@@ -1,6 +1,6 @@
-"""A create the provider carries out after the gateway stopped waiting for it (hardening F1
-and F5, on the one POST that must not be repeated): the gateway's own retries and the client's
-must find that invoice, never make a second one.
+"""A create the provider carries out after the gateway stopped waiting for it (the answer came
+too late or never, on the one POST that must not be repeated): the gateway's own retries and
+the client's must find that invoice, never make a second one.
 
 The sandboxes cannot do this themselves (their latency comes before the body is read, so a
 create whose client left is dropped); `LateCreates` reads the body at once and carries the

@@ -1,7 +1,7 @@
-"""Bad input through real HTTP: every category of reference/hardening.md §10, sent to the gateway
-served on 127.0.0.1 over both sandboxes (tests/gateway/hostile.py). Each refusal is checked for
-its status, its GraphQL error shape and code, and that nothing ran: no provider was called (the
-sandboxes count every API request) and no invoice was made.
+"""Bad input through real HTTP: every category of hostile input listed below, sent to the
+gateway served on 127.0.0.1 over both sandboxes (tests/gateway/hostile.py). Each refusal is
+checked for its status, its GraphQL error shape and code, and that nothing ran: no provider was
+called (the sandboxes count every API request) and no invoice was made.
 
 Categories and where they are tested:
 - depth, aliases, aliases through fragments and fragment cycles, token floods, body size,

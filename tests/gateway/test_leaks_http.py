@@ -1,7 +1,8 @@
-"""Issue 4 §3 through real HTTP: 200 requests at once while both providers fail with a sentinel
-secret in their error text, the providers' and callers' keys hold it too, some callers send a
-wrong key (holding it as well) and one resolver fails with it in the exception. The sentinel must
-be in no response body and no response header; every error is coded; the detail goes to the log.
+"""No secret reaches a client, through real HTTP: 200 requests at once while both providers fail
+with a sentinel secret in their error text, the providers' and callers' keys hold it too, some
+callers send a wrong key (holding it as well) and one resolver fails with it in the exception. The
+sentinel must be in no response body and no response header; every error is coded; the detail
+goes to the log.
 
 The providers fail through a transport in front of each in-process sandbox that answers, in a
 fixed rotation, every kind of failure with the sentinel in the body, a header or the exception

@@ -1,4 +1,4 @@
-"""Refused queries are logged short and few (issue 4 §3, hardening.md §2.3 item 9), while a
+"""Refused queries are logged short and few, so a flood of them cannot flood the log, while a
 masked bug's detail still reaches the log whole, with its request id."""
 
 from __future__ import annotations

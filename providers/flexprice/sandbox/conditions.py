@@ -1,4 +1,4 @@
-"""The ``filters`` DSL and ``sort`` conditions shared by invoice and customer searches (§10.3).
+"""The ``filters`` DSL and ``sort`` conditions shared by invoice and customer searches.
 
 A condition whose operator has no matching value (wrong value key, empty ``array``, the
 unimplemented ``gte``, an unknown operator) is silently dropped, widening the result as the

@@ -1,4 +1,4 @@
-"""``POST /invoices``: the draft-first create flow with idempotency (§8.1, §13).
+"""``POST /invoices``: the draft-first create flow with idempotency.
 
 A key already used by a DRAFT or SKIPPED invoice continues on that invoice; any other
 non-voided holder of the key is a 409 ``already_exists``. Voided invoices free their key.

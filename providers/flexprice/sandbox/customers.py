@@ -1,4 +1,4 @@
-"""``POST /customers``: binding, the go-playground rules of §6.6/§7.2, and creation."""
+"""``POST /customers``: binding, the server's go-playground rules, and creation."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The sandbox's error: what FlexPrice answers with ``{code, message, http_status_code, details}``.
 
-Status and code follow the server's fixed table (reference §9.2): 400 ``validation_error`` /
-``invalid_operation``, 404 ``not_found``, 409 ``already_exists``, 500 ``internal_error``;
-``injected`` covers the rest of the table for fault injection.
+Status and code follow the server's fixed table (``errMappings`` in its
+``internal/errors/errors.go``): 400 ``validation_error`` / ``invalid_operation``, 404
+``not_found``, 409 ``already_exists``, 500 ``internal_error``; ``injected`` covers the rest of the
+table for fault injection.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def field_rule(struct: str, name: str, tag: str) -> APIError:
     )
 
 
-#: The server's status -> code table (reference §9.2), for injected faults.
+#: The server's status -> code table, for injected faults.
 INJECTED_CODES = {
     400: "validation_error",
     403: "permission_denied",

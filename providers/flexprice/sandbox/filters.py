@@ -3,10 +3,10 @@
 The ``bind_*`` functions read a JSON body; the ``GET`` list routes first turn their query
 string into one with ``binding.query_to_body``.
 
-Semantics follow reference §10-§11: empty id arrays mean "no filter", SKIPPED invoices are
-hidden unless ``invoice_status`` is given, ``start_time``/``end_time`` bound the billing
-period of invoices (the creation time of customers), the default order is ``created_at desc``
-(ties broken by id), and ``limit`` is 1..1000 (default 50).
+Semantics are the server's: empty id arrays mean "no filter", SKIPPED invoices are hidden unless
+``invoice_status`` is given, ``start_time``/``end_time`` bound the billing period of invoices (the
+creation time of customers), the default order is ``created_at desc`` (ties broken by id), and
+``limit`` is 1..1000 (default 50).
 """
 
 from __future__ import annotations

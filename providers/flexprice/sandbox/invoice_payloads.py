@@ -1,4 +1,4 @@
-"""Invoice request bodies: binding (types only) and validation (FlexPrice's rules, §7.1).
+"""Invoice request bodies: binding (types only) and validation (FlexPrice's rules for a create).
 
 ``bind_*`` raise :class:`BindError` for malformed input; ``validate_*`` raise ``APIError``.
 """
@@ -182,7 +182,8 @@ def _check_enum(value: str, allowed: tuple[str, ...], name: str) -> None:
 
 
 def validate_create_invoice(inp: CreateInvoiceInput) -> None:
-    """The union of the draft-step and ``CreateInvoiceRequest.Validate`` rules (§7.1)."""
+    """The union of the draft-step and ``CreateInvoiceRequest.Validate`` rules (the server may not
+    run the latter; the gateway never breaks them, so being stricter only catches its bugs)."""
     missing = [
         name
         for name, value in (

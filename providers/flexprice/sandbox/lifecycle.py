@@ -1,7 +1,7 @@
 """The invoice state machine: compute, finalize, void, payment status, wallet payment, update.
 
-Rules and messages follow reference §7.1, §8 and §13; each function mutates the stored record
-in place and raises ``APIError`` exactly where the server refuses.
+Rules and messages are the server's (``internal/ee/service/invoice.go``); each function mutates the
+stored record in place and raises ``APIError`` exactly where the server refuses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from .invoice_payloads import UpdateInvoiceInput
 from .records import ZERO, Invoice, WalletPayment
 from .store import FlexPriceSandbox
 
-# Manual payment-status transitions (§8.4); a current status without a row cannot change.
+# Manual payment-status transitions (``validatePaymentStatusTransition``); a current status without
+# a row cannot change.
 PAYMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "PENDING": ("PENDING", "SUCCEEDED", "OVERPAID", "FAILED"),
     "SUCCEEDED": ("SUCCEEDED", "OVERPAID"),
@@ -87,7 +88,7 @@ def apply_amounts(
 
 
 def finalize(sb: FlexPriceSandbox, inv: Invoice) -> None:
-    """``POST /invoices/{id}/finalize``: DRAFT only; SKIPPED is a no-op (§8.2)."""
+    """``POST /invoices/{id}/finalize``: DRAFT only; SKIPPED is a no-op."""
     if inv.invoice_status == "SKIPPED":
         return
     if inv.invoice_status != "DRAFT":
@@ -112,7 +113,7 @@ def finalize(sb: FlexPriceSandbox, inv: Invoice) -> None:
 
 
 def void(sb: FlexPriceSandbox, inv: Invoice, metadata: dict[str, str]) -> None:
-    """``POST /invoices/{id}/void`` (§8.3): credits the funded, unrefunded value to the wallet."""
+    """``POST /invoices/{id}/void``: credits the funded, unrefunded value to the wallet."""
     if inv.invoice_status not in VOIDABLE_INVOICE_STATUSES:
         raise errors.validation(
             f"invoice status - {inv.invoice_status} is not allowed",
@@ -136,7 +137,7 @@ def void(sb: FlexPriceSandbox, inv: Invoice, metadata: dict[str, str]) -> None:
 def update_payment_status(
     sb: FlexPriceSandbox, inv: Invoice, status: str, amount: Decimal | None
 ) -> None:
-    """``PUT /invoices/{id}/payment`` (§8.4): checks in the server's order, then effects."""
+    """``PUT /invoices/{id}/payment``: checks in the server's order, then effects."""
     if inv.invoice_status not in EDITABLE_STATUSES:
         raise errors.validation(
             f"invoice status - {inv.invoice_status} is not allowed",
@@ -209,7 +210,7 @@ def attempt_payment(sb: FlexPriceSandbox, inv: Invoice) -> None:
 
 
 def update_invoice(sb: FlexPriceSandbox, inv: Invoice, inp: UpdateInvoiceInput) -> None:
-    """``PUT /invoices/{id}`` (§6.3): DRAFT or FINALIZED only; metadata replaces the map."""
+    """``PUT /invoices/{id}``: DRAFT or FINALIZED only; metadata replaces the map."""
     if inv.invoice_status not in EDITABLE_STATUSES:
         raise errors.validation("Invoice can only be updated when in draft or finalized status")
     if inp.due_date is not None:

@@ -1,9 +1,9 @@
-"""Records to FlexPrice JSON, with the server's presence rules (reference §4).
+"""Records to FlexPrice JSON, with the server's presence rules (its Go JSON tags).
 
 Always-present fields are always emitted (``""`` / ``"0"`` when empty); omitempty fields are
 left out when unset. Where the server would send ``null`` for an always-present pointer
 (``invoice_number`` on drafts, ``billing_sequence`` on one-off invoices) the field is omitted
-instead, because the spec marks nothing nullable (§4.1).
+instead, because the spec marks nothing nullable and a strict validator refuses the ``null``.
 """
 
 from __future__ import annotations

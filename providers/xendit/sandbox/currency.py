@@ -2,7 +2,7 @@
 
 The currency list is the SDK's ``InvoiceCurrency``. IDR decimals are truncated as Xendit
 documents; VND (no minor unit either) is treated the same way. The per-currency minimum and
-maximum are the sandbox's choice (the reference gives none): a lower amount is 400
+maximum are the sandbox's choice (the SDK gives none): a lower amount is 400
 ``API_VALIDATION_ERROR``, a higher one 400 ``MAXIMUM_TRANSFER_AMOUNT_ERROR``.
 """
 

@@ -1,6 +1,6 @@
 """The sandbox's error: what Xendit answers with ``{"error_code": ..., "message": ...}``.
 
-Statuses follow the reference's reading of the SDK's error models (§7.2): 400 for
+The SDK maps no status to its error models, so statuses are read from their names: 400 for
 validation and business-rule refusals, 401 ``INVALID_API_KEY``, 403 for a sub-account the key
 may not act for, 404 for unknown invoices and customers, 500 ``SERVER_ERROR``; ``injected``
 gives any status a body, for fault injection.
@@ -63,7 +63,7 @@ def server_error() -> APIError:
 
 
 #: ``error_code`` per status for injected faults. 429 and 503 are not in the SDK's error
-#: models (reference §7.2): ``RATE_LIMIT_EXCEEDED`` and ``SERVICE_UNAVAILABLE`` are guesses.
+#: models: ``RATE_LIMIT_EXCEEDED`` and ``SERVICE_UNAVAILABLE`` are guesses.
 INJECTED_CODES = {
     400: "API_VALIDATION_ERROR",
     401: "INVALID_API_KEY",

@@ -1,13 +1,13 @@
 """``GET /v2/invoices``: the query string, the filters and the ``last_invoice`` cursor.
 
-Accepted forms (reference §6): arrays as repeated keys (``statuses=PAID&statuses=SETTLED``),
-as ``statuses[]=...``, or as one JSON array literal (``statuses=["PAID","SETTLED"]``);
-``limit`` as ``10`` or ``10.0`` (1 to 100 accepted, larger values capped at 100, default
-10); datetimes in ISO 8601 with ``Z`` or an offset; the cursor as ``last_invoice`` or the
-legacy ``last_invoice_id``. Every ``*_after`` / ``*_before`` bound is inclusive. Results are
-newest first by ``created``; a page holds the invoices created strictly before the cursor
-invoice. An unknown value, a malformed number or date, or a cursor the account does not
-own is 400 ``API_VALIDATION_ERROR``.
+Accepted forms (what the SDK sends and what Xendit's legacy docs show): arrays as repeated keys
+(``statuses=PAID&statuses=SETTLED``), as ``statuses[]=...``, or as one JSON array literal
+(``statuses=["PAID","SETTLED"]``); ``limit`` as ``10`` or ``10.0`` (1 to 100 accepted, larger
+values capped at 100, default 10); datetimes in ISO 8601 with ``Z`` or an offset; the cursor as
+``last_invoice`` or the legacy ``last_invoice_id``. Every ``*_after`` / ``*_before`` bound is
+inclusive. Results are newest first by ``created``; a page holds the invoices created strictly
+before the cursor invoice. An unknown value, a malformed number or date, or a cursor the account
+does not own is 400 ``API_VALIDATION_ERROR``.
 """
 
 from __future__ import annotations

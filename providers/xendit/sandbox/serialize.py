@@ -89,7 +89,7 @@ def embedded_customer_json(customer: EmbeddedCustomer) -> JSON:
 
 
 def invoice_json(inv: Invoice) -> JSON:
-    """``Invoice``, with the payment fields real paid invoices carry (reference §3.1)."""
+    """``Invoice``, with the payment fields real paid invoices carry and the SDK model lacks."""
     out: JSON = {
         "id": inv.id,
         "external_id": inv.external_id,

@@ -31,7 +31,7 @@ OPEN, PAID, VOID, DRAFT = (
     InvoiceStatus.VOID,
     InvoiceStatus.DRAFT,
 )
-#: Reference §8.6, written out independently of the tables under test.
+#: The gateway's reading of FlexPrice's payment axis, written out apart from the tables under test.
 PAYMENT = {
     "INITIATED": PaymentStatus.UNPAID,
     "PENDING": PaymentStatus.UNPAID,
@@ -59,7 +59,7 @@ FINALIZED = {
 def expected_statuses(
     invoice_status: str, payment_status: str
 ) -> tuple[InvoiceStatus, PaymentStatus]:
-    """The statuses reference §8.6 gives a known pair, written out apart from the tables."""
+    """The statuses the gateway gives a known pair, written out apart from the tables."""
     if invoice_status == "DRAFT":
         return DRAFT, PAYMENT[payment_status]
     if invoice_status == "SKIPPED":

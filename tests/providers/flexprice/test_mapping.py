@@ -504,7 +504,7 @@ SMALL_SUBSETS_OF_PAYMENTS = [
 
 
 def flexprice_selects(body: dict[str, Any], invoice_status: str, payment_status: str) -> bool:
-    """FlexPrice's search semantics for the fields the mapping sends (reference §10)."""
+    """FlexPrice's search semantics for the fields the mapping sends."""
     if "invoice_status" in body:
         if invoice_status not in body["invoice_status"]:
             return False

@@ -1,7 +1,7 @@
 """FlexPriceProvider end to end against the in-process FlexPrice sandbox (ASGITransport).
 
 What the mock-based tests cannot show: that the requests this adapter builds are ones a
-FlexPrice look-alike accepts and answers as the reference says, over seeded data in every
+FlexPrice look-alike accepts and answers as FlexPrice's server does, over seeded data in every
 status and currency, and how many upstream calls each operation costs.
 """
 

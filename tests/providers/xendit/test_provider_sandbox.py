@@ -1,7 +1,7 @@
 """XenditProvider end to end against the in-process Xendit sandbox (ASGITransport).
 
 What the mock-based tests cannot show: that the requests this adapter builds are ones a Xendit
-look-alike accepts and answers as the reference says, over seeded data in every status and
+look-alike accepts and answers as Xendit documents, over seeded data in every status and
 currency, the state each operation leaves behind, and how many upstream calls each costs.
 """
 

@@ -281,7 +281,7 @@ async def test_the_largest_storable_amount_is_accepted(
     assert response.json()["amount_due"] == amount
 
 
-# -- idempotency (§13) ----------------------------------------------------------------------
+# -- idempotency ---------------------------------------------------------------------------
 
 
 async def test_same_key_after_finalization_is_409_without_the_original(

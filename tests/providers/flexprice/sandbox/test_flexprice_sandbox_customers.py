@@ -1,4 +1,4 @@
-"""``/v1/customers*``: lookups, search, listing and creation (§6.6, §7.2, §10.2, §11)."""
+"""``/v1/customers*``: lookups, search, listing and creation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finalize, void, manual payment status, wallet payment and update (reference §8)."""
+"""Finalize, void, manual payment status, wallet payment and update."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .flexprice_sandbox_helpers import NOW, find_invoice
 
 NOT_FOUND = ("POST", "/v1/invoices/inv_missing/{}")
 
-# -- finalize (§8.2) ----------------------------------------------------------------------
+# -- finalize ------------------------------------------------------------------------------
 
 
 async def test_finalize_a_draft(client: httpx.AsyncClient, sandbox: FlexPriceSandbox) -> None:
@@ -99,7 +99,7 @@ async def test_unknown_invoice_is_404(client: httpx.AsyncClient, method: str, pa
     }
 
 
-# -- void (§8.3) ----------------------------------------------------------------------------
+# -- void ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", ["DRAFT", "FINALIZED", "SKIPPED"])
@@ -186,7 +186,7 @@ async def test_void_of_an_unpaid_invoice_leaves_the_wallet(
     assert sandbox.wallet_balance(inv.customer_id, inv.currency) == before
 
 
-# -- manual payment status (§8.4) -----------------------------------------------------------
+# -- manual payment status -----------------------------------------------------------------
 
 TRANSITIONS = {
     "PENDING": {"PENDING", "SUCCEEDED", "OVERPAID", "FAILED"},
@@ -434,7 +434,7 @@ async def test_attempt_on_skipped_is_a_no_op(
     assert inv.payment_status == "PENDING"
 
 
-# -- update (§6.3) --------------------------------------------------------------------------
+# -- update --------------------------------------------------------------------------------
 
 
 async def test_update_due_date_pdf_url_and_metadata(

@@ -1,5 +1,8 @@
 """Every kind of sandbox response, validated against the official FlexPrice OpenAPI file.
 
+The file is ``specs/flexprice-invoices-customers.openapi.json``: the official file cut down to
+its invoice and customer paths and the schemas they use, which is all these cases touch.
+
 Each case sends one request and checks that the status is one the spec declares for that
 operation and that the body validates (openapi-core, formats and enums included, so a
 ``null`` the spec does not allow fails). Where the real server answers outside the spec,
@@ -9,11 +12,12 @@ validated against the schema the server uses for it.
 Deviations from the spec we had to allow, each one what real FlexPrice does:
 
 - ``401 {"error": "Unauthorized"}`` on every route: the spec declares no 401 anywhere, and
-  the body is not ``errors.ErrorResponse`` (reference §2.2). Checked against a local schema.
+  the body (the auth middleware's) is not ``errors.ErrorResponse``. Checked against a local
+  schema.
 - ``404 not_found`` on operations that declare only 400/500 (listed in ``UNDECLARED``): the
-  server's repositories answer 404 for unknown ids whatever the route (§3, §14.19).
-- ``409 already_exists`` on ``createInvoice`` (idempotency key reused after finalization,
-  §13) and ``createCustomer`` (duplicate ``external_id``, §6.6): not declared.
+  server's repositories answer 404 for unknown ids whatever the route.
+- ``409 already_exists`` on ``createInvoice`` (idempotency key reused after finalization)
+  and ``createCustomer`` (duplicate ``external_id``): not declared.
 - ``GET /invoices`` and ``GET /customers`` exist in the server but not in the spec: their
   bodies are validated against ``ListInvoicesResponse`` / ``ListCustomersResponse`` and
   ``errors.ErrorResponse`` directly.
@@ -23,7 +27,7 @@ Deviations from the spec we had to allow, each one what real FlexPrice does:
   ``*/*`` (validated against the schema directly). The server sends JSON errors there.
 - The server sends ``null`` for unset always-present pointers (``invoice_number`` on drafts,
   ``billing_sequence`` on one-off invoices); the spec marks nothing nullable, so the sandbox
-  omits those fields instead (§4.1) and validation runs without any null allowance.
+  omits those fields instead and validation runs without any null allowance.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,20 +44,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 from providers.flexprice.sandbox import FlexPriceSandbox
+from tests.specs import spec_path
 
 from .flexprice_sandbox_helpers import find_customer, find_invoice, one_off_body
 
 SERVER = "https://us.api.flexprice.io"
 
 
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").exists():
-            return parent
-    raise RuntimeError("pyproject.toml not found above the test file")
-
-
-SPEC_PATH = _repo_root().parent / "shared" / "specs" / "flexprice.openapi.json"
+SPEC_FILE = "flexprice-invoices-customers.openapi.json"
 
 # (method, spec path, status) the real server returns although the spec does not declare it.
 UNDECLARED: dict[tuple[str, str, int], str] = {
@@ -423,12 +420,12 @@ CASES = [
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    return OpenAPI.from_path(SPEC_PATH)
+    return OpenAPI.from_path(spec_path(SPEC_FILE))
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text())
+    loaded: dict[str, Any] = json.loads(spec_path(SPEC_FILE).read_text())
     return loaded
 
 

@@ -1,4 +1,4 @@
-"""Invoice search and listing: filters, the DSL, ordering and pagination (§10, §11)."""
+"""Invoice search and listing: filters, the DSL, ordering and pagination."""
 
 from __future__ import annotations
 

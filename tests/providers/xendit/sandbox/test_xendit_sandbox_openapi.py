@@ -6,14 +6,14 @@ per operation, the latter without content (the SDK does not map statuses to erro
 so an error response is checked in three steps instead:
 
 1. the operation declares ``default``;
-2. the status is the one the sandbox uses for that ``error_code`` (``ERROR_STATUS``: the
-   reference's §7.2 reading of the SDK's error model names, plus the sandbox's choices);
+2. the status is the one the sandbox uses for that ``error_code`` (``ERROR_STATUS``: read
+   from the names of the SDK's error models, plus the sandbox's choices);
 3. the body validates against the SDK error model that lists the code (``ERROR_SCHEMA``),
    or, for codes no invoice model lists (``API_VALIDATION_ERROR``, the Customer API's
    codes, ``REQUEST_FORBIDDEN_ERROR``), against the common ``{error_code, message}`` shape.
 
-The spec file is not official (see ``../shared/specs/README.md``); it is loaded once per
-session from ``<repo>/../shared/specs``.
+The spec file is not official: it is rebuilt from the official Python SDK (see
+``specs/README.md``); it is loaded once per session from ``<repo>/specs``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,20 +30,14 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 from providers.xendit.sandbox import XenditSandbox, customer_routes, invoice_routes
+from tests.specs import spec_path
 
 from .xendit_sandbox_helpers import SUB_ACCOUNT_ID, find_invoice, invoice_body
 
 SERVER = "https://api.xendit.co"
 
 
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").exists():
-            return parent
-    raise RuntimeError("pyproject.toml not found above the test file")
-
-
-SPEC_PATH = _repo_root().parent / "shared" / "specs" / "xendit-invoice-customer.openapi.json"
+SPEC_FILE = "xendit-invoice-customer.openapi.json"
 
 ERROR_STATUS = {
     "API_VALIDATION_ERROR": 400,
@@ -214,12 +207,12 @@ CASES = [
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    return OpenAPI.from_path(SPEC_PATH)
+    return OpenAPI.from_path(spec_path(SPEC_FILE))
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text())
+    loaded: dict[str, Any] = json.loads(spec_path(SPEC_FILE).read_text())
     return loaded
 
 
