@@ -205,14 +205,11 @@ def _sandbox(args: argparse.Namespace) -> int:
             f"no sandbox named {args.provider!r}; available: {', '.join(sorted(available))}"
         )
     factory = entry.load()
-    options: dict[str, Any] = {"seed": args.seed, "latency_ms": args.latency_ms}
-    if args.api_key:
-        options["api_key"] = args.api_key
-    app = factory(**options)
     default = inspect.signature(factory).parameters["api_key"].default
     key = args.api_key or (None if default is inspect.Parameter.empty else default)
     if key is None:
         return _fail(f"the {entry.name} sandbox has no default key: pass --api-key")
+    app = factory(api_key=key, seed=args.seed, latency_ms=args.latency_ms)
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
         f"(seed {args.seed}); it accepts the API key {key}",
