@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz.
+"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz; GraphiQL's files at /_graphiql.
 
 `create_app` builds everything long-lived (settings, providers and their httpx clients) once; the
 lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult
 from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
+from gateway.graphiql import PAGE_HEADERS, graphiql_page, graphiql_routes
 from gateway.guard import RequestGuard
 from gateway.idempotency import MemoryStore
 from gateway.logs import limit_query_logs
@@ -94,6 +95,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 headers=headers,
             )
         await response(scope, receive, send)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # Strawberry's page loads its files from a CDN: this one from the gateway (offline).
+        return graphiql_page()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphql_ide_html, headers=PAGE_HEADERS)
 
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
@@ -226,6 +235,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", _ready_handler(providers, drain), methods=["GET"]),
     ]
+    if graphiql:
+        routes += graphiql_routes()
     for name, provider in providers.items():
         if provider.sandbox_app is not None:
             # The in-process sandbox's API and files, on the gateway's own port: its PDF links
