@@ -97,6 +97,31 @@ def _invoices_with_customers(client: GatewayClient) -> Workload:
     return Workload(body)
 
 
+# -- flexprice-50, xendit-50 ----------------------------------------------------------------
+
+#: The question the comparison with an off-the-shelf generated gateway (GraphQL Mesh + Hive
+#: Gateway) asks of one provider: 50 invoices with id, status, total and the customer's name
+#: and email.
+ONE_PROVIDER_50 = """
+query OneProvider50($p: [String!]) {
+  invoices(first: 50, filter: {provider: $p}) {
+    edges { node { id status total { amount currency } customer { name email } } }
+  }
+}"""
+
+
+def _one_provider_50(provider: str) -> Callable[[GatewayClient], Workload]:
+    def prepare(client: GatewayClient) -> Workload:
+        body = _body(ONE_PROVIDER_50, {"p": [provider]})
+        edges = client.post(body)["data"]["invoices"]["edges"]
+        assert len(edges) == 50, f"{len(edges)} {provider} invoices listed, not 50"
+        named = sum(1 for edge in edges if (edge["node"]["customer"] or {}).get("email"))
+        assert named >= 40, f"only {named} of 50 {provider} invoices came with an email"
+        return Workload(body)
+
+    return prepare
+
+
 # -- invoice-by-id -------------------------------------------------------------------------
 
 INVOICE_FIELDS = "id provider number status total { amount currency formatted } customer { name }"
@@ -206,6 +231,22 @@ SCENARIOS: dict[str, Scenario] = {
             floor_basis="one list call per provider, in parallel; both embed the customer "
             "(the issue assumed a FlexPrice customer search after the list: 2)",
             prepare=_invoices_with_customers,
+        ),
+        Scenario(
+            name="flexprice-50",
+            description="invoices(first: 50) of FlexPrice alone: id, status, total, "
+            "customer { name email }",
+            floor_round_trips=1,
+            floor_basis="one search; FlexPrice embeds the customer",
+            prepare=_one_provider_50("flexprice"),
+        ),
+        Scenario(
+            name="xendit-50",
+            description="invoices(first: 50) of Xendit alone: id, status, total, "
+            "customer { name email }",
+            floor_round_trips=1,
+            floor_basis="one list call; Xendit embeds the customer",
+            prepare=_one_provider_50("xendit"),
         ),
         Scenario(
             name="invoice-by-id",
