@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from async_lru import alru_cache
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -139,49 +140,67 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
 
 
-def _ready_handler(providers: Mapping[str, InvoiceProvider], drain: Drain) -> Any:
-    async def check(provider: InvoiceProvider) -> dict[str, Any]:
-        state: dict[str, Any] = {"ready": True, "sandbox": provider.is_sandbox}
+class Readiness:
+    """/readyz. Each provider's `check()` (one upstream call) runs at most once per
+    `cache_seconds`, and concurrent probes share the one in flight (async-lru's cache: a
+    single task, shielded from a probe that goes away, cached from when it ends), so probes,
+    however many and from whomever, cost each provider one call per period. The guards' state
+    is read fresh each time: it costs no call."""
+
+    def __init__(
+        self, providers: Mapping[str, InvoiceProvider], drain: Drain, *, cache_seconds: float
+    ) -> None:
+        self.providers = providers
+        self.drain = drain
+        self.checks = alru_cache(maxsize=1, ttl=cache_seconds)(self._check_all)
+
+    async def _check_all(self) -> dict[str, dict[str, Any]]:
+        names = list(self.providers)
+        results = await asyncio.gather(*(self._check(self.providers[name]) for name in names))
+        return dict(zip(names, results, strict=True))
+
+    @staticmethod
+    async def _check(provider: InvoiceProvider) -> dict[str, Any]:
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 await provider.check()
         except ProviderError as exc:
-            state = {
+            return {
                 "ready": False,
-                "sandbox": provider.is_sandbox,
                 "code": code_for_provider_error(exc).value,
                 "error": exc.message,
             }
         except TimeoutError:
-            state = {
-                "ready": False,
-                "sandbox": provider.is_sandbox,
-                "code": "PROVIDER_TIMEOUT",
-                "error": "no answer in time",
-            }
-        guards = provider.upstream_status()
-        if guards:
-            state["upstream"] = guards
-        return state
+            return {"ready": False, "code": "PROVIDER_TIMEOUT", "error": "no answer in time"}
+        return {"ready": True}
 
-    async def readyz(request: Request) -> JSONResponse:
-        if drain.draining:
+    async def respond(self, request: Request) -> JSONResponse:
+        if self.drain.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
-        names = list(providers)
-        results = await asyncio.gather(*(check(providers[name]) for name in names))
-        body = dict(zip(names, results, strict=True))
+        checked = await self.checks()
         # Refused credentials are this instance's configuration: keep traffic away from it.
         # A provider that is down is down for every instance: serve the others (degraded).
-        misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in results)
-        if not body or misconfigured:
+        misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in checked.values())
+        if not checked or misconfigured:
             status, code = "unavailable", 503
-        elif all(r["ready"] for r in results):
+        elif all(r["ready"] for r in checked.values()):
             status, code = "ready", 200
         else:
             status, code = "degraded", 200
+        body: dict[str, Any] = {}
+        for name, result in checked.items():
+            provider = self.providers[name]
+            state: dict[str, Any] = {"ready": result["ready"], "sandbox": provider.is_sandbox}
+            state.update((k, v) for k, v in result.items() if k != "ready")
+            guards = provider.upstream_status()
+            if guards:
+                state["upstream"] = guards
+            body[name] = state
         return JSONResponse({"status": status, "providers": body}, status_code=code)
 
-    return readyz
+    async def close(self) -> None:
+        """Cancel a check still in flight (at shutdown, before the providers close)."""
+        await self.checks.cache_close()
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -211,6 +230,7 @@ def create_app(
     )
 
     drain = Drain()
+    readiness = Readiness(providers, drain, cache_seconds=settings.readiness_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -218,13 +238,14 @@ def create_app(
             with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
                 yield
         finally:
+            await readiness.close()
             await asyncio.gather(*(p.aclose() for p in providers.values()))
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", _ready_handler(providers, drain), methods=["GET"]),
+        Route("/readyz", readiness.respond, methods=["GET"]),
     ]
     for name, provider in providers.items():
         if provider.sandbox_app is not None:
