@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz.
+"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz, the in-process sandboxes.
 
 `create_app` builds everything long-lived (settings, providers and their httpx clients) once; the
 lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
@@ -30,10 +30,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.auth import WS_UNAUTHENTICATED, KeyGate, admission, refuse_unauthenticated
 from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
-from gateway.guard import RequestGuard
+from gateway.guard import PREFLIGHT_HEADERS, RequestGuard
 from gateway.idempotency import MemoryStore
 from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
@@ -75,6 +76,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # KeyGate, around the whole app, has refused this already; refused here too, so that
+        # the view fails closed if it is ever served without the gate.
+        if self.keys_required and not admission(scope).admitted:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": WS_UNAUTHENTICATED})
+            else:
+                await refuse_unauthenticated(send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -82,7 +91,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         # mutation) in plain text: answer with a coded GraphQL error, as every other refusal.
         request = Request(scope=scope, receive=receive)
         try:
-            response: Response = await self.run(request)
+            response: Response = self.csrf_refusal(request) or await self.run(request)
         except HTTPException as exc:
             request_id = getattr(request.state, "request_id", None)
             extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
@@ -95,6 +104,24 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                 headers=headers,
             )
         await response(scope, receive, send)
+
+    def csrf_refusal(self, request: Request) -> Response | None:
+        """400 CSRF_PREVENTED for a GET operation without a header a cross-site form cannot
+        send. Whether a GET is an operation or the GraphiQL page is Strawberry's own test
+        (`should_render_graphql_ide`) on the request Strawberry reads next, so no spelling of
+        the query string is an operation to Strawberry and the page to this check."""
+        if request.method != "GET" or any(h in request.headers for h in PREFLIGHT_HEADERS):
+            return None
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return None  # the page, or 404 when GraphiQL is off: nothing is executed
+        message = (
+            "A GET operation needs the header apollo-require-preflight (or "
+            "x-apollo-operation-name), so no other site can send it: or use POST with JSON"
+        )
+        return JSONResponse(
+            {"errors": [{"message": message, "extensions": {"code": "CSRF_PREVENTED"}}]},
+            status_code=400,
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
@@ -134,7 +161,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             providers=self.providers,
             settings=self.settings,
             request_id=request_id,
-            caller=request.scope.get("state", {}).get("caller"),
+            caller=admission(request.scope).caller,  # decided once, by KeyGate
             keys_required=self.keys_required,
             idempotency=self.idempotency,
         )
@@ -145,7 +172,8 @@ class Readiness:
     `cache_seconds`, and concurrent probes share the one in flight (async-lru's cache: a
     single task, shielded from a probe that goes away, cached from when it ends), so probes,
     however many and from whomever, cost each provider one call per period. The guards' state
-    is read fresh each time: it costs no call."""
+    is read fresh each time: it costs no call. Only an admitted caller (`gateway.auth`) sees
+    the details; anyone else gets `{"status": ...}` with the same HTTP status."""
 
     def __init__(
         self, providers: Mapping[str, InvoiceProvider], drain: Drain, *, cache_seconds: float
@@ -187,6 +215,8 @@ class Readiness:
             status, code = "ready", 200
         else:
             status, code = "degraded", 200
+        if not admission(request.scope).admitted:
+            return JSONResponse({"status": status}, status_code=code)
         body: dict[str, Any] = {}
         for name, result in checked.items():
             provider = self.providers[name]
@@ -255,10 +285,13 @@ def create_app(
             if settings.public_url:
                 provider.expose_sandbox(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
     middleware = [
-        Middleware(RequestGuard, keys=keys, max_body_bytes=settings.max_body_bytes, path="/graphql")
+        # Around every route, sandboxes and GraphiQL included: no key, no entry (gateway.auth).
+        Middleware(KeyGate, keys=keys),
+        Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, path="/graphql"),
     ]
     if settings.cors_origins:
-        # Outermost, so a browser's preflight is answered before any key is asked for.
+        # Outermost, so a browser's preflight (which carries no key) is answered here and
+        # never reaches the app; its other requests get their CORS headers, a 401 included.
         middleware.insert(
             0,
             Middleware(
