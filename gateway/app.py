@@ -1,4 +1,5 @@
-"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz; GraphiQL's files at /_graphiql.
+"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz, GraphiQL's files at
+/_graphiql, the in-process sandboxes.
 
 `create_app` builds everything long-lived (settings, providers and their httpx clients) once; the
 lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from async_lru import alru_cache
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,11 +31,12 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.auth import WS_UNAUTHENTICATED, KeyGate, admission, refuse_unauthenticated
 from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.graphiql import PAGE_HEADERS, graphiql_page, graphiql_routes
-from gateway.guard import RequestGuard
+from gateway.guard import PREFLIGHT_HEADERS, RequestGuard
 from gateway.idempotency import MemoryStore
 from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
@@ -75,6 +78,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # KeyGate, around the whole app, has refused this already; refused here too, so that
+        # the view fails closed if it is ever served without the gate.
+        if self.keys_required and not admission(scope).admitted:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": WS_UNAUTHENTICATED})
+            else:
+                await refuse_unauthenticated(send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -82,7 +93,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         # mutation) in plain text: answer with a coded GraphQL error, as every other refusal.
         request = Request(scope=scope, receive=receive)
         try:
-            response: Response = await self.run(request)
+            response: Response = self.csrf_refusal(request) or await self.run(request)
         except HTTPException as exc:
             request_id = getattr(request.state, "request_id", None)
             extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
@@ -103,6 +114,24 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.graphql_ide_html, headers=PAGE_HEADERS)
+
+    def csrf_refusal(self, request: Request) -> Response | None:
+        """400 CSRF_PREVENTED for a GET operation without a header a cross-site form cannot
+        send. Whether a GET is an operation or the GraphiQL page is Strawberry's own test
+        (`should_render_graphql_ide`) on the request Strawberry reads next, so no spelling of
+        the query string is an operation to Strawberry and the page to this check."""
+        if request.method != "GET" or any(h in request.headers for h in PREFLIGHT_HEADERS):
+            return None
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return None  # the page, or 404 when GraphiQL is off: nothing is executed
+        message = (
+            "A GET operation needs the header apollo-require-preflight (or "
+            "x-apollo-operation-name), so no other site can send it: or use POST with JSON"
+        )
+        return JSONResponse(
+            {"errors": [{"message": message, "extensions": {"code": "CSRF_PREVENTED"}}]},
+            status_code=400,
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # Strawberry answers 500 for a JSON body that is not an object (`null`, `1`, `[]` with
@@ -142,55 +171,76 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             providers=self.providers,
             settings=self.settings,
             request_id=request_id,
-            caller=request.scope.get("state", {}).get("caller"),
+            caller=admission(request.scope).caller,  # decided once, by KeyGate
             keys_required=self.keys_required,
             idempotency=self.idempotency,
         )
 
 
-def _ready_handler(providers: Mapping[str, InvoiceProvider], drain: Drain) -> Any:
-    async def check(provider: InvoiceProvider) -> dict[str, Any]:
-        state: dict[str, Any] = {"ready": True, "sandbox": provider.is_sandbox}
+class Readiness:
+    """/readyz. Each provider's `check()` (one upstream call) runs at most once per
+    `cache_seconds`, and concurrent probes share the one in flight (async-lru's cache: a
+    single task, shielded from a probe that goes away, cached from when it ends), so probes,
+    however many and from whomever, cost each provider one call per period. The guards' state
+    is read fresh each time: it costs no call. Only an admitted caller (`gateway.auth`) sees
+    the details; anyone else gets `{"status": ...}` with the same HTTP status."""
+
+    def __init__(
+        self, providers: Mapping[str, InvoiceProvider], drain: Drain, *, cache_seconds: float
+    ) -> None:
+        self.providers = providers
+        self.drain = drain
+        self.checks = alru_cache(maxsize=1, ttl=cache_seconds)(self._check_all)
+
+    async def _check_all(self) -> dict[str, dict[str, Any]]:
+        names = list(self.providers)
+        results = await asyncio.gather(*(self._check(self.providers[name]) for name in names))
+        return dict(zip(names, results, strict=True))
+
+    @staticmethod
+    async def _check(provider: InvoiceProvider) -> dict[str, Any]:
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 await provider.check()
         except ProviderError as exc:
-            state = {
+            return {
                 "ready": False,
-                "sandbox": provider.is_sandbox,
                 "code": code_for_provider_error(exc).value,
                 "error": exc.message,
             }
         except TimeoutError:
-            state = {
-                "ready": False,
-                "sandbox": provider.is_sandbox,
-                "code": "PROVIDER_TIMEOUT",
-                "error": "no answer in time",
-            }
-        guards = provider.upstream_status()
-        if guards:
-            state["upstream"] = guards
-        return state
+            return {"ready": False, "code": "PROVIDER_TIMEOUT", "error": "no answer in time"}
+        return {"ready": True}
 
-    async def readyz(request: Request) -> JSONResponse:
-        if drain.draining:
+    async def respond(self, request: Request) -> JSONResponse:
+        if self.drain.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
-        names = list(providers)
-        results = await asyncio.gather(*(check(providers[name]) for name in names))
-        body = dict(zip(names, results, strict=True))
+        checked = await self.checks()
         # Refused credentials are this instance's configuration: keep traffic away from it.
         # A provider that is down is down for every instance: serve the others (degraded).
-        misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in results)
-        if not body or misconfigured:
+        misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in checked.values())
+        if not checked or misconfigured:
             status, code = "unavailable", 503
-        elif all(r["ready"] for r in results):
+        elif all(r["ready"] for r in checked.values()):
             status, code = "ready", 200
         else:
             status, code = "degraded", 200
+        if not admission(request.scope).admitted:
+            return JSONResponse({"status": status}, status_code=code)
+        body: dict[str, Any] = {}
+        for name, result in checked.items():
+            provider = self.providers[name]
+            state: dict[str, Any] = {"ready": result["ready"], "sandbox": provider.is_sandbox}
+            state.update((k, v) for k, v in result.items() if k != "ready")
+            guards = provider.upstream_status()
+            if guards:
+                state["upstream"] = guards
+            body[name] = state
         return JSONResponse({"status": status, "providers": body}, status_code=code)
 
-    return readyz
+    async def close(self) -> None:
+        """Cancel a check still in flight (at shutdown, before the providers close)."""
+        await self.checks.cache_close()
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -220,6 +270,7 @@ def create_app(
     )
 
     drain = Drain()
+    readiness = Readiness(providers, drain, cache_seconds=settings.readiness_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,13 +278,14 @@ def create_app(
             with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
                 yield
         finally:
+            await readiness.close()
             await asyncio.gather(*(p.aclose() for p in providers.values()))
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", _ready_handler(providers, drain), methods=["GET"]),
+        Route("/readyz", readiness.respond, methods=["GET"]),
     ]
     if graphiql:
         routes += graphiql_routes()
@@ -245,10 +297,13 @@ def create_app(
             if settings.public_url:
                 provider.expose_sandbox(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
     middleware = [
-        Middleware(RequestGuard, keys=keys, max_body_bytes=settings.max_body_bytes, path="/graphql")
+        # Around every route, sandboxes and GraphiQL included: no key, no entry (gateway.auth).
+        Middleware(KeyGate, keys=keys),
+        Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, path="/graphql"),
     ]
     if settings.cors_origins:
-        # Outermost, so a browser's preflight is answered before any key is asked for.
+        # Outermost, so a browser's preflight (which carries no key) is answered here and
+        # never reaches the app; its other requests get their CORS headers, a 401 included.
         middleware.insert(
             0,
             Middleware(

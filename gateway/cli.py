@@ -175,6 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
         "http": HTTP_PROTOCOL,
         "lifespan": "on",
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "server_header": False,  # no `server: uvicorn`: what runs here is nobody's business
     }
     if args.workers > 1:
         # Each worker builds its own providers (clients are not shared across processes); the
@@ -215,7 +216,14 @@ def _sandbox(args: argparse.Namespace) -> int:
         f"(seed {args.seed}); it accepts the API key {key}",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http=HTTP_PROTOCOL)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http=HTTP_PROTOCOL,
+        server_header=False,
+    )
     return 0
 
 

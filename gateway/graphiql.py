@@ -86,7 +86,7 @@ ASSETS: tuple[Asset, ...] = (
     ),
     Asset(
         "page.js",
-        "sha384-5xoyS+FdmWm4UI+dQre0vDo1WTKNUNg1l+7RfQ7OJUpLpzjyISKzMcyaUrJmQLz7",
+        "sha384-RF7U/DETqzSImn63q5Ku6QJp5A/tD+YcH9SGkJkH2ddCANWnjTHFqtopML2ZyR8J",
         versioned=False,
     ),
 )

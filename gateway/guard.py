@@ -1,8 +1,12 @@
-"""What a request must bring before GraphQL sees it: a valid key (when keys are configured), a
-body of bounded size, and, for a GET operation, a header a cross-site form cannot send.
+"""What a request to /graphql must bring before GraphQL sees it, once `gateway.auth.KeyGate`
+has admitted it: a body of bounded size, and, for a GET operation, a header a cross-site form
+cannot send.
 
-An ASGI middleware in front of /graphql. Refusals are JSON GraphQL errors with a code:
-401 UNAUTHENTICATED, 413 REQUEST_TOO_LARGE (before the JSON is parsed), 400 CSRF_PREVENTED.
+`RequestGuard` is the ASGI middleware in front of /graphql that counts the body: 413
+REQUEST_TOO_LARGE before the JSON is parsed. The preflight header is checked by the GraphQL view
+(`GatewayGraphQL.csrf_refusal` in `gateway.app`), with the very test Strawberry uses to tell an
+operation from the GraphiQL page, so the two cannot disagree about a request. Refusals are JSON
+GraphQL errors with a code (`refuse`).
 """
 
 from __future__ import annotations
@@ -12,15 +16,14 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.callers import Keys
-
-__all__ = ["RequestGuard"]
+__all__ = ["PREFLIGHT_HEADERS", "RequestGuard", "refuse"]
 
 #: Headers a browser sends cross-site only after a CORS preflight (Apollo Router's rule).
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 
 
-async def _refuse(send: Send, status: int, code: str, message: str, **headers: str) -> None:
+async def refuse(send: Send, status: int, code: str, message: str, **headers: str) -> None:
+    """Answer with one coded GraphQL error; `headers` as keywords (`www_authenticate=...`)."""
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
@@ -29,80 +32,43 @@ async def _refuse(send: Send, status: int, code: str, message: str, **headers: s
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, keys: Keys, max_body_bytes: int, path: str) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, path: str) -> None:
         self.app = app
-        self.keys = keys
         self.max_body_bytes = max_body_bytes
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] != self.path:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if scope["type"] == "websocket":
-            if self.keys and self.keys.identify(headers) is None:
-                await send({"type": "websocket.close", "code": 4401})
-                return
-            scope.setdefault("state", {})["caller"] = self.keys.identify(headers)
-            await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(send)
             return
-        method = scope["method"]
-        wants_page = method == "GET" and b"query=" not in scope.get("query_string", b"")
-        if wants_page:  # the GraphiQL page itself holds nothing; its requests carry the key
-            await self.app(scope, receive, send)
-            return
-        caller = self.keys.identify(headers) if self.keys else None
-        if self.keys and caller is None:
-            await _refuse(
-                send,
-                401,
-                "UNAUTHENTICATED",
-                "Send an API key: Authorization: Bearer KEY (or X-API-Key: KEY)",
-                www_authenticate="Bearer",
-            )
-            return
-        scope.setdefault("state", {})["caller"] = caller
-        if method == "GET" and not any(h in headers for h in PREFLIGHT_HEADERS):
-            await _refuse(
-                send,
-                400,
-                "CSRF_PREVENTED",
-                "A GET operation needs the header apollo-require-preflight (or "
-                "x-apollo-operation-name), so no other site can send it: or use POST with JSON",
-            )
-            return
-        if method == "POST":
-            declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
                 await self._too_large(send)
                 return
-            body = b""
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client went away
-                body += message.get("body", b"")
-                if len(body) > self.max_body_bytes:
-                    await self._too_large(send)
-                    return
-                more = message.get("more_body", False)
-            replayed = False
+            more = message.get("more_body", False)
+        replayed = False
 
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-            await self.app(scope, replay, send)
-            return
-        await self.app(scope, receive, send)
+        await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
-        await _refuse(
+        await refuse(
             send,
             413,
             "REQUEST_TOO_LARGE",

@@ -81,6 +81,12 @@ class GatewaySettings(EnvironSettings):
     shutdown_grace_seconds: float = Field(
         default=30, ge=0, description="then requests in flight get this long to finish"
     )
+    readiness_cache_seconds: float = Field(
+        default=2,
+        ge=0,
+        description="how long /readyz reuses its providers' checks (concurrent probes always "
+        "share the one in flight)",
+    )
     log_refused_per_second: int = Field(
         default=10, ge=0, description="log lines about refused operations a second (0: all)"
     )

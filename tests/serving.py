@@ -26,6 +26,7 @@ class ServedApp:
             lifespan="off",
             loop="asyncio",
             http=HTTP_PROTOCOL,  # what `serve` runs
+            server_header=False,  # as `serve` and `sandbox` do
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="served-app", daemon=True)

@@ -97,6 +97,9 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
         response = httpx.post(f"{base}/graphql", json={"query": readme_first_query()}, timeout=10)
+        # Nothing says what serves it: no `server: uvicorn`.
+        assert "server" not in page.headers
+        assert "server" not in response.headers
         body = response.json()
         assert "errors" not in body, body
         assert [p["name"] for p in body["data"]["providers"]] == ["flexprice", "xendit"]
@@ -152,7 +155,9 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
     key = "sk_cli_test_key_7d1"
     sandbox_args = ["sandbox", "flexprice", "--port", str(sandbox_port), "--api-key", key]
     with running(sandbox_args, clean_env(), f"{sandbox}/_sandbox/stats"):
-        assert httpx.get(f"{sandbox}/v1/customers", timeout=10).json() == {"error": "Unauthorized"}
+        refused = httpx.get(f"{sandbox}/v1/customers", timeout=10)
+        assert refused.json() == {"error": "Unauthorized"}
+        assert "server" not in refused.headers
         caller = "reader-key-0123456789abcdef"
         env = clean_env(
             FLEXPRICE_API_KEY=key,
@@ -168,6 +173,7 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
             )
             assert anonymous.status_code == 401
             assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            assert "server" not in anonymous.headers
             response = httpx.post(
                 f"{gateway}/graphql",
                 json={"query": readme_first_query()},
@@ -179,7 +185,10 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
             assert stats["requests"]["POST /v1/invoices/search"] == 1
             assert stats["requests_total"] == 1
             # Not every provider is a sandbox's in-process one: no GraphiQL unless asked for.
-            page = httpx.get(f"{gateway}/graphql", headers={"accept": "text/html"}, timeout=10)
+            page = httpx.get(
+                f"{gateway}/graphql", headers={"accept": "text/html", **auth}, timeout=10
+            )
+            assert page.status_code == 404
             assert "graphiql" not in page.text.lower()
             err = stderr_of(process)
     assert f"{sandbox}/v1" in err

@@ -5,7 +5,8 @@ and the concurrent leak test.
 Both providers are configured as real ones would be (their keys hold the sentinel, and the
 sandboxes demand those keys), and callers need `GATEWAY_API_KEYS` keys that hold it too.
 `served_gateway` yields a `Hostile` whose `url` is the gateway's; the sandboxes' counts and
-faults are read and set over HTTP at `/sandbox/<name>/_sandbox/...` on the same server.
+faults are read and set over HTTP at `/sandbox/<name>/_sandbox/...` on the same server, with a
+write key (`CONTROL`), as every route there needs one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ XENDIT_KEY = f"xnd_production_{SENTINEL}_xendit"
 READ_KEY = f"reader-{SENTINEL}-0123456789"
 WRITE_KEY = f"writer-{SENTINEL}-0123456789"
 API_KEYS = f"dashboard:read:{READ_KEY},billing:write:{WRITE_KEY}"
+#: What the sandboxes' control routes under /sandbox/<name> need.
+CONTROL = {"authorization": f"Bearer {WRITE_KEY}"}
 PROVIDERS = ("flexprice", "xendit")
 
 #: What a response must never show: a traceback, a source file, or a Python exception's name.
@@ -64,6 +67,8 @@ class Hostile:
     flexprice: FlexPriceProvider
     xendit: XenditProvider
     ids: dict[str, list[str]] = field(default_factory=dict)
+    #: The gateway's ASGI app, for walking its routes.
+    app: Any = None
 
     def sandbox(self, provider: str) -> Any:
         """The sandbox's in-memory state (for picking ids; counts are read over HTTP)."""
@@ -75,14 +80,15 @@ class Hostile:
         """API requests each sandbox served since the last `reset_upstream`, over HTTP."""
         totals = {}
         for name in PROVIDERS:
-            stats = client.get(f"{self.url}/sandbox/{name}/_sandbox/stats")
+            stats = client.get(f"{self.url}/sandbox/{name}/_sandbox/stats", headers=CONTROL)
             assert stats.status_code == 200, stats.text
             totals[name] = stats.json()["requests_total"]
         return totals
 
     def reset_upstream(self, client: httpx.Client) -> None:
         for name in PROVIDERS:
-            assert client.delete(f"{self.url}/sandbox/{name}/_sandbox/stats").status_code == 200
+            cleared = client.delete(f"{self.url}/sandbox/{name}/_sandbox/stats", headers=CONTROL)
+            assert cleared.status_code == 200, cleared.text
 
 
 def _pick_ids(flexprice: Any, xendit: Any) -> dict[str, list[str]]:
@@ -144,6 +150,7 @@ def served_gateway(
                 flexprice=flexprice,
                 xendit=xendit,
                 ids=_pick_ids(flexprice_app.state.sandbox, xendit_app.state.sandbox),
+                app=app,
             )
     finally:
 

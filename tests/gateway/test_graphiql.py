@@ -187,12 +187,16 @@ async def test_files_are_cached_by_version_and_nothing_else_is_served(
     assert (await client.post(f"{URL_PREFIX}/page.js")).status_code == 405
 
 
-async def test_with_api_keys_the_page_and_its_files_need_no_key_but_queries_do() -> None:
+async def test_with_api_keys_the_page_and_its_files_need_a_key_too() -> None:
+    # Deny by default: with keys configured, nothing but /healthz and /readyz is anonymous.
     async for client in client_of(graphiql=True, api_keys=f"ci:read:{KEY}"):
-        page = await client.get("/graphql", headers=HTML)
+        assert (await client.get("/graphql", headers=HTML)).status_code == 401
+        assert (await client.get(f"{URL_PREFIX}/page.js")).status_code == 401
+        keyed = {"authorization": f"Bearer {KEY}"}
+        page = await client.get("/graphql", headers={**HTML, **keyed})
         assert page.status_code == 200
         assert "content-security-policy" in page.headers
-        assert (await client.get(f"{URL_PREFIX}/page.js")).status_code == 200
+        assert (await client.get(f"{URL_PREFIX}/page.js", headers=keyed)).status_code == 200
         refused = await client.post("/graphql", json={"query": "{ providers { name } }"})
         assert refused.status_code == 401
 

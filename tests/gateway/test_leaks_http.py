@@ -155,7 +155,9 @@ async def test_two_hundred_failing_requests_at_once_leak_the_sentinel_nowhere(
     async with httpx.AsyncClient(base_url=gateway.url, limits=limits, timeout=60) as client:
         for name in ("flexprice", "xendit"):  # the sandboxes drop and garble answers too
             faults = {"reset_rate": 0.1, "malformed_rate": 0.1}
-            put = await client.put(f"/sandbox/{name}/_sandbox/faults", json=faults)
+            put = await client.put(
+                f"/sandbox/{name}/_sandbox/faults", json=faults, headers={"x-api-key": WRITE_KEY}
+            )
             assert put.status_code == 200
         with caplog.at_level(logging.WARNING, logger="gateway"):
             async with asyncio.timeout(120):

@@ -1,8 +1,11 @@
-"""/readyz: draining first on shutdown, degraded (not down) when one provider fails, and the
-guards' settings and state per provider, read from the environment."""
+"""/readyz: draining first on shutdown, degraded (not down) when one provider fails, the
+guards' settings and state per provider, read from the environment, and what probes cost the
+providers: one check each per GATEWAY_READINESS_CACHE_SECONDS, however many probes come."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from providers.registry import create_providers
+from tests.gateway.hostile import CONTROL, served_gateway
 
 ENVIRON = {
     "FLEXPRICE_BREAKER_THRESHOLD": "1",
@@ -93,3 +97,44 @@ async def test_readyz_answers_503_while_draining(app: Any, client: httpx.AsyncCl
     # Everything else is still served while the load balancer takes notice.
     served = await client.post("/graphql", json={"query": "{ __typename }"})
     assert served.json() == {"data": {"__typename": "Query"}}
+
+
+async def _probe_readyz(url: str, times: int) -> list[httpx.Response]:
+    """`times` anonymous GET /readyz at once, as load balancers and anyone else may send them."""
+    limits = httpx.Limits(max_connections=times, max_keepalive_connections=times)
+    async with (
+        httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client,
+        asyncio.timeout(120),
+    ):
+        return await asyncio.gather(*(client.get("/readyz") for _ in range(times)))
+
+
+def test_300_probes_at_once_cost_each_provider_one_check() -> None:
+    """Over real HTTP, counted at the sandboxes. The checks take 200 ms (injected latency), so
+    the probes arrive while the first check is in flight: they share it, and the later ones get
+    its cached result. (Before: one check per provider per probe, 600 calls.)"""
+    with (
+        served_gateway(readiness_cache_seconds=60) as gateway,
+        httpx.Client(headers=CONTROL, timeout=30) as admin,
+    ):
+        for name in ("flexprice", "xendit"):
+            faults = f"{gateway.url}/sandbox/{name}/_sandbox/faults"
+            assert admin.put(faults, json={"latency_ms": 200}).status_code == 200
+        gateway.reset_upstream(admin)
+        responses = asyncio.run(_probe_readyz(gateway.url, 300))
+        assert {(r.status_code, r.json()["status"]) for r in responses} == {(200, "ready")}
+        assert gateway.upstream(admin) == {"flexprice": 1, "xendit": 1}
+
+
+def test_the_providers_are_checked_again_once_the_period_is_over() -> None:
+    with (
+        served_gateway(readiness_cache_seconds=0.2) as gateway,
+        httpx.Client(headers=CONTROL, timeout=30) as admin,
+    ):
+        gateway.reset_upstream(admin)
+        assert admin.get(f"{gateway.url}/readyz").json()["status"] == "ready"
+        assert admin.get(f"{gateway.url}/readyz").json()["status"] == "ready"
+        assert gateway.upstream(admin) == {"flexprice": 1, "xendit": 1}
+        time.sleep(0.5)  # past the period: the next probe checks again
+        assert admin.get(f"{gateway.url}/readyz").json()["status"] == "ready"
+        assert gateway.upstream(admin) == {"flexprice": 2, "xendit": 2}

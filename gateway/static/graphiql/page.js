@@ -15,10 +15,6 @@
 # typeaheads aware of the current GraphQL type schema and live syntax and
 # validation errors highlighted within the text.
 #
-# With GATEWAY_API_KEYS set, add your key in the Headers tab below:
-#
-#     {"Authorization": "Bearer YOUR_KEY"}
-#
 # Keyboard shortcuts:
 #
 #       Run Query:  Ctrl-Enter (or press the play button above)
