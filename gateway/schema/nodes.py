@@ -5,6 +5,7 @@ Related objects come through the request's loaders, never through HTTP here.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -106,7 +107,9 @@ class Customer(Node):
 
     @strawberry.field(
         description="The customer's invoices, newest first, as a Relay connection (see "
-        "Query.invoices for paging); `filter` narrows them further."
+        "Query.invoices for paging); `filter` narrows them further. The first pages of many "
+        "customers in one request are read together where the provider can (FlexPrice: one "
+        "search)."
     )
     async def invoices(
         self,
@@ -134,7 +137,8 @@ class Customer(Node):
 
     @strawberry.field(
         description="The customer's invoice totals, one entry per currency "
-        "(one upstream request; null with an error when the provider cannot say)."
+        "(one upstream request per customer, however often a request asks; null with an "
+        "error when the provider cannot say)."
     )
     async def invoice_summary(self, info: Info) -> list[CustomerInvoiceSummary] | None:
         early = info.context.take_early(_summary_key(self.model.provider, self.model.id))
@@ -187,7 +191,9 @@ async def customer_invoices(
 
     async def first_page(size: int) -> models.Page[models.Invoice]:
         key = (provider, customer_id, size, everywhere[provider], count)
-        return await ctx.loaders.first_pages.load(key)
+        # Shielded: dropping early work must not cancel the loader's cached answer, which
+        # another field of the request may share.
+        return await asyncio.shield(ctx.loaders.first_pages.load(key))
 
     return await invoice_connection(
         info, first=first, after=after, filters={provider: mine}, first_page=first_page
@@ -200,7 +206,8 @@ async def customer_invoice_summary(
     """Read once per customer in a request, however many times it is asked for."""
     ctx = info.context
     ctx.provider(provider, field="invoiceSummary")
-    summaries = await ctx.loaders.summaries.load((provider, customer_id)) or ()
+    # Shielded, as first pages are.
+    summaries = await asyncio.shield(ctx.loaders.summaries.load((provider, customer_id))) or ()
     return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 
