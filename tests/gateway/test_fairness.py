@@ -77,7 +77,9 @@ async def test_a_heavy_caller_queues_behind_itself_not_ahead_of_another(served: 
 
     async with httpx.AsyncClient(base_url=served.url, timeout=60) as client:
         faults = await client.put(
-            "/sandbox/flexprice/_sandbox/faults", json={"latency_ms": LATENCY_MS}
+            "/sandbox/flexprice/_sandbox/faults",
+            json={"latency_ms": LATENCY_MS},
+            headers={"authorization": f"Bearer {WRITE_KEY}"},
         )
         assert faults.status_code == 200, faults.text
         heavy = [
