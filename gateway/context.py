@@ -16,6 +16,7 @@ from gateway.idempotency import IdempotencyStore
 from gateway.loaders import Loaders
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
+from providers.calls import RequestCalls
 
 __all__ = ["GatewayContext"]
 
@@ -31,6 +32,9 @@ class GatewayContext:
     #: Where createInvoice remembers its idempotency keys (shared by every request).
     idempotency: IdempotencyStore | None = None
     loaders: Loaders = field(init=False)
+    #: The upstream requests this operation sent, its limit, and the caller they are made for
+    #: (a provider's bulkhead keeps each caller to its share).
+    calls: RequestCalls = field(init=False)
     #: Errors to report beside partial data (a provider that failed while others answered).
     partial_errors: list[GraphQLError] = field(default_factory=list)
     #: Work a resolver started ahead of the field that needs it (see `start_early`).
@@ -38,6 +42,10 @@ class GatewayContext:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.providers)
+        self.calls = RequestCalls(
+            caller=self.caller.name if self.caller is not None else None,
+            limit=self.settings.max_upstream_calls,
+        )
 
     def provider(self, name: str, *, field: str) -> InvoiceProvider:
         """The enabled provider `name`, or `GatewayError(UNKNOWN_PROVIDER)` naming `field`."""

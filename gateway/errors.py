@@ -26,6 +26,7 @@ from providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     UnsupportedOperation,
+    UpstreamCallLimit,
 )
 
 __all__ = ["ErrorCode", "GatewayError", "code_for_provider_error"]
@@ -46,6 +47,10 @@ class ErrorCode(StrEnum):
     PROVIDER_AUTH_FAILED = "PROVIDER_AUTH_FAILED"
     PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
     PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
+    #: The operation's estimated upstream calls are over GATEWAY_MAX_COST (nothing ran).
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    #: The request sent GATEWAY_MAX_UPSTREAM_CALLS upstream requests; this one was not sent.
+    TOO_MANY_UPSTREAM_CALLS = "TOO_MANY_UPSTREAM_CALLS"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -85,6 +90,7 @@ _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     ProviderAuthError: ErrorCode.PROVIDER_AUTH_FAILED,
     ProviderRateLimited: ErrorCode.PROVIDER_RATE_LIMITED,
     ProviderBadResponse: ErrorCode.PROVIDER_BAD_RESPONSE,
+    UpstreamCallLimit: ErrorCode.TOO_MANY_UPSTREAM_CALLS,
 }
 
 

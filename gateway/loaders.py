@@ -4,6 +4,10 @@ Keys collected in one event-loop tick are grouped by provider and sent as one ba
 provider (`get_invoices`, `get_customers`), the providers in parallel. A provider's failure lands
 only in its own keys' slots. Whatever a response already carried (an invoice in a list, a customer
 embedded in an invoice) is primed, so it is never fetched again in the same request.
+
+The first pages of `Customer.invoices` under many customers are one `list_invoices_of_customers`
+per provider and listing (FlexPrice: one search); a customer the batch cannot answer is listed
+on its own. `invoiceSummary` is read once per customer per request.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from typing import Any, TypeVar, cast
 from aiodataloader import DataLoader
 
 from providers.base import InvoiceProvider
-from providers.models import Customer, Invoice
+from providers.models import (
+    Customer,
+    CustomerInvoiceSummary,
+    Invoice,
+    InvoiceFilter,
+    Page,
+    PageRequest,
+)
 
-__all__ = ["Key", "Loaders"]
+__all__ = ["Key", "ListingKey", "Loaders"]
 
 #: (provider name, the provider's own id)
 Key = tuple[str, str]
+#: (provider, customer id, first, the listing's filter without customers, whether the
+#: connection's totalCount is asked for): the first page of one customer's invoices.
+ListingKey = tuple[str, str, int, InvoiceFilter, bool]
 T = TypeVar("T")
 
 BatchCall = Callable[[InvoiceProvider, Sequence[str]], Awaitable[Sequence[T | None]]]
@@ -83,6 +97,55 @@ def _fan_out(
     return load
 
 
+def _first_pages(
+    providers: Mapping[str, InvoiceProvider],
+) -> Callable[[list[ListingKey]], Coroutine[Any, Any, list[Page[Invoice]]]]:
+    """The first pages of many customers' listings: one `list_invoices_of_customers` per
+    (provider, first, filter, count) for two customers or more; `list_invoices` for a customer
+    alone or one the batch could not answer (`FAN_OUT` at once). A failure lands in the slots
+    of the keys it was for."""
+
+    async def load(keys: list[ListingKey]) -> list[Page[Invoice]]:
+        groups: dict[tuple[str, int, InvoiceFilter, bool], list[str]] = {}
+        for name, customer_id, first, filters, count in keys:
+            groups.setdefault((name, first, filters, count), []).append(customer_id)
+        found: dict[ListingKey, Page[Invoice] | Exception] = {}
+        gate = asyncio.Semaphore(FAN_OUT)
+
+        async def alone(name: str, customer_id: str, first: int, filters: InvoiceFilter) -> Any:
+            mine = filters.model_copy(update={"customer_ids": (customer_id,)})
+            async with gate:
+                return await providers[name].list_invoices(mine, PageRequest(first=first))
+
+        async def group(group_key: tuple[str, int, InvoiceFilter, bool], ids: list[str]) -> None:
+            name, first, filters, count = group_key
+            distinct = list(dict.fromkeys(ids))
+            batched: Sequence[Page[Invoice] | Exception | None] = [None] * len(distinct)
+            if len(distinct) > 1:
+                try:
+                    batched = await providers[name].list_invoices_of_customers(
+                        filters, distinct, first, count=count
+                    )
+                except Exception as exc:  # it fills these keys' slots, as a failed batch does
+                    batched = [exc] * len(distinct)
+            missing = [c for c, page in zip(distinct, batched, strict=True) if page is None]
+            listed = await asyncio.gather(
+                *(alone(name, c, first, filters) for c in missing), return_exceptions=True
+            )
+            for outcome in listed:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                    raise outcome  # cancellation is the request's, not the key's
+            answers: dict[str, Any] = dict(zip(distinct, batched, strict=True))
+            answers.update(zip(missing, listed, strict=True))
+            for customer_id, outcome in answers.items():
+                found[(name, customer_id, first, filters, count)] = outcome
+
+        await asyncio.gather(*(group(key, ids) for key, ids in groups.items()))
+        return cast(list[Page[Invoice]], [found[key] for key in keys])
+
+    return load
+
+
 class Loaders:
     """The loaders of one request. Build a new one per request: the caches are per caller.
 
@@ -116,6 +179,20 @@ class Loaders:
         return DataLoader(
             _fan_out(self._providers, lambda p, native_id: p.get_invoice_pdf_url(native_id))
         )
+
+    @functools.cached_property
+    def summaries(self) -> DataLoader[Key, Sequence[CustomerInvoiceSummary] | None]:
+        """`invoiceSummary`: one call per customer, however many times the request asks."""
+        return DataLoader(
+            _fan_out(
+                self._providers, lambda p, native_id: p.get_customer_invoice_summary(native_id)
+            )
+        )
+
+    @functools.cached_property
+    def first_pages(self) -> DataLoader[ListingKey, Page[Invoice]]:
+        """The first page of a customer's invoices (`Customer.invoices` without `after`)."""
+        return DataLoader(_first_pages(self._providers), max_batch_size=self._batch)
 
     def prime_invoices(self, invoices: Iterable[Invoice]) -> None:
         """Remember invoices (and the customers they embed) that a response already carried."""

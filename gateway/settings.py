@@ -72,6 +72,18 @@ class GatewaySettings(EnvironSettings):
         default=30, ge=0, description="root fields per operation (0: no limit)"
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1, description="largest request body")
+    max_cost: int = Field(
+        default=150,
+        ge=0,
+        description="upstream calls an operation may make by the static estimate, checked before "
+        "it runs (QUERY_TOO_COSTLY; 0: no limit)",
+    )
+    max_upstream_calls: int = Field(
+        default=300,
+        ge=0,
+        description="upstream requests one operation may send while it runs, retries included; "
+        "later ones fail with TOO_MANY_UPSTREAM_CALLS (0: no limit)",
+    )
     idempotency_ttl_seconds: float = Field(
         default=86_400, gt=0, description="how long a createInvoice idempotency key is remembered"
     )

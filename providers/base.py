@@ -9,8 +9,9 @@ unknown. An operation a provider lacks raises `UnsupportedOperation` and is left
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from starlette.types import ASGIApp
 
@@ -29,7 +30,7 @@ from providers.models import (
     RecalculationResult,
 )
 
-__all__ = ["InvoiceProvider", "Operation", "ProviderBase", "ProviderFactory"]
+__all__ = ["CallCosts", "InvoiceProvider", "Operation", "ProviderBase", "ProviderFactory"]
 
 
 class Operation(StrEnum):
@@ -51,6 +52,24 @@ class Operation(StrEnum):
     CUSTOMER_INVOICE_SUMMARY = "CUSTOMER_INVOICE_SUMMARY"
 
 
+@dataclass(frozen=True, slots=True)
+class CallCosts:
+    """What a provider's reads cost upstream, as the gateway's cost analysis counts them.
+
+    The defaults assume the worst of an API: no batch call, no customer in an invoice.
+    """
+
+    #: Ids one `get_invoices` or `get_customers` call takes (1: one call per id).
+    ids_per_call: int = 1
+    #: Customers one `list_invoices_of_customers` call covers (1: none, each customer is one
+    #: `list_invoices` of its own).
+    customers_per_listing: int = 1
+    #: What an invoice carries of its customer: "complete" (every field: the customer costs
+    #: nothing more), "partial" (`name` and `email`; any other field reads the customer) or
+    #: "none" (the customer is read by id).
+    embedded_customer: Literal["complete", "partial", "none"] = "none"
+
+
 @runtime_checkable
 class InvoiceProvider(Protocol):
     name: str
@@ -61,6 +80,8 @@ class InvoiceProvider(Protocol):
     is_sandbox: bool
     #: The sandbox app this provider reaches in-process, for the gateway to serve too; or None.
     sandbox_app: ASGIApp | None
+    #: What its reads cost upstream (for the gateway's cost analysis).
+    call_costs: CallCosts
 
     def describe(self) -> str:
         """One line for the start-up log: where this provider points. Never holds a secret."""
@@ -72,6 +93,21 @@ class InvoiceProvider(Protocol):
     async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]: ...
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
     async def get_customers(self, ids: Sequence[str]) -> Sequence[Customer | None]: ...
+    def listing_calls(self, filters: InvoiceFilter) -> int:
+        """The most upstream calls one `list_invoices` page under `filters` makes (retries
+        aside): 0 when it can match nothing, more than 1 when the API needs several."""
+
+    async def list_invoices_of_customers(
+        self, filters: InvoiceFilter, customer_ids: Sequence[str], first: int, *, count: bool
+    ) -> Sequence[Page[Invoice] | None]:
+        """The first page of each customer's listing, in as few calls as the API allows.
+
+        Entry i is what `list_invoices(filters with customer_ids=(customer_ids[i],),
+        PageRequest(first=first))` returns (its `customer_ids` are ignored), or None where the
+        batch cannot tell that page exactly: ask `list_invoices` for that customer. With
+        `count` false an entry may carry `total_count` None instead of the count.
+        """
+
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice: ...
     async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice: ...
     async def finalize_invoice(self, invoice_id: str) -> Invoice: ...
@@ -113,10 +149,21 @@ class ProviderBase:
     max_batch_size: int = 100
     is_sandbox: bool = False
     sandbox_app: ASGIApp | None = None
+    call_costs: CallCosts = CallCosts()
 
     def describe(self) -> str:
         """One line for the start-up log; override it to say where the provider points."""
         return f"{self.name}: {'sandbox' if self.is_sandbox else 'configured'}"
+
+    def listing_calls(self, filters: InvoiceFilter) -> int:
+        """One call per page, unless the provider says otherwise."""
+        return 1
+
+    async def list_invoices_of_customers(
+        self, filters: InvoiceFilter, customer_ids: Sequence[str], first: int, *, count: bool
+    ) -> Sequence[Page[Invoice] | None]:
+        """No batch listing: None for every customer, without a call."""
+        return [None] * len(customer_ids)
 
     def expose_sandbox(self, url: str) -> None:
         """Nothing to do for a provider without an in-process sandbox."""

@@ -10,6 +10,7 @@ ProviderError                 base; carries `provider`
 ├── ProviderAuthError         the provider refused our credentials (401/403)
 ├── ProviderRateLimited       429 after our retries
 ├── ProviderBadResponse       an answer we could not understand
+├── UpstreamCallLimit         the request reached its cap on upstream calls: nothing was sent
 ├── ProviderRejected          a 4xx: the request is wrong or the state forbids it
 │   ├── NotFound
 │   └── Conflict              a duplicate (409)
@@ -32,6 +33,7 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "UnsupportedOperation",
+    "UpstreamCallLimit",
 ]
 
 
@@ -93,6 +95,13 @@ class ProviderRateLimited(ProviderError):
 
 class ProviderBadResponse(ProviderError):
     code = "PROVIDER_BAD_RESPONSE"
+
+
+class UpstreamCallLimit(ProviderError):
+    """The gateway request already sent as many upstream requests as it may
+    (`providers.calls.RequestCalls.limit`); this one was not sent."""
+
+    code = "TOO_MANY_UPSTREAM_CALLS"
 
 
 class ProviderRejected(ProviderError):

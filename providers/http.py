@@ -8,7 +8,10 @@ Every upstream call goes through `Upstream.request`, which
   and on 429/502/503/504, honouring `Retry-After` within the deadline, and only while the
   provider's retry budget allows (`providers.resilience`);
 - passes the provider's circuit breaker (fails fast with `ProviderCircuitOpen` while it is open)
-  and bulkhead (`ProviderBusy` when no slot frees up in time);
+  and bulkhead (`ProviderBusy` when no slot frees up in time), where one caller of the gateway
+  holds at most `max_in_flight_per_caller` slots;
+- counts every HTTP request it sends (retries included) against the current gateway request's
+  `providers.calls.RequestCalls`, and sends none past its limit (`UpstreamCallLimit`);
 - turns every failure into a `providers.errors.ProviderError`, chained to the httpx error.
 """
 
@@ -29,6 +32,7 @@ import httpx
 import stamina
 from httpx_aiohttp import AiohttpTransport
 
+from providers.calls import current_calls
 from providers.errors import (
     Conflict,
     NotFound,
@@ -42,6 +46,7 @@ from providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    UpstreamCallLimit,
 )
 from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
 
@@ -67,8 +72,9 @@ class HttpPolicy:
     """How the gateway calls one provider. Times are in seconds.
 
     `deadline` bounds one call with all its retries; `max_in_flight` caps concurrent calls
-    (the bulkhead, and the connection pool's size) and `queue_timeout` is how long a call
-    waits for a slot before `ProviderBusy`.
+    (the bulkhead, and the connection pool's size), `max_in_flight_per_caller` those of one
+    caller (None: half of `max_in_flight`), and `queue_timeout` is how long a call waits for a
+    slot before `ProviderBusy`.
     """
 
     connect_timeout: float = 3.0
@@ -84,7 +90,15 @@ class HttpPolicy:
     breaker_threshold: int = 5
     breaker_reset_seconds: float = 10.0
     max_in_flight: int = 64
+    max_in_flight_per_caller: int | None = None
     queue_timeout: float = 1.0
+
+    @property
+    def caller_share(self) -> int:
+        """The bulkhead slots one caller may hold at once."""
+        if self.max_in_flight_per_caller is not None:
+            return min(self.max_in_flight_per_caller, self.max_in_flight)
+        return max(1, self.max_in_flight // 2)
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -222,7 +236,9 @@ class Upstream:
         self.breaker = CircuitBreaker(
             threshold=policy.breaker_threshold, reset_after=policy.breaker_reset_seconds
         )
-        self.bulkhead = Bulkhead(limit=policy.max_in_flight, max_wait=policy.queue_timeout)
+        self.bulkhead = Bulkhead(
+            limit=policy.max_in_flight, max_wait=policy.queue_timeout, per_owner=policy.caller_share
+        )
 
     def __repr__(self) -> str:
         return f"Upstream(provider={self.provider!r}, base_url={str(self.client.base_url)!r})"
@@ -270,7 +286,7 @@ class Upstream:
             )
             if response.status_code not in ok:
                 raise error_for_status(self.provider, response, self._parse_error(response))
-        except (ProviderBusy, ProviderRateLimited):
+        except (ProviderBusy, ProviderRateLimited, UpstreamCallLimit):
             breaker.ignored()
             raise
         except (ProviderUnavailable, ProviderBadResponse):
@@ -319,6 +335,8 @@ class Upstream:
                 return False
             return decision if budget.try_retry() else False
 
+        calls = current_calls()
+        owner = calls.caller if calls is not None else None
         budget.record_call()
         request = self.client.build_request(
             method,
@@ -340,7 +358,9 @@ class Upstream:
                 ):
                     with attempt:
                         tried = attempt.num
-                        async with self.bulkhead.slot():
+                        if calls is not None:
+                            calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
+                        async with self.bulkhead.slot(owner):
                             response = await self._attempt(request)
                         if response.status_code in RETRYABLE_STATUSES:
                             raise _RetryableStatus(response)
@@ -348,7 +368,7 @@ class Upstream:
             raise ProviderBusy(
                 self.provider,
                 f"{self.provider} already has {policy.max_in_flight} calls in flight from "
-                "this gateway: try again shortly",
+                f"this gateway, or {policy.caller_share} from this caller: try again shortly",
             ) from exc
         except _TooLarge as exc:
             raise ProviderBadResponse(

@@ -12,7 +12,10 @@ their time from a monotonic clock (injectable for tests); `snapshot()` is what `
   succeeds. A call fails when the provider could not be reached, timed out, answered 5xx or
   something unreadable; a 4xx is an answer (the provider is up).
 - `Bulkhead`: at most `limit` calls in flight; a call waits at most `max_wait` seconds for a
-  slot, then is refused at once instead of queueing without bound behind a slow provider.
+  slot, then is refused at once instead of queueing without bound behind a slow provider. A call
+  made for an owner (a caller of the gateway) first takes one of that owner's `per_owner`
+  slots, so one busy owner queues behind its own calls while the other slots stay free for
+  everyone else.
 
 Why not a library: stamina (our retries) has no budget; pybreaker's async API needs Tornado;
 purgatory lets every concurrent call through while half-open and reads the wall clock;
@@ -174,43 +177,94 @@ class BulkheadFull(Exception):
     """No slot came free within the bulkhead's `max_wait`."""
 
 
-class Bulkhead:
-    """A semaphore that refuses, rather than queues forever, when the provider is saturated."""
+class _Share:
+    """One owner's slots: a semaphore of `per_owner`, and how many calls use it now."""
 
-    def __init__(self, *, limit: int, max_wait: float) -> None:
-        if limit < 1 or max_wait < 0:
-            raise ValueError("a bulkhead needs limit >= 1 and max_wait >= 0")
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, size: int) -> None:
+        self.semaphore = asyncio.Semaphore(size)
+        self.users = 0
+
+
+class Bulkhead:
+    """A semaphore that refuses, rather than queues forever, when the provider is saturated.
+
+    `per_owner` (default: `limit`, no share) caps the slots the calls of one owner hold at
+    once; a call without an owner takes only the shared slots. An owner's calls past its share
+    wait for its own calls to finish (within `max_wait`), not ahead of other owners' calls.
+    """
+
+    def __init__(self, *, limit: int, max_wait: float, per_owner: int | None = None) -> None:
+        if limit < 1 or max_wait < 0 or (per_owner is not None and per_owner < 1):
+            raise ValueError("a bulkhead needs limit >= 1, max_wait >= 0 and per_owner >= 1")
         self.limit = limit
         self.max_wait = max_wait
+        self.per_owner = min(per_owner or limit, limit)
         self._semaphore = asyncio.Semaphore(limit)
+        self._shares: dict[str, _Share] = {}
         self.in_flight = 0
         self.waiting = 0
         self.rejected = 0
 
+    def _share(self, owner: str | None) -> _Share | None:
+        if owner is None or self.per_owner >= self.limit:
+            return None
+        share = self._shares.get(owner)
+        if share is None:
+            share = self._shares[owner] = _Share(self.per_owner)
+        share.users += 1
+        return share
+
+    def _leave(self, owner: str | None, share: _Share | None) -> None:
+        if owner is not None and share is not None:
+            share.users -= 1
+            if share.users == 0:
+                del self._shares[owner]
+
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._semaphore.locked() and self.max_wait == 0:
-            self.rejected += 1
-            raise BulkheadFull
+    async def slot(self, owner: str | None = None) -> AsyncIterator[None]:
+        share = self._share(owner)
+        try:
+            if self.max_wait == 0 and (
+                self._semaphore.locked() or (share is not None and share.semaphore.locked())
+            ):
+                self.rejected += 1
+                raise BulkheadFull
+            await self._acquire(share)
+            self.in_flight += 1
+            try:
+                yield
+            finally:
+                self.in_flight -= 1
+                self._semaphore.release()
+                if share is not None:
+                    share.semaphore.release()
+        finally:
+            self._leave(owner, share)
+
+    async def _acquire(self, share: _Share | None) -> None:
         self.waiting += 1
         try:
             async with asyncio.timeout(self.max_wait):
-                await self._semaphore.acquire()
+                if share is not None:
+                    await share.semaphore.acquire()
+                try:
+                    await self._semaphore.acquire()
+                except BaseException:
+                    if share is not None:
+                        share.semaphore.release()
+                    raise
         except TimeoutError:
             self.rejected += 1
             raise BulkheadFull from None
         finally:
             self.waiting -= 1
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self._semaphore.release()
 
     def snapshot(self) -> dict[str, object]:
         return {
             "limit": self.limit,
+            "per_caller_limit": self.per_owner,
             "max_wait_seconds": self.max_wait,
             "in_flight": self.in_flight,
             "waiting": self.waiting,

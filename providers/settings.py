@@ -105,6 +105,7 @@ class HttpSettings(EnvironSettings):
     | `breaker_threshold`            | 5       | failed calls in a row that open the circuit   |
     | `breaker_reset_seconds`        | 10 s    | open this long, then one probe                |
     | `max_in_flight`                | 64      | concurrent calls (and pooled connections)     |
+    | `max_in_flight_per_caller`     | half    | of those, the most one caller holds at once   |
     | `queue_timeout`                | 1 s     | wait for a slot before PROVIDER_BUSY          |
     """
 
@@ -151,6 +152,12 @@ class HttpSettings(EnvironSettings):
         ge=1,
         description="calls in flight at once (also the connection pool's size)",
     )
+    max_in_flight_per_caller: int | None = Field(
+        default=None,
+        ge=1,
+        description="of those, calls one caller (API key) may have in flight at once; its "
+        "further calls wait for its own (default: half of MAX_IN_FLIGHT)",
+    )
     queue_timeout: float = Field(
         default=_POLICY.queue_timeout,
         ge=0,
@@ -170,5 +177,6 @@ class HttpSettings(EnvironSettings):
             breaker_threshold=self.breaker_threshold,
             breaker_reset_seconds=self.breaker_reset_seconds,
             max_in_flight=self.max_in_flight,
+            max_in_flight_per_caller=self.max_in_flight_per_caller,
             queue_timeout=self.queue_timeout,
         )

@@ -308,7 +308,7 @@ def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> 
             assert ready.json() == {"status": "draining"}
             # While draining, new requests are still served.
             typename = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10)
-            assert typename.json() == {"data": {"__typename": "Query"}}
+            assert typename.json()["data"] == {"__typename": "Query"}
             finished = in_flight.result(timeout=30)
         assert finished.status_code == 200
         body = finished.json()

@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
+from gateway.schema.cost import UpstreamCost
 from gateway.schema.extensions import ErrorPolicy
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
@@ -81,6 +82,7 @@ def build_schema(
     another's response (strawberry issue #4369)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPolicy,
+        UpstreamCost,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -188,9 +189,12 @@ async def invoice_connection(
     first: int | None,
     after: str | None,
     filters: dict[str, InvoiceFilter],
+    first_page: Callable[[int], Awaitable[Page[InvoiceModel]]] | None = None,
 ) -> InvoiceConnection:
     """One merged page. A failing provider is reported as an error beside the other's data;
-    when every provider fails, the first failure is raised."""
+    when every provider fails, the first failure is raised. `first_page(first)`, for a
+    listing of one provider, reads its first page instead of `list_invoices` (a loader that
+    batches it with other customers')."""
     ctx = info.context
     size = check_first(ctx, first)
 
@@ -198,9 +202,14 @@ async def invoice_connection(
         name: str, page: PageRequest, before: dt.datetime | None
     ) -> Page[InvoiceModel]:
         filter = filters[name]
-        if before is not None and (filter.created_before is None or before < filter.created_before):
-            filter = filter.model_copy(update={"created_before": before})
-        result = await ctx.providers[name].list_invoices(filter, page)
+        if first_page is not None and page.after is None and before is None:
+            result = await first_page(page.first)
+        else:
+            if before is not None and (
+                filter.created_before is None or before < filter.created_before
+            ):
+                filter = filter.model_copy(update={"created_before": before})
+            result = await ctx.providers[name].list_invoices(filter, page)
         ctx.loaders.prime_invoices(result.items)
         return result
 

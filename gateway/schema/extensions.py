@@ -8,11 +8,17 @@
 - Anything else is a bug: logged with its traceback and the request id, and shown only as
   "Unexpected error." with `INTERNAL_SERVER_ERROR` and the request id.
 Errors collected for partial data (`GatewayContext.partial_errors`) are appended here.
+
+A provider that fails fails every field that needs it: a response keeps the first
+`MAX_ERRORS_PER_KIND` errors of one code from one provider, each with its path, and says how
+many more there were in one error of that code (`extensions.omitted`, no path) instead of
+sending them all (one request once answered 7,858 PROVIDER_BUSY errors, 2.6 MB).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -25,13 +31,46 @@ from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.schema.limits import refusal_code
 from providers.errors import ProviderError
 
-__all__ = ["ErrorPolicy", "shape_error"]
+__all__ = ["MAX_ERRORS_PER_KIND", "ErrorPolicy", "cap_errors", "shape_error"]
 
 logger = logging.getLogger("gateway.errors")
 
+#: Errors of one code from one provider a response carries with their paths.
+MAX_ERRORS_PER_KIND = 10
 
-def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """The client-safe form of `error`; an error that already has a code is left as it is."""
+
+def cap_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """At most `MAX_ERRORS_PER_KIND` errors per (code, provider), then one that counts the rest.
+    Errors that name no provider are all kept (each is about the client's own input)."""
+    kept: list[GraphQLError] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    for error in errors:
+        extensions = error.extensions or {}
+        code, provider = extensions.get("code"), extensions.get("provider")
+        if not isinstance(code, str) or not isinstance(provider, str):
+            kept.append(error)
+            continue
+        seen[(code, provider)] += 1
+        if seen[(code, provider)] <= MAX_ERRORS_PER_KIND:
+            kept.append(error)
+    for (code, provider), count in seen.items():
+        if count > MAX_ERRORS_PER_KIND:
+            omitted = count - MAX_ERRORS_PER_KIND
+            kept.append(
+                GraphQLError(
+                    f"{omitted} more {code} errors from {provider} are left out of this "
+                    "response: the fields they were for are null",
+                    extensions={"code": code, "provider": provider, "omitted": omitted},
+                )
+            )
+    return kept
+
+
+def shape_error(
+    error: GraphQLError, request_id: str | None, *, log_provider: bool = True
+) -> GraphQLError:
+    """The client-safe form of `error`; an error that already has a code is left as it is.
+    A provider's failure is logged (one WARNING line) unless `log_provider` is false."""
     if (error.extensions or {}).get("code"):
         return error
     original = error.original_error
@@ -39,9 +78,14 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return error
     if isinstance(original, ProviderError):
         code = code_for_provider_error(original).value
-        logger.warning(
-            "%s failed: %s (%s, request %s)", original.provider, original.message, code, request_id
-        )
+        if log_provider:
+            logger.warning(
+                "%s failed: %s (%s, request %s)",
+                original.provider,
+                original.message,
+                code,
+                request_id,
+            )
         return GraphQLError(
             original.message,
             nodes=error.nodes,
@@ -79,8 +123,19 @@ class ErrorPolicy(MaskErrors):
         return context.request_id if isinstance(context, GatewayContext) else None
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        # A provider's failure is logged as often as the response shows it (`cap_errors`).
         request_id = self._request_id()
-        return [shape_error(error, request_id) for error in errors]
+        logged: Counter[tuple[type[ProviderError], str]] = Counter()
+        shaped = []
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, ProviderError):
+                logged[(type(original), original.provider)] += 1
+                quiet = logged[(type(original), original.provider)] > MAX_ERRORS_PER_KIND
+                shaped.append(shape_error(error, request_id, log_provider=not quiet))
+            else:
+                shaped.append(shape_error(error, request_id))
+        return shaped
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -91,3 +146,5 @@ class ErrorPolicy(MaskErrors):
                 result.errors = self._process_errors(list(result.errors))
             if isinstance(context, GatewayContext) and context.partial_errors:
                 result.errors = [*(result.errors or []), *context.partial_errors]
+            if result.errors:
+                result.errors = cap_errors(list(result.errors))

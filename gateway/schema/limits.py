@@ -38,6 +38,8 @@ LIMIT_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d+ aliases found\. Allowed: \d+"), "TOO_MANY_ALIASES"),
     (re.compile(r"Document contains more than \d+ tokens"), "TOO_MANY_TOKENS"),
     (re.compile(r"\d+ root fields requested\. Allowed: \d+"), "TOO_MANY_ROOT_FIELDS"),
+    (re.compile(r"may make \d+ upstream calls; the limit is \d+"), "QUERY_TOO_COSTLY"),
+    (re.compile(r"too large to estimate"), "QUERY_TOO_COSTLY"),
 )
 
 

@@ -5,13 +5,14 @@ Related objects come through the request's loaders, never through HTTP here.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
@@ -106,7 +107,9 @@ class Customer(Node):
 
     @strawberry.field(
         description="The customer's invoices, newest first, as a Relay connection (see "
-        "Query.invoices for paging); `filter` narrows them further."
+        "Query.invoices for paging); `filter` narrows them further. The first pages of many "
+        "customers in one request are read together where the provider can (FlexPrice: one "
+        "search)."
     )
     async def invoices(
         self,
@@ -121,13 +124,21 @@ class Customer(Node):
         if early is not None:
             connection: InvoiceConnection = await early
             return connection
+        [selected] = info.selected_fields
         return await customer_invoices(
-            info, self.model.provider, self.model.id, first=first, after=after, filter=filter
+            info,
+            self.model.provider,
+            self.model.id,
+            first=first,
+            after=after,
+            filter=filter,
+            count=asks_total(selected.selections),
         )
 
     @strawberry.field(
         description="The customer's invoice totals, one entry per currency "
-        "(one upstream request; null with an error when the provider cannot say)."
+        "(one upstream request per customer, however often a request asks; null with an "
+        "error when the provider cannot say)."
     )
     async def invoice_summary(self, info: Info) -> list[CustomerInvoiceSummary] | None:
         early = info.context.take_early(_summary_key(self.model.provider, self.model.id))
@@ -147,6 +158,17 @@ def _summary_key(provider: str, customer_id: str) -> tuple[object, ...]:
     return ("Customer.invoiceSummary", provider, customer_id)
 
 
+def asks_total(selections: Sequence[Selection]) -> bool:
+    """Whether a connection's selection asks for `totalCount`, fragments included."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == "totalCount":
+                return True
+        elif asks_total(selection.selections):
+            return True
+    return False
+
+
 async def customer_invoices(
     info: Info,
     provider: str,
@@ -155,23 +177,37 @@ async def customer_invoices(
     first: int | None,
     after: str | None,
     filter: CustomerInvoiceFilterInput | None,
+    count: bool = True,
 ) -> InvoiceConnection:
+    """A first page comes through the request's `first_pages` loader, batched with the other
+    customers' (`count`: whether its totalCount is wanted); a later page is the customer's own
+    listing."""
     from gateway.schema.connections import invoice_connection, provider_filters
 
     ctx = info.context
     ctx.provider(provider, field="invoices")
     everywhere = provider_filters(ctx, filter.for_all_providers() if filter else None)
     mine = everywhere[provider].model_copy(update={"customer_ids": (customer_id,)})
-    return await invoice_connection(info, first=first, after=after, filters={provider: mine})
+
+    async def first_page(size: int) -> models.Page[models.Invoice]:
+        key = (provider, customer_id, size, everywhere[provider], count)
+        # Shielded: dropping early work must not cancel the loader's cached answer, which
+        # another field of the request may share.
+        return await asyncio.shield(ctx.loaders.first_pages.load(key))
+
+    return await invoice_connection(
+        info, first=first, after=after, filters={provider: mine}, first_page=first_page
+    )
 
 
 async def customer_invoice_summary(
     info: Info, provider: str, customer_id: str
 ) -> list[CustomerInvoiceSummary]:
+    """Read once per customer in a request, however many times it is asked for."""
     ctx = info.context
-    summaries = await ctx.provider(provider, field="invoiceSummary").get_customer_invoice_summary(
-        customer_id
-    )
+    ctx.provider(provider, field="invoiceSummary")
+    # Shielded, as first pages are.
+    summaries = await asyncio.shield(ctx.loaders.summaries.load((provider, customer_id))) or ()
     return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 
@@ -207,7 +243,13 @@ def start_children_early(info: Info, provider: str, customer_id: str) -> list[tu
             first, after = _literal_int(child.arguments.get("first")), child.arguments.get("after")
             if isinstance(first, int | None) and isinstance(after, str | None):
                 work = customer_invoices(
-                    info, provider, customer_id, first=first, after=after, filter=None
+                    info,
+                    provider,
+                    customer_id,
+                    first=first,
+                    after=after,
+                    filter=None,
+                    count=asks_total(child.selections),
                 )
                 started.append(_invoices_key(provider, customer_id, first, after))
                 info.context.start_early(started[-1], work)

@@ -8,7 +8,7 @@ from collections.abc import Generator, Mapping, Sequence
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from providers.base import Operation, ProviderBase
+from providers.base import CallCosts, Operation, ProviderBase
 from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.client import FlexPriceClient
@@ -22,7 +22,12 @@ from providers.flexprice.mapping import (
     to_summary,
     to_update_request,
 )
-from providers.flexprice.search import merge_searches, parse_positions, to_invoice_searches
+from providers.flexprice.search import (
+    SearchPosition,
+    merge_searches,
+    parse_positions,
+    to_invoice_searches,
+)
 from providers.flexprice.settings import FlexPriceSettings
 from providers.http import HttpPolicy
 from providers.models import (
@@ -63,6 +68,12 @@ class FlexPriceProvider(ProviderBase):
     name = PROVIDER
     capabilities = frozenset(Operation)
     max_batch_size = 1000  # FlexPrice's search `limit` maximum
+    # Searches take 1000 ids, or customers (`customer_id in [...]`); invoices embed the customer.
+    call_costs = CallCosts(
+        ids_per_call=max_batch_size,
+        customers_per_listing=max_batch_size,
+        embedded_customer="complete",
+    )
 
     def __init__(
         self,
@@ -239,6 +250,68 @@ class FlexPriceProvider(ProviderBase):
             # Read before the position, plus what FlexPrice still counts (the ties included).
             counts.append(None if total is None else position.seen - len(position.tie_ids) + total)
         return merge_searches(parts, positions=positions, more=more, counts=counts, first=first)
+
+    def listing_calls(self, filters: InvoiceFilter) -> int:
+        """One search per part of the status filter (`to_invoice_searches`): 0 to 3."""
+        return len(to_invoice_searches(filters))
+
+    async def list_invoices_of_customers(
+        self, filters: InvoiceFilter, customer_ids: Sequence[str], first: int, *, count: bool
+    ) -> Sequence[Page[Invoice] | None]:
+        """The first pages of many customers' listings: one search per status part for up to
+        1000 customers (`customer_id in [...]`, `limit` 1000), split per customer here.
+
+        FlexPrice's search has no limit per customer and counts only the whole search, so a
+        customer's page is exact only when the search read every match of its part, or (with
+        `count` false) when it read more than `first` of that customer's; any other customer
+        is None (the caller lists it on its own). Pages are what `list_invoices` gives for the
+        customer alone: the same items, cursors, `has_next_page` and `total_count`.
+        """
+        if first < 1:
+            raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
+        first = min(first, self.max_batch_size)
+        pages: dict[str, Page[Invoice] | None] = {}
+        for chunk in _chunks(list(dict.fromkeys(customer_ids)), self.max_batch_size):
+            pages.update(await self._first_pages(filters, chunk, first, count=count))
+        return [pages[customer_id] for customer_id in customer_ids]
+
+    async def _first_pages(
+        self, filters: InvoiceFilter, chunk: tuple[str, ...], first: int, *, count: bool
+    ) -> dict[str, Page[Invoice] | None]:
+        searches = to_invoice_searches(filters.model_copy(update={"customer_ids": chunk}))
+        if not searches:
+            empty = Page[Invoice](
+                items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
+            )
+            return dict.fromkeys(chunk, empty)
+        limit = self.max_batch_size
+        responses = await self._search_each(
+            [search.model_copy(update={"limit": limit, "offset": 0}) for search in searches]
+        )
+        found: dict[str, list[list[Invoice]]] = {c: [[] for _ in searches] for c in chunk}
+        complete: list[bool] = []
+        for n, response in enumerate(responses):
+            total = response.pagination.total if response.pagination else None
+            read = len(response.items)
+            complete.append(read < limit if total is None else read >= total)
+            for item in response.items:
+                invoice = to_invoice(item)
+                if invoice.customer_id in found:
+                    found[invoice.customer_id][n].append(invoice)
+        pages: dict[str, Page[Invoice] | None] = {}
+        for customer_id, parts in found.items():
+            pairs = list(zip(complete, parts, strict=True))
+            if not all(done or (not count and len(part) > first) for done, part in pairs):
+                pages[customer_id] = None
+                continue
+            pages[customer_id] = merge_searches(
+                [part[:first] for part in parts],
+                positions=[SearchPosition()] * len(parts),
+                more=[len(part) > first or not done for done, part in pairs],
+                counts=[len(part) if done else None for done, part in pairs],
+                first=first,
+            )
+        return pages
 
     async def _search_each(
         self, searches: Sequence[wire.InvoiceFilter]

@@ -11,7 +11,7 @@ from typing import TypeVar
 import httpx
 from pydantic import SecretStr
 
-from providers.base import Operation, ProviderBase
+from providers.base import CallCosts, Operation, ProviderBase
 from providers.errors import (
     NotFound,
     ProviderAuthError,
@@ -22,7 +22,13 @@ from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Pag
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create_request
-from providers.xendit.listing import MAX_LIMIT, list_params, read_page, xendit_statuses
+from providers.xendit.listing import (
+    MAX_LIMIT,
+    MAX_SCANNED_PAGES,
+    list_params,
+    read_page,
+    xendit_statuses,
+)
 from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
@@ -60,6 +66,8 @@ class XenditProvider(ProviderBase):
         }
     )
     max_batch_size = MAX_LIMIT
+    # No batch read, no batch listing; an invoice carries a copy of its customer (name, email).
+    call_costs = CallCosts(ids_per_call=1, customers_per_listing=1, embedded_customer="partial")
 
     def __init__(
         self,
@@ -207,6 +215,13 @@ class XenditProvider(ProviderBase):
             return to_customer(await self.client.get_customer(customer_id))
 
         return await self._fan_out(ids, fetch)
+
+    def listing_calls(self, filters: InvoiceFilter) -> int:
+        """None when no Xendit status can match; up to `MAX_SCANNED_PAGES` when customers or
+        currencies are filtered here, on the pages read; else one."""
+        if xendit_statuses(filters) == ():
+            return 0
+        return MAX_SCANNED_PAGES if filters.customer_ids or filters.currencies else 1
 
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
         """Newest first, as Xendit lists; a cursor is the id of the last invoice read.

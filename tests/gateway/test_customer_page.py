@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from providers.errors import ProviderUnavailable
 from providers.flexprice import FlexPriceProvider
 from tests.gateway.conftest import FAST
 
@@ -105,7 +106,8 @@ async def test_an_unknown_customer_is_null_and_what_started_early_is_dropped(
 ) -> None:
     variables = {"id": GlobalId(NodeType.CUSTOMER, "flexprice", "cust_nope").encode()}
     body = (await client.post("/graphql", json={"query": PAGE, "variables": variables})).json()
-    assert body == {"data": {"customer": None}}
+    assert body["data"] == {"customer": None}
+    assert "errors" not in body
 
 
 async def test_a_filtered_or_repeated_selection_resolves_after_the_customer_as_before(
@@ -144,3 +146,58 @@ async def test_dropping_early_work_cancels_only_the_keys_given() -> None:
     release.set()
     assert await asyncio.wait_for(theirs, 10) == "theirs"
     assert context.early == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "selection"),
+    [
+        ("invoiceSummary", "invoiceSummary { currency }"),
+        ("invoices", "invoices(first: 3) { edges { node { id } } }"),
+    ],
+)
+async def test_early_work_dropped_for_a_failed_customer_leaves_its_answer_to_other_fields(
+    provider: FlexPriceProvider,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    selection: str,
+) -> None:
+    """`customer(id:)` fails and drops the work it started; the same customer's field, asked
+    later by a listing in the same request, still gets the loader's answer."""
+    native = _customer(provider)
+    gid = GlobalId(NodeType.CUSTOMER, "flexprice", native).encode()
+    failed = asyncio.Event()
+    list_invoices = provider.list_invoices
+    summary = provider.get_customer_invoice_summary
+
+    async def failing_get_customers(ids: Any) -> Any:
+        failed.set()
+        raise ProviderUnavailable("flexprice", "flexprice answered HTTP 503")
+
+    async def slow_summary(customer_id: str) -> Any:  # still running when the work is dropped
+        await asyncio.wait_for(failed.wait(), 10)
+        for _ in range(100):
+            await asyncio.sleep(0)
+        return await summary(customer_id)
+
+    async def late_list_invoices(*args: Any) -> Any:
+        await asyncio.wait_for(failed.wait(), 10)
+        for _ in range(100):  # the failed customer's early work is dropped meanwhile
+            await asyncio.sleep(0)
+        return await list_invoices(*args)
+
+    monkeypatch.setattr(provider, "get_customers", failing_get_customers)
+    monkeypatch.setattr(provider, "list_invoices", late_list_invoices)
+    monkeypatch.setattr(provider, "get_customer_invoice_summary", slow_summary)
+    query = f"""query($id: ID!) {{
+      c: customer(id: $id) {{ {selection} }}
+      invoices(first: 3, filter: {{customerId: [$id]}}) {{
+        edges {{ node {{ customer {{ {selection} }} }} }} }}
+    }}"""
+    response = await client.post("/graphql", json={"query": query, "variables": {"id": gid}})
+    body = response.json()
+    assert body["data"]["c"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["PROVIDER_UNAVAILABLE"]
+    edges = body["data"]["invoices"]["edges"]
+    assert edges
+    assert all(edge["node"]["customer"][field] for edge in edges)

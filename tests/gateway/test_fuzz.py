@@ -4,7 +4,8 @@ Queries and mutations generated from the served schema, valid ones (`Mode.POSITI
 with one schema violation each (`Mode.NEGATIVE`), go to the gateway served on 127.0.0.1 over
 both in-process sandboxes, whose keys (and the callers' keys) hold a sentinel. Every answer
 must be below 500, every error coded and masked (an `INTERNAL_SERVER_ERROR` counts as a found
-bug), the sentinel nowhere, and the gateway must log no error.
+bug), the sentinel nowhere, and the gateway must log no error. The cost estimate must bound
+the upstream requests the operation sent (`extensions.cost`: actual <= estimated).
 
 The run is reproducible: derandomized, no example database, a fixed number of examples
 (`GATEWAY_FUZZ_EXAMPLES` raises it for a longer run by hand). Valid mutations change the
@@ -186,6 +187,8 @@ def test_no_generated_operation_gets_a_5xx_an_unmasked_error_or_a_secret(
     assert "data" in body, f"{document}\n{body}"
     if mode == "invalid":
         assert body["errors"], f"{document}\n{body}"
+    cost = body["extensions"]["cost"]
+    assert cost["actual"] <= (cost["estimated"] or 0), f"{document}\n{cost}"
     logged = [record.getMessage() for record in fuzzed.errors.records]
     assert logged == [], f"{document}\n{logged}"
 

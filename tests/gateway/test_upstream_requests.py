@@ -108,3 +108,47 @@ async def test_an_empty_id_list_makes_no_upstream_call(gateway: Gateway) -> None
     data = await gateway.data("{ customers(ids: []) { id } }")
     assert data == {"customers": []}
     assert await gateway.upstream() == {}
+
+
+CUSTOMERS_OF_A_LISTING = """
+query { invoices(first: 30) { edges { node { customer {
+  id
+  invoices(first: 4) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { providerId } }
+  }
+  invoiceSummary { currency totalInvoiceCount }
+} } } } }
+"""
+
+ONE_CUSTOMER = """
+query($id: ID!) { customer(id: $id) {
+  invoices(first: 4) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { providerId } }
+  }
+  invoiceSummary { currency totalInvoiceCount }
+} }
+"""
+
+
+async def test_the_invoices_of_a_listings_customers_cost_one_search_and_a_summary_each(
+    gateway: Gateway,
+) -> None:
+    data = await gateway.data(CUSTOMERS_OF_A_LISTING)
+    customers = [edge["node"]["customer"] for edge in data["invoices"]["edges"]]
+    distinct = {customer["id"] for customer in customers}
+    assert len(customers) == 30
+    assert 1 < len(distinct) < 30  # some customers come back more than once
+    # The listing, then one search for every customer's first page; one summary per customer
+    # (not one per invoice).
+    assert await gateway.upstream() == {
+        "POST /v1/invoices/search": 2,
+        "GET /v1/customers/{id}/invoices/summary": len(distinct),
+    }
+    # Each customer's page is exactly the page it gets when asked alone: the same invoices,
+    # count and cursors (so `after: endCursor` goes on from the batched page).
+    for customer_id in sorted(distinct)[:6]:
+        alone = (await gateway.data(ONE_CUSTOMER, {"id": customer_id}))["customer"]
+        batched = [c for c in customers if c["id"] == customer_id]
+        for customer in batched:
+            assert customer["invoices"] == alone["invoices"]
+            assert customer["invoiceSummary"] == alone["invoiceSummary"]

@@ -230,6 +230,48 @@ class ProviderContract(abc.ABC):
                     assert got, "a cursor before the end resumed with nothing"
             position += len(page.items)
 
+    @pytest.mark.parametrize("filters", WALKED_FILTERS)
+    @pytest.mark.parametrize("count", [True, False], ids=["counted", "uncounted"])
+    async def test_a_batch_of_first_pages_is_each_customers_own_listing(
+        self, provider: InvoiceProvider, filters: InvoiceFilter, count: bool
+    ) -> None:
+        listed = await provider.list_invoices(InvoiceFilter(), PageRequest(first=60))
+        customers = list(dict.fromkeys(i.customer_id for i in listed.items if i.customer_id))[:6]
+        assert len(customers) >= 2, "the sandbox must seed invoices of several customers"
+        asked = [*customers, "cust_contract_unknown", customers[0]]
+        pages = await provider.list_invoices_of_customers(filters, asked, 3, count=count)
+        assert len(pages) == len(asked)
+        for customer, page in zip(asked, pages, strict=True):
+            if page is None:
+                continue  # the batch could not tell: the gateway lists this customer alone
+            mine = filters.model_copy(update={"customer_ids": (customer,)})
+            alone = await provider.list_invoices(mine, PageRequest(first=3))
+            assert [i.id for i in page.items] == [i.id for i in alone.items], customer
+            assert page.item_cursors == alone.item_cursors
+            assert page.end_cursor == alone.end_cursor
+            assert page.has_next_page == alone.has_next_page
+            assert page.total_count in (
+                (alone.total_count,) if count else (alone.total_count, None)
+            )
+
+    @pytest.mark.parametrize(
+        "filters",
+        [
+            *WALKED_FILTERS,
+            pytest.param(InvoiceFilter(currencies=("USD",)), id="currency"),
+            pytest.param(InvoiceFilter(statuses=(InvoiceStatus.UNKNOWN,)), id="unknown"),
+        ],
+    )
+    async def test_listing_calls_bound_what_a_page_costs(
+        self, provider: InvoiceProvider, filters: InvoiceFilter
+    ) -> None:
+        listed = await provider.list_invoices(InvoiceFilter(), PageRequest(first=5))
+        customer = next(i.customer_id for i in listed.items if i.customer_id)
+        for asked in (filters, filters.model_copy(update={"customer_ids": (customer,)})):
+            await self.reset_upstream_requests(provider)
+            await provider.list_invoices(asked, PageRequest(first=PAGE_SIZE))
+            assert await self.upstream_requests(provider) <= provider.listing_calls(asked)
+
     # -- writes and capabilities -----------------------------------------------------------
 
     @pytest.mark.parametrize("operation", ON_ONE_INVOICE)

@@ -18,6 +18,7 @@ from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from providers.calls import RequestCalls, counting
 from providers.errors import (
     Conflict,
     NotFound,
@@ -31,6 +32,7 @@ from providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    UpstreamCallLimit,
 )
 from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
 
@@ -616,8 +618,81 @@ async def test_a_full_bulkhead_answers_busy_at_once_and_leaves_the_breaker_alone
     assert (await asyncio.wait_for(first, 10)).status_code == 200
     assert upstream.snapshot()["bulkhead"] == {  # type: ignore[comparison-overlap]
         "limit": 1,
+        "per_caller_limit": 1,
         "max_wait_seconds": 0,
         "in_flight": 0,
         "waiting": 0,
         "calls_rejected": 1,
     }
+
+
+# -- the calls of one gateway request ----------------------------------------------------------
+
+
+async def test_every_attempt_is_counted_for_the_current_request(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    script = Script(httpx.Response(503), httpx.Response(200, json={}))
+    upstream = make_upstream(script)
+    with counting(RequestCalls()) as calls:
+        await upstream.request("GET", "/things", retry=True)
+        await upstream.request("GET", "/things", retry=True)
+    assert len(script.requests) == 3
+    assert (calls.made, calls.refused, calls.by_provider) == (3, 0, {"acme": 3})
+    await upstream.request("GET", "/things", retry=True)  # outside a request: not counted
+    assert calls.made == 3
+
+
+async def test_past_the_request_limit_nothing_is_sent_and_the_breaker_is_left_alone(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    script = Script(httpx.Response(503), httpx.Response(503), httpx.Response(200, json={}))
+    upstream = make_upstream(
+        script, HttpPolicy(attempts=3, wait_initial=0.001, breaker_threshold=1)
+    )
+    with counting(RequestCalls(limit=2)) as calls:
+        # The third attempt (the second retry) would pass the limit: it is not sent.
+        with pytest.raises(UpstreamCallLimit, match="GATEWAY_MAX_UPSTREAM_CALLS") as caught:
+            await upstream.request("GET", "/things", retry=True)
+        with pytest.raises(UpstreamCallLimit):
+            await upstream.request("GET", "/other", retry=True)
+    assert caught.value.code == "TOO_MANY_UPSTREAM_CALLS"
+    assert caught.value.provider == "acme"
+    assert len(script.requests) == 2
+    assert (calls.made, calls.refused) == (2, 2)
+    assert upstream.breaker.state.value == "closed"
+
+
+async def test_a_callers_calls_past_its_share_wait_while_another_callers_go_through(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    release = asyncio.Event()
+    arrived: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        arrived.append(request.url.path)
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    policy = HttpPolicy(attempts=1, max_in_flight=4, max_in_flight_per_caller=2, queue_timeout=30)
+    upstream = make_upstream(slow, policy)
+
+    async def call(caller: str, path: str) -> int:
+        with counting(RequestCalls(caller=caller)):
+            return (await upstream.request("GET", path, retry=True)).status_code
+
+    heavy = [asyncio.create_task(call("heavy", f"/heavy/{n}")) for n in range(4)]
+    for _ in range(1000):
+        if upstream.bulkhead.waiting == 2:
+            break
+        await asyncio.sleep(0)
+    assert (upstream.bulkhead.in_flight, upstream.bulkhead.waiting) == (2, 2)
+    light = asyncio.create_task(call("light", "/light"))
+    for _ in range(1000):
+        if "/v1/light" in arrived:
+            break
+        await asyncio.sleep(0)
+    # The light caller's call reached the provider before the heavy caller's third and fourth.
+    assert arrived == ["/v1/heavy/0", "/v1/heavy/1", "/v1/light"]
+    release.set()
+    assert await asyncio.wait_for(asyncio.gather(*heavy, light), 10) == [200] * 5

@@ -145,6 +145,7 @@ async def test_the_bulkhead_refuses_when_full_after_its_wait() -> None:
         assert bulkhead.in_flight == 1
     assert bulkhead.snapshot() == {
         "limit": 2,
+        "per_caller_limit": 2,
         "max_wait_seconds": 0.01,
         "in_flight": 0,
         "waiting": 0,
@@ -187,3 +188,73 @@ async def test_with_no_wait_a_full_bulkhead_refuses_at_once() -> None:
             async with bulkhead.slot():
                 pass
     assert bulkhead.rejected == 1
+
+
+async def _hold_until(
+    bulkhead: Bulkhead, owner: str | None, inside: asyncio.Event, go: asyncio.Event
+) -> None:
+    async with bulkhead.slot(owner):
+        inside.set()
+        await go.wait()
+
+
+async def test_an_owner_past_its_share_waits_for_its_own_slots_not_others() -> None:
+    bulkhead = Bulkhead(limit=4, max_wait=30, per_owner=2)
+    go = asyncio.Event()
+    inside = [asyncio.Event() for _ in range(3)]
+    heavy = [asyncio.create_task(_hold_until(bulkhead, "heavy", e, go)) for e in inside]
+    await asyncio.wait_for(asyncio.gather(inside[0].wait(), inside[1].wait()), 10)
+    for _ in range(1000):  # the third heavy call queues on its owner's share
+        if bulkhead.waiting:
+            break
+        await asyncio.sleep(0)
+    assert (bulkhead.in_flight, bulkhead.waiting) == (2, 1)
+    assert not inside[2].is_set()
+    # Another owner, and a call without one, get the free slots at once.
+    light_in, other_in = asyncio.Event(), asyncio.Event()
+    light = asyncio.create_task(_hold_until(bulkhead, "light", light_in, go))
+    other = asyncio.create_task(_hold_until(bulkhead, None, other_in, go))
+    await asyncio.wait_for(asyncio.gather(light_in.wait(), other_in.wait()), 10)
+    assert bulkhead.in_flight == 4
+    assert not inside[2].is_set()
+    go.set()
+    await asyncio.wait_for(asyncio.gather(*heavy, light, other), 10)
+    assert inside[2].is_set()
+    assert (bulkhead.in_flight, bulkhead.waiting, bulkhead.rejected) == (0, 0, 0)
+    assert bulkhead._shares == {}  # no owner is remembered once its calls are done
+
+
+async def test_an_owner_past_its_share_is_refused_after_the_wait() -> None:
+    bulkhead = Bulkhead(limit=4, max_wait=0.01, per_owner=1)
+    go, inside = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(_hold_until(bulkhead, "heavy", inside, go))
+    await asyncio.wait_for(inside.wait(), 10)
+    with pytest.raises(BulkheadFull):
+        async with bulkhead.slot("heavy"):
+            pass
+    async with bulkhead.slot("light"):  # three shared slots are still free
+        assert bulkhead.in_flight == 2
+    go.set()
+    await holder
+    assert bulkhead.snapshot()["calls_rejected"] == 1
+    assert bulkhead._shares == {}
+
+
+async def test_a_refused_owner_gives_its_share_back() -> None:
+    # The owner's slot is taken, then no shared slot frees up in time: the owner's slot must be
+    # returned, or the owner would be one slot short from then on.
+    bulkhead = Bulkhead(limit=3, max_wait=0.01, per_owner=2)
+    keep, shared_go = asyncio.Event(), asyncio.Event()
+    entered = [asyncio.Event() for _ in range(3)]
+    heavy = asyncio.create_task(_hold_until(bulkhead, "heavy", entered[0], keep))
+    shared = [asyncio.create_task(_hold_until(bulkhead, None, e, shared_go)) for e in entered[1:]]
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in entered)), 10)
+    with pytest.raises(BulkheadFull):
+        async with bulkhead.slot("heavy"):
+            pass
+    shared_go.set()
+    await asyncio.gather(*shared)
+    async with bulkhead.slot("heavy"):  # its second slot is free again
+        assert bulkhead.in_flight == 2
+    keep.set()
+    await heavy

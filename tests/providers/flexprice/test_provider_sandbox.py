@@ -288,6 +288,66 @@ async def test_listing_by_customers_and_dates(app: Starlette, provider: FlexPric
     assert {item.id for item in items} == selected(app, one)
 
 
+async def _alone(
+    provider: FlexPriceProvider, filters: InvoiceFilter, customer_id: str, first: int
+) -> Page[Invoice]:
+    mine = filters.model_copy(update={"customer_ids": (customer_id,)})
+    return await provider.list_invoices(mine, PageRequest(first=first))
+
+
+def _same_page(batched: Page[Invoice], alone: Page[Invoice], *, counted: bool = True) -> None:
+    assert [i.id for i in batched.items] == [i.id for i in alone.items]
+    assert batched.item_cursors == alone.item_cursors
+    assert batched.end_cursor == alone.end_cursor
+    assert batched.has_next_page == alone.has_next_page
+    assert batched.total_count == (alone.total_count if counted else None)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        InvoiceFilter(),
+        InvoiceFilter(statuses=(S.DRAFT, S.OPEN)),
+        InvoiceFilter(currencies=("USD",)),
+    ],
+    ids=["all", "draft-or-open (two searches)", "usd"],
+)
+async def test_the_first_pages_of_every_customer_cost_one_search_per_status_part(
+    app: Starlette, provider: FlexPriceProvider, filters: InvoiceFilter
+) -> None:
+    customers = sorted(app.state.sandbox.customers)
+    parts = provider.listing_calls(filters)
+    await calls(app)
+    pages = await provider.list_invoices_of_customers(filters, customers, 5, count=True)
+    assert await calls(app) == {"POST /v1/invoices/search": parts}
+    assert all(page is not None for page in pages)
+    for customer_id, page in zip(customers, pages, strict=True):
+        assert page is not None
+        _same_page(page, await _alone(provider, filters, customer_id, 5))
+    assert any(page is not None and page.has_next_page for page in pages)
+
+
+async def test_a_batch_the_search_could_not_read_whole_answers_only_what_it_can_tell(
+    app: Starlette, provider: FlexPriceProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A search of at most 60 invoices for every customer: the newest 60 of ~400.
+    monkeypatch.setattr(provider, "max_batch_size", 60)
+    customers = sorted(app.state.sandbox.customers)
+    counted = await provider.list_invoices_of_customers(InvoiceFilter(), customers, 2, count=True)
+    # A count needs the whole match: no customer can be told.
+    assert counted == [None] * len(customers)
+    uncounted = await provider.list_invoices_of_customers(
+        InvoiceFilter(), customers, 2, count=False
+    )
+    told = [(c, page) for c, page in zip(customers, uncounted, strict=True) if page is not None]
+    # Without a count, a customer with more than `first` in the newest 60 is told exactly.
+    assert 0 < len(told) < len(customers)
+    monkeypatch.setattr(provider, "max_batch_size", 1000)
+    for customer_id, page in told:
+        _same_page(page, await _alone(provider, InvoiceFilter(), customer_id, 2), counted=False)
+        assert page.has_next_page
+
+
 @pytest.mark.parametrize(
     "filters", [InvoiceFilter(statuses=(S.EXPIRED,)), InvoiceFilter(payment_statuses=(P.SETTLED,))]
 )
