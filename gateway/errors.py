@@ -15,6 +15,7 @@ from typing import Any
 
 from providers.errors import (
     Conflict,
+    IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
@@ -46,6 +47,11 @@ class ErrorCode(StrEnum):
     PROVIDER_AUTH_FAILED = "PROVIDER_AUTH_FAILED"
     PROVIDER_RATE_LIMITED = "PROVIDER_RATE_LIMITED"
     PROVIDER_BAD_RESPONSE = "PROVIDER_BAD_RESPONSE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    #: The shared idempotency store (Redis) cannot be reached: no keyed create is made.
+    IDEMPOTENCY_STORE_UNAVAILABLE = "IDEMPOTENCY_STORE_UNAVAILABLE"
+    #: Another request holds the idempotency key and did not finish within the wait.
+    IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -75,6 +81,7 @@ class GatewayError(Exception):
 
 _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     UnsupportedOperation: ErrorCode.UNSUPPORTED_BY_PROVIDER,
+    IdempotencyKeyReused: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
     ProviderRejected: ErrorCode.PROVIDER_REJECTED,
