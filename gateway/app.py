@@ -33,7 +33,7 @@ from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
-from gateway.idempotency import MemoryStore
+from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
@@ -59,6 +59,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         providers: Mapping[str, InvoiceProvider],
         settings: GatewaySettings,
         keys_required: bool,
+        idempotency: IdempotencyStore,
         **kw: Any,
     ) -> None:
         limits = limit_extensions(
@@ -71,7 +72,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.providers = providers
         self.settings = settings
         self.keys_required = keys_required
-        self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
+        self.idempotency = idempotency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,7 +140,21 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
 
 
-def _ready_handler(providers: Mapping[str, InvoiceProvider], drain: Drain) -> Any:
+def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
+    """Redis when GATEWAY_REDIS_URL is set, else this process's memory."""
+    if settings.redis_url is None:
+        return MemoryStore(ttl=settings.idempotency_ttl_seconds)
+    return RedisStore.from_url(
+        settings.redis_url.get_secret_value(),
+        ttl=settings.idempotency_ttl_seconds,
+        lease=settings.idempotency_lease_seconds,
+        wait=settings.idempotency_wait_seconds,
+    )
+
+
+def _ready_handler(
+    providers: Mapping[str, InvoiceProvider], store: IdempotencyStore, drain: Drain
+) -> Any:
     async def check(provider: InvoiceProvider) -> dict[str, Any]:
         state: dict[str, Any] = {"ready": True, "sandbox": provider.is_sandbox}
         try:
@@ -168,18 +183,23 @@ def _ready_handler(providers: Mapping[str, InvoiceProvider], drain: Drain) -> An
         if drain.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
         names = list(providers)
-        results = await asyncio.gather(*(check(providers[name]) for name in names))
+        results, keys = await asyncio.gather(
+            asyncio.gather(*(check(providers[name]) for name in names)), store.status()
+        )
         body = dict(zip(names, results, strict=True))
         # Refused credentials are this instance's configuration: keep traffic away from it.
         # A provider that is down is down for every instance: serve the others (degraded).
+        # So is a shared key store: reads and unkeyed creates still work without it.
         misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in results)
         if not body or misconfigured:
             status, code = "unavailable", 503
-        elif all(r["ready"] for r in results):
+        elif all(r["ready"] for r in results) and keys.get("ready"):
             status, code = "ready", 200
         else:
             status, code = "degraded", 200
-        return JSONResponse({"status": status, "providers": body}, status_code=code)
+        return JSONResponse(
+            {"status": status, "providers": body, "idempotency": keys}, status_code=code
+        )
 
     return readyz
 
@@ -201,10 +221,12 @@ def create_app(
     graphiql = settings.graphiql
     if graphiql is None:
         graphiql = all(p.is_sandbox for p in providers.values())
+    store = idempotency_store(settings)
     graphql = GatewayGraphQL(
         providers=providers,
         settings=settings,
         keys_required=bool(keys),
+        idempotency=store,
         graphql_ide="graphiql" if graphiql else None,
         subscription_protocols=("graphql-transport-ws",),
         allowed_origins=settings.cors_origins,
@@ -218,13 +240,13 @@ def create_app(
             with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
                 yield
         finally:
-            await asyncio.gather(*(p.aclose() for p in providers.values()))
+            await asyncio.gather(*(p.aclose() for p in providers.values()), store.aclose())
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", _ready_handler(providers, drain), methods=["GET"]),
+        Route("/readyz", _ready_handler(providers, store, drain), methods=["GET"]),
     ]
     for name, provider in providers.items():
         if provider.sandbox_app is not None:
@@ -258,6 +280,7 @@ def create_app(
     app.state.providers = providers
     app.state.settings = settings
     app.state.drain = drain
+    app.state.idempotency = store
     return app
 
 
