@@ -164,6 +164,8 @@ class MemoryStore:
 NAMESPACE = "invoice-gateway:idempotency:v1"
 #: Seconds one Redis command may take (connect, or send and answer).
 REDIS_TIMEOUT_S = 2.0
+#: Connections to Redis per process; a command waits up to `REDIS_TIMEOUT_S` for one.
+REDIS_MAX_CONNECTIONS = 32
 #: How often a waiter looks at a key that is held: from the first to the last, doubling.
 POLL_FIRST_S = 0.01
 POLL_MOST_S = 0.2
@@ -247,8 +249,12 @@ class RedisStore:
     def from_url(cls, url: str, *, ttl: float, lease: float, wait: float) -> RedisStore:
         """A store on the Redis at `url` (`redis://`, `rediss://` or `unix://`). Connects on
         first use: a Redis that is down at start-up is reported by `/readyz` and by creates."""
-        client = aioredis.Redis.from_url(
+        # A bounded pool that makes a command wait for a connection (up to the timeout):
+        # redis-py's default pool fails at once past its size, under a burst of repeats.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_TIMEOUT_S,
             socket_timeout=REDIS_TIMEOUT_S,
             socket_connect_timeout=REDIS_TIMEOUT_S,
             # A command whose answer was lost is sent again; every command here may be
@@ -257,6 +263,7 @@ class RedisStore:
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
             decode_responses=True,
         )
+        client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         return cls(client, ttl=ttl, lease=lease, wait=wait, where=redacted_url(url))
 
     def name(self, caller: str, key: str) -> str:

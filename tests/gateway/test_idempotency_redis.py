@@ -163,6 +163,24 @@ async def test_keys_are_namespaced_per_caller_and_hold_neither_key_nor_invoice(
     assert 0 < ttl_ms <= 60_000
 
 
+async def test_a_burst_of_repeats_waits_for_a_connection_instead_of_failing(
+    stores: list[RedisStore],
+) -> None:
+    """400 requests at once on one store, more than its connections: they queue for one."""
+    store = stores[0]
+
+    async def create(n: int) -> str | None:
+        claim = await store.claim("billing", f"burst-{n % 8}", "fp")
+        if claim.done is None:
+            await asyncio.sleep(0.2)  # the create
+            await store.complete("billing", f"burst-{n % 8}", f"inv_{n % 8}")
+            return f"inv_{n % 8}"
+        return claim.done
+
+    made = await asyncio.wait_for(asyncio.gather(*(create(n) for n in range(400))), 30)
+    assert made == [f"inv_{n % 8}" for n in range(400)]
+
+
 async def test_a_redis_that_is_down_refuses_claims() -> None:
     store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0", ttl=60, lease=5, wait=5)
     try:
