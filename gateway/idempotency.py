@@ -82,8 +82,10 @@ class IdempotencyStore(Protocol):
         """Remember the invoice of a key this request owns. Never raises for the store: the
         invoice exists, and the provider's own record answers a repeat the store lost."""
 
-    async def abandon(self, caller: str, key: str) -> None:
-        """Free a key this request owns (its create failed). Never raises for the store."""
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
+        """Free a key this request owns (its create failed). `in_doubt`: the provider may still
+        carry the create out (it timed out), so a shared store keeps others from creating with
+        the key until the claim lapses. Never raises for the store."""
 
     async def status(self) -> dict[str, object]:
         """What `/readyz` shows of the store: JSON-ready, never a secret."""
@@ -141,7 +143,9 @@ class MemoryStore:
             if not entry.result.done():
                 entry.result.set_result(invoice_id)
 
-    async def abandon(self, caller: str, key: str) -> None:
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
+        # One process: the provider's own per-key lock and memory of unanswered creates
+        # (Xendit's `UnansweredCreates`) hold back a create in doubt; waiters may go on.
         entry = self._entries.pop((caller, key), None)
         if entry is not None and not entry.result.done():
             entry.result.set_result(None)  # waiters try to claim it themselves
@@ -219,7 +223,8 @@ class RedisStore:
     - A request that finds the key held with the same fingerprint polls until it is done (and
       gets its invoice's id), freed (and tries to own it), or `wait` seconds passed
       (`ClaimPending`); another fingerprint is `KeyReused` at once.
-    - `complete` replaces the claim with `done`, kept `ttl` seconds; `abandon` deletes it.
+    - `complete` replaces the claim with `done`, kept `ttl` seconds; `abandon` deletes it, or,
+      when the create's outcome is in doubt, stops renewing it: it lapses after `lease`.
     - Redis unreachable or failing: `claim` raises `StoreUnavailable`; there is no fall-back
       to this process's memory, which would let two processes create with one key.
     """
@@ -338,10 +343,12 @@ class RedisStore:
         if not kept:
             logger.warning("an idempotency key's claim lapsed before its create finished")
 
-    async def abandon(self, caller: str, key: str) -> None:
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
         name = self.name(caller, key)
         held = await self._let_go(name)
-        if held is None:
+        if held is None or in_doubt:
+            # In doubt, the claim is no longer renewed and lapses after its lease: until then
+            # repeats wait, from any process, and then find what the provider made, if it did.
             return
         try:
             await self._release(keys=[name], args=[held.value])

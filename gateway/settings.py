@@ -82,10 +82,11 @@ class GatewaySettings(EnvironSettings):
         "keeps its own keys in memory)",
     )
     idempotency_lease_seconds: float = Field(
-        default=10,
+        default=20,
         ge=0.1,
         description="with GATEWAY_REDIS_URL: a create's claim on its key lapses this long after "
-        "its process stops renewing it (it died), and another may take the key over",
+        "its process stops renewing it (it died, or the create timed out and may still be "
+        "made), and another may take the key over",
     )
     idempotency_wait_seconds: float = Field(
         default=30,

@@ -7,6 +7,7 @@ are user errors in the payload. A provider that is down or times out is a GraphQ
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -27,7 +28,14 @@ from gateway.schema import payloads as p
 from gateway.schema.nodes import Invoice
 from gateway.schema.permissions import CanWrite
 from providers.base import InvoiceProvider
-from providers.errors import ProviderRejected, UnsupportedOperation
+from providers.errors import (
+    ProviderAuthError,
+    ProviderBusy,
+    ProviderCircuitOpen,
+    ProviderError,
+    ProviderRejected,
+    UnsupportedOperation,
+)
 from providers.models import Invoice as InvoiceModel
 from providers.models import (
     InvoiceDraft,
@@ -135,11 +143,33 @@ async def _create_once(
         ):
             # The same check for a provider that does not compare for itself.
             raise _Refused([_key_reused("an invoice for another customer or currency")])
-    except BaseException:
-        await store.abandon(caller, key)
+    except BaseException as exc:
+        await store.abandon(caller, key, in_doubt=_in_doubt(exc, provider))
         raise
     await store.complete(caller, key, invoice.id)
     return invoice
+
+
+#: Failures after which the provider cannot have made the invoice: it refused, or was never
+#: asked (the gateway's own circuit breaker and bulkhead).
+_NOT_MADE = (
+    ProviderRejected,
+    UnsupportedOperation,
+    ProviderAuthError,
+    ProviderBusy,
+    ProviderCircuitOpen,
+)
+
+
+def _in_doubt(exc: BaseException, provider: InvoiceProvider) -> bool:
+    """Whether a create that failed with `exc` may still be carried out by a provider that
+    would not refuse a second create with its key (a timeout, a dropped connection, a 5xx;
+    or the request was cancelled while the create was in flight)."""
+    if getattr(provider, "deduplicates_creates", False) or isinstance(exc, _Refused):
+        return False
+    if isinstance(exc, ProviderError):
+        return not isinstance(exc, _NOT_MADE)
+    return isinstance(exc, asyncio.CancelledError)
 
 
 def provider_key(caller: Caller | None, key: str) -> str:

@@ -93,6 +93,8 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
             XENDIT_BASE_URL=sandboxes["xendit"],
             GATEWAY_API_KEYS=f"ci:write:{WRITER}",
             GATEWAY_REDIS_URL=redis_url,
+            # A create in doubt (its answer dropped) holds its key for a lease: keep it short.
+            GATEWAY_IDEMPOTENCY_LEASE_SECONDS="1",
             # Reopen quickly: a circuit the resets opened would only slow the clients down.
             FLEXPRICE_BREAKER_RESET_SECONDS="0.5",
             XENDIT_BREAKER_RESET_SECONDS="0.5",

@@ -20,9 +20,11 @@ from gateway.idempotency import NAMESPACE, ClaimPending, KeyReused, RedisStore, 
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider
+from providers.http import HttpPolicy
 from providers.xendit import XenditProvider, XenditSettings
 from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
+from tests.faults.stack import LateCreates, serve
 from tests.gateway.conftest import FAST
 from tests.redis_server import free_port, redis_server
 from tests.serving import ServedApp
@@ -365,3 +367,68 @@ async def test_readyz_says_keys_are_kept_in_this_process_without_redis(
     ) as client:
         ready = (await client.get("/readyz")).json()
     assert ready["idempotency"] == {"store": "memory", "shared": False, "ready": True}
+
+
+SHORT = HttpPolicy(
+    connect_timeout=0.3,
+    read_timeout=0.3,
+    deadline=0.3,
+    attempts=3,
+    wait_initial=0.005,
+    wait_max=0.02,
+    wait_jitter=0.0,
+)
+
+
+async def test_a_create_in_doubt_keeps_its_key_from_the_other_processes_until_it_lapses(
+    redis_url: str,
+) -> None:
+    """Gateway A's create times out, and Xendit carries it out a second later. The client
+    retries on gateway B at once: B must not create while A's create is in doubt (Xendit
+    would keep both); it waits for A's claim to lapse, then finds the invoice A asked for."""
+    sandbox = xendit_sandbox(api_key=XENDIT_KEY)
+    late = LateCreates(sandbox)
+    async with serve(late) as url:
+        providers = [
+            XenditProvider(
+                settings=XenditSettings(secret_key=XENDIT_KEY, base_url=url),
+                sandbox=True,
+                policy=SHORT,
+            )
+            for _ in range(2)
+        ]
+        settings = GatewaySettings(
+            providers=("xendit",),
+            api_keys=KEYS,
+            redis_url=redis_url,
+            idempotency_lease_seconds=3,
+            idempotency_wait_seconds=20,
+        )
+        apps = [create_app(settings=settings, providers={"xendit": p}) for p in providers]
+        first, second = (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+            for app in apps
+        )
+        body = {"query": CREATE, "variables": _xendit_input(sandbox, "order-late")}
+        try:
+            late.after = 1.0  # made a second after gateway A stopped waiting for it
+            timed_out = (await first.post("/graphql", json=body, headers=AUTH)).json()
+            assert timed_out["errors"][0]["extensions"]["code"] == "PROVIDER_TIMEOUT"
+            late.after = None
+            retried = (await second.post("/graphql", json=body, headers=AUTH)).json()
+            await late.quiet()
+        finally:
+            await first.aclose()
+            await second.aclose()
+            for app in apps:
+                await app.state.idempotency.aclose()
+            for provider in providers:
+                await provider.aclose()
+    assert late.held_back == 1
+    held = [
+        i.id
+        for i in sandbox.state.sandbox.invoices.values()
+        if i.external_id == "gw-billing:order-late"
+    ]
+    assert len(held) == 1, held
+    assert retried["data"]["createInvoice"]["invoice"]["providerId"] == held[0]
