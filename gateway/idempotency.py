@@ -32,8 +32,8 @@ from urllib.parse import quote, urlsplit
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import AuthenticationError, MaxConnectionsError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = [
@@ -282,8 +282,7 @@ class RedisStore:
             yield
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(
-                f"the idempotency store (Redis at {self.where}) cannot be reached: "
-                f"{type(exc).__name__}"
+                f"the idempotency store (Redis at {self.where}) {what_failed(exc)}"
             ) from exc
 
     async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
@@ -361,7 +360,7 @@ class RedisStore:
             async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
                 await self._client.ping()
         except (RedisError, OSError, TimeoutError) as exc:
-            return {**state, "ready": False, "error": f"cannot be reached: {type(exc).__name__}"}
+            return {**state, "ready": False, "error": what_failed(exc)}
         return {**state, "ready": True}
 
     async def aclose(self) -> None:
@@ -405,6 +404,25 @@ class RedisStore:
                 f"not write under {NAMESPACE}"
             )
         return value
+
+
+#: What went wrong, in words a client may read (never an exception's name or text, which may
+#: hold an address or a password): the first class in an error's ancestry found here.
+_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (AuthenticationError, "refused the gateway's credentials"),
+    (MaxConnectionsError, "has no connection free"),
+    (RedisTimeoutError, "did not answer in time"),
+    (TimeoutError, "did not answer in time"),
+    (RedisConnectionError, "cannot be reached"),
+    (OSError, "cannot be reached"),
+)
+
+
+def what_failed(error: BaseException) -> str:
+    for kind, words in _FAILURES:
+        if isinstance(error, kind):
+            return words
+    return "answered with an error"
 
 
 def redacted_url(url: str) -> str:

@@ -26,6 +26,7 @@ from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
 from tests.faults.stack import LateCreates, serve
 from tests.gateway.conftest import FAST
+from tests.gateway.hostile import UNMASKED
 from tests.redis_server import free_port, redis_server
 from tests.serving import ServedApp
 
@@ -330,8 +331,10 @@ async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_wo
         body = refused.json()
         [error] = body["errors"]
         assert error["extensions"]["code"] == "IDEMPOTENCY_STORE_UNAVAILABLE"
-        assert "no invoice was created" in error["message"]
+        assert error["message"].startswith("the idempotency store (Redis at ")
+        assert "cannot be reached: no invoice was created" in error["message"]
         assert password not in refused.text
+        assert not UNMASKED.search(refused.text), refused.text  # no exception names
         stats = (await sandbox.get("/_sandbox/stats")).json()
         assert stats["requests_total"] == 0  # nothing reached the provider
         # A create without a key needs no claim (the gateway's own key is unique) ...
@@ -352,6 +355,7 @@ async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_wo
         assert ready.status_code == 200
         assert ready.json()["status"] == "degraded"
         assert ready.json()["idempotency"]["ready"] is False
+        assert ready.json()["idempotency"]["error"] == "cannot be reached"
         assert password not in ready.text
     await app.state.idempotency.aclose()
 
@@ -432,3 +436,51 @@ async def test_a_create_in_doubt_keeps_its_key_from_the_other_processes_until_it
     ]
     assert len(held) == 1, held
     assert retried["data"]["createInvoice"]["invoice"]["providerId"] == held[0]
+
+
+async def test_a_repeat_that_outwaits_its_wait_is_told_to_retry_and_then_gets_the_invoice(
+    flexprice: FlexPriceProvider, redis_url: str
+) -> None:
+    """Gateway A's create is slow; the same create on gateway B waits GATEWAY_IDEMPOTENCY_
+    WAIT_SECONDS, then answers IDEMPOTENCY_KEY_IN_PROGRESS (a GraphQL error a client retries)
+    without calling the provider; once A is done, B answers with A's invoice."""
+    assert flexprice.sandbox_app is not None
+    apps = [
+        create_app(
+            settings=GatewaySettings(
+                providers=("flexprice",),
+                api_keys=KEYS,
+                redis_url=redis_url,
+                idempotency_wait_seconds=wait,
+            ),
+            providers={"flexprice": flexprice},
+        )
+        for wait in (30, 0.3)
+    ]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+        for app in apps
+    ]
+    sandbox = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=flexprice.sandbox_app), base_url="http://sandbox"
+    )
+    body = {"query": CREATE, "variables": _flexprice_input(flexprice, "order-slow")}
+    try:
+        assert (await sandbox.put("/_sandbox/faults", json={"latency_ms": 1500})).is_success
+        slow = asyncio.create_task(clients[0].post("/graphql", json=body, headers=AUTH))
+        await asyncio.sleep(0.3)  # A holds the key, its create under way
+        await sandbox.delete("/_sandbox/stats")
+        told = (await clients[1].post("/graphql", json=body, headers=AUTH)).json()
+        [error] = told["errors"]
+        assert error["extensions"]["code"] == "IDEMPOTENCY_KEY_IN_PROGRESS"
+        assert (await sandbox.get("/_sandbox/stats")).json()["requests_total"] == 0
+        made = (await asyncio.wait_for(slow, 30)).json()["data"]["createInvoice"]
+        await sandbox.delete("/_sandbox/faults")
+        again = (await clients[1].post("/graphql", json=body, headers=AUTH)).json()
+        assert again["data"]["createInvoice"] == made
+    finally:
+        await sandbox.aclose()
+        for client in clients:
+            await client.aclose()
+        for app in apps:
+            await app.state.idempotency.aclose()
