@@ -37,7 +37,7 @@ from gateway.context import GatewayContext
 from gateway.errors import code_for_provider_error
 from gateway.graphiql import PAGE_HEADERS, graphiql_page, graphiql_routes
 from gateway.guard import PREFLIGHT_HEADERS, RequestGuard
-from gateway.idempotency import MemoryStore
+from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.logs import limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
@@ -63,6 +63,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         providers: Mapping[str, InvoiceProvider],
         settings: GatewaySettings,
         keys_required: bool,
+        idempotency: IdempotencyStore,
         **kw: Any,
     ) -> None:
         limits = limit_extensions(
@@ -75,7 +76,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.providers = providers
         self.settings = settings
         self.keys_required = keys_required
-        self.idempotency = MemoryStore(ttl=settings.idempotency_ttl_seconds)
+        self.idempotency = idempotency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # KeyGate, around the whole app, has refused this already; refused here too, so that
@@ -177,6 +178,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
 
 
+def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
+    """Redis when GATEWAY_REDIS_URL is set, else this process's memory."""
+    if settings.redis_url is None:
+        return MemoryStore(ttl=settings.idempotency_ttl_seconds)
+    return RedisStore.from_url(
+        settings.redis_url.get_secret_value(),
+        ttl=settings.idempotency_ttl_seconds,
+        lease=settings.idempotency_lease_seconds,
+        wait=settings.idempotency_wait_seconds,
+    )
+
+
 class Readiness:
     """/readyz. Each provider's `check()` (one upstream call) runs at most once per
     `cache_seconds`, and concurrent probes share the one in flight (async-lru's cache: a
@@ -186,16 +199,26 @@ class Readiness:
     the details; anyone else gets `{"status": ...}` with the same HTTP status."""
 
     def __init__(
-        self, providers: Mapping[str, InvoiceProvider], drain: Drain, *, cache_seconds: float
+        self,
+        providers: Mapping[str, InvoiceProvider],
+        store: IdempotencyStore,
+        drain: Drain,
+        *,
+        cache_seconds: float,
     ) -> None:
         self.providers = providers
+        self.store = store
         self.drain = drain
         self.checks = alru_cache(maxsize=1, ttl=cache_seconds)(self._check_all)
 
-    async def _check_all(self) -> dict[str, dict[str, Any]]:
+    async def _check_all(self) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+        """Each provider's check and the idempotency store's status, checked at once."""
         names = list(self.providers)
-        results = await asyncio.gather(*(self._check(self.providers[name]) for name in names))
-        return dict(zip(names, results, strict=True))
+        results, keys = await asyncio.gather(
+            asyncio.gather(*(self._check(self.providers[name]) for name in names)),
+            self.store.status(),
+        )
+        return dict(zip(names, results, strict=True)), keys
 
     @staticmethod
     async def _check(provider: InvoiceProvider) -> dict[str, Any]:
@@ -215,13 +238,14 @@ class Readiness:
     async def respond(self, request: Request) -> JSONResponse:
         if self.drain.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
-        checked = await self.checks()
+        checked, keys = await self.checks()
         # Refused credentials are this instance's configuration: keep traffic away from it.
         # A provider that is down is down for every instance: serve the others (degraded).
+        # So is a shared key store: reads and unkeyed creates still work without it.
         misconfigured = any(r.get("code") == "PROVIDER_AUTH_FAILED" for r in checked.values())
         if not checked or misconfigured:
             status, code = "unavailable", 503
-        elif all(r["ready"] for r in checked.values()):
+        elif all(r["ready"] for r in checked.values()) and keys.get("ready"):
             status, code = "ready", 200
         else:
             status, code = "degraded", 200
@@ -236,7 +260,9 @@ class Readiness:
             if guards:
                 state["upstream"] = guards
             body[name] = state
-        return JSONResponse({"status": status, "providers": body}, status_code=code)
+        return JSONResponse(
+            {"status": status, "providers": body, "idempotency": keys}, status_code=code
+        )
 
     async def close(self) -> None:
         """Cancel a check still in flight (at shutdown, before the providers close)."""
@@ -260,17 +286,19 @@ def create_app(
     graphiql = settings.graphiql
     if graphiql is None:
         graphiql = all(p.is_sandbox for p in providers.values())
+    store = idempotency_store(settings)
     graphql = GatewayGraphQL(
         providers=providers,
         settings=settings,
         keys_required=bool(keys),
+        idempotency=store,
         graphql_ide="graphiql" if graphiql else None,
         subscription_protocols=("graphql-transport-ws",),
         allowed_origins=settings.cors_origins,
     )
 
     drain = Drain()
-    readiness = Readiness(providers, drain, cache_seconds=settings.readiness_cache_seconds)
+    readiness = Readiness(providers, store, drain, cache_seconds=settings.readiness_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -279,7 +307,7 @@ def create_app(
                 yield
         finally:
             await readiness.close()
-            await asyncio.gather(*(p.aclose() for p in providers.values()))
+            await asyncio.gather(*(p.aclose() for p in providers.values()), store.aclose())
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -324,6 +352,7 @@ def create_app(
     app.state.providers = providers
     app.state.settings = settings
     app.state.drain = drain
+    app.state.idempotency = store
     return app
 
 

@@ -19,6 +19,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway.app import create_app, freeze_startup_objects, providers_from_environment
+from gateway.idempotency import redacted_url
 from gateway.protocol import HTTP_PROTOCOL
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
@@ -137,8 +138,14 @@ def _serve(args: argparse.Namespace) -> int:
         providers = providers_from_environment(settings, environ)
     except (LookupError, ValueError) as exc:
         return _fail(f"cannot start: {exc}")
+    if refusal := _process_local_keys(args.workers, settings, providers):
+        asyncio.run(_close(providers))
+        return _fail(f"cannot start: {refusal}")
     for provider in providers.values():
         print(f"invoice-gateway: {provider.describe()}", file=sys.stderr)
+    if settings.redis_url is not None:
+        where = redacted_url(settings.redis_url.get_secret_value())
+        print(f"invoice-gateway: idempotency keys shared in Redis at {where}", file=sys.stderr)
     sandboxed = [p.name for p in providers.values() if p.is_sandbox]
     if sandboxed:
         print(
@@ -192,6 +199,30 @@ def _serve(args: argparse.Namespace) -> int:
         freeze_startup_objects()
         uvicorn.run(app, **options)
     return 0
+
+
+def _process_local_keys(
+    workers: int, settings: GatewaySettings, providers: dict[str, InvoiceProvider]
+) -> str | None:
+    """Why `serve` must not start: several workers, each with its own idempotency keys, in
+    front of a real provider that cannot refuse a second create with one key itself."""
+    if workers <= 1 or settings.redis_url is not None:
+        return None
+    if settings.allow_process_local_idempotency:
+        return None
+    exposed = [
+        name
+        for name, provider in providers.items()
+        if not provider.is_sandbox and not getattr(provider, "deduplicates_creates", False)
+    ]
+    if not exposed:
+        return None
+    return (
+        f"--workers {workers} without GATEWAY_REDIS_URL: each worker remembers idempotency keys "
+        f"on its own, and {', '.join(exposed)} cannot refuse a second create with the same key, "
+        "so one key sent to two workers can make two invoices. Set GATEWAY_REDIS_URL (a Redis "
+        "every worker shares), or GATEWAY_ALLOW_PROCESS_LOCAL_IDEMPOTENCY=true to accept the risk"
+    )
 
 
 async def _close(providers: dict[str, InvoiceProvider]) -> None:

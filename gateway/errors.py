@@ -15,6 +15,7 @@ from typing import Any
 
 from providers.errors import (
     Conflict,
+    IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
@@ -51,6 +52,11 @@ class ErrorCode(StrEnum):
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     #: The request sent GATEWAY_MAX_UPSTREAM_CALLS upstream requests; this one was not sent.
     TOO_MANY_UPSTREAM_CALLS = "TOO_MANY_UPSTREAM_CALLS"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    #: The shared idempotency store (Redis) cannot be reached: no keyed create is made.
+    IDEMPOTENCY_STORE_UNAVAILABLE = "IDEMPOTENCY_STORE_UNAVAILABLE"
+    #: Another request holds the idempotency key and did not finish within the wait.
+    IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -80,6 +86,7 @@ class GatewayError(Exception):
 
 _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     UnsupportedOperation: ErrorCode.UNSUPPORTED_BY_PROVIDER,
+    IdempotencyKeyReused: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
     ProviderRejected: ErrorCode.PROVIDER_REJECTED,

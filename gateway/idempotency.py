@@ -1,30 +1,64 @@
 """Create-once: the same idempotency key with the same input gets the first result.
 
-`IdempotencyStore` is the interface (a Redis implementation can fill it for several processes);
-`MemoryStore` keeps keys in this process. A key is claimed before the create: a second request
-with it waits for the first to finish and gets its invoice, also while the first is in flight;
-the same key with a different input is refused. Only a success is remembered: a create that
-failed leaves the key free for a retry (the provider's own idempotency still guards that one).
+`IdempotencyStore` is the interface. `MemoryStore` keeps keys in this process (the default, for
+one process); `RedisStore` keeps them in Redis, shared by every process and host that points at
+it (`GATEWAY_REDIS_URL`). A key is claimed before the create: a second request with it waits
+for the first to finish and gets its invoice, also while the first is in flight; the same key
+with a different input is refused. Only a success is remembered: a create that failed leaves
+the key free for a retry (the provider's own idempotency still guards that one).
 
 A key remembers the id of its invoice, not the invoice: up to `max_keys` whole invoices (with
 their line items and raw provider JSON, ~7 kB each) would hold hundreds of megabytes, and a
 repeat is better answered with the invoice as it is now than as it was then.
+
+Keys belong to a caller: the same key from two callers is two keys.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
 
-__all__ = ["Claim", "IdempotencyStore", "KeyReused", "MemoryStore"]
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import AuthenticationError, MaxConnectionsError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+__all__ = [
+    "Claim",
+    "ClaimPending",
+    "IdempotencyStore",
+    "KeyReused",
+    "MemoryStore",
+    "RedisStore",
+    "StoreUnavailable",
+]
+
+logger = logging.getLogger("gateway.idempotency")
 
 
 class KeyReused(Exception):
     """The key was used for a create with another input."""
+
+
+class StoreUnavailable(Exception):
+    """The shared store could not be asked: no key was claimed, so nothing may be created."""
+
+
+class ClaimPending(Exception):
+    """Another request still holds the key after the wait: the client should retry later."""
 
 
 @dataclass(slots=True)
@@ -36,13 +70,27 @@ class Claim:
 
 
 class IdempotencyStore(Protocol):
-    async def claim(self, key: str, fingerprint: str) -> Claim:
+    #: True when every process that shares the store sees the same keys.
+    shared: bool
+
+    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
         """Own `key`, or wait for its owner and get the id of the invoice it made. Raises
-        `KeyReused` when `key` was claimed with another `fingerprint`."""
+        `KeyReused` when `key` was claimed with another `fingerprint`, `StoreUnavailable` when
+        the store cannot be asked, `ClaimPending` when the owner did not finish in time."""
 
-    async def complete(self, key: str, invoice_id: str) -> None: ...
+    async def complete(self, caller: str, key: str, invoice_id: str) -> None:
+        """Remember the invoice of a key this request owns. Never raises for the store: the
+        invoice exists, and the provider's own record answers a repeat the store lost."""
 
-    async def abandon(self, key: str) -> None: ...
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
+        """Free a key this request owns (its create failed). `in_doubt`: the provider may still
+        carry the create out (it timed out), so a shared store keeps others from creating with
+        the key until the claim lapses. Never raises for the store."""
+
+    async def status(self) -> dict[str, object]:
+        """What `/readyz` shows of the store: JSON-ready, never a secret."""
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -57,25 +105,28 @@ class _Entry:
 class MemoryStore:
     """Keys in this process, kept `ttl` seconds after success, at most `max_keys` of them."""
 
+    shared = False
+
     def __init__(
         self, *, ttl: float, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl = ttl
         self.max_keys = max_keys
         self.clock = clock
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def claim(self, key: str, fingerprint: str) -> Claim:
+    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
+        scoped = (caller, key)
         for _ in range(100):  # bounded: each pass waits for an owner that then gave up
-            entry = self._entries.get(key)
+            entry = self._entries.get(scoped)
             if entry is not None and entry.expires <= self.clock():
-                del self._entries[key]
+                del self._entries[scoped]
                 entry = None
             if entry is None:
-                self._entries[key] = _Entry(fingerprint, expires=float("inf"))
+                self._entries[scoped] = _Entry(fingerprint, expires=float("inf"))
                 self._evict()
                 return Claim()
             if entry.fingerprint != fingerprint:
@@ -85,17 +136,25 @@ class MemoryStore:
                 return Claim(done=done)
         raise RuntimeError("the key kept being abandoned")  # pragma: no cover
 
-    async def complete(self, key: str, invoice_id: str) -> None:
-        entry = self._entries.get(key)
+    async def complete(self, caller: str, key: str, invoice_id: str) -> None:
+        entry = self._entries.get((caller, key))
         if entry is not None:
             entry.expires = self.clock() + self.ttl
             if not entry.result.done():
                 entry.result.set_result(invoice_id)
 
-    async def abandon(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
+        # One process: the provider's own per-key lock and memory of unanswered creates
+        # (Xendit's `UnansweredCreates`) hold back a create in doubt; waiters may go on.
+        entry = self._entries.pop((caller, key), None)
         if entry is not None and not entry.result.done():
             entry.result.set_result(None)  # waiters try to claim it themselves
+
+    async def status(self) -> dict[str, object]:
+        return {"store": "memory", "shared": False, "ready": True}
+
+    async def aclose(self) -> None:
+        return None
 
     def _evict(self) -> None:
         while len(self._entries) > self.max_keys:
@@ -103,3 +162,274 @@ class MemoryStore:
             if not entry.result.done():
                 break  # never drop a create in flight
             del self._entries[oldest]
+
+
+#: Every key the gateway writes starts with this; `v1` is the layout of the values.
+NAMESPACE = "invoice-gateway:idempotency:v1"
+#: Seconds one Redis command may take (connect, or send and answer).
+REDIS_TIMEOUT_S = 2.0
+#: Connections to Redis per process; a command waits up to `REDIS_TIMEOUT_S` for one.
+REDIS_MAX_CONNECTIONS = 32
+#: How often a waiter looks at a key that is held: from the first to the last, doubling.
+POLL_FIRST_S = 0.01
+POLL_MOST_S = 0.2
+
+# Each script acts only while the key still holds the value the owner wrote (its claim, with
+# a random token): a claim whose lease lapsed and was taken over is never touched again.
+_COMPLETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def _encode(value: dict[str, str]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class _Held:
+    """A claim this process owns: the exact value it wrote, and the task renewing its lease."""
+
+    value: str
+    renewing: asyncio.Task[None]
+
+
+class RedisStore:
+    """Keys in Redis, shared by every gateway process and host that points at it.
+
+    One Redis key per caller and idempotency key, `invoice-gateway:idempotency:v1:CALLER:HASH`
+    (CALLER percent-encoded, HASH the SHA-256 of the client's key), holding JSON: the caller, the
+    fingerprint of the input, and the state, `pending` (with the owner's random token) or
+    `done` (with the invoice's id). Never a secret, never an invoice.
+
+    - `claim` is `SET NX PX lease`: exactly one request, in any process, owns a key. Its owner
+      renews the lease while its create runs; a claim whose owner died lapses after `lease`
+      seconds and may be taken over (the provider's own record of the key then answers).
+    - A request that finds the key held with the same fingerprint polls until it is done (and
+      gets its invoice's id), freed (and tries to own it), or `wait` seconds passed
+      (`ClaimPending`); another fingerprint is `KeyReused` at once.
+    - `complete` replaces the claim with `done`, kept `ttl` seconds; `abandon` deletes it, or,
+      when the create's outcome is in doubt, stops renewing it: it lapses after `lease`.
+    - Redis unreachable or failing: `claim` raises `StoreUnavailable`; there is no fall-back
+      to this process's memory, which would let two processes create with one key.
+    """
+
+    shared = True
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        ttl: float,
+        lease: float,
+        wait: float,
+        where: str = "redis",
+    ) -> None:
+        self.ttl = ttl
+        self.lease = lease
+        self.wait = wait
+        self.where = where
+        self._client = client
+        self._complete = client.register_script(_COMPLETE)
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._held: dict[str, _Held] = {}
+
+    @classmethod
+    def from_url(cls, url: str, *, ttl: float, lease: float, wait: float) -> RedisStore:
+        """A store on the Redis at `url` (`redis://`, `rediss://` or `unix://`). Connects on
+        first use: a Redis that is down at start-up is reported by `/readyz` and by creates."""
+        # A bounded pool that makes a command wait for a connection (up to the timeout):
+        # redis-py's default pool fails at once past its size, under a burst of repeats.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=REDIS_MAX_CONNECTIONS,
+            timeout=REDIS_TIMEOUT_S,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+            # A command whose answer was lost is sent again; every command here may be
+            # (`claim` recognises its own value when its SET was carried out after all).
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            decode_responses=True,
+        )
+        client = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+        return cls(client, ttl=ttl, lease=lease, wait=wait, where=redacted_url(url))
+
+    def name(self, caller: str, key: str) -> str:
+        """The Redis key of `key` for `caller`."""
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"{NAMESPACE}:{quote(caller, safe='')}:{digest}"
+
+    @contextlib.asynccontextmanager
+    async def _asking(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"the idempotency store (Redis at {self.where}) {what_failed(exc)}"
+            ) from exc
+
+    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
+        name = self.name(caller, key)
+        pending = _encode(
+            {
+                "caller": caller,
+                "fingerprint": fingerprint,
+                "owner": secrets.token_hex(16),
+                "state": "pending",
+            }
+        )
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.wait
+        delay = POLL_FIRST_S
+        while True:
+            async with self._asking():
+                if await self._client.set(name, pending, nx=True, px=self._ms(self.lease)):
+                    found: str | None = pending
+                else:
+                    value = await self._client.get(name)
+                    found = value.decode() if isinstance(value, bytes) else value
+            if found == pending:  # ours, also when a retried SET had been carried out
+                self._hold(name, pending)
+                return Claim()
+            if found is not None:
+                entry = self._decode(found)
+                if entry.get("fingerprint") != fingerprint:
+                    raise KeyReused(key)
+                if entry.get("state") == "done" and isinstance(entry.get("invoice"), str):
+                    return Claim(done=entry["invoice"])
+            # Held by a request in flight (or freed a moment ago): look again.
+            left = give_up - loop.time()
+            if left <= 0:
+                raise ClaimPending(key)
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, POLL_MOST_S)
+
+    async def complete(self, caller: str, key: str, invoice_id: str) -> None:
+        name = self.name(caller, key)
+        held = await self._let_go(name)
+        if held is None:
+            return
+        done = _encode(
+            {
+                "caller": caller,
+                "fingerprint": self._decode(held.value).get("fingerprint", ""),
+                "invoice": invoice_id,
+                "state": "done",
+            }
+        )
+        try:
+            kept = await self._complete(keys=[name], args=[held.value, done, self._ms(self.ttl)])
+        except (RedisError, OSError) as exc:
+            logger.warning("could not remember an idempotency key in Redis: %s", exc)
+            return
+        if not kept:
+            logger.warning("an idempotency key's claim lapsed before its create finished")
+
+    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
+        name = self.name(caller, key)
+        held = await self._let_go(name)
+        if held is None or in_doubt:
+            # In doubt, the claim is no longer renewed and lapses after its lease: until then
+            # repeats wait, from any process, and then find what the provider made, if it did.
+            return
+        try:
+            await self._release(keys=[name], args=[held.value])
+        except (RedisError, OSError) as exc:  # its lease lapses instead
+            logger.warning("could not free an idempotency key in Redis: %s", exc)
+
+    async def status(self) -> dict[str, object]:
+        state: dict[str, object] = {"store": "redis", "shared": True, "url": self.where}
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
+                await self._client.ping()
+        except (RedisError, OSError, TimeoutError) as exc:
+            return {**state, "ready": False, "error": what_failed(exc)}
+        return {**state, "ready": True}
+
+    async def aclose(self) -> None:
+        for name in list(self._held):
+            await self._let_go(name)
+        await self._client.aclose()
+
+    def _hold(self, name: str, value: str) -> None:
+        self._held[name] = _Held(value, asyncio.create_task(self._keep(name, value)))
+
+    async def _let_go(self, name: str) -> _Held | None:
+        held = self._held.pop(name, None)
+        if held is not None:
+            held.renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await held.renewing
+        return held
+
+    async def _keep(self, name: str, value: str) -> None:
+        """Renew the lease of a claim while its create runs, three times a lease."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self._renew(keys=[name], args=[value, self._ms(self.lease)]):
+                    return  # lapsed and taken over: nothing of ours to keep
+            except (RedisError, OSError) as exc:
+                logger.warning("could not renew an idempotency key's lease: %s", exc)
+
+    @staticmethod
+    def _ms(seconds: float) -> int:
+        return max(1, round(seconds * 1000))
+
+    def _decode(self, raw: str) -> dict[str, Any]:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise StoreUnavailable(
+                f"the idempotency store (Redis at {self.where}) holds a value the gateway did "
+                f"not write under {NAMESPACE}"
+            )
+        return value
+
+
+#: What went wrong, in words a client may read (never an exception's name or text, which may
+#: hold an address or a password): the first class in an error's ancestry found here.
+_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (AuthenticationError, "refused the gateway's credentials"),
+    (MaxConnectionsError, "has no connection free"),
+    (RedisTimeoutError, "did not answer in time"),
+    (TimeoutError, "did not answer in time"),
+    (RedisConnectionError, "cannot be reached"),
+    (OSError, "cannot be reached"),
+)
+
+
+def what_failed(error: BaseException) -> str:
+    for kind, words in _FAILURES:
+        if isinstance(error, kind):
+            return words
+    return "answered with an error"
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its user name and password."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    where = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{where}{parts.path}"

@@ -87,6 +87,30 @@ class GatewaySettings(EnvironSettings):
     idempotency_ttl_seconds: float = Field(
         default=86_400, gt=0, description="how long a createInvoice idempotency key is remembered"
     )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis that holds createInvoice idempotency keys for every process and host, "
+        "redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS) (default: unset, and each process "
+        "keeps its own keys in memory)",
+    )
+    idempotency_lease_seconds: float = Field(
+        default=20,
+        ge=0.1,
+        description="with GATEWAY_REDIS_URL: a create's claim on its key lapses this long after "
+        "its process stops renewing it (it died, or the create timed out and may still be "
+        "made), and another may take the key over",
+    )
+    idempotency_wait_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="with GATEWAY_REDIS_URL: how long a repeat waits for the create holding its "
+        "key before answering IDEMPOTENCY_KEY_IN_PROGRESS",
+    )
+    allow_process_local_idempotency: bool = Field(
+        default=False,
+        description="let serve --workers N>1 start without GATEWAY_REDIS_URL although a provider "
+        "(Xendit) cannot refuse a second create with one key: accepts duplicate invoices",
+    )
     shutdown_drain_seconds: float = Field(
         default=5, ge=0, description="on SIGTERM, /readyz answers 503 this long before stopping"
     )
@@ -141,6 +165,22 @@ class GatewaySettings(EnvironSettings):
                 f"GATEWAY_MAX_PAGE_SIZE ({self.max_page_size})"
             )
         return self
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value().strip()
+        if not text:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+            # The value is never echoed: it may hold a password.
+            raise ValueError(
+                "GATEWAY_REDIS_URL must be a redis://HOST:PORT/DB, rediss:// or unix:// URL"
+            )
+        return SecretStr(text)
 
     @field_validator("api_keys")
     @classmethod

@@ -150,6 +150,11 @@ class ProviderBase:
     is_sandbox: bool = False
     sandbox_app: ASGIApp | None = None
     call_costs: CallCosts = CallCosts()
+    #: True when the provider itself refuses a second create with the same idempotency key
+    #: (FlexPrice's `idempotency_key`), whichever process sends it. False (the default, and
+    #: Xendit's case) means only the gateway's key store stands between two processes and two
+    #: invoices: `serve --workers N` then needs a shared store (GATEWAY_REDIS_URL).
+    deduplicates_creates: bool = False
 
     def describe(self) -> str:
         """One line for the start-up log; override it to say where the provider points."""

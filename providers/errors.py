@@ -14,6 +14,8 @@ ProviderError                 base; carries `provider`
 ├── ProviderRejected          a 4xx: the request is wrong or the state forbids it
 │   ├── NotFound
 │   └── Conflict              a duplicate (409)
+│       └── IdempotencyKeyReused  the provider holds an invoice under the create's key that
+│                                 another input made
 └── UnsupportedOperation      the provider has no such operation
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "IdempotencyKeyReused",
     "NotFound",
     "ProviderAuthError",
     "ProviderBadResponse",
@@ -114,6 +117,14 @@ class NotFound(ProviderRejected):
 
 class Conflict(ProviderRejected):
     code = "CONFLICT"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The invoice the provider holds under a create's idempotency key differs from the draft
+    (the gateway had forgotten the key: past its TTL, a restart, another process). `message`
+    names what differs; `field` is `idempotencyKey`."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class UnsupportedOperation(ProviderError):

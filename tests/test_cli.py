@@ -317,3 +317,73 @@ def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> 
         process.wait(timeout=30)
         _, err = process.communicate(timeout=5)
     assert "SIGTERM: /readyz answers 503" in err
+
+
+#: A real Xendit as far as the gateway can tell: credentials set (nothing is called at start).
+REAL_XENDIT = {
+    "XENDIT_SECRET_KEY": "xnd_production_not_a_real_key_0123",
+    "XENDIT_BASE_URL": "http://127.0.0.1:9",
+    "GATEWAY_PROVIDERS": "xendit",
+    "GATEWAY_API_KEYS": "ci:write:writer-0123456789abcdef",
+}
+
+
+#: The key of REAL_XENDIT's caller: /readyz shows its details only to a caller with a key.
+WRITER = {"authorization": "Bearer writer-0123456789abcdef"}
+
+
+def test_serve_refuses_workers_with_process_local_keys_in_front_of_a_real_xendit() -> None:
+    result = refused_serve(REAL_XENDIT, "--workers", "2")
+    assert "cannot start: --workers 2 without GATEWAY_REDIS_URL" in result.stderr
+    assert "xendit cannot refuse a second create with the same key" in result.stderr
+    assert "GATEWAY_ALLOW_PROCESS_LOCAL_IDEMPOTENCY=true" in result.stderr
+    assert REAL_XENDIT["XENDIT_SECRET_KEY"] not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {**REAL_XENDIT, "GATEWAY_ALLOW_PROCESS_LOCAL_IDEMPOTENCY": "true"},
+        # FlexPrice refuses a second create with a key itself: per-worker keys make no duplicate.
+        {
+            "FLEXPRICE_API_KEY": "sk_live_not_a_real_key_0123",
+            "FLEXPRICE_BASE_URL": "http://127.0.0.1:9/v1",
+            "GATEWAY_PROVIDERS": "flexprice",
+            "GATEWAY_API_KEYS": "ci:write:writer-0123456789abcdef",
+        },
+    ],
+    ids=["risk accepted", "flexprice"],
+)
+def test_serve_starts_workers_when_process_local_keys_are_safe_or_accepted(
+    env: dict[str, str],
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = ["serve", "--port", str(port), "--workers", "2"]
+    with running(args, clean_env(**env), f"{base}/healthz") as process:
+        ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
+        assert ready["idempotency"] == {"store": "memory", "shared": False, "ready": True}
+        stderr_of(process)
+
+
+def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(**REAL_XENDIT, GATEWAY_REDIS_URL=redis_url)
+    args = ["serve", "--port", str(port), "--workers", "2"]
+    with running(args, env, f"{base}/healthz") as process:
+        ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
+        assert ready["idempotency"] == {
+            "store": "redis",
+            "shared": True,
+            "ready": True,
+            "url": redis_url,
+        }
+        err = stderr_of(process)
+    assert f"idempotency keys shared in Redis at {redis_url}" in err
+
+
+def test_a_redis_url_that_is_not_one_is_refused_without_echoing_it() -> None:
+    result = refused_serve({"GATEWAY_REDIS_URL": "http://:hunter2-secret@cache:6379"})
+    assert "GATEWAY_REDIS_URL must be a redis://HOST:PORT/DB" in result.stderr
+    assert "hunter2-secret" not in result.stderr

@@ -7,6 +7,7 @@ are user errors in the payload. A provider that is down or times out is a GraphQ
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -20,14 +21,21 @@ from pydantic import BaseModel, ValidationError
 from gateway.callers import Caller
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
-from gateway.idempotency import KeyReused
+from gateway.idempotency import ClaimPending, KeyReused, StoreUnavailable
 from gateway.ids import GlobalId, NodeType
 from gateway.schema import inputs as i
 from gateway.schema import payloads as p
 from gateway.schema.nodes import Invoice
 from gateway.schema.permissions import CanWrite
 from providers.base import InvoiceProvider
-from providers.errors import ProviderRejected, UnsupportedOperation
+from providers.errors import (
+    ProviderAuthError,
+    ProviderBusy,
+    ProviderCircuitOpen,
+    ProviderError,
+    ProviderRejected,
+    UnsupportedOperation,
+)
 from providers.models import Invoice as InvoiceModel
 from providers.models import (
     InvoiceDraft,
@@ -45,6 +53,10 @@ PayloadT = TypeVar("PayloadT", bound=p.InvoicePayload)
 RulesT = TypeVar("RulesT", bound=BaseModel)
 
 _USER_CODES = {code.value: code for code in p.UserErrorCode}
+#: Failures that are no refusal of the input: GraphQL errors, which a client retries.
+_RETRY_LATER = frozenset(
+    {ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE, ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS}
+)
 
 
 class _Refused(Exception):
@@ -86,18 +98,29 @@ async def _create_once(
     info: Info, provider: InvoiceProvider, draft: InvoiceDraft, key: str
 ) -> InvoiceModel:
     """One invoice per (caller, key): a repeat gets the first result, also while it is being
-    made; the key with another input is a user error."""
+    made, in this process or (with a shared store) another; the key with another input is a
+    user error."""
     store = info.context.idempotency
     assert store is not None
     caller = info.context.caller.name if info.context.caller else "anonymous"
-    scoped = f"{caller}\x00{key}"
     described = {"provider": provider.name, "draft": draft.model_dump(mode="json")}
     fingerprint = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
     for _ in range(3):  # bounded: a remembered invoice that is gone is forgotten, once or so
         try:
-            claim = await store.claim(scoped, fingerprint)
+            claim = await store.claim(caller, key, fingerprint)
         except KeyReused:
             raise _Refused([_key_reused("a different invoice")]) from None
+        except StoreUnavailable as exc:
+            raise GatewayError(
+                ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE,
+                f"{exc}: no invoice was created; retry with the same idempotencyKey",
+            ) from exc
+        except ClaimPending as exc:
+            raise GatewayError(
+                ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
+                "a create with this idempotencyKey is still running: retry with the same key "
+                "and input to get its invoice",
+            ) from exc
         if claim.done is None:
             break  # this request owns the key: create
         [remembered] = await provider.get_invoices([claim.done])
@@ -105,24 +128,48 @@ async def _create_once(
             return remembered
         # The provider no longer has it (deleted, a sandbox reset): creating again makes no
         # duplicate, so the key is free again.
-        await store.abandon(scoped)
+        await store.abandon(caller, key)
     else:
         raise _Refused([_key_reused("invoices that keep disappearing")])
     try:
+        # The provider compares what it keeps under the key with the draft, and raises
+        # `IdempotencyKeyReused` naming what differs (the gateway forgot the key: a restart,
+        # past its TTL, another process without a shared store).
         invoice = await provider.create_invoice(
             draft, idempotency_key=provider_key(info.context.caller, key)
         )
         if invoice.customer_id not in (None, draft.customer_id) or (
             invoice.currency != draft.currency
         ):
-            # The provider already held an invoice under this key, made for something else
-            # (the gateway forgot the key: a restart, another worker, past its TTL).
+            # The same check for a provider that does not compare for itself.
             raise _Refused([_key_reused("an invoice for another customer or currency")])
-    except BaseException:
-        await store.abandon(scoped)
+    except BaseException as exc:
+        await store.abandon(caller, key, in_doubt=_in_doubt(exc, provider))
         raise
-    await store.complete(scoped, invoice.id)
+    await store.complete(caller, key, invoice.id)
     return invoice
+
+
+#: Failures after which the provider cannot have made the invoice: it refused, or was never
+#: asked (the gateway's own circuit breaker and bulkhead).
+_NOT_MADE = (
+    ProviderRejected,
+    UnsupportedOperation,
+    ProviderAuthError,
+    ProviderBusy,
+    ProviderCircuitOpen,
+)
+
+
+def _in_doubt(exc: BaseException, provider: InvoiceProvider) -> bool:
+    """Whether a create that failed with `exc` may still be carried out by a provider that
+    would not refuse a second create with its key (a timeout, a dropped connection, a 5xx;
+    or the request was cancelled while the create was in flight)."""
+    if getattr(provider, "deduplicates_creates", False) or isinstance(exc, _Refused):
+        return False
+    if isinstance(exc, ProviderError):
+        return not isinstance(exc, _NOT_MADE)
+    return isinstance(exc, asyncio.CancelledError)
 
 
 def provider_key(caller: Caller | None, key: str) -> str:
@@ -162,6 +209,9 @@ async def _run(
     except _Refused as exc:
         return payload(invoice=None, user_errors=exc.errors)
     except GatewayError as exc:
+        if exc.code in _RETRY_LATER:
+            raise  # a GraphQL error with its code, as for a provider that is down
+
         code = _USER_CODES.get(exc.code.value, p.UserErrorCode.INVALID_INPUT)
         field = ["input", *exc.field.removeprefix("input.").split(".")] if exc.field else None
         return payload(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
 
@@ -37,6 +38,7 @@ __all__ = [
     "PAYMENT_STATUS_TABLE",
     "PAYMENT_STATUS_TARGETS",
     "PROVIDER",
+    "create_differences",
     "invoice_status_of",
     "payment_status_of",
     "to_create_request",
@@ -292,6 +294,51 @@ def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.Crea
         description=draft.description,
         metadata=dict(draft.metadata) or None,
     )
+
+
+def _same_time(a: dt.datetime | None, b: dt.datetime | None) -> bool:
+    # FlexPrice keeps microseconds; a second's slack is allowed for a store that keeps less.
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) < dt.timedelta(seconds=1)
+
+
+def _lines(
+    lines: Iterable[tuple[str | None, Decimal | None, Decimal | None]],
+) -> list[tuple[str, Decimal | None, Decimal | None]]:
+    # A set of lines: the order FlexPrice lists them in is not the create's to decide.
+    return sorted(
+        ((name or "", quantity, amount) for name, quantity, amount in lines),
+        key=lambda line: (line[0], str(line[1]), str(line[2])),
+    )
+
+
+def create_differences(
+    request: wire.CreateInvoiceRequest, found: wire.InvoiceResponse
+) -> list[str]:
+    """The input fields (as the schema names them) in which `found`, the invoice FlexPrice
+    holds under `request`'s idempotency key, differs from what `request` asks for: everything
+    a create sends and FlexPrice keeps. Empty when `found` is what `request` would make.
+
+    Due date and metadata are compared as they are now: an invoice updated since its create
+    differs from the create's input, and a repeat of it is refused rather than answered.
+    """
+    differs: list[str] = []
+    if (found.customer_id or None) != request.customer_id:
+        differs.append("customerId")
+    if (found.currency or "").lower() != request.currency.lower():
+        differs.append("currency")
+    sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
+    kept = _lines((line.display_name, line.quantity, line.amount) for line in found.line_items)
+    if sent != kept or found.subtotal != request.subtotal:
+        differs.append("lineItems")
+    if not _same_time(found.due_date, request.due_date):
+        differs.append("dueAt")
+    if (found.description or None) != (request.description or None):
+        differs.append("description")
+    if dict(found.metadata) != dict(request.metadata or {}):
+        differs.append("metadata")
+    return differs
 
 
 def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:

@@ -9,11 +9,18 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from providers.base import CallCosts, Operation, ProviderBase
-from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
+from providers.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderRejected,
+)
 from providers.flexprice import wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.mapping import (
     PROVIDER,
+    create_differences,
     to_create_request,
     to_customer,
     to_invoice,
@@ -74,6 +81,8 @@ class FlexPriceProvider(ProviderBase):
         customers_per_listing=max_batch_size,
         embedded_customer="complete",
     )
+    # A second create with a key FlexPrice holds is a 409 `already_exists`, from any process.
+    deduplicates_creates = True
 
     def __init__(
         self,
@@ -352,7 +361,9 @@ class FlexPriceProvider(ProviderBase):
         """A one-off invoice, which FlexPrice finalizes at once.
 
         Safe to repeat with the same key. A 409 `already_exists` means an earlier attempt with
-        this key succeeded: that invoice is returned, or the `Conflict` raised if not found.
+        this key succeeded: that invoice is returned when it is what `draft` asks for, else
+        `IdempotencyKeyReused` names what differs (`mapping.create_differences`); the
+        `Conflict` is raised if it is not found.
         """
         if draft.payment_page is not None:
             raise ProviderRejected(
@@ -369,10 +380,20 @@ class FlexPriceProvider(ProviderBase):
             existing = await self._find_by_idempotency_key(idempotency_key)
             if existing is None:
                 raise
-            return existing
+            if differs := create_differences(request, existing):
+                raise IdempotencyKeyReused(
+                    PROVIDER,
+                    "idempotencyKey was used for a different invoice (its "
+                    f"{', '.join(differs)} differ): send a new key for a new invoice, or the "
+                    "same input to get the first one back",
+                    field="idempotencyKey",
+                    status=exc.status,
+                    provider_code=exc.provider_code,
+                ) from exc
+            return to_invoice(existing)
         return to_invoice(created)
 
-    async def _find_by_idempotency_key(self, key: str) -> Invoice | None:
+    async def _find_by_idempotency_key(self, key: str) -> wire.InvoiceResponse | None:
         condition = wire.FilterCondition.model_validate(
             {
                 "field": "idempotency_key",
@@ -390,7 +411,7 @@ class FlexPriceProvider(ProviderBase):
         # the key is checked here rather than trusted.
         for item in response.items:
             if item.idempotency_key == key:
-                return to_invoice(item)
+                return item
         return None
 
     async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice:

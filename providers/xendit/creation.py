@@ -16,6 +16,7 @@ from typing import Final
 import stamina
 
 from providers.errors import (
+    IdempotencyKeyReused,
     ProviderBadResponse,
     ProviderConnectionLost,
     ProviderRateLimited,
@@ -27,14 +28,16 @@ from providers.http import HttpPolicy
 from providers.models import Invoice, InvoiceDraft
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.mapping import PROVIDER, to_invoice
+from providers.xendit.mapping import PROVIDER, metadata_of, to_invoice
 from providers.xendit.unanswered import UnansweredCreates
 
 __all__ = [
+    "EXPIRY_SLACK",
     "INVOICE_CURRENCIES",
     "MAX_INVOICE_DURATION",
     "MAX_METADATA_KEYS",
     "WHOLE_CURRENCIES",
+    "create_differences",
     "create_once",
     "external_id_for",
     "find_created",
@@ -51,6 +54,10 @@ INVOICE_CURRENCIES: Final = frozenset({"IDR", "USD", "THB", "VND", "PHP", "MYR"}
 MAX_INVOICE_DURATION: Final = 365 * 24 * 60 * 60
 #: `metadata` holds at most 50 properties.
 MAX_METADATA_KEYS: Final = 50
+
+#: How far an invoice's expiry may be from the one a repeat asks for and still be the same:
+#: Xendit computes it from its own clock at the create, so it is never exactly the due date.
+EXPIRY_SLACK: Final = dt.timedelta(seconds=60)
 
 #: A create that failed with one of these may have been stored all the same.
 _UNKNOWN_OUTCOME = (ProviderUnavailable, ProviderBadResponse, ProviderRateLimited)
@@ -186,12 +193,75 @@ def to_create_request(
     )
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _lines(
+    lines: list[wire.InvoiceItem] | tuple[wire.InvoiceItemRequest, ...],
+) -> list[tuple[str, Decimal | None, Decimal | None]]:
+    return sorted(
+        ((line.name or "", line.quantity, line.price) for line in lines),
+        key=lambda line: (line[0], str(line[1]), str(line[2])),
+    )
+
+
+def _expiry_differs(found: wire.Invoice, draft: InvoiceDraft) -> bool:
+    page = draft.payment_page
+    if page is not None and page.duration is not None:
+        if found.expiry_date is None or found.created is None:
+            return True
+        lasted = found.expiry_date - found.created
+        return abs(lasted - page.duration) > EXPIRY_SLACK
+    if draft.due_at is not None:
+        return found.expiry_date is None or abs(found.expiry_date - draft.due_at) > EXPIRY_SLACK
+    return False  # Xendit's default duration: the account's, not the gateway's to know
+
+
+def create_differences(
+    request: wire.CreateInvoiceRequest, found: wire.Invoice, *, draft: InvoiceDraft
+) -> list[str]:
+    """The input fields (as the schema names them) in which `found`, the invoice Xendit holds
+    under `request.external_id`, differs from what `request` (made from `draft`) asks for:
+    everything a create sends that Xendit keeps. Empty when `found` is what it would make.
+
+    Items are compared as a set of lines (name, quantity, price), with the amount. The expiry
+    Xendit computed at the create is compared with `draft.due_at` (or, for a payment page
+    `duration`, with that duration) within `EXPIRY_SLACK`; with neither it is Xendit's default,
+    not compared. `payment_methods` are not kept in a form to compare, so they are not.
+    """
+    differs: list[str] = []
+    kept_customer = found.customer.id if found.customer else None
+    sent_customer = request.customer.id if request.customer else None
+    if (kept_customer or None) != (sent_customer or None):
+        differs.append("customerId")
+    if (found.currency or "").upper() != request.currency.upper():
+        differs.append("currency")
+    if _lines(found.items) != _lines(request.items or ()) or found.amount != request.amount:
+        differs.append("lineItems")
+    if _expiry_differs(found, draft):
+        differs.append("dueAt")
+    if (found.description or None) != (request.description or None):
+        differs.append("description")
+    if metadata_of(found.raw) != dict(request.metadata or {}):
+        differs.append("metadata")
+    raw = found.raw
+    if (
+        (found.payer_email or None) != (request.payer_email or None)
+        or _text(raw.get("success_redirect_url")) != (request.success_redirect_url or None)
+        or _text(raw.get("failure_redirect_url")) != (request.failure_redirect_url or None)
+    ):
+        differs.append("paymentPage")
+    return differs
+
+
 async def create_once(
     client: XenditClient,
     request: wire.CreateInvoiceRequest,
     *,
     policy: HttpPolicy,
     unanswered: UnansweredCreates,
+    draft: InvoiceDraft | None = None,
 ) -> Invoice:
     """The invoice holding `request.external_id`: found, or created by this call.
 
@@ -206,7 +276,10 @@ async def create_once(
     `policy.deadline`: until then, here and in later calls, attempts only look it up, and
     `ProviderTimeout` is raised while it does not appear. Xendit making that create later
     still is the one way left to two invoices with one id; so is a create with the same id
-    from another process: Xendit offers no lock.
+    from another process: Xendit offers no lock (the gateway's shared key store is that lock).
+
+    With `draft` (what `request` was made from), an invoice found under the id that differs
+    from it (`create_differences`) raises `IdempotencyKeyReused` naming what differs.
     """
     external_id = request.external_id
     async for attempt in stamina.retry_context(
@@ -218,10 +291,20 @@ async def create_once(
         wait_jitter=policy.wait_jitter,
     ):
         with attempt:
-            existing = await find_created(client, external_id)
+            existing = await _find_holder(client, external_id)
             if existing is not None:
                 unanswered.settle(external_id)
-                return existing
+                if draft is not None and (
+                    differs := create_differences(request, existing, draft=draft)
+                ):
+                    raise IdempotencyKeyReused(
+                        PROVIDER,
+                        "idempotencyKey was used for a different invoice (its "
+                        f"{', '.join(differs)} differ): send a new key for a new invoice, or "
+                        "the same input to get the first one back",
+                        field="idempotencyKey",
+                    )
+                return to_invoice(existing)
             if unanswered.pending(external_id):
                 raise ProviderTimeout(
                     PROVIDER,
@@ -243,11 +326,15 @@ async def find_created(client: XenditClient, external_id: str) -> Invoice | None
     `external_id` is not unique on Xendit's side: the oldest holder is the one the first
     attempt created. The id is compared here rather than trusting the filter.
     """
+    found = await _find_holder(client, external_id)
+    return None if found is None else to_invoice(found)
+
+
+async def _find_holder(client: XenditClient, external_id: str) -> wire.Invoice | None:
     found = await client.list_invoices({"external_id": external_id})
-    holders = [invoice for invoice in found if invoice.external_id == external_id]
+    holders = [
+        (to_invoice(invoice), invoice) for invoice in found if invoice.external_id == external_id
+    ]
     if not holders:
         return None
-    return min(
-        (to_invoice(invoice) for invoice in holders),
-        key=lambda invoice: (invoice.created_at, invoice.id),
-    )
+    return min(holders, key=lambda pair: (pair[0].created_at, pair[0].id))[1]

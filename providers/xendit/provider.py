@@ -261,6 +261,8 @@ class XenditProvider(ProviderBase):
         attempt stored instead of billing twice. Creates with one key in this process run one
         after the other. A create Xendit did not answer in time may still be made: for one more
         deadline its key is only looked up, and `ProviderTimeout` raised until it appears.
+        An invoice found under the key that another input made (other items, amount, due date,
+        description, metadata, customer, currency, payer) is `IdempotencyKeyReused`.
 
         The customer is read first (`GET /customers/{id}`) and embedded in the invoice.
         Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
@@ -287,7 +289,11 @@ class XenditProvider(ProviderBase):
         try:
             async with held.lock:
                 return await create_once(
-                    self.client, request, policy=self._policy, unanswered=self._unanswered
+                    self.client,
+                    request,
+                    policy=self._policy,
+                    unanswered=self._unanswered,
+                    draft=draft,
                 )
         finally:
             held.users -= 1

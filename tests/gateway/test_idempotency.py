@@ -58,25 +58,25 @@ async def test_the_same_key_with_another_input_is_refused_without_a_call(gateway
 async def test_the_store_remembers_for_its_ttl_only() -> None:
     now = [0.0]
     store = MemoryStore(ttl=60, clock=lambda: now[0])
-    assert (await store.claim("k", "f")).done is None
-    await store.complete("k", "inv_1")
-    assert (await store.claim("k", "f")).done == "inv_1"
+    assert (await store.claim("alice", "k", "f")).done is None
+    await store.complete("alice", "k", "inv_1")
+    assert (await store.claim("alice", "k", "f")).done == "inv_1"
     with pytest.raises(KeyReused):
-        await store.claim("k", "other")
+        await store.claim("alice", "k", "other")
     now[0] = 61
-    assert (await store.claim("k", "other")).done is None  # expired: a new owner
+    assert (await store.claim("alice", "k", "other")).done is None  # expired: a new owner
 
 
 async def test_a_failed_create_frees_the_key_and_a_waiter_takes_it_over() -> None:
     store = MemoryStore(ttl=60)
-    assert (await store.claim("k", "f")).done is None
-    waiter = asyncio.create_task(store.claim("k", "f"))
+    assert (await store.claim("alice", "k", "f")).done is None
+    waiter = asyncio.create_task(store.claim("alice", "k", "f"))
     await asyncio.sleep(0)
     assert not waiter.done()  # it waits for the owner
-    await store.abandon("k")
+    await store.abandon("alice", "k")
     assert (await asyncio.wait_for(waiter, 5)).done is None  # and now owns the key
-    await store.complete("k", "inv_2")
-    assert (await store.claim("k", "f")).done == "inv_2"
+    await store.complete("alice", "k", "inv_2")
+    assert (await store.claim("alice", "k", "f")).done == "inv_2"
 
 
 @in_process

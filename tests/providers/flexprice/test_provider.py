@@ -15,6 +15,7 @@ import providers.flexprice
 from providers.base import InvoiceProvider
 from providers.errors import (
     Conflict,
+    IdempotencyKeyReused,
     ProviderAuthError,
     ProviderBadResponse,
     ProviderRejected,
@@ -430,12 +431,63 @@ async def test_create_invoice(fake: FakeFlexPrice, provider: FlexPriceProvider) 
     }
 
 
+def as_made_by(draft: InvoiceDraft, **changes: Any) -> dict[str, Any]:
+    """The invoice fixture as FlexPrice keeps what `draft` sends."""
+    lines = [
+        {
+            **invoice()["line_items"][0],
+            "display_name": line.description,
+            "quantity": str(line.quantity),
+            "amount": str(line.amount),
+        }
+        for line in draft.line_items
+    ]
+    return invoice(
+        customer_id=draft.customer_id,
+        currency=draft.currency.lower(),
+        line_items=lines,
+        subtotal=str(draft.subtotal),
+        **changes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kept", "named"),
+    [
+        ({"subtotal": "110.6"}, "lineItems"),
+        ({"line_items": []}, "lineItems"),
+        ({"due_date": "2024-08-31T00:00:00Z"}, "dueAt"),
+        ({"description": "August services"}, "description"),
+        ({"metadata": {"order": "A-18"}}, "metadata"),
+        ({"customer_id": "cust_2"}, "customerId"),
+        ({"currency": "eur"}, "currency"),
+    ],
+)
+async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
+    fake: FakeFlexPrice, provider: FlexPriceProvider, kept: dict[str, Any], named: str
+) -> None:
+    """A key the gateway forgot: the invoice FlexPrice's 409 points at is compared with the
+    whole draft, not only customer and currency; a difference is refused, naming it."""
+    fake.on("POST /v1/invoices", error(409, "already_exists", "invoice already exists"))
+    held = as_made_by(DRAFT, idempotency_key="idem-2")
+    fake.on("POST /v1/invoices/search", page([{**held, **kept}], total=1))
+
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        await provider.create_invoice(DRAFT, idempotency_key="idem-2")
+
+    assert refused.value.field == "idempotencyKey"
+    assert f"its {named} differ" in refused.value.message
+    fake.on("POST /v1/invoices/search", page([held], total=1))
+    again = await provider.create_invoice(DRAFT, idempotency_key="idem-2")
+    assert again.id == held["id"]
+
+
 async def test_create_invoice_after_a_lost_answer_returns_the_first_invoice(
     fake: FakeFlexPrice, provider: FlexPriceProvider
 ) -> None:
     """The first attempt's answer is lost (504); the retry is refused with 409 because that
     attempt created the invoice; the invoice is found by its key."""
-    created = invoice(idempotency_key="idem-1")
+    created = as_made_by(DRAFT, idempotency_key="idem-1")
     fake.on(
         "POST /v1/invoices",
         httpx.Response(504),

@@ -15,6 +15,7 @@ from pydantic import SecretStr, ValidationError
 import providers.xendit
 from providers.base import InvoiceProvider, Operation
 from providers.errors import (
+    IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
     ProviderRejected,
@@ -348,11 +349,14 @@ class XenditStore:
             )
         assert (request.method, path) == ("POST", "/v2/invoices/")
         body = json.loads(request.content)
+        # Stored as sent: what a look-up finds is compared with the draft of a repeat.
+        kept = ("currency", "items", "customer", "description", "metadata", "payer_email")
         stored = invoice(
             id=f"inv_{len(self.invoices)}",
             status="PENDING",
             external_id=body["external_id"],
             amount=body["amount"],
+            **{field: body.get(field) for field in kept},
         )
         self.invoices.append(stored)
         if self.create_fails:
@@ -420,8 +424,8 @@ async def test_create_returns_what_an_earlier_attempt_stored(
     fake: FakeXendit, provider: XenditProvider
 ) -> None:
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
-    older = invoice(id="inv_old", external_id="gw-k1", created="2024-01-01T00:00:00.000Z")
-    newer = invoice(id="inv_new", external_id="gw-k1", created="2024-02-01T00:00:00.000Z")
+    older = as_made_by_draft(id="inv_old", external_id="gw-k1", created="2024-01-01T00:00:00Z")
+    newer = as_made_by_draft(id="inv_new", external_id="gw-k1", created="2024-02-01T00:00:00Z")
     other = invoice(id="inv_other", external_id="gw-k10")  # a filter that matched too widely
     fake.on("GET /v2/invoices", [other, newer, older])
 
@@ -429,6 +433,57 @@ async def test_create_returns_what_an_earlier_attempt_stored(
 
     assert result.id == "inv_old"
     assert all(r.method == "GET" for r in fake.requests)
+
+
+def as_made_by_draft(**changes: Any) -> dict[str, Any]:
+    """The invoice fixture as Xendit keeps what `draft()` sends."""
+    return invoice(
+        items=[
+            {"name": "Widget", "quantity": 3, "price": 3.3},
+            {"name": "Ship", "quantity": 1, "price": 0.2},
+        ],
+        amount=10.1,
+        currency="USD",
+        description=None,
+        metadata=None,
+        customer={"id": CUSTOMER_ID},
+        **changes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kept", "named"),
+    [
+        ({"amount": 10.2}, "lineItems"),
+        ({"items": [{"name": "Widget", "quantity": 3, "price": 3.3}]}, "lineItems"),
+        ({"description": "Three widgets"}, "description"),
+        ({"metadata": {"order": "A-1"}}, "metadata"),
+        ({"customer": {"id": "cust-someone-else"}}, "customerId"),
+        ({"expiry_date": "2020-01-01T00:00:00Z"}, "dueAt"),
+        ({"payer_email": "x@example.com"}, "paymentPage"),
+    ],
+)
+async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
+    fake: FakeXendit, provider: XenditProvider, kept: dict[str, Any], named: str
+) -> None:
+    """A key the gateway forgot: what Xendit holds under it is compared with the whole draft,
+    not only customer and currency; any difference is refused, and nothing is created."""
+    fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).replace(microsecond=0)
+    expiry = (due + dt.timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    held = as_made_by_draft(id="inv_old", external_id="gw-k2", expiry_date=expiry)
+    fake.on("GET /v2/invoices", [{**held, **kept}])
+
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        await provider.create_invoice(draft(due_at=due), idempotency_key="k2")
+
+    assert refused.value.field == "idempotencyKey"
+    assert f"its {named} differ" in refused.value.message
+    assert all(r.method == "GET" for r in fake.requests)
+    # The same draft gets the invoice back (the expiry is Xendit's clock: 20 s later is fine).
+    fake.on("GET /v2/invoices", [held])
+    again = await provider.create_invoice(draft(due_at=due), idempotency_key="k2")
+    assert again.id == "inv_old"
 
 
 @pytest.mark.parametrize(
@@ -492,7 +547,7 @@ async def test_a_create_xendit_may_still_make_is_only_looked_up_for_a_deadline(
 async def test_a_create_xendit_made_late_is_found_and_settles_its_key(
     fake: FakeXendit, provider: XenditProvider
 ) -> None:
-    late = invoice(id="inv_late", external_id="gw-k1")
+    late = as_made_by_draft(id="inv_late", external_id="gw-k1")
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
     fake.on("GET /v2/invoices", [], [late])  # found by the attempt after the timeout
     fake.on("POST /v2/invoices/", httpx.ReadTimeout("slow"))
