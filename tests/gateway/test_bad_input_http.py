@@ -726,6 +726,47 @@ def test_text_reaches_the_provider_in_nfc_and_new_lines_and_scripts_pass(
     assert invoice["lineItems"][0]["description"] == expected
 
 
+#: U+FB2C (HEBREW LETTER SHIN WITH DAGESH AND SHIN DOT) is excluded from composition: NFC
+#: writes it as three characters, so a text within a limit can exceed it once normalized.
+SHIN = "\ufb2c"
+
+
+@pytest.mark.parametrize("provider", ["flexprice", "xendit"])
+def test_lengths_are_checked_after_nfc(
+    gateway: Hostile, client: httpx.Client, provider: str
+) -> None:
+    currency = "USD" if provider == "flexprice" else "IDR"
+    text = SHIN * 200  # 200 characters as sent, 600 in NFC: over the 500 of a line
+    with Untouched(gateway, client):
+        found = user_errors(
+            create(
+                client, gateway, provider=provider, currency=currency, unit_amount="1", text=text
+            )
+        )
+    by_field = {tuple(error["field"]): error for error in found}
+    assert set(by_field) == {("input", "lineItems", "0", "description")}, found
+    error = by_field["input", "lineItems", "0", "description"]
+    assert error["code"] == "INVALID_INPUT"
+    assert "at most 500 characters" in error["message"], error
+
+
+def test_a_memo_that_nfc_makes_longer_than_its_limit_is_refused(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    query = """mutation($c: ID!, $d: String!) {
+      createInvoice(input: {customerId: $c, currency: "USD", description: $d,
+                            lineItems: [{description: "Seats", quantity: "1", unitAmount: "1"}]}) {
+        invoice { id } userErrors { code message field }
+      }
+    }"""
+    with Untouched(gateway, client):
+        found = user_errors(
+            post(client, gateway, query, {"c": customer(gateway, "flexprice"), "d": SHIN * 1000})
+        )
+    assert [(e["code"], e["field"]) for e in found] == [("INVALID_INPUT", ["input", "description"])]
+    assert "at most 1000 characters" in found[0]["message"], found
+
+
 # -- WebSocket ------------------------------------------------------------------------------
 
 
