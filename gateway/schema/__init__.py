@@ -20,7 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
-from gateway.schema.extensions import ErrorPolicy
+from gateway.schema.extensions import ErrorPolicy, OperationNameRequired
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
@@ -83,6 +83,7 @@ def build_schema(
         ErrorPolicy,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        OperationNameRequired,  # after ValidationCache, which sets the validation errors
     ]
     extensions.extend(limits)
     if not introspection:

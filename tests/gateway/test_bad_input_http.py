@@ -274,6 +274,51 @@ def test_fragment_cycles_are_a_validation_error_not_a_recursion(
     assert any("Cannot spread fragment" in error["message"] for error in errors), errors
 
 
+# -- several operations ---------------------------------------------------------------------
+
+#: A read and a write in one document: which one runs must never be a guess.
+TWO_OPERATIONS = """query Read { invoices(first: 1) { edges { node { id } } } }
+mutation Write { finalizeInvoice(input: {id: "ID"}) { userErrors { code } } }"""
+
+
+def two_operations(gateway: Hostile) -> str:
+    return TWO_OPERATIONS.replace("ID", gateway.ids["flexprice_invoice"][0])
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_several_operations_without_an_operation_name_run_none(
+    gateway: Hostile, client: httpx.Client, method: str
+) -> None:
+    # The GraphQL spec (GetOperation): with more than one operation, operationName is required.
+    with Untouched(gateway, client):
+        if method == "POST":
+            response = post(client, gateway, two_operations(gateway))
+        else:
+            response = client.get(
+                f"{gateway.url}/graphql",
+                params={"query": two_operations(gateway)},
+                headers={"apollo-require-preflight": "true"},
+            )
+        [error] = refused(response, status=200, code="GRAPHQL_VALIDATION_FAILED")
+    assert "operationName" in error["message"], error
+
+
+@pytest.mark.parametrize("name", ["Read", "Write"])
+def test_several_operations_with_an_operation_name_run_the_one_named(
+    gateway: Hostile, client: httpx.Client, name: str
+) -> None:
+    gateway.reset_upstream(client)
+    response = client.post(
+        f"{gateway.url}/graphql",
+        json={"query": two_operations(gateway), "operationName": name},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    assert set(body["data"]) == {"Read": {"invoices"}, "Write": {"finalizeInvoice"}}[name]
+    assert gateway.upstream(client)["flexprice"] >= 1
+
+
 # -- token floods ---------------------------------------------------------------------------
 
 
