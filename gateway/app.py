@@ -31,6 +31,7 @@ from strawberry.types import ExecutionResult
 
 from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
+from gateway.documents import DocumentCache
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
 from gateway.idempotency import MemoryStore
@@ -67,7 +68,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             max_tokens=settings.max_tokens,
             max_root_fields_=settings.max_root_fields,
         )
-        super().__init__(build_schema(introspection=settings.introspection, limits=limits), **kw)
+        #: Parsed and validated queries, kept between requests (bounded in bytes).
+        self.documents = DocumentCache(settings.document_cache_bytes)
+        schema = build_schema(
+            introspection=settings.introspection, limits=limits, documents=self.documents
+        )
+        super().__init__(schema, **kw)
         self.providers = providers
         self.settings = settings
         self.keys_required = keys_required
@@ -257,6 +263,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.providers = providers
     app.state.settings = settings
+    app.state.documents = graphql.documents
     app.state.drain = drain
     return app
 

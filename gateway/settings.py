@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.callers import parse_api_keys
+from gateway.documents import DEFAULT_CACHE_BYTES
 from providers.settings import EnvironSettings
 
 __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
@@ -72,6 +73,12 @@ class GatewaySettings(EnvironSettings):
         default=30, ge=0, description="root fields per operation (0: no limit)"
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1, description="largest request body")
+    document_cache_bytes: int = Field(
+        default=DEFAULT_CACHE_BYTES,
+        ge=0,
+        description="memory the cache of parsed and validated queries may hold, estimated; a "
+        "query over a sixteenth of it is never kept (0: no cache)",
+    )
     idempotency_ttl_seconds: float = Field(
         default=86_400, gt=0, description="how long a createInvoice idempotency key is remembered"
     )
