@@ -35,7 +35,7 @@ from gateway.documents import DocumentCache
 from gateway.errors import code_for_provider_error
 from gateway.guard import RequestGuard
 from gateway.idempotency import MemoryStore
-from gateway.logs import limit_query_logs
+from gateway.logs import limit_error_logs, limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -203,6 +203,10 @@ def create_app(
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
     limit_query_logs(per_second=settings.log_refused_per_second)
+    limit_error_logs(
+        provider_failures_per_second=settings.log_provider_failures_per_second,
+        bugs_per_second=settings.log_bugs_per_second,
+    )
     keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:

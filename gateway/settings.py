@@ -91,6 +91,14 @@ class GatewaySettings(EnvironSettings):
     log_refused_per_second: int = Field(
         default=10, ge=0, description="log lines about refused operations a second (0: all)"
     )
+    log_provider_failures_per_second: int = Field(
+        default=10,
+        ge=0,
+        description="log lines about failed provider calls and their retries a second (0: all)",
+    )
+    log_bugs_per_second: int = Field(
+        default=5, ge=0, description="masked bugs logged with their traceback a second (0: all)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

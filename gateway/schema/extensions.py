@@ -29,6 +29,8 @@ from providers.errors import ProviderError
 __all__ = ["ErrorPolicy", "OperationNameRequired", "shape_error"]
 
 logger = logging.getLogger("gateway.errors")
+#: One line per failed provider call (gateway.logs limits how many a second get through).
+provider_logger = logging.getLogger("gateway.providers")
 
 
 def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -40,7 +42,7 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return error
     if isinstance(original, ProviderError):
         code = code_for_provider_error(original).value
-        logger.warning(
+        provider_logger.warning(
             "%s failed: %s (%s, request %s)", original.provider, original.message, code, request_id
         )
         return GraphQLError(
