@@ -13,10 +13,11 @@ import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,9 +25,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
 
 from gateway.callers import parse_api_keys
@@ -53,7 +58,49 @@ _UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 READY_TIMEOUT_S = 5.0
 
 
+class GatewayWebSocket(ASGIWebSocketAdapter):
+    """Each WebSocket message is held to what an HTTP body is: at most GATEWAY_MAX_BODY_BYTES
+    (else the socket closes with 1009, "message too big", before any JSON is read), and read
+    by the same `decode_json`: what it refuses (not JSON, nested deeper than Python recurses,
+    not an object) closes the socket as a message that is not JSON does (4400)."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        limit = self.view.settings.max_body_bytes  # type: ignore[attr-defined]
+        while self.ws.application_state != WebSocketState.DISCONNECTED:
+            try:
+                message = await self.ws.receive()
+            except WebSocketDisconnect:
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                raise NonTextMessageReceived
+            if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+                await self.ws.close(code=1009, reason=f"message over {limit} bytes")
+                return
+            try:
+                yield self.view.decode_json(text)
+            except HTTPException:
+                if not ignore_parsing_errors:
+                    raise NonJsonMessageReceived from None
+
+
+class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
+    """graphql-transport-ws as Strawberry speaks it, except that an operation the gateway
+    refuses before running it (a syntax error, a limit, an operationName that names nothing)
+    gets an `error` message with the same coded errors as over HTTP, and the socket stays
+    open; Strawberry closed it (4400) for some and sent a bare `complete` for others."""
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        return None
+
+
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    websocket_adapter_class = GatewayWebSocket
+    graphql_transport_ws_handler_class = GatewayTransportWS
+
     def __init__(
         self,
         *,

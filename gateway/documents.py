@@ -14,6 +14,7 @@ document's location for error messages. Measured with tracemalloc on graphql-cor
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -122,7 +123,13 @@ def cached_documents(cache: DocumentCache) -> Callable[[], SchemaExtension]:
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
             if context.query is not None and context.graphql_document is None:
-                context.graphql_document = cache.parse(context.query, dict(context.parse_options))
+                # A document that cannot be read is left to Strawberry, which parses it again
+                # and answers the error as a refusal: raised from here, it escaped that
+                # handling over WebSocket (a bare `complete`, no error).
+                with contextlib.suppress(GraphQLError):
+                    context.graphql_document = cache.parse(
+                        context.query, dict(context.parse_options)
+                    )
             yield
 
         def on_validate(self) -> Iterator[None]:

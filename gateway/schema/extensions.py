@@ -19,6 +19,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import OperationDefinitionNode
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult
 
 from gateway.context import GatewayContext
@@ -50,6 +51,12 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             nodes=error.nodes,
             path=error.path,
             extensions={"code": code, "provider": original.provider},
+        )
+    if isinstance(original, CannotGetOperationTypeError):
+        # operationName names no operation of the document: over HTTP Strawberry answers 400
+        # before anything runs; over WebSocket the same refusal reaches the client here.
+        return GraphQLError(
+            original.as_http_error_reason(), nodes=error.nodes, extensions={"code": "BAD_REQUEST"}
         )
     # No exception, or no path and a scalar's refusal (graphql-core wraps it in a GraphQLError):
     # the request itself was refused (syntax, validation, a variable its scalar could not read),

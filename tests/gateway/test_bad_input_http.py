@@ -16,6 +16,7 @@ No test here asserts a duration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -901,3 +902,132 @@ def test_a_websocket_from_an_allowed_origin_works_and_keeps_the_rules(
         socket.send(json.dumps({"type": "subscribe", "id": "m", "payload": {"query": mutation}}))
         result = json.loads(socket.recv(timeout=10))
         assert result["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+class Socket:
+    """An initialised graphql-transport-ws connection (see `open_socket`)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.connection.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(self.connection.recv(timeout=10)) == {"type": "connection_ack"}
+
+    def subscribe(self, id: str, payload: dict[str, Any]) -> None:
+        self.connection.send(json.dumps({"type": "subscribe", "id": id, "payload": payload}))
+
+    def answer(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.connection.recv(timeout=10))
+        return message
+
+    def closed(self) -> tuple[int | None, str]:
+        """How the server ends the connection (after whatever it still sends)."""
+        try:
+            for _ in range(10):
+                self.connection.recv(timeout=10)
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "no frame")
+        raise AssertionError("the connection stayed open")
+
+
+@contextlib.contextmanager
+def open_socket(gateway: Hostile) -> Iterator[Socket]:
+    """A graphql-transport-ws connection with a write key, initialised."""
+    with connect(
+        _ws(gateway),
+        subprotocols=["graphql-transport-ws"],
+        additional_headers={"authorization": f"Bearer {WRITE_KEY}"},
+        open_timeout=10,
+        close_timeout=5,
+        max_size=None,
+    ) as connection:
+        yield Socket(connection)
+
+
+REFUSED = {
+    "tokens": ({"query": "{ " + "providers { name } " * 700 + "}"}, "TOO_MANY_TOKENS"),
+    "syntax": ({"query": "{ providers { name "}, "GRAPHQL_VALIDATION_FAILED"),
+    "depth": (
+        {"query": "{ invoices(first: 1) { edges { node { " + nested(3) + " } } } }"},
+        "QUERY_TOO_DEEP",
+    ),
+    "aliases": (
+        {"query": "{ providers { " + " ".join(f"a{n}: name" for n in range(31)) + " } }"},
+        "TOO_MANY_ALIASES",
+    ),
+    "operations": ({"query": TWO_OPERATIONS}, "GRAPHQL_VALIDATION_FAILED"),
+    "operation-name": (
+        {"query": "query A { __typename }", "operationName": "B"},
+        "BAD_REQUEST",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_websocket_operation_is_refused_with_the_errors_http_gives_and_the_socket_stays(
+    gateway: Hostile, client: httpx.Client, case: str
+) -> None:
+    payload, code = REFUSED[case]
+    payload = {
+        **payload,
+        "query": payload["query"].replace("ID", gateway.ids["flexprice_invoice"][0]),
+    }
+    over_http = client.post(f"{gateway.url}/graphql", json=payload).json()["errors"]
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.subscribe("refused", payload)
+        answer = socket.answer()
+        socket.subscribe("after", {"query": "{ __typename }"})
+        following = socket.answer()
+    assert answer["type"] == "error", answer  # not a bare `complete`
+    assert answer["id"] == "refused"
+    assert [e["extensions"]["code"] for e in answer["payload"]] == [code]
+    assert [e["message"] for e in answer["payload"]] == [e["message"] for e in over_http]
+    assert following == {
+        "id": "after",
+        "type": "next",
+        "payload": {"data": {"__typename": "Query"}},
+    }
+
+
+def test_a_websocket_message_over_the_body_limit_closes_the_socket_and_runs_nothing(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    variables = {
+        "c": customer(gateway, "flexprice"),
+        "cur": "USD",
+        "q": "1",
+        "u": "1",
+        "d": "x" * 10_000_000,  # 10 MB: Strawberry ran it
+    }
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.subscribe("big", {"query": CREATE, "variables": variables})
+        code, reason = socket.closed()
+    assert code == 1009  # message too big
+    assert "1000000 bytes" in reason or "too big" in reason.lower()
+
+
+def test_a_websocket_message_within_the_body_limit_runs(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    padding = "x" * 900_000
+    with open_socket(gateway) as socket:
+        socket.subscribe("fits", {"query": "{ __typename }", "variables": {"pad": padding}})
+        assert socket.answer()["type"] == "next"
+
+
+@pytest.mark.parametrize("depth", [100_000, 1500])
+def test_deeply_nested_json_over_websocket_is_refused_as_unreadable_not_a_crash(
+    gateway: Hostile, client: httpx.Client, depth: int
+) -> None:
+    message = (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }", "variables": '
+        '{"v": ' + "[" * depth + "]" * depth + "}}}"
+    )
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.connection.send(message)
+        code, reason = socket.closed()
+    # What graphql-transport-ws does with a message it cannot read; Strawberry's handler died
+    # on the RecursionError and the socket ended without a close frame.
+    assert (code, reason) == (4400, "WebSocket message must be valid JSON")
+    with open_socket(gateway) as again:  # and the server goes on
+        again.subscribe("2", {"query": "{ __typename }"})
+        assert again.answer()["type"] == "next"
