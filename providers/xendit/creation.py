@@ -245,9 +245,7 @@ async def create_once(
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
 
 
-def expiry_differences(
-    draft: InvoiceDraft, invoice: Invoice, *, slack: dt.timedelta
-) -> list[str]:
+def expiry_differences(draft: InvoiceDraft, invoice: Invoice, *, slack: dt.timedelta) -> list[str]:
     """Whether `invoice` expires as a create of `draft` would have made it: the payment page's
     duration after its creation (to the second Xendit keeps), else the due date, which the
     duration was counted to from the moment of that create (so `slack`, the longest a create
