@@ -15,7 +15,6 @@ from typing import Any
 
 from providers.errors import (
     Conflict,
-    IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
@@ -38,7 +37,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_PROVIDER = "UNKNOWN_PROVIDER"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     UNSUPPORTED_BY_PROVIDER = "UNSUPPORTED_BY_PROVIDER"
     PROVIDER_REJECTED = "PROVIDER_REJECTED"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
@@ -77,7 +75,6 @@ class GatewayError(Exception):
 
 _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     UnsupportedOperation: ErrorCode.UNSUPPORTED_BY_PROVIDER,
-    IdempotencyKeyReused: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
     ProviderRejected: ErrorCode.PROVIDER_REJECTED,

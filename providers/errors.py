@@ -13,17 +13,13 @@ ProviderError                 base; carries `provider`
 ├── ProviderRejected          a 4xx: the request is wrong or the state forbids it
 │   ├── NotFound
 │   └── Conflict              a duplicate (409)
-│       └── IdempotencyKeyReused  an earlier create with the key made another invoice
 └── UnsupportedOperation      the provider has no such operation
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 __all__ = [
     "Conflict",
-    "IdempotencyKeyReused",
     "NotFound",
     "ProviderAuthError",
     "ProviderBadResponse",
@@ -109,22 +105,6 @@ class NotFound(ProviderRejected):
 
 class Conflict(ProviderRejected):
     code = "CONFLICT"
-
-
-class IdempotencyKeyReused(Conflict):
-    """A create found the invoice an earlier create with its idempotency key made, and that
-    invoice was made from other input (`differences` names the draft's fields that differ)."""
-
-    code = "IDEMPOTENCY_KEY_REUSED"
-
-    def __init__(self, provider: str, differences: Sequence[str]) -> None:
-        super().__init__(
-            provider,
-            f"idempotencyKey was used for an invoice with another {', '.join(differences)}: "
-            "send a new key for a new invoice, or the same input to get the first one back",
-            field="idempotencyKey",
-        )
-        self.differences = tuple(differences)
 
 
 class UnsupportedOperation(ProviderError):

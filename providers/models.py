@@ -203,37 +203,6 @@ class InvoiceDraft(_Frozen):
             total = EXACT.add(total, line.amount)
         return total
 
-    def differences(self, invoice: Invoice, *, due_within: dt.timedelta | None) -> list[str]:
-        """The input fields (as the schema names them) whose value `invoice` does not hold:
-        for a create that found the invoice an earlier create with its key made.
-
-        Compared: the customer, the currency, the total, every line (description, quantity
-        and amount, in order), the memo, the metadata given (the provider may add keys), and
-        the due date within `due_within` (None: the provider compares it itself)."""
-        found: list[str] = []
-        if invoice.customer_id not in (None, self.customer_id):
-            found.append("customerId")
-        if invoice.currency.upper() != self.currency.upper():
-            found.append("currency")
-        total = invoice.total or invoice.subtotal
-        lines = [(i.description or "", i.quantity, i.amount.amount) for i in invoice.line_items]
-        wanted = [(d.description, d.quantity, d.amount) for d in self.line_items]
-        if lines != wanted or (total is not None and total.amount != self.subtotal):
-            found.append("lineItems")
-        if due_within is not None and not _near(invoice.due_at, self.due_at, due_within):
-            found.append("dueAt")
-        if (invoice.description or None) != (self.description or None):
-            found.append("description")
-        if any(invoice.metadata.get(key) != value for key, value in self.metadata.items()):
-            found.append("metadata")
-        return found
-
-
-def _near(held: dt.datetime | None, wanted: dt.datetime | None, within: dt.timedelta) -> bool:
-    if held is None or wanted is None:
-        return held is wanted
-    return abs(held - wanted) <= within
-
 
 class InvoiceUpdate(_Frozen):
     """Changes to an existing invoice; `None` leaves a field as it is."""

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Generator, Mapping, Sequence
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
 from providers.base import Operation, ProviderBase
-from providers.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    ProviderAuthError,
-    ProviderBadResponse,
-    ProviderRejected,
-)
+from providers.errors import Conflict, ProviderAuthError, ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.mapping import (
@@ -51,9 +44,6 @@ __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", 
 SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
 # Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
 _KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
-#: How far FlexPrice's stored due date may be from the one sent (it keeps whole milliseconds
-#: at best): a due date farther from the one held is another input.
-_DUE_PRECISION = dt.timedelta(seconds=1)
 
 
 def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None, None]:
@@ -289,8 +279,7 @@ class FlexPriceProvider(ProviderBase):
         """A one-off invoice, which FlexPrice finalizes at once.
 
         Safe to repeat with the same key. A 409 `already_exists` means an earlier attempt with
-        this key succeeded: that invoice is returned, or the `Conflict` raised if not found, or
-        `IdempotencyKeyReused` when it was made from other input (`InvoiceDraft.differences`).
+        this key succeeded: that invoice is returned, or the `Conflict` raised if not found.
         """
         if draft.payment_page is not None:
             raise ProviderRejected(
@@ -307,9 +296,6 @@ class FlexPriceProvider(ProviderBase):
             existing = await self._find_by_idempotency_key(idempotency_key)
             if existing is None:
                 raise
-            # FlexPrice does not compare a repeat's body with the invoice it holds for the key.
-            if differences := draft.differences(existing, due_within=_DUE_PRECISION):
-                raise IdempotencyKeyReused(PROVIDER, differences) from exc
             return existing
         return to_invoice(created)
 

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Final
 
@@ -37,7 +36,6 @@ __all__ = [
     "MAX_METADATA_KEYS",
     "WHOLE_CURRENCIES",
     "create_once",
-    "expiry_differences",
     "external_id_for",
     "find_created",
     "to_create_request",
@@ -194,7 +192,6 @@ async def create_once(
     *,
     policy: HttpPolicy,
     unanswered: UnansweredCreates,
-    on_found: Callable[[Invoice], None] | None = None,
 ) -> Invoice:
     """The invoice holding `request.external_id`: found, or created by this call.
 
@@ -210,9 +207,6 @@ async def create_once(
     `ProviderTimeout` is raised while it does not appear. Xendit making that create later
     still is the one way left to two invoices with one id; so is a create with the same id
     from another process: Xendit offers no lock.
-
-    An invoice found by the look-up is passed to `on_found` first, which may raise (the
-    provider checks it was made from the same input).
     """
     external_id = request.external_id
     async for attempt in stamina.retry_context(
@@ -227,8 +221,6 @@ async def create_once(
             existing = await find_created(client, external_id)
             if existing is not None:
                 unanswered.settle(external_id)
-                if on_found is not None:
-                    on_found(existing)  # may refuse it: made from other input
                 return existing
             if unanswered.pending(external_id):
                 raise ProviderTimeout(
@@ -243,26 +235,6 @@ async def create_once(
                     unanswered.mark(external_id, seconds=policy.deadline)
                 raise
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
-
-
-def expiry_differences(draft: InvoiceDraft, invoice: Invoice, *, slack: dt.timedelta) -> list[str]:
-    """Whether `invoice` expires as a create of `draft` would have made it: the payment page's
-    duration after its creation (to the second Xendit keeps), else the due date, which the
-    duration was counted to from the moment of that create (so `slack`, the longest a create
-    takes, later at most)."""
-    page = draft.payment_page
-    if page is not None and page.duration is not None:
-        if invoice.due_at is None:
-            return ["paymentPage"]
-        held = invoice.due_at - invoice.created_at
-        wanted = dt.timedelta(seconds=math.ceil(page.duration.total_seconds()))
-        return [] if abs(held - wanted) <= dt.timedelta(seconds=2) else ["paymentPage"]
-    if draft.due_at is not None:
-        if invoice.due_at is None:
-            return ["dueAt"]
-        late = invoice.due_at - draft.due_at
-        return [] if -dt.timedelta(seconds=1) <= late <= slack else ["dueAt"]
-    return []
 
 
 async def find_created(client: XenditClient, external_id: str) -> Invoice | None:

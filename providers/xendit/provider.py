@@ -14,7 +14,6 @@ from pydantic import SecretStr
 
 from providers.base import Operation, ProviderBase
 from providers.errors import (
-    IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
     ProviderRejected,
@@ -23,12 +22,7 @@ from providers.http import HttpPolicy
 from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.creation import (
-    INVOICE_CURRENCIES,
-    create_once,
-    expiry_differences,
-    to_create_request,
-)
+from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create_request
 from providers.xendit.listing import MAX_LIMIT, list_params, read_page, xendit_statuses
 from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
@@ -255,15 +249,6 @@ class XenditProvider(ProviderBase):
 
     # -- changes ----------------------------------------------------------------------------
 
-    def _same_input(self, draft: InvoiceDraft, invoice: Invoice) -> None:
-        """Raises `IdempotencyKeyReused` when `invoice`, which an earlier create with the key
-        made, does not hold what `draft` asks for (Xendit keeps no key to compare bodies by)."""
-        slack = dt.timedelta(seconds=self._policy.deadline + 1)
-        differences = draft.differences(invoice, due_within=None)
-        differences += expiry_differences(draft, invoice, slack=slack)
-        if differences:
-            raise IdempotencyKeyReused(PROVIDER, differences)
-
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
         """An open (PENDING) invoice for `draft`, safe to repeat with the same key.
 
@@ -299,11 +284,7 @@ class XenditProvider(ProviderBase):
         try:
             async with held.lock:
                 return await create_once(
-                    self.client,
-                    request,
-                    policy=self._policy,
-                    unanswered=self._unanswered,
-                    on_found=lambda found: self._same_input(draft, found),
+                    self.client, request, policy=self._policy, unanswered=self._unanswered
                 )
         finally:
             held.users -= 1
