@@ -14,11 +14,12 @@ import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from async_lru import alru_cache
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -26,19 +27,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
 
 from gateway.auth import WS_UNAUTHENTICATED, KeyGate, admission, refuse_unauthenticated
 from gateway.callers import parse_api_keys
 from gateway.context import GatewayContext
+from gateway.documents import DocumentCache
 from gateway.errors import code_for_provider_error
 from gateway.graphiql import PAGE_HEADERS, graphiql_page, graphiql_routes
 from gateway.guard import PREFLIGHT_HEADERS, RequestGuard
 from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
-from gateway.logs import limit_query_logs
+from gateway.logs import limit_error_logs, limit_query_logs
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -56,7 +62,49 @@ _UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 READY_TIMEOUT_S = 5.0
 
 
+class GatewayWebSocket(ASGIWebSocketAdapter):
+    """Each WebSocket message is held to what an HTTP body is: at most GATEWAY_MAX_BODY_BYTES
+    (else the socket closes with 1009, "message too big", before any JSON is read), and read
+    by the same `decode_json`: what it refuses (not JSON, nested deeper than Python recurses,
+    not an object) closes the socket as a message that is not JSON does (4400)."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object]:
+        limit = self.view.settings.max_body_bytes  # type: ignore[attr-defined]
+        while self.ws.application_state != WebSocketState.DISCONNECTED:
+            try:
+                message = await self.ws.receive()
+            except WebSocketDisconnect:
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                raise NonTextMessageReceived
+            if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+                await self.ws.close(code=1009, reason=f"message over {limit} bytes")
+                return
+            try:
+                yield self.view.decode_json(text)
+            except HTTPException:
+                if not ignore_parsing_errors:
+                    raise NonJsonMessageReceived from None
+
+
+class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
+    """graphql-transport-ws as Strawberry speaks it, except that an operation the gateway
+    refuses before running it (a syntax error, a limit, an operationName that names nothing)
+    gets an `error` message with the same coded errors as over HTTP, and the socket stays
+    open; Strawberry closed it (4400) for some and sent a bare `complete` for others."""
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        return None
+
+
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    websocket_adapter_class = GatewayWebSocket
+    graphql_transport_ws_handler_class = GatewayTransportWS
+
     def __init__(
         self,
         *,
@@ -72,7 +120,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             max_tokens=settings.max_tokens,
             max_root_fields_=settings.max_root_fields,
         )
-        super().__init__(build_schema(introspection=settings.introspection, limits=limits), **kw)
+        #: Parsed and validated queries, kept between requests (bounded in bytes).
+        self.documents = DocumentCache(settings.document_cache_bytes)
+        schema = build_schema(
+            introspection=settings.introspection, limits=limits, documents=self.documents
+        )
+        super().__init__(schema, **kw)
         self.providers = providers
         self.settings = settings
         self.keys_required = keys_required
@@ -282,6 +335,10 @@ def create_app(
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
     limit_query_logs(per_second=settings.log_refused_per_second)
+    limit_error_logs(
+        provider_failures_per_second=settings.log_provider_failures_per_second,
+        bugs_per_second=settings.log_bugs_per_second,
+    )
     keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:
@@ -351,6 +408,7 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.providers = providers
     app.state.settings = settings
+    app.state.documents = graphql.documents
     app.state.drain = drain
     app.state.idempotency = store
     return app

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from gateway.app import create_app, freeze_startup_objects, providers_from_environment
 from gateway.idempotency import redacted_url
-from gateway.protocol import HTTP_PROTOCOL
+from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
 from providers.base import InvoiceProvider
@@ -183,21 +183,24 @@ def _serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
         "server_header": False,  # no `server: uvicorn`: what runs here is nobody's business
+        **settings.server_options(),  # header size and time, connections, WebSocket messages
     }
     if args.workers > 1:
         # Each worker builds its own providers (clients are not shared across processes); the
         # ones built here only said where they point.
         asyncio.run(_close(providers))
-        uvicorn.run(
-            "gateway.app:create_app_from_environment",
-            factory=True,
-            workers=args.workers,
-            **options,
+        serve(
+            GatewayConfig(
+                "gateway.app:create_app_from_environment",
+                factory=True,
+                workers=args.workers,
+                **options,
+            )
         )
     else:
         app = create_app(settings=settings, providers=providers)
         freeze_startup_objects()
-        uvicorn.run(app, **options)
+        serve(GatewayConfig(app, **options))
     return 0
 
 

@@ -11,8 +11,13 @@ Strawberry's own, which logs an error with a source excerpt):
 - `Excerpts` cuts every text of a record (each argument, or the message when it has none) to
   `EXCERPT_CHARS` characters on one line, marked with the original length.
 
-Other loggers are untouched: a masked bug's traceback and request id (`gateway.errors`) always
-reach the log whole.
+`limit_error_logs` does the same for what fails while operations run, each with its own budget:
+
+- failed provider calls: one WARNING each on `gateway.providers` (code, provider, message,
+  request id), and stamina's own record of each retry it schedules (`stamina`); one request
+  could write thousands (a listing of 100 invoices asking for 10 aliased PDFs: 960 lines);
+- masked bugs: one ERROR each on `gateway.errors` with the request id and the whole traceback
+  (about 40 lines), never cut: the ones let through are whole, the others counted.
 """
 
 from __future__ import annotations
@@ -22,10 +27,22 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-__all__ = ["EXCERPT_CHARS", "QUERY_LOGGERS", "Excerpts", "RateLimit", "excerpt", "limit_query_logs"]
+__all__ = [
+    "BUG_LOGGERS",
+    "EXCERPT_CHARS",
+    "PROVIDER_LOGGERS",
+    "QUERY_LOGGERS",
+    "Excerpts",
+    "RateLimit",
+    "excerpt",
+    "limit_error_logs",
+    "limit_query_logs",
+]
 
 EXCERPT_CHARS = 200
 QUERY_LOGGERS = ("gateway.graphql", "strawberry.execution")
+PROVIDER_LOGGERS = ("gateway.providers", "stamina")
+BUG_LOGGERS = ("gateway.errors",)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -95,19 +112,42 @@ class RateLimit(logging.Filter):
         return True
 
 
+def _install(loggers: tuple[str, ...], filters: list[logging.Filter]) -> None:
+    """Put `filters` on each of `loggers`, replacing the ones an earlier call put there."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, RateLimit | Excerpts)]:
+            logger.removeFilter(old)
+        for new in filters:
+            logger.addFilter(new)
+
+
+def _limits(per_second: int, clock: Callable[[], float], *, cut: bool) -> list[logging.Filter]:
+    filters: list[logging.Filter] = [Excerpts()] if cut else []
+    if per_second:
+        filters.insert(0, RateLimit(per_second, clock=clock))  # first: drop before cutting
+    return filters
+
+
 def limit_query_logs(
     *, per_second: int, clock: Callable[[], float] = time.monotonic
 ) -> list[logging.Filter]:
     """Put one `RateLimit(per_second)` (none when 0), shared, and `Excerpts` on each of
     QUERY_LOGGERS, replacing the ones an earlier call put there. Loggers belong to the process:
     the last app created sets them. Returns the filters put on."""
-    filters: list[logging.Filter] = [Excerpts()]
-    if per_second:
-        filters.insert(0, RateLimit(per_second, clock=clock))  # first: drop before cutting
-    for name in QUERY_LOGGERS:
-        logger = logging.getLogger(name)
-        for old in [f for f in logger.filters if isinstance(f, RateLimit | Excerpts)]:
-            logger.removeFilter(old)
-        for new in filters:
-            logger.addFilter(new)
+    filters = _limits(per_second, clock, cut=True)
+    _install(QUERY_LOGGERS, filters)
     return filters
+
+
+def limit_error_logs(
+    *,
+    provider_failures_per_second: int,
+    bugs_per_second: int,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """One shared `RateLimit` and `Excerpts` on PROVIDER_LOGGERS, another `RateLimit` alone on
+    BUG_LOGGERS (a traceback let through stays whole); 0 lets all through. As
+    `limit_query_logs`, the last app created sets them."""
+    _install(PROVIDER_LOGGERS, _limits(provider_failures_per_second, clock, cut=True))
+    _install(BUG_LOGGERS, _limits(bugs_per_second, clock, cut=False))

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from gateway.errors import ErrorCode, GatewayError
-from providers.errors import ProviderError
+from gateway.ids import unwrap
+from providers.errors import ProviderError, ProviderRejected
 from providers.models import Invoice, Page, PageRequest
 from providers.ordering import interleave_newest
 
@@ -61,46 +62,96 @@ def encode_cursor(positions: Mapping[str, Position], *, fingerprint: str = "") -
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
 
 
+#: The longest cursor read. Ours hold a few hundred characters; a provider's position grows
+#: only with invoices created in the same microsecond.
+MAX_CURSOR_CHARS: Final = 16_384
+#: The longest provider position inside one.
+MAX_POSITION_CHARS: Final = 4096
+#: `{"f": ..., "p": {name: [...]}}`: nothing in a cursor is nested deeper.
+_MAX_NESTING: Final = 3
+#: The largest count a cursor may carry (more invoices than any provider holds).
+_MAX_TOTAL: Final = 10**12
+#: `as_of` bounds, as the DateTime scalar's: no arithmetic on them can overflow.
+_EARLIEST: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_LATEST: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+def _nesting(text: str, limit: int) -> int:
+    """How deep JSON `text` nests arrays and objects, counting no further than `limit` + 1:
+    read before `json.loads`, which recurses once per level (a cursor of 50,000 "[" would
+    reach Python's recursion limit)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _bound(as_of: str) -> dt.datetime:
+    bound = dt.datetime.fromisoformat(as_of)
+    if bound.tzinfo is None or not _EARLIEST <= bound < _LATEST:
+        raise ValueError(as_of)
+    return bound
+
+
 def _position(value: object) -> Position:
     if isinstance(value, list) and len(value) == 4:
         after, as_of, total, done = value
         if (
-            isinstance(after, str | None)
-            and isinstance(as_of, str | None)
-            and (total is None or (type(total) is int and total >= 0))
+            (after is None or (isinstance(after, str) and 0 < len(after) <= MAX_POSITION_CHARS))
+            and (as_of is None or (isinstance(as_of, str) and len(as_of) <= 64))
+            and (total is None or (type(total) is int and 0 <= total <= _MAX_TOTAL))
             and isinstance(done, bool)
         ):
-            bound = None if as_of is None else dt.datetime.fromisoformat(as_of)
-            if bound is not None and bound.tzinfo is None:
-                raise ValueError(as_of)
+            bound = None if as_of is None else _bound(as_of)
             return Position(after=after, as_of=bound, total=total, done=done)
     raise ValueError(value)
 
 
 def decode_cursor(
-    cursor: str, *, providers: Sequence[str], fingerprint: str = "", field: str = "after"
+    cursor: object, *, providers: Sequence[str], fingerprint: str = "", field: str = "after"
 ) -> Positions:
     """Positions for `providers`; a provider the cursor does not name starts from the beginning.
 
-    Raises `GatewayError(BAD_USER_INPUT)` naming `field` for a cursor this API did not issue, or
-    one issued for another filter (`fingerprint`)."""
+    Raises `GatewayError(BAD_USER_INPUT)` naming `field` for anything but a cursor this API
+    issued (`unwrap` first bounds and decodes it; then its nesting is checked before its JSON
+    is parsed, and every value in it is bounded: positions, dates, counts), or one issued for
+    another filter (`fingerprint`)."""
+    refusal = GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        f"{field} is not a cursor from this connection: pass an `endCursor` or edge `cursor` "
+        "returned by the same field",
+        field=field,
+    )
+    raw = unwrap(cursor, field=field, max_chars=MAX_CURSOR_CHARS, refusal=refusal)
+    body = raw.removeprefix(_CURSOR_PREFIX)
+    if body == raw or _nesting(body, _MAX_NESTING) > _MAX_NESTING:
+        raise refusal
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-        if not raw.startswith(_CURSOR_PREFIX):
-            raise ValueError(raw)
-        state = json.loads(raw[len(_CURSOR_PREFIX) :])
+        state = json.loads(body)
         issued_for, places = state["f"], state["p"]
+        if not isinstance(issued_for, str) or not isinstance(places, dict):
+            raise TypeError(state)
         positions = {
             name: _position(places.get(name, [None, None, None, False])) for name in providers
         }
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, AttributeError) as exc:
-        raise GatewayError(
-            ErrorCode.BAD_USER_INPUT,
-            f"{field} is not a cursor from this connection: pass an `endCursor` or edge `cursor` "
-            "returned by the same field",
-            field=field,
-        ) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise refusal from exc
     if issued_for != fingerprint:
         raise GatewayError(
             ErrorCode.BAD_USER_INPUT,
@@ -221,6 +272,15 @@ async def fetch_merged(
     pages: dict[str, Page[Invoice]] = {}
     failures: list[ProviderError] = []
     for name, result in zip(live, results, strict=True):
+        if isinstance(result, ProviderRejected) and result.field == "after":
+            # The provider cannot read its own position in the cursor: the cursor was made up.
+            raise GatewayError(
+                ErrorCode.BAD_USER_INPUT,
+                f"after is not a cursor from this connection ({name} cannot read its position "
+                "in it): pass an `endCursor` or edge `cursor` returned by the same field",
+                field="after",
+                provider=name,
+            ) from result
         if isinstance(result, ProviderError):
             failures.append(result)
         elif isinstance(result, BaseException):

@@ -8,14 +8,89 @@ protocol's, so uvicorn's own protocol ran the request with an empty body (400 "U
 request body as JSON"). A server may ignore an upgrade offer (RFC 9110, section 7.8): this one
 parses that request again without its upgrade headers, so the body arrives and the connection
 stays HTTP/1.1. WebSocket upgrades are untouched.
+
+It also bounds what a client can hold before its request is read, which uvicorn does not do for
+httptools (an 8 MB header was read whole; 500 connections dripping a header line every 10 s all
+stayed open):
+
+- the request head (request line and headers) is at most `max_header_bytes`: more is answered
+  431 and the connection closed, counted while it arrives, so an endless header is not buffered;
+- the head must arrive within `headers_timeout` of the first byte of a request (or of the
+  connection's start): else 408 and the connection is closed (slowloris);
+- at most `max_connections` connections are open per process: one more is answered 503 and
+  closed at once.
+
+The values come from `GatewayConfig` (a `uvicorn.Config` with these three fields, which `serve`
+and the tests use); under a plain `uvicorn.Config` the defaults below apply.
 """
 
 from __future__ import annotations
 
-import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import asyncio
+import json
+from typing import Any, Final
 
-__all__ = ["HTTP_PROTOCOL", "HttpProtocol"]
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors import Multiprocess
+
+__all__ = [
+    "DEFAULT_HEADERS_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "HTTP_PROTOCOL",
+    "GatewayConfig",
+    "HttpProtocol",
+    "serve",
+]
+
+#: nginx's and Node's default: 16 kB of request line and headers.
+DEFAULT_MAX_HEADER_BYTES: Final = 16_384
+DEFAULT_HEADERS_TIMEOUT: Final = 10.0
+DEFAULT_MAX_CONNECTIONS: Final = 500
+#: uvicorn's exit status when its server could not start (`uvicorn.main.STARTUP_FAILURE`).
+STARTUP_FAILURE: Final = 3
+
+
+class GatewayConfig(uvicorn.Config):
+    """uvicorn's configuration plus the limits `HttpProtocol` applies."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        headers_timeout: float = DEFAULT_HEADERS_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        **options: Any,
+    ) -> None:
+        super().__init__(app, **options)
+        self.max_header_bytes = max_header_bytes
+        self.headers_timeout = headers_timeout
+        self.max_connections = max_connections
+
+
+def serve(config: GatewayConfig) -> None:
+    """What `uvicorn.run` does with its config, in one process or `config.workers`; exits
+    with uvicorn's status 3 when a single process could not start."""
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if not server.started and config.workers == 1:
+        raise SystemExit(STARTUP_FAILURE)
+
+
+def _refusal(status: bytes, code: str, message: str) -> tuple[bytes, bytes]:
+    """A status line and a JSON body with one coded error, as the gateway's other refusals."""
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return b"HTTP/1.1 " + status + b"\r\n", body.encode()
+
 
 #: What `uvicorn.run(http=...)` takes for this protocol (an import string: workers import it).
 HTTP_PROTOCOL = "gateway.protocol:HttpProtocol"
@@ -24,17 +99,107 @@ HTTP_PROTOCOL = "gateway.protocol:HttpProtocol"
 _UPGRADE_HEADERS = frozenset({b"upgrade", b"http2-settings"})
 
 
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback to stop parsing a head over the limit."""
+
+
 class HttpProtocol(HttpToolsProtocol):
-    """`HttpToolsProtocol` that declines every upgrade but WebSocket, keeping the body."""
+    """`HttpToolsProtocol` that declines every upgrade but WebSocket, keeping the body, and
+    bounds the head's size, the time to send it, and the connections open (module doc)."""
 
     _declined: bool = False
     _replayed: bool = False
+    #: Whether the current request's head is still arriving (from the connection's start).
+    _head_open: bool = True
+    #: Bytes received while the head was open (at most one read more than the head itself).
+    _head_bytes: int = 0
+    #: Bytes of the head the parser handed over: request target and headers.
+    _head_parsed: int = 0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        limit = getattr(self.config, "max_connections", DEFAULT_MAX_CONNECTIONS)
+        if len(self.connections) > limit:
+            self._refuse(
+                b"503 Service Unavailable",
+                "SERVER_BUSY",
+                f"the server has {limit} open connections, its most: try again later",
+            )
+            return
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        timeout = getattr(self.config, "headers_timeout", DEFAULT_HEADERS_TIMEOUT)
+        self._head_timer = self.loop.call_later(timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._head_open and not self.transport.is_closing():
+            self._refuse(
+                b"408 Request Timeout",
+                "REQUEST_TIMEOUT",
+                "the request's headers did not arrive in time",
+            )
+
+    def _refuse(self, status: bytes, code: str, message: str) -> None:
+        """Answer `status` with one coded error and close; when a response is being written,
+        only close (a second one would be read as part of it)."""
+        self._disarm_head_timer()
+        if self.cycle is None or self.cycle.response_complete:
+            line, body = _refusal(status, code, message)
+            head = [line]
+            for name, value in self.server_state.default_headers:
+                head += [name, b": ", value, b"\r\n"]
+            head += [
+                b"content-type: application/json\r\n",
+                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                b"connection: close\r\n\r\n",
+            ]
+            self.transport.write(b"".join(head) + body)
+        self.transport.close()
+
+    def _refuse_large_head(self) -> None:
+        limit = getattr(self.config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
+        self._refuse(
+            b"431 Request Header Fields Too Large",
+            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+            f"the request line and headers exceed {limit} bytes",
+        )
+
+    def _count_head(self, size: int) -> None:
+        self._head_parsed += size
+        if self._head_parsed > getattr(self.config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES):
+            raise _HeadTooLarge
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._declined = False
+        if not self._replayed:
+            self._head_open, self._head_bytes, self._head_parsed = True, 0, 0
+            self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._head_open = False
+        self._disarm_head_timer()
         if self.parser.should_upgrade() and not self._should_upgrade():
             # Not started here: llhttp is about to hand the body over as "upgraded" bytes;
             # the request runs once it is parsed again (data_received).
@@ -49,8 +214,20 @@ class HttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
+        if self.transport.is_closing():
+            return  # refused: nothing more is read
+        if self._head_open:
+            self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
+        except _HeadTooLarge:
+            self._refuse_large_head()
+            return
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadTooLarge):
+                self._refuse_large_head()
+                return
+            raise
         except httptools.HttpParserError:
             msg = "Invalid HTTP request received."
             self.logger.warning(msg)
@@ -62,6 +239,11 @@ class HttpProtocol(HttpToolsProtocol):
                 self._replay_without_upgrade(data[upgrade.args[0] :])
             else:  # CONNECT, or an upgrade llhttp still sees in a replayed request
                 self.send_400_response("Unsupported upgrade request.")
+            return
+        limit = getattr(self.config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
+        if self._head_open and self._head_bytes > limit and not self.transport.is_closing():
+            # A head still arriving, already over the limit: the parser would buffer it all.
+            self._refuse_large_head()
 
     def _replay_without_upgrade(self, rest: bytes) -> None:
         """Parse the request again from its head, minus the upgrade offer, then `rest` (the

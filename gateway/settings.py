@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.callers import parse_api_keys
+from gateway.documents import DEFAULT_CACHE_BYTES
 from providers.settings import EnvironSettings
 
 __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
@@ -71,7 +72,29 @@ class GatewaySettings(EnvironSettings):
     max_root_fields: int = Field(
         default=30, ge=0, description="root fields per operation (0: no limit)"
     )
-    max_body_bytes: int = Field(default=1_000_000, ge=1, description="largest request body")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1, description="largest request body (and WebSocket message)"
+    )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="largest request line and headers together; more is answered 431",
+    )
+    headers_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="time a client has to send a request's headers, from its first byte; then "
+        "408 and the connection is closed",
+    )
+    max_connections: int = Field(
+        default=500, ge=1, description="open connections per process; one more gets 503"
+    )
+    document_cache_bytes: int = Field(
+        default=DEFAULT_CACHE_BYTES,
+        ge=0,
+        description="memory the cache of parsed and validated queries may hold, estimated; a "
+        "query over a sixteenth of it is never kept (0: no cache)",
+    )
     max_cost: int = Field(
         default=150,
         ge=0,
@@ -125,6 +148,14 @@ class GatewaySettings(EnvironSettings):
     )
     log_refused_per_second: int = Field(
         default=10, ge=0, description="log lines about refused operations a second (0: all)"
+    )
+    log_provider_failures_per_second: int = Field(
+        default=10,
+        ge=0,
+        description="log lines about failed provider calls and their retries a second (0: all)",
+    )
+    log_bugs_per_second: int = Field(
+        default=5, ge=0, description="masked bugs logged with their traceback a second (0: all)"
     )
 
     @field_validator("log_level", mode="before")
@@ -205,3 +236,12 @@ class GatewaySettings(EnvironSettings):
                 raise ValueError("GATEWAY_PROVIDERS names no provider")
             return names
         return value
+
+    def server_options(self) -> dict[str, Any]:
+        """What `GatewayConfig` takes for the limits above (`gateway.protocol`)."""
+        return {
+            "max_header_bytes": self.max_header_bytes,
+            "headers_timeout": self.headers_timeout_seconds,
+            "max_connections": self.max_connections,
+            "ws_max_size": self.max_body_bytes,
+        }

@@ -9,7 +9,8 @@ from typing import Any
 
 import uvicorn
 
-from gateway.protocol import HTTP_PROTOCOL
+from gateway.protocol import HTTP_PROTOCOL, GatewayConfig
+from gateway.settings import GatewaySettings
 
 STARTUP_TIMEOUT_S = 10.0
 
@@ -18,7 +19,11 @@ class ServedApp:
     """`with ServedApp(app) as served:` binds an ephemeral port on 127.0.0.1 (`served.url`)."""
 
     def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
+        # What `serve` runs: its protocol, and the limits of the app's settings (the defaults
+        # for an app without them, such as a sandbox).
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        limits = settings.server_options() if isinstance(settings, GatewaySettings) else {}
+        config = GatewayConfig(
             app,
             host="127.0.0.1",
             port=0,
@@ -27,6 +32,7 @@ class ServedApp:
             loop="asyncio",
             http=HTTP_PROTOCOL,  # what `serve` runs
             server_header=False,  # as `serve` and `sandbox` do
+            **limits,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="served-app", daemon=True)

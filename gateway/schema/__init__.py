@@ -10,18 +10,14 @@ from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
+from gateway.documents import DocumentCache, cached_documents
 from gateway.schema.cost import UpstreamCost
-from gateway.schema.extensions import ErrorPolicy
+from gateway.schema.extensions import ErrorPolicy, OperationNameRequired
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
@@ -75,16 +71,20 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(
-    *, introspection: bool = True, limits: Sequence[Callable[[], SchemaExtension]] = ()
+    *,
+    introspection: bool = True,
+    limits: Sequence[Callable[[], SchemaExtension]] = (),
+    documents: DocumentCache | None = None,
 ) -> strawberry.Schema:
     """The schema. Extensions are passed as classes or factories, never instances: an instance
     shares its execution context across concurrent requests, so one request's error can reach
-    another's response (strawberry issue #4369)."""
+    another's response (strawberry issue #4369). Parsed and validated documents are kept in
+    `documents` (a `DocumentCache` of its default size when None)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorPolicy,
         UpstreamCost,
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        cached_documents(documents if documents is not None else DocumentCache()),
+        OperationNameRequired,  # after the cache's validation, which sets the errors
     ]
     extensions.extend(limits)
     if not introspection:

@@ -22,8 +22,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import OperationDefinitionNode
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult
 
 from gateway.context import GatewayContext
@@ -31,9 +33,17 @@ from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.schema.limits import refusal_code
 from providers.errors import ProviderError
 
-__all__ = ["MAX_ERRORS_PER_KIND", "ErrorPolicy", "cap_errors", "shape_error"]
+__all__ = [
+    "MAX_ERRORS_PER_KIND",
+    "ErrorPolicy",
+    "OperationNameRequired",
+    "cap_errors",
+    "shape_error",
+]
 
 logger = logging.getLogger("gateway.errors")
+#: One line per failed provider call (gateway.logs limits how many a second get through).
+provider_logger = logging.getLogger("gateway.providers")
 
 #: Errors of one code from one provider a response carries with their paths.
 MAX_ERRORS_PER_KIND = 10
@@ -79,7 +89,7 @@ def shape_error(
     if isinstance(original, ProviderError):
         code = code_for_provider_error(original).value
         if log_provider:
-            logger.warning(
+            provider_logger.warning(
                 "%s failed: %s (%s, request %s)",
                 original.provider,
                 original.message,
@@ -91,6 +101,12 @@ def shape_error(
             nodes=error.nodes,
             path=error.path,
             extensions={"code": code, "provider": original.provider},
+        )
+    if isinstance(original, CannotGetOperationTypeError):
+        # operationName names no operation of the document: over HTTP Strawberry answers 400
+        # before anything runs; over WebSocket the same refusal reaches the client here.
+        return GraphQLError(
+            original.as_http_error_reason(), nodes=error.nodes, extensions={"code": "BAD_REQUEST"}
         )
     # No exception, or no path and a scalar's refusal (graphql-core wraps it in a GraphQLError):
     # the request itself was refused (syntax, validation, a variable its scalar could not read),
@@ -148,3 +164,29 @@ class ErrorPolicy(MaskErrors):
                 result.errors = [*(result.errors or []), *context.partial_errors]
             if result.errors:
                 result.errors = cap_errors(list(result.errors))
+
+
+#: graphql-core's message for the same rule (its `execute` applies it, but Strawberry passes
+#: it the first operation's name when the request named none).
+MISSING_OPERATION_NAME = "Must provide operationName if the document contains multiple operations."
+
+
+class OperationNameRequired(SchemaExtension):
+    """A document with several operations runs only the one its request names (the GraphQL
+    spec's GetOperation): without `operationName` it is refused like a validation error, over
+    HTTP and WebSocket alike, before anything runs. Strawberry would run the first."""
+
+    def on_validate(self) -> Iterator[None]:
+        # Before validation proper: Strawberry checks the validation errors inside this hook's
+        # span, so this must run after ValidationCache's (which sets them) and before the yield.
+        context = self.execution_context
+        document = context.graphql_document
+        # Strawberry keeps what the request sent apart from the name it derives; should that
+        # attribute go away, every multi-operation document is refused (never the first run).
+        named = getattr(context, "_provided_operation_name", None) is not None
+        if document is not None and not named:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                error = GraphQLError(MISSING_OPERATION_NAME)
+                context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
+        yield

@@ -196,11 +196,13 @@ def plain_text(value: str) -> str:
 class _Rules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*")
+    @field_validator("*", mode="before")
     @classmethod
     def _plain_text(cls, value: object) -> object:
         # Every text a provider stores or shows: no hidden characters, and one spelling of each
-        # accented letter, so equal-looking keys and descriptions are equal.
+        # accented letter, so equal-looking keys and descriptions are equal. Before the other
+        # rules: NFC can lengthen a text (U+FB2C is three characters in NFC), and the length
+        # limits are about what the provider stores.
         if isinstance(value, str):
             return plain_text(value)
         if isinstance(value, list) and all(isinstance(item, str) for item in value):

@@ -35,6 +35,11 @@ __all__ = [
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND: Final = dt.timedelta(microseconds=1)
 _ID: Final = re.compile(r"[A-Za-z0-9_]{1,64}")
+_POSITION: Final = re.compile(
+    r"(?P<seen>[0-9]{1,12})-(?P<micros>[0-9]{1,18})-(?P<ids>[A-Za-z0-9_~]+)"
+)
+#: The last microsecond a position may name: before the year 9999, so `at` + 1 us is a datetime.
+_LAST_MICROS: Final = (dt.datetime(9999, 1, 1, tzinfo=dt.UTC) - _EPOCH) // _MICROSECOND - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +65,20 @@ class SearchPosition:
 
     @classmethod
     def decode(cls, text: str) -> SearchPosition:
+        """Raises ValueError for anything `encode` cannot have written: numbers are bounded
+        (a count below 10^12, a time before the year 9999) before any arithmetic on them."""
         if text == "0":
             return cls()
-        seen, micros, ids = text.split("-", 2)
-        tie_ids = tuple(ids.split("~"))
-        if not 0 < len(tie_ids) <= int(seen) or int(micros) < 0:
+        found = _POSITION.fullmatch(text)
+        if found is None:
+            raise ValueError(text)
+        seen, micros = int(found["seen"]), int(found["micros"])
+        tie_ids = tuple(found["ids"].split("~"))
+        if not 0 < len(tie_ids) <= seen or micros > _LAST_MICROS:
             raise ValueError(text)
         if not all(_ID.fullmatch(tie) for tie in tie_ids):
             raise ValueError(text)
-        return cls(seen=int(seen), at=_EPOCH + int(micros) * _MICROSECOND, tie_ids=tie_ids)
+        return cls(seen=seen, at=_EPOCH + micros * _MICROSECOND, tie_ids=tie_ids)
 
     def past(self, invoice: Invoice) -> SearchPosition:
         ties = (*self.tie_ids, invoice.id) if invoice.created_at == self.at else (invoice.id,)

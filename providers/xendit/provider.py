@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -36,6 +37,10 @@ from providers.xendit.unanswered import UnansweredCreates
 __all__ = ["SANDBOX_BASE_URL", "XenditProvider"]
 
 SANDBOX_BASE_URL = "http://xendit.sandbox"
+
+#: What a listing position (the id of the last invoice read) can be: Xendit's ids are 24 hex
+#: digits; this is looser, and refuses what cannot be an id before it reaches a query string.
+_INVOICE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 T = TypeVar("T")
 
@@ -233,10 +238,17 @@ class XenditProvider(ProviderBase):
         customers: those are applied here on each page read, reading on until `first` match,
         the listing ends, or 10 upstream pages were read (then a short page with
         `has_next_page` true; see `listing.read_page`). `total_count` is otherwise None.
-        Raises `ProviderRejected` (field `first`) for a `first` below 1.
+        Raises `ProviderRejected` for a `first` below 1 (field `first`) or a position that
+        cannot be a Xendit invoice id (field `after`).
         """
         if page.first < 1:
             raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
+        if page.after is not None and not _INVOICE_ID.fullmatch(page.after):
+            raise ProviderRejected(
+                PROVIDER,
+                "the cursor is not a xendit position: pass the endCursor of a previous page",
+                field="after",
+            )
         statuses = xendit_statuses(filters)
         if statuses == ():
             return Page[Invoice](

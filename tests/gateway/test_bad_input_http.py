@@ -16,6 +16,7 @@ No test here asserts a duration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -272,6 +273,51 @@ def test_fragment_cycles_are_a_validation_error_not_a_recursion(
     with Untouched(gateway, client):
         errors = refused(post(client, gateway, query), status=200, code="GRAPHQL_VALIDATION_FAILED")
     assert any("Cannot spread fragment" in error["message"] for error in errors), errors
+
+
+# -- several operations ---------------------------------------------------------------------
+
+#: A read and a write in one document: which one runs must never be a guess.
+TWO_OPERATIONS = """query Read { invoices(first: 1) { edges { node { id } } } }
+mutation Write { finalizeInvoice(input: {id: "ID"}) { userErrors { code } } }"""
+
+
+def two_operations(gateway: Hostile) -> str:
+    return TWO_OPERATIONS.replace("ID", gateway.ids["flexprice_invoice"][0])
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_several_operations_without_an_operation_name_run_none(
+    gateway: Hostile, client: httpx.Client, method: str
+) -> None:
+    # The GraphQL spec (GetOperation): with more than one operation, operationName is required.
+    with Untouched(gateway, client):
+        if method == "POST":
+            response = post(client, gateway, two_operations(gateway))
+        else:
+            response = client.get(
+                f"{gateway.url}/graphql",
+                params={"query": two_operations(gateway)},
+                headers={"apollo-require-preflight": "true"},
+            )
+        [error] = refused(response, status=200, code="GRAPHQL_VALIDATION_FAILED")
+    assert "operationName" in error["message"], error
+
+
+@pytest.mark.parametrize("name", ["Read", "Write"])
+def test_several_operations_with_an_operation_name_run_the_one_named(
+    gateway: Hostile, client: httpx.Client, name: str
+) -> None:
+    gateway.reset_upstream(client)
+    response = client.post(
+        f"{gateway.url}/graphql",
+        json={"query": two_operations(gateway), "operationName": name},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    assert set(body["data"]) == {"Read": {"invoices"}, "Write": {"finalizeInvoice"}}[name]
+    assert gateway.upstream(client)["flexprice"] >= 1
 
 
 # -- token floods ---------------------------------------------------------------------------
@@ -726,6 +772,47 @@ def test_text_reaches_the_provider_in_nfc_and_new_lines_and_scripts_pass(
     assert invoice["lineItems"][0]["description"] == expected
 
 
+#: U+FB2C (HEBREW LETTER SHIN WITH DAGESH AND SHIN DOT) is excluded from composition: NFC
+#: writes it as three characters, so a text within a limit can exceed it once normalized.
+SHIN = "\ufb2c"
+
+
+@pytest.mark.parametrize("provider", ["flexprice", "xendit"])
+def test_lengths_are_checked_after_nfc(
+    gateway: Hostile, client: httpx.Client, provider: str
+) -> None:
+    currency = "USD" if provider == "flexprice" else "IDR"
+    text = SHIN * 200  # 200 characters as sent, 600 in NFC: over the 500 of a line
+    with Untouched(gateway, client):
+        found = user_errors(
+            create(
+                client, gateway, provider=provider, currency=currency, unit_amount="1", text=text
+            )
+        )
+    by_field = {tuple(error["field"]): error for error in found}
+    assert set(by_field) == {("input", "lineItems", "0", "description")}, found
+    error = by_field["input", "lineItems", "0", "description"]
+    assert error["code"] == "INVALID_INPUT"
+    assert "at most 500 characters" in error["message"], error
+
+
+def test_a_memo_that_nfc_makes_longer_than_its_limit_is_refused(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    query = """mutation($c: ID!, $d: String!) {
+      createInvoice(input: {customerId: $c, currency: "USD", description: $d,
+                            lineItems: [{description: "Seats", quantity: "1", unitAmount: "1"}]}) {
+        invoice { id } userErrors { code message field }
+      }
+    }"""
+    with Untouched(gateway, client):
+        found = user_errors(
+            post(client, gateway, query, {"c": customer(gateway, "flexprice"), "d": SHIN * 1000})
+        )
+    assert [(e["code"], e["field"]) for e in found] == [("INVALID_INPUT", ["input", "description"])]
+    assert "at most 1000 characters" in found[0]["message"], found
+
+
 # -- WebSocket ------------------------------------------------------------------------------
 
 
@@ -815,3 +902,129 @@ def test_a_websocket_from_an_allowed_origin_works_and_keeps_the_rules(
         socket.send(json.dumps({"type": "subscribe", "id": "m", "payload": {"query": mutation}}))
         result = json.loads(socket.recv(timeout=10))
         assert result["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+class Socket:
+    """An initialised graphql-transport-ws connection (see `open_socket`)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.connection.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(self.connection.recv(timeout=10)) == {"type": "connection_ack"}
+
+    def subscribe(self, id: str, payload: dict[str, Any]) -> None:
+        self.connection.send(json.dumps({"type": "subscribe", "id": id, "payload": payload}))
+
+    def answer(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(self.connection.recv(timeout=10))
+        return message
+
+    def closed(self) -> tuple[int | None, str]:
+        """How the server ends the connection (after whatever it still sends)."""
+        try:
+            for _ in range(10):
+                self.connection.recv(timeout=10)
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "no frame")
+        raise AssertionError("the connection stayed open")
+
+
+@contextlib.contextmanager
+def open_socket(gateway: Hostile) -> Iterator[Socket]:
+    """A graphql-transport-ws connection with a write key, initialised."""
+    with connect(
+        _ws(gateway),
+        subprotocols=["graphql-transport-ws"],
+        additional_headers={"authorization": f"Bearer {WRITE_KEY}"},
+        open_timeout=10,
+        close_timeout=5,
+        max_size=None,
+    ) as connection:
+        yield Socket(connection)
+
+
+REFUSED = {
+    "tokens": ({"query": "{ " + "providers { name } " * 700 + "}"}, "TOO_MANY_TOKENS"),
+    "syntax": ({"query": "{ providers { name "}, "GRAPHQL_VALIDATION_FAILED"),
+    "depth": (
+        {"query": "{ invoices(first: 1) { edges { node { " + nested(3) + " } } } }"},
+        "QUERY_TOO_DEEP",
+    ),
+    "aliases": (
+        {"query": "{ providers { " + " ".join(f"a{n}: name" for n in range(31)) + " } }"},
+        "TOO_MANY_ALIASES",
+    ),
+    "operations": ({"query": TWO_OPERATIONS}, "GRAPHQL_VALIDATION_FAILED"),
+    "operation-name": (
+        {"query": "query A { __typename }", "operationName": "B"},
+        "BAD_REQUEST",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_websocket_operation_is_refused_with_the_errors_http_gives_and_the_socket_stays(
+    gateway: Hostile, client: httpx.Client, case: str
+) -> None:
+    payload, code = REFUSED[case]
+    payload = {
+        **payload,
+        "query": payload["query"].replace("ID", gateway.ids["flexprice_invoice"][0]),
+    }
+    over_http = client.post(f"{gateway.url}/graphql", json=payload).json()["errors"]
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.subscribe("refused", payload)
+        answer = socket.answer()
+        socket.subscribe("after", {"query": "{ __typename }"})
+        following = socket.answer()
+    assert answer["type"] == "error", answer  # not a bare `complete`
+    assert answer["id"] == "refused"
+    assert [e["extensions"]["code"] for e in answer["payload"]] == [code]
+    assert [e["message"] for e in answer["payload"]] == [e["message"] for e in over_http]
+    assert (following["id"], following["type"]) == ("after", "next")
+    assert following["payload"]["data"] == {"__typename": "Query"}
+
+
+def test_a_websocket_message_over_the_body_limit_closes_the_socket_and_runs_nothing(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    variables = {
+        "c": customer(gateway, "flexprice"),
+        "cur": "USD",
+        "q": "1",
+        "u": "1",
+        "d": "x" * 10_000_000,  # 10 MB: Strawberry ran it
+    }
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.subscribe("big", {"query": CREATE, "variables": variables})
+        code, reason = socket.closed()
+    assert code == 1009  # message too big
+    assert "1000000 bytes" in reason or "too big" in reason.lower()
+
+
+def test_a_websocket_message_within_the_body_limit_runs(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    padding = "x" * 900_000
+    with open_socket(gateway) as socket:
+        socket.subscribe("fits", {"query": "{ __typename }", "variables": {"pad": padding}})
+        assert socket.answer()["type"] == "next"
+
+
+@pytest.mark.parametrize("depth", [100_000, 1500])
+def test_deeply_nested_json_over_websocket_is_refused_as_unreadable_not_a_crash(
+    gateway: Hostile, client: httpx.Client, depth: int
+) -> None:
+    message = (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }", "variables": '
+        '{"v": ' + "[" * depth + "]" * depth + "}}}"
+    )
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.connection.send(message)
+        code, reason = socket.closed()
+    # What graphql-transport-ws does with a message it cannot read; Strawberry's handler died
+    # on the RecursionError and the socket ended without a close frame.
+    assert (code, reason) == (4400, "WebSocket message must be valid JSON")
+    with open_socket(gateway) as again:  # and the server goes on
+        again.subscribe("2", {"query": "{ __typename }"})
+        assert again.answer()["type"] == "next"

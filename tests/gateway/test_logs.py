@@ -13,16 +13,20 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.logs import (
+    BUG_LOGGERS,
     EXCERPT_CHARS,
+    PROVIDER_LOGGERS,
     QUERY_LOGGERS,
     Excerpts,
     RateLimit,
     excerpt,
+    limit_error_logs,
     limit_query_logs,
 )
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider
 from tests.gateway.conftest import FAST
+from tests.gateway.hostile import WRITE_KEY, served_gateway
 
 FLOOD = 500
 #: What one record about a refused operation may hold: two excerpts (the error message, the
@@ -40,7 +44,8 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def _restore_filters() -> Iterator[None]:
-    saved = {name: list(logging.getLogger(name).filters) for name in QUERY_LOGGERS}
+    names = (*QUERY_LOGGERS, *PROVIDER_LOGGERS, *BUG_LOGGERS)
+    saved = {name: list(logging.getLogger(name).filters) for name in names}
     yield
     for name, filters in saved.items():
         logger = logging.getLogger(name)
@@ -163,3 +168,88 @@ async def test_the_app_installs_the_limits_and_a_bug_is_still_logged_whole(
     assert bug.exc_info is not None
     assert str(bug.exc_info[1]) == detail  # whole: not cut, not dropped
     assert len([r for r in caplog.records if r.name == "gateway.graphql"]) <= 11
+
+
+# -- what fails while operations run ------------------------------------------------------------
+
+
+class FailingPdfs(httpx.AsyncBaseTransport):
+    """FlexPrice answers 503 to every PDF request; everything else reaches the sandbox."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/pdf"):
+            return httpx.Response(503, json={"message": "unavailable"})
+        return await self.inner.handle_async_request(request)
+
+
+#: Ten PDF links of each of 100 FlexPrice invoices: one failure per field, about a thousand.
+PDFS = (
+    '{ invoices(first: 100, filter: {provider: ["flexprice"]}) { edges { node { '
+    + " ".join(f"p{n}: pdfUrl" for n in range(10))
+    + " } } } }"
+)
+
+
+#: The flood is the point: no cost estimate or upstream cap stops the request first.
+UNLIMITED = {"max_cost": 0, "max_upstream_calls": 0}
+
+
+def _failures(url: str) -> int:
+    """The fields that failed, counting those a capped response only counts (`omitted`)."""
+    with httpx.Client(headers={"authorization": f"Bearer {WRITE_KEY}"}, timeout=60) as client:
+        body = client.post(f"{url}/graphql", json={"query": PDFS}).json()
+    return sum(error.get("extensions", {}).get("omitted", 1) for error in body["errors"])
+
+
+def test_a_thousand_provider_failures_in_one_request_write_a_bounded_number_of_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()  # the request runs within one second of the limit, however long it takes
+    with served_gateway(transport=FailingPdfs, **UNLIMITED) as gateway:
+        limit_error_logs(provider_failures_per_second=10, bugs_per_second=5, clock=clock)
+        with caplog.at_level(logging.INFO):
+            failed = _failures(gateway.url)
+            clock.now += 1.0
+            failed_later = _failures(gateway.url)
+    assert failed > 900, failed
+    assert failed_later >= 1  # the circuit is open by now: the listing itself fails at once
+    lines = [r for r in caplog.records if r.name in PROVIDER_LOGGERS]
+    [summary] = [r for r in lines if hasattr(r, "held_back")]
+    # Ten in the first request's second (its failures, and stamina's retries, together); the
+    # first line of the next second is preceded by the count of what was left out.
+    assert len(lines) == 10 + 1 + 1
+    assert lines.index(summary) == 10
+    assert summary.levelno == logging.WARNING
+    # What was held back: the request logs at most MAX_ERRORS_PER_KIND failures of a kind
+    # itself (the response counts the rest), plus stamina's lines about its retries.
+    assert int(summary.getMessage().split()[0]) >= 1
+    assert all(len(r.getMessage()) <= 2 * EXCERPT_CHARS + 150 for r in lines)
+    assert not [r for r in caplog.records if r.name in BUG_LOGGERS]
+
+
+def test_a_thousand_masked_bugs_in_one_request_log_few_tracebacks_each_whole(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    detail = "internal detail " + "d" * 5000
+
+    async def broken(invoice_id: str) -> str:
+        raise RuntimeError(detail)
+
+    with served_gateway(**UNLIMITED) as gateway:
+        monkeypatch.setattr(gateway.flexprice, "get_invoice_pdf_url", broken)
+        limit_error_logs(provider_failures_per_second=10, bugs_per_second=5, clock=clock)
+        with caplog.at_level(logging.INFO):
+            failed = _failures(gateway.url)
+            clock.now += 1.0
+            _failures(gateway.url)
+    assert failed > 900, failed
+    bugs = [r for r in caplog.records if r.name in BUG_LOGGERS]
+    [summary] = [r for r in bugs if hasattr(r, "held_back")]
+    tracebacks = [r for r in bugs if r.exc_info is not None]
+    assert len(tracebacks) == 2 * 5
+    assert all(str(r.exc_info[1]) == detail for r in tracebacks if r.exc_info)  # whole
+    assert summary.getMessage().startswith(f"{failed - 5} similar log records held back")
