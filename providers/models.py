@@ -1,7 +1,8 @@
 """The domain model every provider maps into and the gateway serves.
 
 Money is `Decimal` plus an upper-case ISO 4217 code, never a float. Timestamps are timezone-aware
-UTC. Every record keeps the provider's raw JSON in `raw`, so nothing a provider returns is lost.
+UTC. Every invoice and customer keeps the bytes of the provider's JSON object (`raw_json`), decoded
+into `raw` when asked for, so nothing a provider returns is lost.
 Models are frozen pydantic models: providers build them, nobody mutates them afterwards.
 """
 
@@ -14,6 +15,8 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from providers.records import plain_json
 
 __all__ = [
     "EXACT",
@@ -100,8 +103,14 @@ class Customer(_Frozen):
     address: Address | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     created_at: dt.datetime | None = None
-    raw: dict[str, Any] = Field(default_factory=dict)
+    #: The provider's JSON object of the customer, as its bytes (`raw` decodes them).
+    raw_json: bytes | None = Field(default=None, repr=False)
     complete: bool = True
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The provider's JSON for this customer as received, decoded when asked for."""
+        return plain_json(self.raw_json)
 
 
 class LineItem(_Frozen):
@@ -143,7 +152,13 @@ class Invoice(_Frozen):
     pdf_url: str | None = None
     payment_url: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
-    raw: dict[str, Any] = Field(default_factory=dict)
+    #: The provider's JSON object of the invoice, as its bytes (`raw` decodes them).
+    raw_json: bytes | None = Field(default=None, repr=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The provider's JSON for this invoice as received, decoded when asked for."""
+        return plain_json(self.raw_json)
 
 
 class CustomerInvoiceSummary(_Frozen):

@@ -1,24 +1,26 @@
 """FlexPrice's REST endpoints, one method each, through `providers.http.Upstream`.
 
-Methods take and return `wire` models; every failure is a `providers.errors.ProviderError`.
+Methods take `wire` request models and return `wire` records; every failure is a
+`providers.errors.ProviderError`.
 Retries (`retry=True`) are for reads, searches (a POST that reads) and the invoice create, which
 carries an idempotency key; calls that change state without one are sent once.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+import msgspec
+from pydantic import SecretStr
 
 from providers.errors import NotFound, ProviderBadResponse
 from providers.flexprice import wire
-from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
+from providers.http import ErrorBody, HttpPolicy, Upstream, build_client
+from providers.records import Record, decode_object
 from providers.redaction import redacting
 
 __all__ = ["FlexPriceClient", "parse_error"]
@@ -26,7 +28,7 @@ __all__ = ["FlexPriceClient", "parse_error"]
 PROVIDER = "flexprice"
 _MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
 
-M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=Record)
 
 
 def parse_error(response: httpx.Response) -> ErrorBody:
@@ -37,14 +39,8 @@ def parse_error(response: httpx.Response) -> ErrorBody:
     Never raises.
     """
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    try:
-        error = wire.ErrorResponse.model_validate(body)
-    except ValidationError:
+        error = decode_object(wire.ErrorResponse, response.content)
+    except ValueError:  # not JSON, or not an error object
         return None, None
     message = error.message or error.error
     return error.code, message[:_MAX_MESSAGE] if message else None
@@ -80,15 +76,18 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _parse(model: type[M], response: httpx.Response) -> M:
-    data = decode_json(PROVIDER, response)
+def _parse(model: type[R], response: httpx.Response) -> R:
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
+        return decode_object(model, response.content)
+    except msgspec.ValidationError as exc:
         raise ProviderBadResponse(
             PROVIDER,
             f"flexprice answered HTTP {response.status_code} with a body that is not "
             f"a {model.__name__}",
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ProviderBadResponse(
+            PROVIDER, f"flexprice answered HTTP {response.status_code} with a body that is not JSON"
         ) from exc
 
 
@@ -135,7 +134,7 @@ class FlexPriceClient:
 
     async def _call(
         self,
-        model: type[M],
+        model: type[R],
         method: str,
         path: str,
         *,
@@ -144,7 +143,7 @@ class FlexPriceClient:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         ok: frozenset[int] = frozenset({200}),
-    ) -> M:
+    ) -> R:
         if body is not None:
             json_body = body.body()
         response = await self.upstream.request(

@@ -12,7 +12,7 @@ import decimal
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from providers.errors import ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
@@ -30,6 +30,7 @@ from providers.models import (
     PaymentStatus,
     PaymentStatusUpdate,
 )
+from providers.records import finite, utc
 
 __all__ = [
     "ANY",
@@ -40,6 +41,7 @@ __all__ = [
     "PROVIDER",
     "create_differences",
     "invoice_status_of",
+    "metadata_of",
     "payment_status_of",
     "to_create_request",
     "to_customer",
@@ -126,8 +128,21 @@ def payment_status_of(invoice_status: str, payment_status: str) -> PaymentStatus
     return found if found is not None else PAYMENT_STATUS_TABLE.get(payment_status)
 
 
+def _finite(amount: Decimal) -> Decimal:
+    # FlexPrice sends money as strings, and "NaN" is a Decimal.
+    return finite(PROVIDER, amount)
+
+
 def _money(amount: Decimal | None, currency: str) -> Money | None:
-    return None if amount is None else Money(amount=amount, currency=currency)
+    return None if amount is None else Money(amount=_finite(amount), currency=currency)
+
+
+def metadata_of(metadata: dict[str, Any] | None) -> dict[str, str]:
+    """Metadata is `{string: string}`; a value of another type from a newer server is kept as
+    its text (`str`)."""
+    if not metadata:
+        return {}
+    return {key: value if isinstance(value, str) else str(value) for key, value in metadata.items()}
 
 
 def _text(value: str | None) -> str | None:
@@ -174,9 +189,9 @@ def to_customer(customer: wire.CustomerResponse) -> Customer:
         name=_text(customer.name),
         email=_text(customer.email),
         address=address,
-        metadata=customer.metadata,
-        created_at=customer.created_at,
-        raw=customer.raw,
+        metadata=metadata_of(customer.metadata),
+        created_at=utc(customer.created_at),
+        raw_json=customer.source_bytes,
     )
 
 
@@ -187,9 +202,9 @@ def to_line_item(line: wire.InvoiceLineItemResponse, *, currency: str) -> LineIt
     `price_unit_amount` is not used: it is the line's amount converted to a custom price unit
     (the spec: "the optional amount converted to the price unit currency"), not a unit price.
     """
-    amount = line.amount if line.amount is not None else Decimal(0)
+    amount = _finite(line.amount) if line.amount is not None else Decimal(0)
     # The spec says quantity is always present; a line without one counts once.
-    quantity = line.quantity if line.quantity is not None else Decimal(1)
+    quantity = _finite(line.quantity) if line.quantity is not None else Decimal(1)
     unit = _exact_quotient(amount, quantity) if quantity != 0 else None
     return LineItem(
         id=line.id,
@@ -197,9 +212,9 @@ def to_line_item(line: wire.InvoiceLineItemResponse, *, currency: str) -> LineIt
         quantity=quantity,
         unit_amount=_money(unit, currency),
         amount=Money(amount=amount, currency=currency),
-        period_start=line.period_start,
-        period_end=line.period_end,
-        metadata=line.metadata,
+        period_start=utc(line.period_start),
+        period_end=utc(line.period_end),
+        metadata=metadata_of(line.metadata),
     )
 
 
@@ -238,20 +253,22 @@ def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoi
         amount_remaining=_money(invoice.amount_remaining, currency),
         tax=_money(invoice.total_tax, currency),
         discount=_money(invoice.total_discount, currency),
-        line_items=tuple(to_line_item(line, currency=currency) for line in invoice.line_items),
+        line_items=tuple(
+            to_line_item(line, currency=currency) for line in invoice.line_items or ()
+        ),
         description=_text(invoice.description),
         customer_id=_text(invoice.customer_id),
         customer=to_customer(customer) if customer is not None and customer.id else None,
-        created_at=invoice.created_at or dt.datetime.now(dt.UTC),
-        issued_at=invoice.issue_date,
-        due_at=invoice.due_date,
-        paid_at=invoice.paid_at,
-        voided_at=invoice.voided_at,
-        finalized_at=invoice.finalized_at,
+        created_at=utc(invoice.created_at) or dt.datetime.now(dt.UTC),
+        issued_at=utc(invoice.issue_date),
+        due_at=utc(invoice.due_date),
+        paid_at=utc(invoice.paid_at),
+        voided_at=utc(invoice.voided_at),
+        finalized_at=utc(invoice.finalized_at),
         pdf_url=_text(invoice.invoice_pdf_url),
         payment_url=_text(invoice.hosted_invoice_url),
-        metadata=invoice.metadata,
-        raw=invoice.raw,
+        metadata=metadata_of(invoice.metadata),
+        raw_json=invoice.source_bytes,
     )
 
 
@@ -264,9 +281,13 @@ def to_summary(summary: wire.CustomerInvoiceSummary) -> CustomerInvoiceSummary:
         total_invoice_count=summary.total_invoice_count or 0,
         unpaid_invoice_count=summary.unpaid_invoice_count or 0,
         overdue_invoice_count=summary.overdue_invoice_count or 0,
-        total_revenue=Money(amount=summary.total_revenue_amount or zero, currency=currency),
-        total_unpaid=Money(amount=summary.total_unpaid_amount or zero, currency=currency),
-        total_overdue=Money(amount=summary.total_overdue_amount or zero, currency=currency),
+        total_revenue=Money(
+            amount=_finite(summary.total_revenue_amount or zero), currency=currency
+        ),
+        total_unpaid=Money(amount=_finite(summary.total_unpaid_amount or zero), currency=currency),
+        total_overdue=Money(
+            amount=_finite(summary.total_overdue_amount or zero), currency=currency
+        ),
     )
 
 
@@ -329,14 +350,16 @@ def create_differences(
     if (found.currency or "").lower() != request.currency.lower():
         differs.append("currency")
     sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
-    kept = _lines((line.display_name, line.quantity, line.amount) for line in found.line_items)
+    kept = _lines(
+        (line.display_name, line.quantity, line.amount) for line in found.line_items or ()
+    )
     if sent != kept or found.subtotal != request.subtotal:
         differs.append("lineItems")
-    if not _same_time(found.due_date, request.due_date):
+    if not _same_time(utc(found.due_date), request.due_date):
         differs.append("dueAt")
     if (found.description or None) != (request.description or None):
         differs.append("description")
-    if dict(found.metadata) != dict(request.metadata or {}):
+    if metadata_of(found.metadata) != dict(request.metadata or {}):
         differs.append("metadata")
     return differs
 

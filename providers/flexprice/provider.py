@@ -196,7 +196,7 @@ class FlexPriceProvider(ProviderBase):
                 )
             )
             wanted = set(chunk)
-            for item in response.items:
+            for item in response.items or ():
                 if item.id in wanted:
                     found[item.id] = to_invoice(item)
         return [found.get(invoice_id) for invoice_id in ids]
@@ -209,7 +209,7 @@ class FlexPriceProvider(ProviderBase):
                 wire.CustomerFilter(customer_ids=chunk, limit=len(chunk))
             )
             wanted = set(chunk)
-            for item in response.items:
+            for item in response.items or ():
                 if item.id in wanted:
                     found[item.id] = to_customer(item)
         return [found.get(customer_id) for customer_id in ids]
@@ -250,12 +250,11 @@ class FlexPriceProvider(ProviderBase):
         more: list[bool] = []
         counts: list[int | None] = []
         for position, response in zip(positions, responses, strict=True):
-            parts.append(position.unread([to_invoice(item) for item in response.items]))
+            items = response.items or ()
+            parts.append(position.unread([to_invoice(item) for item in items]))
             total = response.pagination.total if response.pagination else None
             asked = first + len(position.tie_ids)
-            more.append(
-                len(response.items) < total if total is not None else len(response.items) == asked
-            )
+            more.append(len(items) < total if total is not None else len(items) == asked)
             # Read before the position, plus what FlexPrice still counts (the ties included).
             counts.append(None if total is None else position.seen - len(position.tie_ids) + total)
         return merge_searches(parts, positions=positions, more=more, counts=counts, first=first)
@@ -301,9 +300,10 @@ class FlexPriceProvider(ProviderBase):
         complete: list[bool] = []
         for n, response in enumerate(responses):
             total = response.pagination.total if response.pagination else None
-            read = len(response.items)
+            items = response.items or ()
+            read = len(items)
             complete.append(read < limit if total is None else read >= total)
-            for item in response.items:
+            for item in items:
                 invoice = to_invoice(item)
                 if invoice.customer_id in found:
                     found[invoice.customer_id][n].append(invoice)
@@ -341,7 +341,7 @@ class FlexPriceProvider(ProviderBase):
     ) -> Sequence[CustomerInvoiceSummary]:
         """One summary per currency the customer has invoices in."""
         response = await self.client.get_customer_invoice_summary(customer_id)
-        return [to_summary(summary) for summary in response.summaries]
+        return [to_summary(summary) for summary in response.summaries or ()]
 
     async def get_invoice_pdf_url(self, invoice_id: str) -> str:
         """A presigned URL of the invoice's PDF."""
@@ -409,7 +409,7 @@ class FlexPriceProvider(ProviderBase):
         )
         # FlexPrice drops a DSL condition it cannot read and widens the search, so
         # the key is checked here rather than trusted.
-        for item in response.items:
+        for item in response.items or ():
             if item.idempotency_key == key:
                 return item
         return None

@@ -1,9 +1,12 @@
 """FlexPrice's JSON as pydantic models, named after FlexPrice's own schemas.
 
-Responses are parsed leniently: every field is optional, unknown fields are kept, and `null` counts
-as absent, because the server sends `null` for fields the spec does not mark nullable and newer
-servers add fields. Money is parsed straight to `Decimal`, timestamps to aware UTC datetimes. Each
-response model keeps the JSON object it was parsed from in `raw`.
+Responses are `providers.records.Record`s, decoded from the body's bytes in one pass: every field
+is optional, unknown fields are ignored (they stay in `raw`), and `null` counts as absent (a list
+or mapping sent as `null` is `None`, not empty), because the server sends `null` for fields the
+spec does not mark nullable and newer servers add fields. Money is decoded straight to `Decimal`
+(the mapping refuses a value that is not finite); timestamps are `datetime`s the mapping turns
+into UTC (`records.utc`). Each response keeps the bytes of the JSON object it was read from; `raw`
+decodes them.
 
 Requests are strict (`extra="forbid"`) and dumped with `body()`: absent fields are left out,
 money is a plain decimal string (never exponent notation), times are RFC 3339.
@@ -13,19 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ModelWrapValidatorHandler,
-    PlainSerializer,
-    PrivateAttr,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from providers.records import Record
 
 __all__ = [
     "INVOICE_STATUSES",
@@ -70,54 +65,26 @@ PAYMENT_STATUSES = (
 
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
-    # FlexPrice always sends UTC with an offset; a naive value is read as UTC rather than
-    # leaking a naive datetime into the domain.
+    # A request's time is sent in UTC; a naive value is taken to be UTC.
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
-
-
-def _string_values(value: Any) -> Any:
-    # Metadata is `{string: string}`; a number or boolean from a newer server is kept as text.
-    if isinstance(value, dict):
-        return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
-    return value
 
 
 def _rfc3339(value: dt.datetime) -> str:
     return _as_utc(value).isoformat().replace("+00:00", "Z")
 
 
-UtcDatetime = Annotated[dt.datetime, AfterValidator(_as_utc)]
-Metadata = Annotated[dict[str, str], BeforeValidator(_string_values)]
 #: Money in a request: the exact decimal as a plain string (`format(d, "f")` never uses exponents).
 DecimalString = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
 RequestDatetime = Annotated[dt.datetime, PlainSerializer(_rfc3339, return_type=str)]
 
-
-class _Response(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _drop_nulls(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        raw = data if isinstance(data, dict) else None
-        if raw is not None:
-            data = {key: value for key, value in raw.items() if value is not None}
-        model = handler(data)
-        if raw is not None:
-            model._raw = raw
-        return model
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """The JSON object exactly as received (nulls and unknown fields included)."""
-        return self._raw
+#: Metadata is `{string: string}`; values of other types from a newer server are read as they
+#: come and turned into text by the mapping (`mapping.metadata_of`).
+Metadata = dict[str, Any]
 
 
-class CustomerResponse(_Response):
+class CustomerResponse(Record):
     id: str | None = None
     external_id: str | None = None
     name: str | None = None
@@ -130,13 +97,13 @@ class CustomerResponse(_Response):
     address_postal_code: str | None = None
     address_country: str | None = None
     timezone: str | None = None
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: Metadata | None = None
     status: str | None = None
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
 
 
-class InvoiceLineItemResponse(_Response):
+class InvoiceLineItemResponse(Record):
     id: str | None = None
     invoice_id: str | None = None
     customer_id: str | None = None
@@ -149,12 +116,14 @@ class InvoiceLineItemResponse(_Response):
     price_id: str | None = None
     price_unit: str | None = None
     price_unit_amount: Decimal | None = None
-    period_start: UtcDatetime | None = None
-    period_end: UtcDatetime | None = None
-    metadata: Metadata = Field(default_factory=dict)
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    metadata: Metadata | None = None
 
 
-class InvoiceResponse(_Response):
+class InvoiceResponse(Record):
+    nested: ClassVar[tuple[str, ...]] = ("customer",)
+
     id: str | None = None
     customer_id: str | None = None
     subscription_id: str | None = None
@@ -172,56 +141,60 @@ class InvoiceResponse(_Response):
     invoice_number: str | None = None
     idempotency_key: str | None = None
     description: str | None = None
-    due_date: UtcDatetime | None = None
-    issue_date: UtcDatetime | None = None
-    period_start: UtcDatetime | None = None
-    period_end: UtcDatetime | None = None
-    finalized_at: UtcDatetime | None = None
-    paid_at: UtcDatetime | None = None
-    voided_at: UtcDatetime | None = None
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
+    due_date: dt.datetime | None = None
+    issue_date: dt.datetime | None = None
+    period_start: dt.datetime | None = None
+    period_end: dt.datetime | None = None
+    finalized_at: dt.datetime | None = None
+    paid_at: dt.datetime | None = None
+    voided_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
     invoice_pdf_url: str | None = None
     hosted_invoice_url: str | None = None
     recalculated_invoice_id: str | None = None
-    metadata: Metadata = Field(default_factory=dict)
-    line_items: list[InvoiceLineItemResponse] = Field(default_factory=list)
+    metadata: Metadata | None = None
+    line_items: list[InvoiceLineItemResponse] | None = None
     customer: CustomerResponse | None = None
 
 
-class PaginationResponse(_Response):
+class PaginationResponse(Record):
     total: int | None = None
     limit: int | None = None
     offset: int | None = None
 
 
-class ListInvoicesResponse(_Response):
-    items: list[InvoiceResponse] = Field(default_factory=list)
+class ListInvoicesResponse(Record):
+    nested: ClassVar[tuple[str, ...]] = ("items",)
+
+    items: list[InvoiceResponse] | None = None
     pagination: PaginationResponse | None = None
 
 
-class ListCustomersResponse(_Response):
-    items: list[CustomerResponse] = Field(default_factory=list)
+class ListCustomersResponse(Record):
+    nested: ClassVar[tuple[str, ...]] = ("items",)
+
+    items: list[CustomerResponse] | None = None
     pagination: PaginationResponse | None = None
 
 
-class SuccessResponse(_Response):
+class SuccessResponse(Record):
     message: str | None = None
 
 
-class TemporalWorkflowResult(_Response):
+class TemporalWorkflowResult(Record):
     message: str | None = None
     run_id: str | None = None
     workflow_id: str | None = None
 
 
-class InvoicePdfUrlResponse(_Response):
+class InvoicePdfUrlResponse(Record):
     """`GET /invoices/{id}/pdf?url=true` (the spec only declares the binary form)."""
 
     presigned_url: str | None = None
 
 
-class CustomerInvoiceSummary(_Response):
+class CustomerInvoiceSummary(Record):
     currency: str | None = None
     customer_id: str | None = None
     total_invoice_count: int | None = None
@@ -234,13 +207,13 @@ class CustomerInvoiceSummary(_Response):
     unpaid_fixed_charges: Decimal | None = None
 
 
-class CustomerMultiCurrencyInvoiceSummary(_Response):
+class CustomerMultiCurrencyInvoiceSummary(Record):
     customer_id: str | None = None
     default_currency: str | None = None
-    summaries: list[CustomerInvoiceSummary] = Field(default_factory=list)
+    summaries: list[CustomerInvoiceSummary] | None = None
 
 
-class ErrorResponse(_Response):
+class ErrorResponse(Record):
     """`{code, message, http_status_code, details?}`, or `{error}` on 401/403."""
 
     code: str | None = None

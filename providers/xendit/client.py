@@ -1,7 +1,8 @@
 """Xendit's Invoice API v2 and Customer API, one method per endpoint, through
 `providers.http.Upstream`.
 
-Methods take and return `wire` models; every failure is a `providers.errors.ProviderError`.
+Methods take `wire` request models and return `wire` records; every failure is a
+`providers.errors.ProviderError`.
 Reads are retried (`retry=True`). The invoice create is sent once: Xendit has no idempotency
 key, so a blind retry could bill twice; the provider retries it itself after a look-up.
 """
@@ -9,18 +10,18 @@ key, so a blind retry could bill twice; the provider retries it itself after a l
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Generator, Mapping, Sequence
-from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr, ValidationError
+import msgspec
+from pydantic import SecretStr
 
 from providers.errors import NotFound, ProviderBadResponse, ProviderRejected
 from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, exact_json
+from providers.records import decode_list, decode_object
 from providers.redaction import redacting
 from providers.xendit import wire
 
@@ -46,14 +47,8 @@ R = TypeVar("R", bound=wire.ResponseModel)
 def parse_error(response: httpx.Response) -> ErrorBody:
     """(error_code, message) of a Xendit error body `{error_code, message}`. Never raises."""
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    try:
-        error = wire.Error.model_validate(body)
-    except ValidationError:
+        error = decode_object(wire.Error, response.content)
+    except ValueError:  # not JSON, or not an error object
         return None, None
     message = error.message
     return error.error_code, message[:_MAX_MESSAGE] if message else None
@@ -92,16 +87,6 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _decode(response: httpx.Response) -> tuple[Any, Any]:
-    # Twice: once with exact numbers for the models, once with default types for `raw`.
-    try:
-        return json.loads(response.content, parse_float=Decimal), json.loads(response.content)
-    except ValueError as exc:
-        raise ProviderBadResponse(
-            PROVIDER, f"xendit answered HTTP {response.status_code} with a body that is not JSON"
-        ) from exc
-
-
 def _bad(model: type[wire.ResponseModel], response: httpx.Response) -> ProviderBadResponse:
     return ProviderBadResponse(
         PROVIDER,
@@ -110,24 +95,28 @@ def _bad(model: type[wire.ResponseModel], response: httpx.Response) -> ProviderB
     )
 
 
+def _not_json(response: httpx.Response) -> ProviderBadResponse:
+    return ProviderBadResponse(
+        PROVIDER, f"xendit answered HTTP {response.status_code} with a body that is not JSON"
+    )
+
+
 def _parse(model: type[R], response: httpx.Response) -> R:
-    exact, plain = _decode(response)
-    if not isinstance(exact, dict):
-        raise _bad(model, response)
     try:
-        return model.parse(exact, plain)
-    except ValidationError as exc:
+        return decode_object(model, response.content)
+    except msgspec.ValidationError as exc:
         raise _bad(model, response) from exc
+    except msgspec.DecodeError as exc:
+        raise _not_json(response) from exc
 
 
 def _parse_list(model: type[R], response: httpx.Response) -> list[R]:
-    exact, plain = _decode(response)
-    if not isinstance(exact, list) or not all(isinstance(item, dict) for item in exact):
-        raise _bad(model, response)
     try:
-        return [model.parse(e, p) for e, p in zip(exact, plain, strict=True)]
-    except ValidationError as exc:
+        return decode_list(model, response.content)
+    except msgspec.ValidationError as exc:
         raise _bad(model, response) from exc
+    except msgspec.DecodeError as exc:
+        raise _not_json(response) from exc
 
 
 class XenditClient:

@@ -26,6 +26,7 @@ from providers.errors import (
 )
 from providers.http import HttpPolicy
 from providers.models import Invoice, InvoiceDraft
+from providers.records import utc
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.mapping import PROVIDER, metadata_of, to_invoice
@@ -93,7 +94,7 @@ def to_customer_object(customer: wire.Customer) -> wire.CustomerObjectRequest:
             state=address.province_state,
             postal_code=address.postal_code,
         )
-        for address in customer.addresses
+        for address in customer.addresses or ()
     )
     return wire.CustomerObjectRequest(
         id=customer.id or "",
@@ -198,23 +199,23 @@ def _text(value: object) -> str | None:
 
 
 def _lines(
-    lines: list[wire.InvoiceItem] | tuple[wire.InvoiceItemRequest, ...],
+    lines: list[wire.InvoiceItem] | tuple[wire.InvoiceItemRequest, ...] | None,
 ) -> list[tuple[str, Decimal | None, Decimal | None]]:
     return sorted(
-        ((line.name or "", line.quantity, line.price) for line in lines),
+        ((line.name or "", line.quantity, line.price) for line in lines or ()),
         key=lambda line: (line[0], str(line[1]), str(line[2])),
     )
 
 
 def _expiry_differs(found: wire.Invoice, draft: InvoiceDraft) -> bool:
     page = draft.payment_page
+    expiry, created = utc(found.expiry_date), utc(found.created)
     if page is not None and page.duration is not None:
-        if found.expiry_date is None or found.created is None:
+        if expiry is None or created is None:
             return True
-        lasted = found.expiry_date - found.created
-        return abs(lasted - page.duration) > EXPIRY_SLACK
+        return abs(expiry - created - page.duration) > EXPIRY_SLACK
     if draft.due_at is not None:
-        return found.expiry_date is None or abs(found.expiry_date - draft.due_at) > EXPIRY_SLACK
+        return expiry is None or abs(expiry - draft.due_at) > EXPIRY_SLACK
     return False  # Xendit's default duration: the account's, not the gateway's to know
 
 
@@ -243,7 +244,7 @@ def create_differences(
         differs.append("dueAt")
     if (found.description or None) != (request.description or None):
         differs.append("description")
-    if metadata_of(found.raw) != dict(request.metadata or {}):
+    if metadata_of(found.metadata) != dict(request.metadata or {}):
         differs.append("metadata")
     raw = found.raw
     if (

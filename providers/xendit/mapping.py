@@ -42,6 +42,7 @@ from providers.models import (
     Money,
     PaymentStatus,
 )
+from providers.records import finite, utc
 from providers.xendit import wire
 
 __all__ = [
@@ -92,11 +93,10 @@ def statuses_of(status: str) -> tuple[InvoiceStatus, PaymentStatus]:
     return found
 
 
-def metadata_of(raw: dict[str, Any]) -> dict[str, str]:
-    """`raw["metadata"]` as text: strings as they are, any other value as compact JSON with
+def metadata_of(metadata: dict[str, Any] | None) -> dict[str, str]:
+    """A record's `metadata` as text: strings as they are, any other value as compact JSON with
     sorted keys (`1.5` -> `"1.5"`, `true` -> `"true"`); `null` values are left out."""
-    metadata = raw.get("metadata")
-    if not isinstance(metadata, dict):
+    if not metadata:
         return {}
     return {
         str(key): value
@@ -147,7 +147,7 @@ def to_customer(customer: wire.Customer) -> Customer:
     business_name = _text(business.business_name) if business else None
     # A BUSINESS is named by its business name; anyone else by their names, if any.
     name = business_name or personal if customer.type == "BUSINESS" else personal or business_name
-    addresses = sorted(customer.addresses, key=lambda address: not address.is_primary)
+    addresses = sorted(customer.addresses or (), key=lambda address: not address.is_primary)
     address = None
     if addresses:
         first = addresses[0]
@@ -166,9 +166,9 @@ def to_customer(customer: wire.Customer) -> Customer:
         name=name,
         email=_text(customer.email),
         address=address,
-        metadata=metadata_of(customer.raw),
-        created_at=customer.created,
-        raw=customer.raw,
+        metadata=metadata_of(customer.metadata),
+        created_at=utc(customer.created),
+        raw_json=customer.source_bytes,
     )
 
 
@@ -198,7 +198,7 @@ def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
         name=_name(customer.given_names, customer.surname),
         email=_text(customer.email),
         address=address,
-        raw=customer.raw,
+        raw_json=customer.source_bytes,
         complete=False,  # a copy made when the invoice was: no reference id, no created time
     )
 
@@ -215,8 +215,9 @@ def to_line_item(item: wire.InvoiceItem, *, currency: str) -> LineItem:
 
     `reference_id` is the line's id; `category` and `url` go to its metadata.
     """
-    quantity = item.quantity if item.quantity is not None else Decimal(1)
-    price = item.price if item.price is not None else Decimal(0)
+    # JSON numbers are finite, but a Decimal is read from a string too ("NaN").
+    quantity = finite(PROVIDER, item.quantity) if item.quantity is not None else Decimal(1)
+    price = finite(PROVIDER, item.price) if item.price is not None else Decimal(0)
     amount = _product(price, quantity)
     extras = {"category": item.category, "url": item.url}
     return LineItem(
@@ -229,7 +230,7 @@ def to_line_item(item: wire.InvoiceItem, *, currency: str) -> LineItem:
     )
 
 
-def _subtotal(items: list[wire.InvoiceItem]) -> Decimal | None:
+def _subtotal(items: list[wire.InvoiceItem] | None) -> Decimal | None:
     if not items:
         return None
     total = Decimal(0)
@@ -244,7 +245,7 @@ def _subtotal(items: list[wire.InvoiceItem]) -> Decimal | None:
 
 
 def _money(amount: Decimal | None, currency: str) -> Money | None:
-    return None if amount is None else Money(amount=amount, currency=currency)
+    return None if amount is None else Money(amount=finite(PROVIDER, amount), currency=currency)
 
 
 def _paid_and_remaining(
@@ -265,7 +266,8 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
 
     Raises `ProviderBadResponse` when the record has no `id` or no `created`.
     """
-    if not (invoice.id and invoice.created):
+    created = utc(invoice.created)
+    if not (invoice.id and created):
         raise ProviderBadResponse(PROVIDER, "xendit returned an invoice without id or created")
     raw_status = invoice.status or ""
     status, payment_status = statuses_of(raw_status)
@@ -285,15 +287,15 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         amount_due=_money(invoice.amount, currency),
         amount_paid=_money(paid, currency),
         amount_remaining=_money(remaining, currency),
-        line_items=tuple(to_line_item(item, currency=currency) for item in invoice.items),
+        line_items=tuple(to_line_item(item, currency=currency) for item in invoice.items or ()),
         description=_text(invoice.description),
         customer_id=customer.id if customer else None,
         customer=customer,
-        created_at=invoice.created,
-        issued_at=invoice.created,
-        due_at=invoice.expiry_date,
-        paid_at=invoice.paid_at,
+        created_at=created,
+        issued_at=created,
+        due_at=utc(invoice.expiry_date),
+        paid_at=utc(invoice.paid_at),
         payment_url=_text(invoice.invoice_url),
-        metadata=metadata_of(invoice.raw),
-        raw=invoice.raw,
+        metadata=metadata_of(invoice.metadata),
+        raw_json=invoice.source_bytes,
     )

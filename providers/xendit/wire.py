@@ -1,10 +1,12 @@
 """Xendit's JSON as pydantic models, named after Xendit's own schemas (as in its Python SDK).
 
-Responses are parsed leniently: every field is optional, unknown fields are kept (real invoices
-carry fields the SDK model lacks), and `null` counts as absent. Money arrives as JSON
-numbers: `parse` is fed the body decoded with `parse_float=Decimal` (so no float ever holds an
-amount; integers become `Decimal` exactly at the field) and keeps, in `raw`, the same JSON
-decoded with Python's default types, which is JSON-serialisable as is.
+Responses are `providers.records.Record`s, decoded from the body's bytes in one pass: every field
+is optional, unknown fields are ignored (real invoices carry fields the SDK model lacks; they stay
+in `raw`), and `null` counts as absent (a list or mapping sent as `null` is `None`). Money
+arrives as JSON numbers and is decoded to `Decimal` from their text, so no float ever holds an
+amount; `metadata` keeps JSON's default types. Timestamps are `datetime`s the mapping turns into
+UTC (`records.utc`). Each response keeps the bytes of the JSON object it was read from; `raw`
+decodes them with Python's default types, JSON-serialisable as is.
 
 Requests are strict (`extra="forbid"`) and dumped with `body()`: absent fields are left out and
 money is a JSON number (written exactly by `providers.http.exact_json`).
@@ -14,17 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Any, ClassVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ModelWrapValidatorHandler,
-    PrivateAttr,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict
+
+from providers.records import Record
 
 __all__ = [
     "INVOICE_STATUSES",
@@ -49,46 +45,8 @@ __all__ = [
 INVOICE_STATUSES = ("PENDING", "PAID", "SETTLED", "EXPIRED")
 
 
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    # Xendit sends UTC with `Z`; a naive value is read as UTC rather than leak into the domain.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-UtcDatetime = Annotated[dt.datetime, AfterValidator(_as_utc)]
-
-
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _drop_nulls(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        if isinstance(data, dict):
-            data = {key: value for key, value in data.items() if value is not None}
-        return handler(data)
-
-    @classmethod
-    def parse(cls, exact: Any, plain: Any) -> Self:
-        """Validate `exact` (numbers as `Decimal`); keep `plain` (default JSON types) as `raw`.
-
-        Raises pydantic's `ValidationError`; the client turns it into `ProviderBadResponse`.
-        """
-        model = cls.model_validate(exact)
-        if isinstance(plain, dict):
-            model._attach(plain)
-        return model
-
-    def _attach(self, plain: dict[str, Any]) -> None:
-        self._raw = plain
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """The JSON object as received (nulls and unknown fields included), default types."""
-        return self._raw
+class ResponseModel(Record):
+    """A Xendit response object."""
 
 
 # -- invoices -------------------------------------------------------------------------------
@@ -128,10 +86,12 @@ class CustomerObject(ResponseModel):
     email: str | None = None
     mobile_number: str | None = None
     phone_number: str | None = None
-    addresses: list[AddressObject] = Field(default_factory=list)
+    addresses: list[AddressObject] | None = None
 
 
 class Invoice(ResponseModel):
+    nested: ClassVar[tuple[str, ...]] = ("customer",)
+
     id: str | None = None
     external_id: str | None = None
     user_id: str | None = None
@@ -145,20 +105,14 @@ class Invoice(ResponseModel):
     payer_email: str | None = None
     payment_method: str | None = None
     payment_channel: str | None = None
-    expiry_date: UtcDatetime | None = None
-    paid_at: UtcDatetime | None = None
-    created: UtcDatetime | None = None
-    updated: UtcDatetime | None = None
-    items: list[InvoiceItem] = Field(default_factory=list)
-    fees: list[InvoiceFee] = Field(default_factory=list)
+    expiry_date: dt.datetime | None = None
+    paid_at: dt.datetime | None = None
+    created: dt.datetime | None = None
+    updated: dt.datetime | None = None
+    items: list[InvoiceItem] | None = None
+    fees: list[InvoiceFee] | None = None
     customer: CustomerObject | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    def _attach(self, plain: dict[str, Any]) -> None:
-        self._raw = plain
-        embedded = plain.get("customer")
-        if self.customer is not None and isinstance(embedded, dict):
-            self.customer._attach(embedded)
+    metadata: dict[str, Any] | None = None
 
 
 # -- customers ------------------------------------------------------------------------------
@@ -198,10 +152,10 @@ class Customer(ResponseModel):
     email: str | None = None
     mobile_number: str | None = None
     phone_number: str | None = None
-    addresses: list[CustomerAddress] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    created: UtcDatetime | None = None
-    updated: UtcDatetime | None = None
+    addresses: list[CustomerAddress] | None = None
+    metadata: dict[str, Any] | None = None
+    created: dt.datetime | None = None
+    updated: dt.datetime | None = None
 
 
 class Error(ResponseModel):

@@ -6,7 +6,7 @@ import copy
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.http import HttpPolicy
 from providers.models import InvoiceStatus, PaymentStatus
+from providers.records import Record, decode_object
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sk_live_do_not_print_me"
@@ -22,6 +23,7 @@ BASE_URL = "https://flexprice.test/v1"
 #: Tiny waits: retries happen at once, and no test depends on how long anything takes.
 POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
+R = TypeVar("R", bound=Record)
 Reply = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
 
 
@@ -73,6 +75,11 @@ def fixture(name: str) -> dict[str, Any]:
     """A fresh copy of `fixtures/<name>.json`."""
     data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
     return copy.deepcopy(data)
+
+
+def record(model: type[R], data: Any) -> R:
+    """`data` as the client reads a body: its JSON bytes decoded into `model`."""
+    return decode_object(model, json.dumps(data).encode())
 
 
 def invoice(**changes: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from providers.errors import (
 from providers.flexprice import FlexPriceProvider, wire
 from providers.flexprice.client import FlexPriceClient, parse_error
 
-from .conftest import API_KEY, FakeFlexPrice, error, fixture, invoice, page
+from .conftest import API_KEY, FakeFlexPrice, error, fixture, invoice, page, record
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ def test_parse_error_keeps_messages_short() -> None:
 
 def test_fixtures_parse() -> None:
     # The fixtures are FlexPrice's documented shapes; a model change that rejects them is a bug.
-    wire.InvoiceResponse.model_validate(fixture("invoice_finalized"))
-    wire.InvoiceResponse.model_validate(fixture("invoice_draft"))
-    wire.CustomerResponse.model_validate(fixture("customer"))
-    wire.CustomerMultiCurrencyInvoiceSummary.model_validate(fixture("customer_invoice_summary"))
+    record(wire.InvoiceResponse, fixture("invoice_finalized"))
+    record(wire.InvoiceResponse, fixture("invoice_draft"))
+    record(wire.CustomerResponse, fixture("customer"))
+    record(wire.CustomerMultiCurrencyInvoiceSummary, fixture("customer_invoice_summary"))

@@ -34,13 +34,13 @@ from providers.models import (
     PaymentStatusUpdate,
 )
 
-from .conftest import expected_statuses, fixture, invoice
+from .conftest import expected_statuses, fixture, invoice, record
 
 UTC = dt.UTC
 
 
 def parse(data: dict[str, Any]) -> wire.InvoiceResponse:
-    return wire.InvoiceResponse.model_validate(data)
+    return record(wire.InvoiceResponse, data)
 
 
 # -- invoices -----------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_unknown_payment_status(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_customer() -> None:
     data = fixture("customer")
-    result = to_customer(wire.CustomerResponse.model_validate(data))
+    result = to_customer(record(wire.CustomerResponse, data))
     assert result.provider == "flexprice"
     assert result.id == "cust_01J2ZQ3A1B2C3D4E5F6G7H8J9K"
     assert result.external_id == "acme-1"
@@ -226,14 +226,13 @@ def test_customer() -> None:
 
 def test_customer_without_id_is_a_bad_response() -> None:
     with pytest.raises(ProviderBadResponse):
-        to_customer(wire.CustomerResponse.model_validate({"name": "x"}))
+        to_customer(record(wire.CustomerResponse, {"name": "x"}))
 
 
 def test_summary() -> None:
     data = fixture("customer_invoice_summary")
     usd, eur = (
-        to_summary(s)
-        for s in wire.CustomerMultiCurrencyInvoiceSummary.model_validate(data).summaries
+        to_summary(s) for s in record(wire.CustomerMultiCurrencyInvoiceSummary, data).summaries
     )
     assert usd.currency == "USD"
     assert (usd.total_invoice_count, usd.unpaid_invoice_count, usd.overdue_invoice_count) == (

@@ -836,3 +836,39 @@ async def test_describe_leaves_url_credentials_out(fake: FakeFlexPrice) -> None:
         assert provider.describe() == "flexprice: https://flexprice.test/v1"
     finally:
         await provider.aclose()
+
+
+# -- reading what FlexPrice sends ---------------------------------------------------------------
+
+
+async def test_nulls_count_as_absent_and_times_become_utc(
+    fake: FakeFlexPrice, provider: FlexPriceProvider
+) -> None:
+    # Go sends an empty slice or map as null; a time may come with another offset, or none.
+    odd = invoice(
+        id="inv_1",
+        line_items=None,
+        metadata=None,
+        customer=None,
+        created_at="2024-07-01T07:05:00+07:00",
+        due_date="2024-07-31T00:00:00",
+        total=7,
+    )
+    fake.on("POST /v1/invoices/search", {"items": [odd], "pagination": None})
+    (result,) = (await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))).items
+    assert (result.line_items, result.metadata, result.customer) == ((), {}, None)
+    assert result.created_at == dt.datetime(2024, 7, 1, 0, 5, tzinfo=dt.UTC)
+    assert result.due_at == dt.datetime(2024, 7, 31, tzinfo=dt.UTC)
+    assert result.total == Money(amount=Decimal(7), currency="USD")
+
+    fake.on("POST /v1/invoices/search", {"items": None, "pagination": {"total": 0}})
+    assert (await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))).items == ()
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-inf", "sNaN"])
+async def test_an_amount_that_is_not_a_number_is_a_bad_response(
+    fake: FakeFlexPrice, provider: FlexPriceProvider, amount: str
+) -> None:
+    fake.on("POST /v1/invoices/search", page([invoice(amount_due=amount)], total=1))
+    with pytest.raises(ProviderBadResponse):
+        await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))

@@ -18,6 +18,7 @@ from providers.errors import (
     IdempotencyKeyReused,
     NotFound,
     ProviderAuthError,
+    ProviderBadResponse,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
@@ -706,3 +707,38 @@ async def test_void_of_an_unknown_invoice_is_not_found(
     with pytest.raises(NotFound):
         await provider.void_invoice("inv_missing")
     assert fake.calls == ["POST /invoices/inv_missing/expire!", "GET /v2/invoices/inv_missing"]
+
+
+# -- reading what Xendit sends ------------------------------------------------------------------
+
+
+async def test_nulls_count_as_absent_and_times_become_utc(
+    fake: FakeXendit, provider: XenditProvider
+) -> None:
+    odd = invoice(
+        items=None,
+        fees=None,
+        metadata=None,
+        customer=None,
+        created="2024-03-13T17:00:00+07:00",
+        expiry_date="2024-03-14T10:00:00",
+    )
+    fake.on("GET /v2/invoices", [odd])
+    (result,) = (await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))).items
+    assert (result.line_items, result.metadata, result.customer, result.subtotal) == (
+        (),
+        {},
+        None,
+        None,
+    )
+    assert result.created_at == dt.datetime(2024, 3, 13, 10, 0, tzinfo=dt.UTC)
+    assert result.due_at == dt.datetime(2024, 3, 14, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity"])
+async def test_an_amount_that_is_not_a_number_is_a_bad_response(
+    fake: FakeXendit, provider: XenditProvider, amount: str
+) -> None:
+    fake.on("GET /v2/invoices", [invoice(amount=amount)])
+    with pytest.raises(ProviderBadResponse):
+        await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))

@@ -1,0 +1,106 @@
+"""A page of invoices from each sandbox, as the gateway reads it: decoded once into records the
+collector never tracks, with each invoice's and embedded customer's JSON kept as bytes and given
+back unchanged by `raw`."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from providers.flexprice import FlexPriceProvider
+from providers.flexprice import wire as flexprice_wire
+from providers.models import InvoiceFilter, PageRequest
+from providers.xendit import XenditProvider
+
+PAGE = 51
+
+
+@pytest.fixture
+async def flexprice() -> AsyncIterator[FlexPriceProvider]:
+    provider = FlexPriceProvider.in_process_sandbox()
+    yield provider
+    await provider.aclose()
+
+
+@pytest.fixture
+async def xendit() -> AsyncIterator[XenditProvider]:
+    provider = XenditProvider.in_process_sandbox()
+    yield provider
+    await provider.aclose()
+
+
+async def sandbox_json(
+    provider: FlexPriceProvider | XenditProvider, method: str, path: str, **kwargs: Any
+) -> Any:
+    """What the sandbox answers, read apart from the provider's own client."""
+    upstream = provider.client.upstream
+    response = await upstream.client.request(method, path, **kwargs)
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+async def test_a_flexprice_page_is_records_the_collector_never_tracks(
+    flexprice: FlexPriceProvider,
+) -> None:
+    response = await flexprice.client.search_invoices(
+        flexprice_wire.InvoiceFilter(limit=PAGE, offset=0)
+    )
+    items = response.items or []
+    assert len(items) == PAGE
+    records: list[object] = [response, *items]
+    for item in items:
+        records += [*(item.line_items or []), *([item.customer] if item.customer else [])]
+    assert len(records) > 3 * PAGE
+    # pydantic models are tracked, each with its __dict__: ~15 objects per invoice to walk.
+    assert [r for r in records if gc.is_tracked(r)] == []
+
+
+async def test_a_xendit_page_is_records_the_collector_never_tracks(xendit: XenditProvider) -> None:
+    items = await xendit.client.list_invoices({"limit": str(PAGE)})
+    assert len(items) == PAGE
+    records: list[object] = list(items)
+    for item in items:
+        records += [*(item.items or []), *([item.customer] if item.customer else [])]
+    assert len(records) > 2 * PAGE
+    assert [r for r in records if gc.is_tracked(r)] == []
+
+
+async def test_flexprice_invoices_keep_their_json_as_bytes_until_raw_is_read(
+    flexprice: FlexPriceProvider,
+) -> None:
+    page = await flexprice.list_invoices(InvoiceFilter(), PageRequest(first=PAGE))
+    sent = await sandbox_json(
+        flexprice, "POST", "/invoices/search", json={"limit": 200, "offset": 0}
+    )
+    by_id = {item["id"]: item for item in sent["items"]}
+    assert len(page.items) == PAGE
+    for invoice in page.items:
+        # Held as the bytes FlexPrice sent, decoded only when a client selects `raw`.
+        assert isinstance(invoice.raw_json, bytes)
+        assert invoice.raw == by_id[invoice.id]
+        assert invoice.customer is not None
+        assert isinstance(invoice.customer.raw_json, bytes)
+        assert invoice.customer.raw == by_id[invoice.id]["customer"]
+
+
+async def test_xendit_invoices_keep_their_json_as_bytes_until_raw_is_read(
+    xendit: XenditProvider,
+) -> None:
+    page = await xendit.list_invoices(InvoiceFilter(), PageRequest(first=PAGE))
+    sent = await sandbox_json(xendit, "GET", "/v2/invoices", params={"limit": "100"})
+    by_id = {item["id"]: item for item in sent}
+    assert len(page.items) == PAGE
+    with_customer = 0
+    for invoice in page.items:
+        assert isinstance(invoice.raw_json, bytes)
+        assert invoice.raw == by_id[invoice.id]  # JSON's own types: amounts as sent
+        json.dumps(invoice.raw)
+        if invoice.customer is not None:
+            with_customer += 1
+            assert isinstance(invoice.customer.raw_json, bytes)
+            assert invoice.customer.raw == by_id[invoice.id]["customer"]
+    assert with_customer > PAGE // 2
