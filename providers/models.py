@@ -3,7 +3,13 @@
 Money is `Decimal` plus an upper-case ISO 4217 code, never a float. Timestamps are timezone-aware
 UTC. Every invoice and customer keeps the bytes of the provider's JSON object (`raw_json`), decoded
 into `raw` when asked for, so nothing a provider returns is lost.
-Models are frozen pydantic models: providers build them, nobody mutates them afterwards.
+
+What a provider returns (`Money`, `Address`, `Customer`, `LineItem`, `Invoice`,
+`CustomerInvoiceSummary`) is a `DomainRecord`: a frozen msgspec Struct, built without validation at
+about a tenth of a pydantic model's cost and never tracked by the collector. Its types are the
+mapping's guarantee, kept by construction in each `mapping.py` (money through `records.finite`,
+times through `records.utc`) and checked by the provider tests. What the gateway builds from a
+client's input (drafts, updates, filters, page requests) stays a frozen, validated pydantic model.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.records import plain_json
@@ -23,6 +30,7 @@ __all__ = [
     "Address",
     "Customer",
     "CustomerInvoiceSummary",
+    "DomainRecord",
     "Invoice",
     "InvoiceDraft",
     "InvoiceFilter",
@@ -75,14 +83,19 @@ class PaymentStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
-class Money(_Frozen):
+class DomainRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A domain record a provider builds (see the module docstring): frozen, not validated, and
+    never in a reference cycle, so the collector does not track it."""
+
+
+class Money(DomainRecord, frozen=True, kw_only=True):
     """An exact amount in major units (dollars, not cents) and its upper-case currency."""
 
     amount: Decimal
     currency: str
 
 
-class Address(_Frozen):
+class Address(DomainRecord, frozen=True, kw_only=True):
     line1: str | None = None
     line2: str | None = None
     city: str | None = None
@@ -91,7 +104,7 @@ class Address(_Frozen):
     country: str | None = None
 
 
-class Customer(_Frozen):
+class Customer(DomainRecord, frozen=True, kw_only=True):
     """A customer. `complete` is False for a partial copy embedded in another record (Xendit's
     invoice `customer`): fields the copy lacks are None there, not unknown-to-the-provider."""
 
@@ -101,10 +114,10 @@ class Customer(_Frozen):
     name: str | None = None
     email: str | None = None
     address: Address | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
     created_at: dt.datetime | None = None
     #: The provider's JSON object of the customer, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = Field(default=None, repr=False)
+    raw_json: bytes | None = None
     complete: bool = True
 
     @property
@@ -113,7 +126,7 @@ class Customer(_Frozen):
         return plain_json(self.raw_json)
 
 
-class LineItem(_Frozen):
+class LineItem(DomainRecord, frozen=True, kw_only=True):
     id: str | None = None
     description: str | None = None
     quantity: Decimal
@@ -121,10 +134,10 @@ class LineItem(_Frozen):
     amount: Money
     period_start: dt.datetime | None = None
     period_end: dt.datetime | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class Invoice(_Frozen):
+class Invoice(DomainRecord, frozen=True, kw_only=True):
     provider: str
     id: str
     number: str | None = None
@@ -151,9 +164,9 @@ class Invoice(_Frozen):
     finalized_at: dt.datetime | None = None
     pdf_url: str | None = None
     payment_url: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
     #: The provider's JSON object of the invoice, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = Field(default=None, repr=False)
+    raw_json: bytes | None = None
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -161,7 +174,7 @@ class Invoice(_Frozen):
         return plain_json(self.raw_json)
 
 
-class CustomerInvoiceSummary(_Frozen):
+class CustomerInvoiceSummary(DomainRecord, frozen=True, kw_only=True):
     """One currency's totals of a customer's invoices."""
 
     currency: str
@@ -241,6 +254,8 @@ class InvoicePreviewRequest(_Frozen):
 class RecalculationResult(_Frozen):
     """What a recalculation did: an invoice updated in place, or a replacement being built."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
     invoice: Invoice | None = None
     message: str | None = None
 
@@ -270,7 +285,7 @@ class Page(BaseModel, Generic[T]):
     across providers can resume exactly after any item); `end_cursor` is the one after the last.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     items: tuple[T, ...]
     item_cursors: tuple[str, ...]

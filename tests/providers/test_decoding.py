@@ -1,19 +1,29 @@
 """A page of invoices from each sandbox, as the gateway reads it: decoded once into records the
 collector never tracks, with each invoice's and embedded customer's JSON kept as bytes and given
-back unchanged by `raw`."""
+back unchanged by `raw`, and mapped into domain records that are not tracked either and carry
+the types the domain promises."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from providers.flexprice import FlexPriceProvider
 from providers.flexprice import wire as flexprice_wire
-from providers.models import InvoiceFilter, PageRequest
+from providers.models import (
+    Invoice,
+    InvoiceFilter,
+    InvoiceStatus,
+    Money,
+    PageRequest,
+    PaymentStatus,
+)
 from providers.xendit import XenditProvider
 
 PAGE = 51
@@ -104,3 +114,85 @@ async def test_xendit_invoices_keep_their_json_as_bytes_until_raw_is_read(
             assert isinstance(invoice.customer.raw_json, bytes)
             assert invoice.customer.raw == by_id[invoice.id]["customer"]
     assert with_customer > PAGE // 2
+
+
+def parts(invoice: Invoice) -> list[object]:
+    """The domain objects one invoice is made of."""
+    found: list[object] = [invoice, *invoice.line_items]
+    found += [money for money in money_of(invoice) if money is not None]
+    if invoice.customer is not None:
+        found += [
+            invoice.customer,
+            *([invoice.customer.address] if invoice.customer.address else []),
+        ]
+    return found
+
+
+def money_of(invoice: Invoice) -> list[Money | None]:
+    amounts = [
+        invoice.subtotal,
+        invoice.total,
+        invoice.amount_due,
+        invoice.amount_paid,
+        invoice.amount_remaining,
+        invoice.tax,
+        invoice.discount,
+    ]
+    for line in invoice.line_items:
+        amounts += [line.amount, line.unit_amount]
+    return amounts
+
+
+def times_of(invoice: Invoice) -> list[dt.datetime | None]:
+    times = [
+        invoice.created_at,
+        invoice.issued_at,
+        invoice.due_at,
+        invoice.paid_at,
+        invoice.voided_at,
+        invoice.finalized_at,
+        invoice.customer.created_at if invoice.customer else None,
+    ]
+    for line in invoice.line_items:
+        times += [line.period_start, line.period_end]
+    return times
+
+
+@pytest.mark.parametrize("name", ["flexprice", "xendit"])
+async def test_a_page_of_domain_invoices_is_nothing_the_collector_tracks(
+    flexprice: FlexPriceProvider, xendit: XenditProvider, name: str
+) -> None:
+    provider = flexprice if name == "flexprice" else xendit
+    page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=PAGE))
+    built = [part for invoice in page.items for part in parts(invoice)]
+    assert len(built) > 5 * PAGE
+    # ~15 pydantic models per invoice, each tracked with its __dict__, before.
+    assert [part for part in built if gc.is_tracked(part)] == []
+
+
+@pytest.mark.parametrize("name", ["flexprice", "xendit"])
+async def test_the_mapping_guarantees_the_domain_types(
+    flexprice: FlexPriceProvider, xendit: XenditProvider, name: str
+) -> None:
+    # Domain records are not validated when built: the mapping is what keeps these true.
+    provider = flexprice if name == "flexprice" else xendit
+    page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=100))
+    assert len(page.items) == 100
+    for invoice in page.items:
+        assert isinstance(invoice.status, InvoiceStatus)
+        assert isinstance(invoice.payment_status, PaymentStatus)
+        assert invoice.currency == invoice.currency.upper()
+        assert len(invoice.currency) == 3
+        for money in money_of(invoice):
+            if money is not None:
+                assert type(money.amount) is Decimal
+                assert money.amount.is_finite()
+                assert money.currency == invoice.currency
+        for line in invoice.line_items:
+            assert type(line.quantity) is Decimal
+        for time in times_of(invoice):
+            if time is not None:
+                assert time.tzinfo is dt.UTC
+        assert all(
+            type(key) is str and type(value) is str for key, value in invoice.metadata.items()
+        )
