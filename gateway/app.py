@@ -90,15 +90,58 @@ class GatewayWebSocket(ASGIWebSocketAdapter):
                     raise NonJsonMessageReceived from None
 
 
+#: What each field of a graphql-transport-ws `subscribe` payload must be, if present.
+_PAYLOAD_FIELDS: dict[str, tuple[type, str]] = {
+    "variables": (dict, "an object"),
+    "operationName": (str, "a string"),
+    "extensions": (dict, "an object"),
+}
+
+
+def malformed_ws_message(message: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of a graphql-transport-ws message (a close reason, short
+    enough for a close frame), or None. Strawberry reads the fields without checking them: an
+    `id` that is an object or a `payload` that is a string raised a TypeError out of the
+    socket's handler (a traceback in the log, the connection dropped without a close frame)."""
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "type must be a string"
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"{kind}: id must be a string"
+    if kind != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "subscribe: payload must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "subscribe: payload.query must be a string"
+    for name, (kinds, what) in _PAYLOAD_FIELDS.items():
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kinds):
+            return f"subscribe: payload.{name} must be {what}"
+    return None
+
+
 class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
-    """graphql-transport-ws as Strawberry speaks it, except that an operation the gateway
-    refuses before running it (a syntax error, a limit, an operationName that names nothing)
-    gets an `error` message with the same coded errors as over HTTP, and the socket stays
-    open; Strawberry closed it (4400) for some and sent a bare `complete` for others."""
+    """graphql-transport-ws as Strawberry speaks it, except that:
+
+    - an operation the gateway refuses before running it (a syntax error, a limit, an
+      operationName that names nothing) gets an `error` message with the same coded errors as
+      over HTTP, and the socket stays open; Strawberry closed it (4400) for some and sent a
+      bare `complete` for others;
+    - a message of the wrong shape (`malformed_ws_message`) closes the socket with 4400 and
+      the reason, as the protocol says, before Strawberry reads it."""
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         return None
+
+    async def handle_message(self, message: Any) -> None:
+        problem = malformed_ws_message(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):

@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from gateway.callers import Caller
 from gateway.errors import ErrorCode, GatewayError
 from gateway.idempotency import IdempotencyStore
-from gateway.loaders import Loaders
+from gateway.loaders import Loaders, retrieve_failure
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.calls import RequestCalls
@@ -63,8 +63,11 @@ class GatewayContext:
 
     def start_early(self, key: tuple[object, ...], work: Coroutine[Any, Any, Any]) -> None:
         """Start `work` now, for the field resolver that will `take_early(key)` it: upstream
-        calls that need only an id need not wait for the parent's own look-up."""
-        self.early[key] = asyncio.ensure_future(work)
+        calls that need only an id need not wait for the parent's own look-up. Its failure is
+        the field's to report: if no field takes it, it is not left unretrieved."""
+        task = asyncio.ensure_future(work)
+        task.add_done_callback(retrieve_failure)
+        self.early[key] = task
 
     def take_early(self, key: tuple[object, ...]) -> asyncio.Task[Any] | None:
         return self.early.pop(key, None)

@@ -29,7 +29,7 @@ from providers.models import (
     PageRequest,
 )
 
-__all__ = ["Key", "ListingKey", "Loaders"]
+__all__ = ["Key", "ListingKey", "Loaders", "retrieve_failure", "shared"]
 
 #: (provider name, the provider's own id)
 Key = tuple[str, str]
@@ -39,6 +39,27 @@ ListingKey = tuple[str, str, int, InvoiceFilter, bool]
 T = TypeVar("T")
 
 BatchCall = Callable[[InvoiceProvider, Sequence[str]], Awaitable[Sequence[T | None]]]
+
+
+def retrieve_failure(future: asyncio.Future[Any]) -> None:
+    """A done callback: mark the future's exception as seen. A failure nobody awaits any more
+    is otherwise logged by asyncio when the future is collected ("exception was never
+    retrieved", with a traceback), outside the gateway's log budgets. Whoever awaits the
+    future still gets the exception."""
+    if not future.cancelled():
+        future.exception()
+
+
+def shared(load: Awaitable[T]) -> Awaitable[T]:
+    """`asyncio.shield` for a load that other fields of the request may share: cancelling the
+    field that awaits it (its object failed, or its early start was dropped) does not cancel
+    the load. asyncio.shield detaches a cancelled waiter from the load, so a failure arriving
+    after it would be nobody's: it is marked seen (`retrieve_failure`). One request made
+    asyncio log 6 such tracebacks per customer whose summary was still being read when a
+    sibling field failed."""
+    inner = asyncio.ensure_future(load)
+    inner.add_done_callback(retrieve_failure)
+    return asyncio.shield(inner)
 
 
 def _batch_by_provider(

@@ -17,11 +17,21 @@ stayed open):
   431 and the connection closed, counted while it arrives, so an endless header is not buffered;
 - the head must arrive within `headers_timeout` of the first byte of a request (or of the
   connection's start): else 408 and the connection is closed (slowloris);
-- at most `max_connections` connections are open per process: one more is answered 503 and
-  closed at once.
+- the whole request, body included, must arrive within `request_timeout` of its first byte:
+  else 408 (the app, waiting for the body, sees the client go away) and the connection is
+  closed. A body that keeps dripping after the gateway answered (a 401 or 413 sent before it
+  was read) is bounded the same way; uvicorn kept such a connection open for as long as a byte
+  came every few seconds;
+- at most `max_connections` connections are open per process. When one more arrives, the
+  connection that has waited longest without a request in progress (connected or idle between
+  requests without a complete head, or still sending a body already answered) is closed to
+  make room; only when every connection is in the middle of a request (its head read and its
+  answer not finished, or a WebSocket) is the new one answered 503 and closed. So connections
+  that send nothing useful, however many and without a key, cannot keep callers out: they
+  were 503 for every caller while 520 connections dripped headers.
 
-The values come from `GatewayConfig` (a `uvicorn.Config` with these three fields, which `serve`
-and the tests use); under a plain `uvicorn.Config` the defaults below apply.
+The values come from `GatewayConfig` (a `uvicorn.Config` with these fields, which `serve` and
+the tests use); under a plain `uvicorn.Config` the defaults below apply.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ __all__ = [
     "DEFAULT_HEADERS_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_HEADER_BYTES",
+    "DEFAULT_REQUEST_TIMEOUT",
     "HTTP_PROTOCOL",
     "GatewayConfig",
     "HttpProtocol",
@@ -48,6 +59,7 @@ __all__ = [
 #: nginx's and Node's default: 16 kB of request line and headers.
 DEFAULT_MAX_HEADER_BYTES: Final = 16_384
 DEFAULT_HEADERS_TIMEOUT: Final = 10.0
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 DEFAULT_MAX_CONNECTIONS: Final = 500
 #: uvicorn's exit status when its server could not start (`uvicorn.main.STARTUP_FAILURE`).
 STARTUP_FAILURE: Final = 3
@@ -62,12 +74,14 @@ class GatewayConfig(uvicorn.Config):
         *,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         headers_timeout: float = DEFAULT_HEADERS_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         **options: Any,
     ) -> None:
         super().__init__(app, **options)
         self.max_header_bytes = max_header_bytes
         self.headers_timeout = headers_timeout
+        self.request_timeout = request_timeout
         self.max_connections = max_connections
 
 
@@ -105,7 +119,8 @@ class _HeadTooLarge(Exception):
 
 class HttpProtocol(HttpToolsProtocol):
     """`HttpToolsProtocol` that declines every upgrade but WebSocket, keeping the body, and
-    bounds the head's size, the time to send it, and the connections open (module doc)."""
+    bounds the head's size, the time to send it and the whole request, and the connections
+    open (module doc)."""
 
     _declined: bool = False
     _replayed: bool = False
@@ -116,22 +131,98 @@ class HttpProtocol(HttpToolsProtocol):
     #: Bytes of the head the parser handed over: request target and headers.
     _head_parsed: int = 0
     _head_timer: asyncio.TimerHandle | None = None
+    #: Whether the current request's body is still arriving (its head is read).
+    _body_open: bool = False
+    _request_timer: asyncio.TimerHandle | None = None
+    #: Since when (loop time) the connection has had no request in progress.
+    _waiting_since: float = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._waiting_since = self.loop.time()
         limit = getattr(self.config, "max_connections", DEFAULT_MAX_CONNECTIONS)
         if len(self.connections) > limit:
-            self._refuse(
-                b"503 Service Unavailable",
-                "SERVER_BUSY",
-                f"the server has {limit} open connections, its most: try again later",
-            )
-            return
+            longest = self._longest_waiting()
+            if longest is None:
+                self._refuse(
+                    b"503 Service Unavailable",
+                    "SERVER_BUSY",
+                    f"the server has {limit} open connections, each with a request in "
+                    "progress: try again later",
+                )
+                return
+            longest._make_room()
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        self._disarm_request_timer()
         super().connection_lost(exc)
+
+    # -- room for a new connection -------------------------------------------------------------
+
+    def _waiting(self) -> bool:
+        """No request in progress: nothing read yet or a head still arriving, idle between
+        requests, or a body still arriving for a request already answered."""
+        if self.transport is None or self.transport.is_closing():
+            return False
+        return self.cycle is None or self.cycle.response_complete
+
+    def _longest_waiting(self) -> HttpProtocol | None:
+        waiting = (
+            other
+            for other in self.connections
+            if isinstance(other, HttpProtocol) and other is not self and other._waiting()
+        )
+        return min(waiting, key=lambda other: other._waiting_since, default=None)
+
+    def _make_room(self) -> None:
+        """Close this connection, which has no request in progress, for a new one."""
+        self._disarm_head_timer()
+        self._disarm_request_timer()
+        self.transport.close()
+
+    def on_response_complete(self) -> None:
+        self._waiting_since = self.loop.time()
+        super().on_response_complete()
+
+    # -- the whole request's deadline ----------------------------------------------------------
+
+    def _arm_request_timer(self) -> None:
+        self._disarm_request_timer()
+        timeout = getattr(self.config, "request_timeout", DEFAULT_REQUEST_TIMEOUT)
+        self._request_timer = self.loop.call_later(timeout, self._request_timed_out)
+
+    def _disarm_request_timer(self) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+
+    def _request_timed_out(self) -> None:
+        self._request_timer = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        message = "the request did not arrive in time"
+        if self._head_open or not self._body_open:
+            self._refuse(b"408 Request Timeout", "REQUEST_TIMEOUT", message)
+        elif not cycle.response_started:
+            # The app waits for the body: it sees the client go away, and what it may still
+            # send is dropped (the cycle is disconnected), so the 408 is the only answer.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            self._write_refusal(b"408 Request Timeout", "REQUEST_TIMEOUT", message)
+            self.transport.close()
+        else:
+            # Answered (or being answered) already: the client is still sending the body.
+            self._disarm_head_timer()
+            self.transport.close()
+
+    def handle_websocket_upgrade(self) -> None:
+        # The socket is the WebSocket protocol's from here: no HTTP timer may close it.
+        self._disarm_head_timer()
+        self._disarm_request_timer()
+        super().handle_websocket_upgrade()
 
     def _arm_head_timer(self) -> None:
         self._disarm_head_timer()
@@ -156,18 +247,22 @@ class HttpProtocol(HttpToolsProtocol):
         """Answer `status` with one coded error and close; when a response is being written,
         only close (a second one would be read as part of it)."""
         self._disarm_head_timer()
+        self._disarm_request_timer()
         if self.cycle is None or self.cycle.response_complete:
-            line, body = _refusal(status, code, message)
-            head = [line]
-            for name, value in self.server_state.default_headers:
-                head += [name, b": ", value, b"\r\n"]
-            head += [
-                b"content-type: application/json\r\n",
-                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-                b"connection: close\r\n\r\n",
-            ]
-            self.transport.write(b"".join(head) + body)
+            self._write_refusal(status, code, message)
         self.transport.close()
+
+    def _write_refusal(self, status: bytes, code: str, message: str) -> None:
+        line, body = _refusal(status, code, message)
+        head = [line]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
 
     def _refuse_large_head(self) -> None:
         limit = getattr(self.config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
@@ -187,7 +282,9 @@ class HttpProtocol(HttpToolsProtocol):
         self._declined = False
         if not self._replayed:
             self._head_open, self._head_bytes, self._head_parsed = True, 0, 0
+            self._body_open = False
             self._arm_head_timer()
+            self._arm_request_timer()
 
     def on_url(self, url: bytes) -> None:
         self._count_head(len(url))
@@ -199,6 +296,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_open = False
+        self._body_open = True
         self._disarm_head_timer()
         if self.parser.should_upgrade() and not self._should_upgrade():
             # Not started here: llhttp is about to hand the body over as "upgraded" bytes;
@@ -210,6 +308,8 @@ class HttpProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if self._declined:
             return
+        self._body_open = False
+        self._disarm_request_timer()
         super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:

@@ -86,8 +86,18 @@ class GatewaySettings(EnvironSettings):
         description="time a client has to send a request's headers, from its first byte; then "
         "408 and the connection is closed",
     )
+    request_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="time a client has to send a whole request, body included, from its first "
+        "byte; then 408 and the connection is closed",
+    )
     max_connections: int = Field(
-        default=500, ge=1, description="open connections per process; one more gets 503"
+        default=500,
+        ge=1,
+        description="open connections per process; when one more arrives, the one waiting "
+        "longest without a request in progress is closed for it, and only when none is, it "
+        "gets 503",
     )
     document_cache_bytes: int = Field(
         default=DEFAULT_CACHE_BYTES,
@@ -242,6 +252,7 @@ class GatewaySettings(EnvironSettings):
         return {
             "max_header_bytes": self.max_header_bytes,
             "headers_timeout": self.headers_timeout_seconds,
+            "request_timeout": self.request_timeout_seconds,
             "max_connections": self.max_connections,
             "ws_max_size": self.max_body_bytes,
         }

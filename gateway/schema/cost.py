@@ -1,9 +1,12 @@
 """What an operation may cost upstream, worked out from its document before anything runs.
 
-`estimate` walks the operation about to run (fragments and aliases included, variables and
-their defaults resolved, a missing `first` read as GATEWAY_DEFAULT_PAGE_SIZE) and counts the
-upstream calls it can make at most, retries aside. What a provider's API needs comes from the
-provider (`listing_calls`, `call_costs`, `capabilities`); the model, field by field:
+`estimate` walks the operation about to run (fragments and aliases included, a missing `first`
+read as GATEWAY_DEFAULT_PAGE_SIZE) and counts the upstream calls it can make at most, retries
+aside. Arguments are read as execution will read them: variables and literals coerced by
+graphql-core to their types (`get_variable_values`, `get_argument_values`), so `first: 100.0`
+is 100 and `customers(ids: "ID")` is a list of one id, as the resolvers see them. What a
+provider's API needs comes from the provider (`listing_calls`, `call_costs`, `capabilities`);
+the model, field by field:
 
 - `Query.invoices`: for each provider its filter can reach, the calls of one page
   (`listing_calls`: FlexPrice one search per status part, Xendit one call, or 10 when it
@@ -41,6 +44,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -50,10 +54,9 @@ from graphql import (
     NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    Undefined,
     get_named_type,
-    value_from_ast_untyped,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
@@ -128,13 +131,13 @@ class _Walk:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        variables: VariableValues,
         providers: Mapping[str, InvoiceProvider],
         settings: GatewaySettings,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = dict(variables)
+        self.variables = variables
         self.providers = providers
         self.settings = settings
         self.calls: Counter[str] = Counter()
@@ -185,12 +188,13 @@ class _Walk:
                 ):
                     self._collect(parent, fragment.selection_set, into, spread | {name})
 
-    def _arguments(self, node: FieldNode) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for argument in node.arguments or ():
-            value = value_from_ast_untyped(argument.value, self.variables)
-            values[argument.name.value] = None if value is Undefined else value
-        return values
+    def _arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+        """The field's arguments as its resolver gets them; None when they cannot be coerced
+        (the field fails before its resolver runs)."""
+        try:
+            return get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return None
 
     def select(
         self,
@@ -217,7 +221,10 @@ class _Walk:
             definition = parent.fields.get(node.name.value)
             if definition is None:
                 continue  # __typename and the like
-            child = self.field(parent.name, node.name.value, self._arguments(node), objects, level)
+            args = self._arguments(definition, node)
+            if args is None:
+                continue
+            child = self.field(parent.name, node.name.value, args, objects, level)
             if child is None:
                 continue
             child_objects, child_type = child
@@ -384,16 +391,15 @@ def estimate(
     settings: GatewaySettings,
 ) -> Estimate | None:
     """The upstream calls `operation` can make at most; None when it is too large to walk
-    (more than `MAX_VISITS` fields), which is refused as too costly."""
-    given = dict(variables or {})
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in given and definition.default_value is not None:
-            given[name] = value_from_ast_untyped(definition.default_value)
+    (more than `MAX_VISITS` fields), which is refused as too costly. Variables that their types
+    cannot read cost nothing: execution refuses them before any resolver runs."""
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), dict(variables or {}), max_errors=1
+    )
     root = schema.get_root_type(operation.operation)
-    if root is None:
+    if root is None or not isinstance(coerced, VariableValues):
         return Estimate(total=0)
-    walk = _Walk(schema, fragments, given, providers, settings)
+    walk = _Walk(schema, fragments, coerced, providers, settings)
     try:
         walk.select(root, [operation.selection_set], _NONE, 0)
     except _TooLarge:

@@ -5,7 +5,6 @@ Related objects come through the request's loaders, never through HTTP here.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +15,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
+from gateway.loaders import shared
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
 from gateway.schema.money import Money
 from gateway.schema.types import (
@@ -193,7 +193,7 @@ async def customer_invoices(
         key = (provider, customer_id, size, everywhere[provider], count)
         # Shielded: dropping early work must not cancel the loader's cached answer, which
         # another field of the request may share.
-        return await asyncio.shield(ctx.loaders.first_pages.load(key))
+        return await shared(ctx.loaders.first_pages.load(key))
 
     return await invoice_connection(
         info, first=first, after=after, filters={provider: mine}, first_page=first_page
@@ -207,7 +207,7 @@ async def customer_invoice_summary(
     ctx = info.context
     ctx.provider(provider, field="invoiceSummary")
     # Shielded, as first pages are.
-    summaries = await asyncio.shield(ctx.loaders.summaries.load((provider, customer_id))) or ()
+    summaries = await shared(ctx.loaders.summaries.load((provider, customer_id))) or ()
     return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 

@@ -1028,3 +1028,50 @@ def test_deeply_nested_json_over_websocket_is_refused_as_unreadable_not_a_crash(
     with open_socket(gateway) as again:  # and the server goes on
         again.subscribe("2", {"query": "{ __typename }"})
         assert again.answer()["type"] == "next"
+
+
+MALFORMED = {
+    "id-object": (
+        {"type": "subscribe", "id": {"a": 1}, "payload": {"query": "{ __typename }"}},
+        "subscribe: id must be a string",
+    ),
+    "id-missing": (
+        {"type": "subscribe", "payload": {"query": "{ __typename }"}},
+        "subscribe: id must be a string",
+    ),
+    "payload-string": (
+        {"type": "subscribe", "id": "1", "payload": "{ __typename }"},
+        "subscribe: payload must be an object",
+    ),
+    "query-number": (
+        {"type": "subscribe", "id": "1", "payload": {"query": 1}},
+        "subscribe: payload.query must be a string",
+    ),
+    "variables-list": (
+        {"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }", "variables": []}},
+        "subscribe: payload.variables must be an object",
+    ),
+    "operation-name-list": (
+        {"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "operationName": ["A"]}},
+        "subscribe: payload.operationName must be a string",
+    ),
+    "complete-id-list": ({"type": "complete", "id": ["1"]}, "complete: id must be a string"),
+    "type-list": ({"type": ["subscribe"], "id": "1"}, "type must be a string"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_websocket_message_of_the_wrong_shape_closes_with_4400_and_its_reason(
+    gateway: Hostile, client: httpx.Client, case: str
+) -> None:
+    message, reason = MALFORMED[case]
+    with Untouched(gateway, client), open_socket(gateway) as socket:
+        socket.connection.send(json.dumps(message))
+        closed = socket.closed()
+    # graphql-transport-ws's answer to a message it cannot use. Strawberry's handler raised a
+    # TypeError on most of these (a traceback in the log) and dropped the connection with no
+    # close frame.
+    assert closed == (4400, reason)
+    with open_socket(gateway) as again:  # and the server goes on
+        again.subscribe("2", {"query": "{ __typename }"})
+        assert again.answer()["type"] == "next"

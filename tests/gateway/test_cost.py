@@ -159,6 +159,9 @@ NESTED = """query($status: [InvoiceStatus!]) {
         # A variable is read, and its default when it is not sent: the listing, then a PDF each.
         (lambda g: PDFS, None, 1 + 3),
         (lambda g: PDFS, {"n": 40}, 1 + 40),
+        # ... as execution reads it: a float without a fraction is an Int (it was read as
+        # the default page size, 20, while 40 PDFs were fetched).
+        (lambda g: PDFS, {"n": 40.0}, 1 + 40),
         # Aliases through a fragment: each connection counts, two listings and 10 PDFs each.
         (lambda g: TWICE, None, 2 * (2 + 10)),
         # Look-ups by id: Xendit one call each, FlexPrice one search for all.
@@ -183,6 +186,7 @@ NESTED = """query($status: [InvoiceStatus!]) {
     ids=[
         "variable default",
         "variable",
+        "float variable",
         "fragment aliases",
         "xendit ids",
         "flexprice ids",
@@ -204,6 +208,29 @@ def test_the_estimate_reads_variables_fragments_aliases_and_ids(
     cost = body["extensions"]["cost"]
     assert cost["estimated"] == expected
     assert cost["actual"] == served <= expected
+
+
+#: One id where a list is expected is a list of one (GraphQL's input coercion), in the
+#: document or in a variable: it was estimated at 0 calls and everything under it ran.
+ONE_CUSTOMER = """{ customers(ids: "%s") { invoices(first: 100) { edges { node {
+  pdfUrl customer { invoices(first: 100) { edges { node { pdfUrl } } } } } } } } }"""
+ONE_CUSTOMER_VARIABLE = """query($ids: [ID!]!) { customers(ids: $ids) {
+  invoices(first: 100) { edges { node { pdfUrl customer { invoices(first: 100) {
+  edges { node { pdfUrl } } } } } } } } }"""
+
+
+@pytest.mark.parametrize("in_variable", [False, True], ids=["literal", "variable"])
+def test_one_id_for_a_list_is_estimated_as_the_list_it_becomes(
+    gateway: Hostile, client: httpx.Client, in_variable: bool
+) -> None:
+    customer = gateway.ids["flexprice_customer"][0]
+    if in_variable:
+        body, served = run(gateway, client, ONE_CUSTOMER_VARIABLE, {"ids": customer})
+    else:
+        body, served = run(gateway, client, ONE_CUSTOMER % customer)
+    assert served == 0
+    assert codes(body) == ["QUERY_TOO_COSTLY"]
+    assert body["extensions"]["cost"]["estimated"] > 10_000
 
 
 def test_max_cost_zero_turns_the_refusal_off() -> None:

@@ -1,9 +1,12 @@
 """What a client can hold before its request is read, through raw sockets on 127.0.0.1: the
-size of the request head (431), the time to send it (408, slowloris), and the connections open
-at once (503). The gateway is served as `serve` serves it (tests/serving.py passes the settings'
-limits). Regressions: an 8 MB header was read whole, and connections dripping a header line
-every few seconds stayed open for as long as they dripped. No test asserts a duration: the
-timeouts here are what the settings ask for, and every wait is bounded.
+size of the request head (431), the time to send it (408, slowloris), the time to send the
+whole request (408), and the connections open at once (the longest waiting makes room; 503
+only when all have a request in progress). The gateway is served as `serve` serves it
+(tests/serving.py passes the settings' limits). Regressions: an 8 MB header was read whole,
+connections dripping a header line every few seconds stayed open for as long as they dripped, a
+body dripping after a 401 kept its connection forever, and 20 connections that sent nothing but
+part of a head kept every other caller out (503). No test asserts a duration: the timeouts here
+are what the settings ask for, and every wait is bounded.
 """
 
 from __future__ import annotations
@@ -25,8 +28,19 @@ QUERY = json.dumps({"query": "{ __typename }"}).encode()
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Hostile]:
-    # A short header timeout and a small connection cap, so that the tests reach them.
-    with served_gateway(headers_timeout_seconds=1.0, max_connections=20) as served:
+    # Short timeouts and a small connection cap, so that the tests reach them.
+    with served_gateway(
+        headers_timeout_seconds=1.0, request_timeout_seconds=3.0, max_connections=20
+    ) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def crowded() -> Iterator[Hostile]:
+    # A small connection cap and timeouts no test reaches: connections stay until closed.
+    with served_gateway(
+        headers_timeout_seconds=60.0, request_timeout_seconds=60.0, max_connections=20
+    ) as served:
         yield served
 
 
@@ -187,18 +201,108 @@ def one_response(sock: socket.socket) -> bytes:
 
 def test_connections_over_the_cap_are_refused_with_503(gateway: Hostile) -> None:
     with contextlib.ExitStack() as stack:
-        held = [stack.enter_context(connection(gateway)) for _ in range(20)]
-        time.sleep(0.2)  # let the server accept them all
+        # Each has a request in progress (its head read, its body still arriving), so none
+        # can make room for the new one (connections without one can: the test below).
+        held = []
+        for _ in range(20):
+            sock = stack.enter_context(connection(gateway))
+            send_all(sock, request_head(gateway) + QUERY[:5])
+            held.append(sock)
+        time.sleep(0.2)  # let the server read their heads
         with connection(gateway) as extra:
             status, body = answer(extra)
         assert status == 503
         assert code_of(body) == "SERVER_BUSY"
-        assert len(held) == 20
+        assert all(still_open(sock) for sock in held)
     # Once they are gone, a new connection is served again.
+    assert healthz(gateway) == 200
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Whether the server keeps the connection (nothing arrives within a short wait)."""
+    sock.settimeout(0.5)
+    try:
+        return sock.recv(65536) != b""
+    except TimeoutError:
+        return True
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+    finally:
+        sock.settimeout(DEADLINE_S)
+
+
+def healthz(gateway: Hostile) -> int:
+    """The status of GET /healthz on a new connection, once the server has room again."""
     deadline = time.monotonic() + DEADLINE_S
     while True:
         response = httpx.get(f"{gateway.url}/healthz", timeout=DEADLINE_S)
         if response.status_code == 200 or time.monotonic() > deadline:
-            break
+            return response.status_code
         time.sleep(0.05)
-    assert response.status_code == 200
+
+
+def test_at_the_cap_the_connection_waiting_longest_makes_room(crowded: Hostile) -> None:
+    with contextlib.ExitStack() as stack:
+        held = []
+        for _ in range(20):  # each sends part of a head and waits: no request in progress
+            sock = stack.enter_context(connection(crowded))
+            send_all(sock, b"GET /healthz HTTP/1.1\r\n")
+            held.append(sock)
+            time.sleep(0.05)  # so the server sees them in this order
+        with connection(crowded) as extra:
+            send_all(extra, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            status, _ = answer(extra)
+        # It was 503 for every new caller while the 20 held on.
+        assert status == 200
+        kept = [still_open(sock) for sock in held]
+        assert kept == [False] + [True] * 19  # the oldest made room, the others stay
+        send_all(held[-1], b"Host: x\r\nConnection: close\r\n\r\n")
+        assert answer(held[-1])[0] == 200
+
+
+def drip_until_closed(sock: socket.socket, seconds: float = 8.0) -> bool:
+    """Send a byte every 0.2 s for at most `seconds`; whether the server ended the connection
+    (what it answered first, if anything, is not read: an RST may take it)."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            sock.sendall(b" ")
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        if not still_open(sock):
+            return True
+    return False
+
+
+def body_head(gateway: Hostile, length: int) -> bytes:
+    return request_head(gateway).replace(
+        b"Content-Length: %d" % len(QUERY), b"Content-Length: %d" % length
+    )
+
+
+def test_a_body_that_stops_arriving_is_408_after_the_request_timeout(gateway: Hostile) -> None:
+    with connection(gateway) as sock:
+        send_all(sock, body_head(gateway, 900) + QUERY)  # then nothing: the app waits for more
+        status, body = answer(sock)
+    assert status == 408
+    assert code_of(body) == "REQUEST_TIMEOUT"
+    assert healthz(gateway) == 200
+
+
+def test_a_body_dripping_past_the_request_timeout_is_cut_off(gateway: Hostile) -> None:
+    with connection(gateway) as sock:
+        send_all(sock, body_head(gateway, 900) + QUERY)
+        # A byte every 0.2 s: 180 s for the whole body, each byte within any idle timeout.
+        assert drip_until_closed(sock)
+
+
+def test_a_body_still_dripping_after_a_401_is_cut_off(gateway: Hostile) -> None:
+    with connection(gateway) as sock:
+        send_all(
+            sock,
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000\r\n\r\n{",
+        )
+        assert sock.recv(65536).startswith(b"HTTP/1.1 401 ")  # answered before the body
+        # Without a key: a byte every 0.2 s kept the connection open for as long as it came.
+        assert drip_until_closed(sock)

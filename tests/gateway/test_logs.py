@@ -3,6 +3,7 @@ masked bug's detail still reaches the log whole, with its request id."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -253,3 +254,39 @@ def test_a_thousand_masked_bugs_in_one_request_log_few_tracebacks_each_whole(
     assert len(tracebacks) == 2 * 5
     assert all(str(r.exc_info[1]) == detail for r in tracebacks if r.exc_info)  # whole
     assert summary.getMessage().startswith(f"{failed - 5} similar log records held back")
+
+
+#: Xendit has no invoice summary, and `invoices(first: -1)` fails at once: each customer
+#: becomes null, which cancels its summary while that is still being read.
+CANCELLED_SUMMARIES = """{ invoices(first: 10, filter: {provider: ["xendit"]}) { edges { node {
+  customer { invoiceSummary { currency } invoices(first: -1) { totalCount } } } } } }"""
+#: The same customer twice at the root: both start its summary early, one of them is left.
+TWICE_EARLY = """query($id: ID!) { a: customer(id: $id) { invoiceSummary { currency } }
+  b: customer(id: $id) { invoiceSummary { currency } } }"""
+
+
+def test_a_failure_no_field_awaits_any_more_is_not_logged_by_asyncio(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        served_gateway() as gateway,
+        httpx.Client(headers={"authorization": f"Bearer {WRITE_KEY}"}, timeout=60) as client,
+        caplog.at_level(logging.ERROR),
+    ):
+        customer = gateway.ids["xendit_customer"][0]
+        for _ in range(3):
+            body = client.post(f"{gateway.url}/graphql", json={"query": CANCELLED_SUMMARIES})
+            edges = body.json()["data"]["invoices"]["edges"]
+            assert edges
+            assert all(edge["node"]["customer"] is None for edge in edges)
+            twice = client.post(
+                f"{gateway.url}/graphql", json={"query": TWICE_EARLY, "variables": {"id": customer}}
+            )
+            assert twice.json()["data"] == {
+                "a": {"invoiceSummary": None},
+                "b": {"invoiceSummary": None},
+            }
+        gc.collect()  # what asyncio logs, it logs when the future is collected
+    unretrieved = [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()]
+    # 6 ERROR records with a traceback per customer and request, outside every log budget.
+    assert unretrieved == []
