@@ -151,7 +151,7 @@ class MemoryStore:
             entry.result.set_result(None)  # waiters try to claim it themselves
 
     async def status(self) -> dict[str, object]:
-        return {"store": "memory", "shared": False, "ready": True}
+        return {"store": "memory", "across_processes": False, "ready": True}
 
     async def aclose(self) -> None:
         return None
@@ -355,7 +355,7 @@ class RedisStore:
             logger.warning("could not free an idempotency key in Redis: %s", exc)
 
     async def status(self) -> dict[str, object]:
-        state: dict[str, object] = {"store": "redis", "shared": True, "url": self.where}
+        state: dict[str, object] = {"store": "redis", "across_processes": True, "url": self.where}
         try:
             async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
                 await self._client.ping()

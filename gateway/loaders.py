@@ -29,7 +29,7 @@ from providers.models import (
     PageRequest,
 )
 
-__all__ = ["Key", "ListingKey", "Loaders", "retrieve_failure", "shared"]
+__all__ = ["Key", "ListingKey", "Loaders", "retrieve_failure", "shielded"]
 
 #: (provider name, the provider's own id)
 Key = tuple[str, str]
@@ -50,7 +50,7 @@ def retrieve_failure(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def shared(load: Awaitable[T]) -> Awaitable[T]:
+def shielded(load: Awaitable[T]) -> Awaitable[T]:
     """`asyncio.shield` for a load that other fields of the request may share: cancelling the
     field that awaits it (its object failed, or its early start was dropped) does not cancel
     the load. asyncio.shield detaches a cancelled waiter from the load, so a failure arriving

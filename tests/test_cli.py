@@ -362,7 +362,7 @@ def test_serve_starts_workers_when_process_local_keys_are_safe_or_accepted(
     args = ["serve", "--port", str(port), "--workers", "2"]
     with running(args, clean_env(**env), f"{base}/healthz") as process:
         ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
-        assert ready["idempotency"] == {"store": "memory", "shared": False, "ready": True}
+        assert ready["idempotency"] == {"store": "memory", "across_processes": False, "ready": True}
         stderr_of(process)
 
 
@@ -375,7 +375,7 @@ def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
         ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
         assert ready["idempotency"] == {
             "store": "redis",
-            "shared": True,
+            "across_processes": True,
             "ready": True,
             "url": redis_url,
         }

@@ -15,7 +15,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
-from gateway.loaders import shared
+from gateway.loaders import shielded
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
 from gateway.schema.money import Money
 from gateway.schema.types import (
@@ -193,7 +193,7 @@ async def customer_invoices(
         key = (provider, customer_id, size, everywhere[provider], count)
         # Shielded: dropping early work must not cancel the loader's cached answer, which
         # another field of the request may share.
-        return await shared(ctx.loaders.first_pages.load(key))
+        return await shielded(ctx.loaders.first_pages.load(key))
 
     return await invoice_connection(
         info, first=first, after=after, filters={provider: mine}, first_page=first_page
@@ -207,7 +207,7 @@ async def customer_invoice_summary(
     ctx = info.context
     ctx.provider(provider, field="invoiceSummary")
     # Shielded, as first pages are.
-    summaries = await shared(ctx.loaders.summaries.load((provider, customer_id))) or ()
+    summaries = await shielded(ctx.loaders.summaries.load((provider, customer_id))) or ()
     return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
 
 

@@ -313,7 +313,7 @@ async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_wo
             assert ready["status"] == "ready"
             assert ready["idempotency"] == {
                 "store": "redis",
-                "shared": True,
+                "across_processes": True,
                 "ready": True,
                 "url": url,  # without its password
             }
@@ -375,7 +375,7 @@ async def test_readyz_says_keys_are_kept_in_this_process_without_redis(
         transport=httpx.ASGITransport(app=app), base_url="http://gw"
     ) as client:
         ready = (await client.get("/readyz")).json()
-    assert ready["idempotency"] == {"store": "memory", "shared": False, "ready": True}
+    assert ready["idempotency"] == {"store": "memory", "across_processes": False, "ready": True}
 
 
 SHORT = HttpPolicy(
