@@ -5,15 +5,11 @@ FlexPrice a real gateway can use. Servers bind 127.0.0.1 only and are stopped by
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -24,69 +20,15 @@ import pytest
 from gateway.settings import GatewaySettings
 from providers.flexprice.settings import FlexPriceSettings
 from providers.xendit.settings import XenditSettings
+from tests.processes import SCRIPT, clean_env, free_port, running
+from tests.raw_http import read_response
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = str(Path(sys.executable).parent / "invoice-gateway")
-START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEXPRICE_", "GATEWAY_"))}
-    # Stopped by SIGTERM at the end of each test: no load balancer to wait for.
-    return {**env, "GATEWAY_SHUTDOWN_DRAIN_SECONDS": "0", **extra}
-
-
-@contextmanager
-def running(
-    args: list[str], env: dict[str, str], ready_url: str
-) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        [SCRIPT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"{args} exited: {process.stderr.read() if process.stderr else ''}"
-                )
-            try:
-                if httpx.get(ready_url, timeout=1.0).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{args} did not start in {START_TIMEOUT_S} s")
-            time.sleep(0.05)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def readme_first_query() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     return readme.split("```graphql\n", 1)[1].split("```", 1)[0]
-
-
-def stderr_of(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=15)
-    return err
 
 
 def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() -> None:
@@ -121,7 +63,7 @@ def test_serve_on_the_embedded_sandbox_answers_the_readme_query_in_graphiql() ->
         url = linked["data"]["invoices"]["edges"][0]["node"]["pdfUrl"]
         assert url.startswith(f"{base}/sandbox/flexprice/")
         assert httpx.get(url, timeout=10).content.startswith(b"%PDF-")
-        err = stderr_of(process)
+        err = process.stop()
     assert "sandbox" in err
     # The keys the sandboxes accept, said on start-up.
     assert "sk_sandbox_flexprice" in err
@@ -136,16 +78,11 @@ def h2c_offering_post(port: int, query: str) -> Any:
         "HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
-    answer = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head + body)
-        deadline = time.monotonic() + 20
-        while chunk := sock.recv(65536):  # "close": the server ends the connection
-            answer += chunk
-            assert time.monotonic() < deadline
-    status, _, rest = answer.partition(b"\r\n")
+        status, _, answer = read_response(sock)
     assert status == b"HTTP/1.1 200 OK", answer
-    return json.loads(rest.split(b"\r\n\r\n", 1)[1])
+    return json.loads(answer)
 
 
 def test_serve_against_a_standalone_sandbox_over_http() -> None:
@@ -190,7 +127,7 @@ def test_serve_against_a_standalone_sandbox_over_http() -> None:
             )
             assert page.status_code == 404
             assert "graphiql" not in page.text.lower()
-            err = stderr_of(process)
+            err = process.stop()
     assert f"{sandbox}/v1" in err
     assert key not in err
     assert caller not in err
@@ -302,7 +239,7 @@ def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> 
         with ThreadPoolExecutor(max_workers=1) as pool:
             in_flight = pool.submit(httpx.post, f"{base}/graphql", json=query, timeout=30)
             time.sleep(0.3)  # let it reach the sandbox's latency
-            process.send_signal(signal.SIGTERM)
+            process.process.send_signal(signal.SIGTERM)
             ready = httpx.get(f"{base}/readyz", timeout=10)
             assert ready.status_code == 503
             assert ready.json() == {"status": "draining"}
@@ -314,8 +251,8 @@ def test_sigterm_turns_readyz_503_first_and_lets_requests_in_flight_finish() -> 
         body = finished.json()
         assert "errors" not in body, body
         assert len(body["data"]["invoices"]["edges"]) == 2
-        process.wait(timeout=30)
-        _, err = process.communicate(timeout=5)
+        process.process.wait(timeout=30)
+        err = process.stderr()
     assert "SIGTERM: /readyz answers 503" in err
 
 
@@ -363,7 +300,7 @@ def test_serve_starts_workers_when_process_local_keys_are_safe_or_accepted(
     with running(args, clean_env(**env), f"{base}/healthz") as process:
         ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
         assert ready["idempotency"] == {"store": "memory", "across_processes": False, "ready": True}
-        stderr_of(process)
+        process.stop()
 
 
 def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
@@ -379,7 +316,7 @@ def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
             "ready": True,
             "url": redis_url,
         }
-        err = stderr_of(process)
+        err = process.stop()
     assert f"idempotency keys shared in Redis at {redis_url}" in err
 
 

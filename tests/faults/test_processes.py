@@ -17,9 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +26,7 @@ import httpx
 import pytest
 
 from tests.faults.clients import Backoff, Order, Tally, create_until_done
-from tests.test_cli import SCRIPT, START_TIMEOUT_S, clean_env, free_port
+from tests.processes import clean_env, free_port, running
 
 ROUNDS = 20
 CREATES_PER_KEY = 50
@@ -47,33 +44,6 @@ class Cluster:
     sandboxes: dict[str, str]
 
 
-@contextlib.contextmanager
-def _running(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
-    """`invoice-gateway ARGS`, its stderr in `log` (a pipe nobody reads would fill up with
-    the warnings the faults cause, and block it), until `ready_url` answers; then stopped."""
-    with log.open("w") as err:
-        process = subprocess.Popen([SCRIPT, *args], env=env, stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"{args} exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(ready_url, timeout=1.0).status_code < 500:
-                    break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{args} did not start in {START_TIMEOUT_S} s")
-            time.sleep(0.05)
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 @pytest.fixture
 def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
     """Both sandboxes, then two gateways over them and one Redis; all stopped afterwards."""
@@ -84,7 +54,7 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
             url = f"http://127.0.0.1:{port}"
             args = ["sandbox", name, "--port", str(port)]
             log = tmp_path / f"{name}.log"
-            stack.enter_context(_running(args, clean_env(), f"{url}/_sandbox/stats", log))
+            stack.enter_context(running(args, clean_env(), f"{url}/_sandbox/stats", log=log))
             sandboxes[name] = url
         env = clean_env(
             FLEXPRICE_API_KEY=FLEXPRICE_KEY,
@@ -105,7 +75,7 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
             url = f"http://127.0.0.1:{port}"
             args = ["serve", "--port", str(port)]
             log = tmp_path / f"gateway-{n}.log"
-            stack.enter_context(_running(args, env, f"{url}/healthz", log))
+            stack.enter_context(running(args, env, f"{url}/healthz", log=log))
             gateways.append(url)
         yield Cluster(gateways=gateways, sandboxes=sandboxes)
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.hostile import READ_KEY, Hostile, served_gateway
+from tests.raw_http import read_response
 
 QUERY = json.dumps(
     {"query": "{ invoices(first: 2) { edges { node { provider number total { amount } } } } }"}
@@ -41,27 +42,6 @@ def head(gateway: Hostile, *, extra: bytes, length: int | None) -> bytes:
         b"Authorization: Bearer " + READ_KEY.encode() + b"\r\n"
         b"Content-Type: application/json\r\n" + framing + extra + b"\r\n"
     )
-
-
-def read_response(sock: socket.socket) -> tuple[bytes, dict[bytes, bytes], bytes]:
-    """(status line, headers, body) of one Content-Length response, within DEADLINE_S."""
-    deadline = time.monotonic() + DEADLINE_S
-    data = b""
-    while b"\r\n\r\n" not in data:
-        assert time.monotonic() < deadline, data
-        chunk = sock.recv(65536)
-        assert chunk, f"the server closed the connection: {data!r}"
-        data += chunk
-    raw_head, body = data.split(b"\r\n\r\n", 1)
-    status, *lines = raw_head.split(b"\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (line.split(b":", 1) for line in lines)}
-    length = int(headers[b"content-length"])
-    while len(body) < length:
-        assert time.monotonic() < deadline, body
-        chunk = sock.recv(65536)
-        assert chunk, "the server closed the connection mid-body"
-        body += chunk
-    return status, headers, body
 
 
 def invoices_of(body: bytes) -> list[dict[str, Any]]:

@@ -27,7 +27,8 @@ from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
 from tests.faults.stack import LateCreates, serve
 from tests.gateway.conftest import FAST
 from tests.gateway.hostile import UNMASKED
-from tests.redis_server import free_port, redis_server
+from tests.processes import free_port
+from tests.redis_server import redis_server
 from tests.serving import ServedApp
 
 WRITER = "writer-0123456789abcdef0123"
