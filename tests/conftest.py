@@ -1,12 +1,29 @@
-"""Fixtures every test folder may use: a real `redis-server` on 127.0.0.1."""
+"""Fixtures every test folder may use: a real `redis-server` on 127.0.0.1; and every test runs
+with planned fields checked against graphql-core (`gateway.schema.plan`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from gateway.schema import plan
 from tests.redis_server import redis_server
+
+# Every planned field of every in-process gateway is executed by graphql-core too, and the
+# request fails on a difference (set before any app is built; `clean_env` keeps it out of the
+# gateways the tests start as processes, which run as users run them).
+os.environ["GATEWAY_VERIFY_PLANS"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _plans_agree_with_graphql_core() -> Iterator[None]:
+    """No test may pass while a planned answer differed from graphql-core's."""
+    before = len(plan.mismatches)
+    yield
+    found = plan.mismatches[before:]
+    assert not found, f"planned fields answered differently from graphql-core: {found}"
 
 
 @pytest.fixture

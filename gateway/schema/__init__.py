@@ -21,6 +21,7 @@ from gateway.schema.extensions import ErrorPolicy, OperationNameRequired
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
+from gateway.schema.plan import PlannedExecutor
 from gateway.schema.query import Query
 from gateway.schema.scalars import DATETIME, DECIMAL
 
@@ -95,6 +96,7 @@ def build_schema(
         types=[Invoice, Customer],
         extensions=extensions,
         scalar_overrides={Decimal: DECIMAL, dt.datetime: DATETIME},
+        execution_context_class=PlannedExecutor,
         # Suggestions name fields a client did not ask for; pointless when the schema is hidden.
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -6,7 +6,7 @@ Related objects come through the request's loaders, never through HTTP here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -305,21 +305,28 @@ class InvoiceContent:
 
     @strawberry.field(
         description="The customer billed, batched with every other customer in the request "
-        "(free when the provider embedded it in the invoice)."
+        "(free when the provider embedded it in the invoice).",
+        graphql_type=Customer | None,
     )
-    async def customer(self, info: Info) -> Customer | None:
+    def customer(self, info: Info) -> Customer | Awaitable[Customer | None] | None:
+        # Sync when the provider embedded the customer (a plain field: see gateway.schema.plan),
+        # awaitable when it has to be read.
         if self.model.customer is not None:
             return Customer(model=self.model.customer)
         if self.model.customer_id is None:
             return None
-        found = await info.context.loaders.customers.load(
-            (self.model.provider, self.model.customer_id)
+        return _customer_of(
+            info.context.loaders.customers.load((self.model.provider, self.model.customer_id))
         )
-        return None if found is None else Customer(model=found)
 
     @strawberry.field(description="The provider's JSON for this invoice, unchanged.")
     def raw(self) -> JSON:
         return JSON(self.model.raw)
+
+
+async def _customer_of(found: Awaitable[models.Customer | None]) -> Customer | None:
+    customer = await found
+    return None if customer is None else Customer(model=customer)
 
 
 @strawberry.type(description="An invoice of one provider, in the gateway's one data model.")

@@ -1,0 +1,481 @@
+"""Field execution through plans compiled once per selection, graphql-core for everything else.
+
+graphql-core executes every field the same way: a `GraphQLResolveInfo` and a `Path` built,
+Strawberry's resolver wrapper (arguments converted, an `Info` built, extensions chained), then
+`complete_value` walking the return type. That is 4-8 us a field, and a page of 50 invoices is
+about 500 fields. Most of them are plain: a sync resolver that reads its object.
+
+`PlannedExecutor` replaces graphql-core's `execute_fields` (the loop over one object's fields).
+For each field of a selection it compiles once, and keeps for as long as the parsed document
+lives, a function that resolves the field and completes its whole value (scalars coerced,
+lists and objects walked) with no per-field bookkeeping. A field gets one only when every
+field in its subtree is **plain**:
+
+- a Strawberry field with no resolver (the attribute), or a sync resolver whose parameters are
+  only `self` and `info`, with no GraphQL arguments, no field extensions or permissions;
+- no directive anywhere in its subtree (`@include`/`@skip` depend on variables), no `@defer`;
+- return types that are scalars, enums, lists, non-nulls and object types (an interface or a
+  union is left to graphql-core, which resolves the runtime type).
+
+A plain resolver gets an `info` that has only `context`; reading anything else from it stops
+the plan for that field. The plan stops, too, at anything unusual: an exception, a null where
+the type says non-null, a value a scalar cannot coerce, an object of the wrong type. Then
+graphql-core executes that field again from its resolver, as it would have without a plan,
+so errors, their paths and null propagation are graphql-core's own; plain resolvers have no
+side effects, so running one twice changes nothing but time. Every other field (the root
+fields, anything async, anything with arguments) goes through graphql-core as before, and the
+objects it returns get plans for their own plain fields.
+
+`GATEWAY_VERIFY_PLANS=1` (the test suite sets it) executes every planned field through
+graphql-core as well and fails the request when the two answers differ.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import os
+import weakref
+from collections.abc import Callable
+from types import CoroutineType
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    InlineFragmentNode,
+    SelectionSetNode,
+    Undefined,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetails,
+    collect_subfields,
+)
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+__all__ = ["PlanMismatch", "PlannedExecutor", "mismatches", "verifying"]
+
+#: One planned field: its value from the parent object and the request's `PlanInfo`.
+Planned = Callable[[Any, "PlanInfo"], Any]
+FieldDetailsList = list[FieldDetails]
+GroupedFieldSet = dict[str, FieldDetailsList]
+
+_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+class _Unplanned(Exception):
+    """The plan cannot answer this value: graphql-core executes the field instead."""
+
+
+class PlanMismatch(AssertionError):
+    """With verification on, a planned answer differed from graphql-core's."""
+
+
+class PlanInfo:
+    """What a plain resolver gets as `info`: the request's context, nothing else."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def __getattr__(self, name: str) -> Any:
+        # Not an AttributeError: `getattr(info, name, default)` must not quietly differ.
+        raise _Unplanned(f"info.{name} is not available to a planned field")
+
+
+def verifying() -> bool:
+    """Whether plans are checked against graphql-core (GATEWAY_VERIFY_PLANS=1)."""
+    return os.environ.get("GATEWAY_VERIFY_PLANS", "") == "1"
+
+
+#: Differences found with verification on (the test suite fails on any).
+mismatches: list[str] = []
+
+
+# -- compiling ------------------------------------------------------------------------------
+
+_PlanTable = dict[tuple[Any, ...], "_ObjectPlan"]
+
+
+class _DocumentPlans:
+    """The plans compiled for each parsed operation, kept as long as the operation itself.
+
+    Plans are found by the ids of the parsed nodes they were compiled from: within one live
+    document, the same ids are the same nodes. The document cache decides how long a parsed
+    document lives (and a document too large for it lives for one request); its plans go with
+    it, so this keeps nothing alive that the cache dropped."""
+
+    def __init__(self) -> None:
+        self.by_operation: dict[int, tuple[weakref.ref[Any], _PlanTable]] = {}
+
+    def of(self, operation: Any) -> dict[tuple[Any, ...], _ObjectPlan]:
+        key = id(operation)
+        found = self.by_operation.get(key)
+        if found is not None and found[0]() is operation:
+            return found[1]
+        plans: dict[tuple[Any, ...], _ObjectPlan] = {}
+        self.by_operation[key] = (weakref.ref(operation), plans)
+        weakref.finalize(operation, self.by_operation.pop, key, None)
+        return plans
+
+
+_plans = _DocumentPlans()
+
+
+class _ObjectPlan:
+    """One object's selection: for each response key, a planned function or None."""
+
+    __slots__ = ("any_planned", "steps")
+
+    def __init__(self, steps: list[tuple[str, Planned | None]]) -> None:
+        self.steps = steps
+        self.any_planned = any(planned is not None for _, planned in steps)
+
+
+def _has_directives(selection_set: SelectionSetNode | None, fragments: dict[str, Any]) -> bool:
+    """Whether any selection under `selection_set` (fragments followed) carries a directive."""
+    if selection_set is None:
+        return False
+    seen: set[str] = set()
+    pending: list[SelectionSetNode] = [selection_set]
+    while pending:
+        current = pending.pop()
+        for selection in current.selections:
+            if selection.directives:
+                return True
+            if isinstance(selection, FieldNode | InlineFragmentNode):
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in seen:
+                    continue
+                seen.add(name)
+                details = fragments.get(name)
+                if details is None:
+                    return True  # unknown fragment: let graphql-core report it
+                definition = details.definition
+                if definition.directives or getattr(definition, "variable_definitions", None):
+                    return True
+                pending.append(definition.selection_set)
+    return False
+
+
+def _resolver(field_def: Any) -> Callable[[Any, PlanInfo], Any] | None:
+    """The field's resolution as a plain call, or None when it is not plain."""
+    definition = field_def.extensions.get(_DEFINITION) if field_def.extensions else None
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    if field_def.args:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:
+        if definition.default_resolver is not getattr:
+            return None
+        read = operator.attrgetter(definition.python_name)
+        return lambda source, _info: read(source)
+    if resolver.is_async or resolver.arguments:
+        return None
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return None
+    func = resolver.wrapped_func
+    if not callable(func) or inspect.iscoroutinefunction(func):
+        return None
+    params = list(inspect.signature(func).parameters.values())
+    wanted: list[str] = []
+    self_param, info_param = resolver.self_parameter, resolver.info_parameter
+    for param in params:
+        if self_param is not None and param.name == self_param.name:
+            wanted.append("self")
+        elif info_param is not None and param.name == info_param.name:
+            wanted.append("info")
+        elif param.default is inspect.Parameter.empty:
+            return None
+    if any(
+        p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params[: len(wanted)]
+    ):
+        return None
+    if wanted == ["self"]:
+        return lambda source, _info: func(source)
+    if wanted == ["self", "info"]:
+        return func
+    if wanted == ["info"]:
+        return lambda _source, info: func(info)
+    if not wanted:
+        return lambda _source, _info: func()
+    return None  # (info, self): no resolver here is written so
+
+
+class _Compiler:
+    """Compiles within one execution (its fragments and variables; plans never depend on
+    variables: a subtree with a directive is not planned)."""
+
+    def __init__(self, executor: PlannedExecutor) -> None:
+        self.executor = executor
+
+    def object_plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> _ObjectPlan:
+        steps = [(key, self.field(parent_type, details)) for key, details in grouped.items()]
+        return _ObjectPlan(steps)
+
+    def field(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Planned | None:
+        for detail in details:
+            if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+                return None
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            type_name = parent_type.name
+            return lambda _source, _info: type_name
+        field_def = parent_type.fields.get(name)
+        if field_def is None or node.arguments:
+            return None
+        resolve = _resolver(field_def)
+        if resolve is None:
+            return None
+        complete = self.output(field_def.type, details)
+        if complete is None:
+            return None
+
+        def planned(source: Any, info: PlanInfo) -> Any:
+            value = resolve(source, info)
+            if type(value) is CoroutineType:
+                # A resolver that is sync only when it can be (Invoice.customer): not plain now.
+                value.close()
+                raise _Unplanned("an awaitable value")
+            return complete(value, info)
+
+        return planned
+
+    def output(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Planned | None:
+        if is_non_null_type(type_):
+            assert isinstance(type_, GraphQLNonNull)
+            inner = self.output(type_.of_type, details)
+            if inner is None:
+                return None
+
+            def non_null(value: Any, info: PlanInfo) -> Any:
+                completed = inner(value, info)
+                if completed is None:
+                    raise _Unplanned("null for a non-null type")
+                return completed
+
+            return non_null
+        if is_list_type(type_):
+            assert isinstance(type_, GraphQLList)
+            item = self.output(type_.of_type, details)
+            if item is None:
+                return None
+
+            def list_of(value: Any, info: PlanInfo) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, list | tuple):
+                    raise _Unplanned("not a list")
+                return [item(element, info) for element in value]
+
+            return list_of
+        if is_leaf_type(type_):
+            assert isinstance(type_, GraphQLLeafType)
+            coerce = type_.coerce_output_value
+
+            def leaf(value: Any, _info: PlanInfo) -> Any:
+                if value is None:
+                    return None
+                if isinstance(value, Exception):
+                    raise _Unplanned("an exception as a value")
+                coerced = coerce(value)
+                if coerced is None or coerced is Undefined:
+                    raise _Unplanned("a value the scalar cannot coerce")
+                return coerced
+
+            return leaf
+        if is_object_type(type_):
+            assert isinstance(type_, GraphQLObjectType)
+            return self.object_value(type_, details)
+        return None  # an interface or a union: graphql-core resolves the runtime type
+
+    def object_value(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Planned | None:
+        executor = self.executor
+        fragments = executor.fragments
+        if any(_has_directives(d.node.selection_set, fragments) for d in details):
+            return None
+        collected: CollectedFields = collect_subfields(
+            executor.schema,
+            fragments,
+            executor.variable_values,
+            executor.operation,
+            type_,
+            details,
+            executor.hide_suggestions,
+        )
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            return None
+        steps: list[tuple[str, Planned]] = []
+        for key, sub_details in collected.grouped_field_set.items():
+            planned = self.field(type_, sub_details)
+            if planned is None:
+                return None
+            steps.append((key, planned))
+        is_type_of = type_.is_type_of
+
+        def object_of(value: Any, info: PlanInfo) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Exception):
+                raise _Unplanned("an exception as a value")
+            # Strawberry's is_type_of ignores its info; one that reads it fails here, and
+            # graphql-core does the field.
+            if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+                raise _Unplanned("an object of another type")
+            return {key: planned(value, info) for key, planned in steps}
+
+        return object_of
+
+
+def _plan_key(parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Any, ...]:
+    return (
+        parent_type.name,
+        *((key, *(id(detail.node) for detail in details)) for key, details in grouped.items()),
+    )
+
+
+# -- executing ------------------------------------------------------------------------------
+
+
+class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context with planned fields (the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plan_info = PlanInfo(self.context_value)
+        #: This execution's plans by the identity of graphql-core's memoized field sets.
+        self._local: dict[int, tuple[GroupedFieldSet, _ObjectPlan]] = {}
+        self._verify = verifying()
+        self._document_plans: dict[tuple[Any, ...], _ObjectPlan] | None = None
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> _ObjectPlan:
+        local = self._local.get(id(grouped))
+        if local is not None and local[0] is grouped:
+            return local[1]
+        key = _plan_key(parent_type, grouped)
+        plans = self._document_plans
+        if plans is None:
+            plans = self._document_plans = _plans.of(self.operation)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _Compiler(self).object_plan(parent_type, grouped)
+        self._local[id(grouped)] = (grouped, plan)
+        return plan
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        plan = self._plan(parent_type, grouped_field_set)
+        if not plan.any_planned:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        info = self._plan_info
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for key, planned in plan.steps:
+                if planned is not None:
+                    try:
+                        value = planned(source_value, info)
+                    except Exception:  # noqa: S110 - graphql-core executes this field instead
+                        pass
+                    else:
+                        if self._verify:
+                            self._check(
+                                parent_type, source_value, path, grouped_field_set[key], value
+                            )
+                        results[key] = value
+                        continue
+                details = grouped_field_set[key]
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    details,
+                    Path(path, key, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[key] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(key)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _check(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        details: FieldDetailsList,
+        planned: Any,
+    ) -> None:
+        """With verification on: graphql-core's answer for the same field must be the same."""
+        key = details[0].node.alias.value if details[0].node.alias else details[0].node.name.value
+        errors_before = len(self.collected_errors.errors)
+        expected = self.execute_field(
+            parent_type, source_value, details, Path(path, key, parent_type.name), None
+        )
+        problem = None
+        if self.is_awaitable(expected):
+            close = getattr(expected, "close", None)
+            if close is not None:
+                close()
+            problem = "graphql-core's answer is awaitable, the plan's is not"
+        elif len(self.collected_errors.errors) != errors_before:
+            problem = "graphql-core reported an error the plan did not"
+        elif expected != planned or _shape(expected) != _shape(planned):
+            problem = f"graphql-core answered {expected!r}, the plan {planned!r}"
+        if problem is not None:
+            message = f"{parent_type.name}.{key}: {problem}"
+            mismatches.append(message)
+            raise PlanMismatch(message)
+
+
+def _shape(value: Any) -> Any:
+    """The value with its types: `1 == 1.0 == True` must not hide a difference."""
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _shape(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_shape(v) for v in value))
+    return (type(value).__name__, value)
