@@ -36,18 +36,22 @@ import inspect
 import operator
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import CoroutineType
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -64,6 +68,7 @@ from graphql.execution.collect_fields import (
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 __all__ = ["PlanMismatch", "PlannedExecutor", "mismatches", "verifying"]
@@ -290,19 +295,7 @@ class _Compiler:
             return list_of
         if is_leaf_type(type_):
             assert isinstance(type_, GraphQLLeafType)
-            coerce = type_.coerce_output_value
-
-            def leaf(value: Any, _info: PlanInfo) -> Any:
-                if value is None:
-                    return None
-                if isinstance(value, Exception):
-                    raise _Unplanned("an exception as a value")
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise _Unplanned("a value the scalar cannot coerce")
-                return coerced
-
-            return leaf
+            return _leaf(type_)
         if is_object_type(type_):
             assert isinstance(type_, GraphQLObjectType)
             return self.object_value(type_, details)
@@ -331,19 +324,66 @@ class _Compiler:
                 return None
             steps.append((key, planned))
         is_type_of = type_.is_type_of
+        definition = type_.extensions.get(_DEFINITION) if type_.extensions else None
+        # An instance of the type's own class that is not cast to another type is of the type
+        # (what Strawberry's is_type_of finds too, at more cost).
+        origin = getattr(definition, "origin", None)
 
         def object_of(value: Any, info: PlanInfo) -> Any:
             if value is None:
                 return None
+            if (
+                is_type_of is not None
+                and (type(value) is not origin or hasattr(value, TYPE_CAST_ATTRIBUTE))
+                # Strawberry's is_type_of ignores its info; one that reads it fails here, and
+                # graphql-core does the field.
+                and is_type_of(value, None) is not True  # type: ignore[arg-type]
+            ):
+                raise _Unplanned("an object of another type")
             if isinstance(value, Exception):
                 raise _Unplanned("an exception as a value")
-            # Strawberry's is_type_of ignores its info; one that reads it fails here, and
-            # graphql-core does the field.
-            if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
-                raise _Unplanned("an object of another type")
             return {key: planned(value, info) for key, planned in steps}
 
         return object_of
+
+
+def _leaf(type_: GraphQLLeafType) -> Planned:
+    """A scalar's or an enum's completion: `coerce_output_value`, as graphql-core calls it,
+    with shortcuts that give the same answer: a `str` is its own String or ID, a `bool` its own
+    Boolean, and a Strawberry enum's member its name, found in a table made once."""
+    coerce = type_.coerce_output_value
+    if type_ is GraphQLString or type_ is GraphQLID:
+        same: type = str
+    elif type_ is GraphQLBoolean:
+        same = bool
+    else:
+        same = type(None)  # no shortcut: None never reaches the check
+    names: dict[Any, str] = {}
+    wrapped = getattr(type_, "wrapped_cls", None)
+    if isinstance(type_, GraphQLEnumType) and isinstance(wrapped, type):
+        for member in cast("Iterable[Any]", wrapped):
+            for name, value in type_.values.items():
+                if member.value == value.value:
+                    names[member] = name
+                    break
+
+    def leaf(value: Any, _info: PlanInfo) -> Any:
+        if value is None:
+            return None
+        if type(value) is same:
+            return value
+        if names:
+            name = names.get(value) if type(value) is wrapped else None
+            if name is not None:
+                return name
+        if isinstance(value, Exception):
+            raise _Unplanned("an exception as a value")
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _Unplanned("a value the scalar cannot coerce")
+        return coerced
+
+    return leaf
 
 
 def _plan_key(parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Any, ...]:
