@@ -9,6 +9,12 @@ from decimal import Decimal
 
 import strawberry
 from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from providers import models
 from providers.currencies import minor_units
@@ -28,14 +34,16 @@ def padded(amount: Decimal, currency: str) -> Decimal:
 
 @functools.lru_cache(maxsize=256)
 def _formatter(locale_name: str, currency: str) -> Callable[[Decimal], str]:
-    """Babel's currency pattern of the locale, compiled once, showing the ISO 4217 minor units
-    (CLDR's own digits are a display habit that changes between releases: IDR lost its two)."""
+    """Babel's currency pattern of the locale, showing the ISO 4217 minor units (CLDR's own
+    digits are a display habit that changes between releases: IDR lost its two), made once per
+    (locale, currency): compiled to a few string operations where `_compile` can, else Babel's
+    own `apply`. Both give the same text (tests/gateway/test_money.py compares them)."""
     locale = Locale.parse(locale_name)
     pattern = copy.copy(locale.currency_formats["standard"])
     digits = minor_units(currency) or 0
     pattern.frac_prec = (digits, digits)
 
-    def format_amount(amount: Decimal) -> str:
+    def babel(amount: Decimal) -> str:
         # decimal_quantization=False: never round an exact amount for display, only pad it.
         return str(
             pattern.apply(
@@ -43,7 +51,80 @@ def _formatter(locale_name: str, currency: str) -> Callable[[Decimal], str]:
             )
         )
 
+    compiled = _compile(pattern, locale, currency, digits)
+    if compiled is None:
+        return babel
+
+    def format_amount(amount: Decimal) -> str:
+        try:
+            return compiled(amount)
+        except (ArithmeticError, ValueError):  # not finite, too many digits: Babel's own word
+            return babel(amount)
+
     return format_amount
+
+
+def _compile(
+    pattern: NumberPattern, locale: Locale, currency: str, digits: int
+) -> Callable[[Decimal], str] | None:
+    """What `NumberPattern.apply(amount, locale, currency=currency, currency_digits=False,
+    decimal_quantization=False)` does for a plain currency pattern, with the locale's symbols,
+    the currency's sign and the affixes worked out once: Babel looks them all up again (and the
+    currency's plural names, used or not) for every amount. None for what it does not cover
+    (scientific or significant-digit patterns, a scale, a plural currency name, quotes)."""
+    if pattern.scale or pattern.exp_prec or "@" in pattern.pattern or not pattern.number_pattern:
+        return None
+    decimal_symbol, group_symbol = get_decimal_symbol(locale), get_group_symbol(locale)
+    affixes = []
+    for text in (*pattern.prefix, *pattern.suffix):
+        if "¤¤¤" in text:
+            return None  # the currency's name, in the plural form the amount needs
+        text = text.replace("¤¤", currency.upper()).replace(
+            "¤", get_currency_symbol(currency, locale)
+        )
+        affixes.append(text)
+    # Babel strips quotes from the whole text, number included: only compile without any.
+    if any("'" in text or "¤" in text for text in (*affixes, decimal_symbol, group_symbol)):
+        return None
+    prefix, suffix = affixes[:2], affixes[2:]
+    int_min = pattern.int_prec[0]
+    first_group, other_groups = pattern.grouping
+    quanta: dict[int, Decimal] = {}
+
+    def group(integer: str) -> str:
+        if len(integer) < int_min:
+            integer = "0" * (int_min - len(integer)) + integer
+        size, out = first_group, ""
+        while len(integer) > size:
+            out = group_symbol + integer[-size:] + out
+            integer = integer[:-size]
+            size = other_groups
+        return integer + out
+
+    def compiled(amount: Decimal) -> str:
+        negative = int(amount.is_signed())
+        value = abs(amount).normalize()
+        if not value.is_finite():
+            raise ValueError("not finite")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)
+        precision = max(digits, -exponent if exponent < 0 else 0)
+        quantum = quanta.get(precision)
+        if quantum is None:
+            quantum = quanta[precision] = Decimal(10) ** -precision
+        whole, _, fraction = f"{value.quantize(quantum):f}".partition(".")
+        fraction = fraction or "0"
+        if len(fraction) < digits:
+            fraction += "0" * (digits - len(fraction))
+        if precision == 0 or (digits == 0 and int(fraction) == 0):
+            fraction = ""
+        else:
+            while len(fraction) > digits and fraction[-1] == "0":
+                fraction = fraction[:-1]
+            fraction = decimal_symbol + fraction
+        return prefix[negative] + group(whole) + fraction + suffix[negative]
+
+    return compiled
 
 
 @strawberry.type(description="An exact amount of money in one currency.")

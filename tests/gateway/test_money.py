@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 import pytest
+from babel import Locale
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway.schema.money import Money, padded
+from gateway.schema.money import Money, _formatter, padded
 from providers import models
+from providers.currencies import minor_units
 
 
 @pytest.mark.parametrize(
@@ -52,3 +57,44 @@ def test_formatted_shows_the_amounts_digits_in_the_locales_notation(
     assert digits in text
     assert text.replace(digits, "", 1).strip("\xa0 ") != "", "a currency sign or code is shown"
     assert not any(ch.isdigit() for ch in text.replace(digits, "", 1)), text
+
+
+# -- the compiled formatter gives Babel's own text ------------------------------------------
+
+LOCALES = ["en_US", "en", "de_DE", "de_CH", "fr_FR", "id_ID", "hi_IN", "en_IN", "ja_JP", "es_ES"]
+CURRENCIES = ["USD", "IDR", "JPY", "BHD", "EUR", "CLF", "INR", "CHF", "XXX", "PHP"]
+
+
+def _babel_text(amount: Decimal, locale_name: str, currency: str) -> str:
+    """What Babel's own `apply` makes of the amount, the pattern set up as `_formatter` does."""
+    locale = Locale.parse(locale_name)
+    pattern = copy.copy(locale.currency_formats["standard"])
+    digits = minor_units(currency) or 0
+    pattern.frac_prec = (digits, digits)
+    return str(
+        pattern.apply(
+            amount, locale, currency=currency, currency_digits=False, decimal_quantization=False
+        )
+    )
+
+
+@settings(max_examples=600, derandomize=True, deadline=None)
+@given(
+    amount=st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+        lambda d: abs(d.adjusted()) < 20
+    ),
+    locale_name=st.sampled_from(LOCALES),
+    currency=st.sampled_from(CURRENCIES),
+)
+def test_compiled_formatter_is_babels_apply(
+    amount: Decimal, locale_name: str, currency: str
+) -> None:
+    assert _formatter(locale_name, currency)(amount) == _babel_text(amount, locale_name, currency)
+
+
+@pytest.mark.parametrize("amount", ["0", "-0", "0.00", "-0.001", "1E+3", "123456789.5", "-42.10"])
+@pytest.mark.parametrize("locale_name", LOCALES)
+def test_compiled_formatter_edges(amount: str, locale_name: str) -> None:
+    for currency in ("USD", "JPY", "BHD"):
+        value = Decimal(amount)
+        assert _formatter(locale_name, currency)(value) == _babel_text(value, locale_name, currency)
