@@ -8,10 +8,14 @@ fraction as ``Decimal`` and refuses anything but a JSON object.
 from __future__ import annotations
 
 import json
+import json.encoder
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 JSONObject = dict[str, object]
+
+#: What `json.dumps(text, ensure_ascii=False)` writes for a string, without its set-up.
+_escape = json.encoder.encode_basestring
 
 
 class MalformedBody(Exception):
@@ -28,7 +32,16 @@ def number_text(value: Decimal) -> str:
 
 
 def _encode(value: object, out: list[str]) -> None:
-    if value is None:
+    # The common types first, by exact type (an ABC's isinstance costs ten times more), each
+    # string through the C escaper `json.dumps(..., ensure_ascii=False)` itself uses.
+    kind = type(value)
+    if kind is str:
+        out.append(_escape(value))  # type: ignore[arg-type]
+    elif kind is dict:
+        _encode_object(value, out)  # type: ignore[arg-type]
+    elif kind is list:
+        _encode_array(value, out)  # type: ignore[arg-type]
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
@@ -39,26 +52,38 @@ def _encode(value: object, out: list[str]) -> None:
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_escape(value))
     elif isinstance(value, Mapping):
-        out.append("{")
-        for index, (key, item) in enumerate(value.items()):
-            if index:
-                out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(":")
-            _encode(item, out)
-        out.append("}")
+        _encode_object(value, out)
     elif isinstance(value, Sequence):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
+        _encode_array(value, out)
     else:
         # A float here would be a money bug: refuse it rather than round silently.
         raise TypeError(f"cannot encode {type(value).__name__} as sandbox JSON")
+
+
+def _encode_object(value: Mapping[object, object], out: list[str]) -> None:
+    out.append("{")
+    first = True
+    for key, item in value.items():
+        if not first:
+            out.append(",")
+        first = False
+        out.append(_escape(str(key)))
+        out.append(":")
+        _encode(item, out)
+    out.append("}")
+
+
+def _encode_array(value: Sequence[object], out: list[str]) -> None:
+    out.append("[")
+    first = True
+    for item in value:
+        if not first:
+            out.append(",")
+        first = False
+        _encode(item, out)
+    out.append("]")
 
 
 def dumps(value: object) -> bytes:
