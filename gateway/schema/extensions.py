@@ -308,29 +308,48 @@ class FusedRunner(SchemaExtensionsRunner):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> None:
         super().__init__(execution_context, extensions)
-        self._hooks: dict[str, list[tuple[Callable[..., Any], SchemaExtension]]] = {}
-        for name in _PHASES:
-            found = []
-            for extension in extensions:
-                hook = _generator_hook(type(extension), name)
-                if hook is not None:
-                    found.append((hook, extension))
-            self._hooks[name] = found
+        self._plan = _plan(tuple(type(extension) for extension in extensions))
+
+    def _phase(self, name: str) -> _Phase:
+        extensions = self.extensions
+        return _Phase(name, [(hook, extensions[i]) for hook, i in self._plan[name]])
 
     def operation(self) -> Any:
-        return _Phase("on_operation", self._hooks["on_operation"])
+        return self._phase("on_operation")
 
     def parsing(self) -> Any:
-        return _Phase("on_parse", self._hooks["on_parse"])
+        return self._phase("on_parse")
 
     def validation(self) -> Any:
-        return _Phase("on_validate", self._hooks["on_validate"])
+        return self._phase("on_validate")
 
     def executing(self) -> Any:
-        return _Phase("on_execute", self._hooks["on_execute"])
+        return self._phase("on_execute")
 
 
 _PHASES = ("on_operation", "on_parse", "on_validate", "on_execute")
+#: Per tuple of extension classes: each phase's hooks, with the index of their extension.
+_PLANS: dict[
+    tuple[type[SchemaExtension], ...], dict[str, list[tuple[Callable[..., Any], int]]]
+] = {}
+#: Schemas come with a few sets of extension classes; more (tests build many) start afresh.
+_MAX_PLANS = 64
+
+
+def _plan(
+    kinds: tuple[type[SchemaExtension], ...],
+) -> dict[str, list[tuple[Callable[..., Any], int]]]:
+    plan = _PLANS.get(kinds)
+    if plan is None:
+        plan = {}
+        for name in _PHASES:
+            hooks = ((_generator_hook(kind, name), i) for i, kind in enumerate(kinds))
+            plan[name] = [(hook, i) for hook, i in hooks if hook is not None]
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+            _HOOKS.clear()
+        _PLANS[kinds] = plan
+    return plan
 
 
 def fuse(
