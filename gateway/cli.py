@@ -178,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": log_level,
         "log_config": log_config,
+        "access_log": settings.access_log,
         "loop": "uvloop",
         "http": HTTP_PROTOCOL,
         "lifespan": "on",

@@ -50,6 +50,11 @@ class GatewaySettings(EnvironSettings):
         default=100, ge=1, le=1000, description="the largest `first` (and customers(ids:)) taken"
     )
     log_level: LogLevel = Field(default="info", description="uvicorn's and the gateway's level")
+    access_log: bool = Field(
+        default=True,
+        description="one line per request (uvicorn.access, at info); false leaves it to the "
+        "proxy in front, whose log has the same lines",
+    )
     public_url: str | None = Field(
         default=None,
         description="where clients reach the gateway; in-process sandboxes are served below it "

@@ -65,18 +65,23 @@ class Started:
 
 @contextlib.contextmanager
 def running(
-    args: list[str], env: dict[str, str], ready_url: str, *, log: Path | None = None
+    args: list[str],
+    env: dict[str, str],
+    ready_url: str,
+    *,
+    log: Path | None = None,
+    out: Path | None = None,
 ) -> Iterator[Started]:
     """`invoice-gateway ARGS` until `ready_url` answers below 500 (at most START_TIMEOUT_S);
-    stopped on the way out. Its stderr goes to `log`, or to a temporary file."""
+    stopped on the way out. Its stderr goes to `log`, or to a temporary file; its stdout
+    (uvicorn's access log) to `out`, or nowhere."""
     with contextlib.ExitStack() as cleanup:
         if log is None:
             folder = cleanup.enter_context(tempfile.TemporaryDirectory())
             log = Path(folder) / "stderr.log"
-        with log.open("wb") as err:
-            process = subprocess.Popen(
-                [SCRIPT, *args], env=env, stdout=subprocess.DEVNULL, stderr=err
-            )
+        with log.open("wb") as err, contextlib.ExitStack() as files:
+            stdout = files.enter_context(out.open("wb")) if out else subprocess.DEVNULL
+            process = subprocess.Popen([SCRIPT, *args], env=env, stdout=stdout, stderr=err)
         started = Started(process, log)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S

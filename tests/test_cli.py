@@ -324,3 +324,23 @@ def test_a_redis_url_that_is_not_one_is_refused_without_echoing_it() -> None:
     result = refused_serve({"GATEWAY_REDIS_URL": "http://:hunter2-secret@cache:6379"})
     assert "GATEWAY_REDIS_URL must be a redis://HOST:PORT/DB" in result.stderr
     assert "hunter2-secret" not in result.stderr
+
+
+@pytest.mark.parametrize("access_log", ["", "false"])
+def test_gateway_access_log_false_drops_only_the_request_lines(
+    access_log: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(GATEWAY_ACCESS_LOG=access_log) if access_log else clean_env()
+    out = tmp_path / "stdout.log"
+    with running(["serve", "--port", str(port)], env, f"{base}/healthz", out=out) as process:
+        answered = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10)
+        assert answered.json()["data"] == {"__typename": "Query"}
+        refused = httpx.post(f"{base}/graphql", json={"query": "{ nope }"}, timeout=10)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        err = process.stop()
+    # The gateway's own line about the refused operation is there either way.
+    assert "refused operation (GRAPHQL_VALIDATION_FAILED" in err
+    request_lines = out.read_text().count('"POST /graphql HTTP/1.1" 200')
+    assert request_lines == (0 if access_log == "false" else 2)

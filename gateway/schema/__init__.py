@@ -11,13 +11,14 @@ from decimal import Decimal
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.context import GatewayContext
 from gateway.documents import DocumentCache, cached_documents
 from gateway.schema.cost import UpstreamCost
-from gateway.schema.extensions import ErrorPolicy, OperationNameRequired
+from gateway.schema.extensions import ErrorPolicy, OperationNameRequired, fuse
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
@@ -46,6 +47,11 @@ class GatewaySchema(strawberry.Schema):
         # "Cannot query field" hint; graphql-core also suggests argument, type, enum value and
         # input field names, each a piece of a schema that introspection hides.
         error.message = _SUGGESTION.sub("", error.message)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return fuse(execution_context, extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

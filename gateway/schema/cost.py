@@ -33,13 +33,14 @@ for is multiplied by that: nested `first`s multiply. The estimate is an upper bo
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -56,6 +57,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
@@ -454,8 +456,13 @@ class UpstreamCost(SchemaExtension):
         context = self._context()
         document = self.execution_context.graphql_document
         if context is not None and document is not None and not self.execution_context.result:
-            operation = get_operation_ast(document, self.execution_context.operation_name)
-            if operation is not None:
+            name = self.execution_context.operation_name
+            known, estimated = _remembered(document, name, context)
+            if not known:
+                operation = get_operation_ast(document, name)
+                if operation is None:
+                    yield
+                    return
                 fragments = {
                     d.name.value: d
                     for d in document.definitions
@@ -469,12 +476,15 @@ class UpstreamCost(SchemaExtension):
                     providers=context.providers,
                     settings=context.settings,
                 )
-                self.estimated = None if found is None else found.total
-                limit = context.settings.max_cost
-                if limit and (self.estimated is None or self.estimated > limit):
-                    self.execution_context.result = GraphQLExecutionResult(
-                        data=None, errors=[too_costly(self.estimated, limit)]
-                    )
+                estimated = None if found is None else found.total
+                if not operation.variable_definitions:
+                    _remember(document, name, context, estimated)
+            self.estimated = estimated
+            limit = context.settings.max_cost
+            if limit and (estimated is None or estimated > limit):
+                self.execution_context.result = GraphQLExecutionResult(
+                    data=None, errors=[too_costly(estimated, limit)]
+                )
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -482,3 +492,52 @@ class UpstreamCost(SchemaExtension):
         if context is None:
             return {}
         return {"cost": {"estimated": self.estimated, "actual": context.calls.made}}
+
+
+#: The estimates of operations that declare no variables, which depend on nothing but the
+#: document, the operation's name, the providers and the settings: by the document's id, with
+#: a weak reference to it (an entry goes when its document does: the document cache's
+#: documents keep theirs), the providers and settings it was made for, and the estimate (None:
+#: too large) per operation name. A repeated query is walked once, not on every request.
+_ESTIMATES: dict[
+    int,
+    tuple[
+        weakref.ref[DocumentNode],
+        Mapping[str, InvoiceProvider],
+        GatewaySettings,
+        dict[str | None, int | None],
+    ],
+] = {}
+
+
+def _remembered(
+    document: DocumentNode, name: str | None, context: GatewayContext
+) -> tuple[bool, int | None]:
+    entry = _ESTIMATES.get(id(document))
+    if (
+        entry is None
+        or entry[0]() is not document
+        or entry[1] is not context.providers
+        or entry[2] is not context.settings
+        or name not in entry[3]
+    ):
+        return False, None
+    return True, entry[3][name]
+
+
+def _remember(
+    document: DocumentNode, name: str | None, context: GatewayContext, estimated: int | None
+) -> None:
+    key = id(document)
+    entry = _ESTIMATES.get(key)
+    if entry is None or entry[0]() is not document:
+        weakref.finalize(document, _ESTIMATES.pop, key, None)
+    if (
+        entry is None
+        or entry[0]() is not document
+        or entry[1] is not context.providers
+        or entry[2] is not context.settings
+    ):
+        entry = (weakref.ref(document), context.providers, context.settings, {})
+        _ESTIMATES[key] = entry
+    entry[3][name] = estimated

@@ -16,6 +16,7 @@ import pytest
 
 from bench.client import GatewayClient
 from bench.scenarios import KEY_PLACEHOLDER, SCENARIOS
+from gateway.schema import cost as cost_module
 from gateway.schema.extensions import MAX_ERRORS_PER_KIND
 from gateway.settings import GatewaySettings
 from tests.gateway.hostile import WRITE_KEY, Hostile, served_gateway
@@ -292,3 +293,38 @@ def test_many_errors_of_one_kind_from_one_provider_are_counted_not_repeated(
         "omitted": len(failed) - MAX_ERRORS_PER_KIND,
     }
     assert f"{len(failed) - MAX_ERRORS_PER_KIND} more UNSUPPORTED_BY_PROVIDER" in summary["message"]
+
+
+def test_a_repeated_query_without_variables_is_estimated_once(
+    gateway: Hostile, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[str | None] = []
+    real = cost_module.estimate
+
+    def counted(schema: Any, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        walks.append(operation.name.value if operation.name else None)
+        return real(schema, operation, *args, **kwargs)
+
+    monkeypatch.setattr(cost_module, "estimate", counted)
+    plain = (
+        "query Plain { invoices(first: 3) { edges { node { id } } } } query Other { __typename }"
+    )
+    for _ in range(3):
+        response = client.post("/graphql", json={"query": plain, "operationName": "Plain"})
+        assert response.json()["extensions"]["cost"]["estimated"] == 2
+    # The other operation of the same document is its own estimate.
+    other = client.post("/graphql", json={"query": plain, "operationName": "Other"})
+    assert other.json()["extensions"]["cost"]["estimated"] == 0
+    assert walks == ["Plain", "Other"]
+    # With variables, the estimate depends on them: walked every time.
+    walks.clear()
+    varied = "query Varied($n: Int) { invoices(first: $n) { edges { node { id } } } }"
+    for n in (1, 2):
+        response = client.post("/graphql", json={"query": varied, "variables": {"n": n}})
+        assert response.json()["extensions"]["cost"]["estimated"] == 2
+    assert walks == ["Varied", "Varied"]
+    # A refusal is remembered as well as a pass: the answer is the same every time.
+    too_costly = client.post("/graphql", json={"query": FANNED_OUT})
+    again = client.post("/graphql", json={"query": FANNED_OUT})
+    assert codes(too_costly.json()) == codes(again.json()) == ["QUERY_TOO_COSTLY"]
+    assert too_costly.json()["errors"] == again.json()["errors"]
