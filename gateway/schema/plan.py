@@ -52,6 +52,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
@@ -504,6 +505,17 @@ def _plan_key(parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple
 # -- executing ------------------------------------------------------------------------------
 
 
+async def _finished_gather(_values: Any) -> list[Any]:
+    raise RuntimeError("the operation's execution has finished")
+
+
+def _finished_track(_values: Any) -> None:
+    raise RuntimeError("the operation's execution has finished")
+
+
+_FINISHED = GraphQLResolveInfoHelpers(_finished_gather, _finished_track)
+
+
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with planned fields (the module's docstring)."""
 
@@ -514,6 +526,16 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         self._local: dict[int, tuple[GroupedFieldSet, _ObjectPlan]] = {}
         self._verify = verifying()
         self._document_plans: dict[tuple[Any, ...], _ObjectPlan] | None = None
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        result = super().build_response(data)
+        # graphql-core's executor refers to itself (its `async_helpers` are its own bound
+        # methods): a cycle only the cyclic collector frees, and through `context_value` it held
+        # the request's loaders, pages and answer until a full collection (tens of ms each, and
+        # the peak memory). The response is built: drop the helpers, and the request's objects
+        # go as soon as the last reference does.
+        self.async_helpers = _FINISHED
+        return result
 
     def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> _ObjectPlan:
         local = self._local.get(id(grouped))
