@@ -1,8 +1,9 @@
 """The domain model every provider maps into and the gateway serves.
 
 Money is `Decimal` plus an upper-case ISO 4217 code, never a float. Timestamps are timezone-aware
-UTC. Every invoice and customer keeps the bytes of the provider's JSON object (`raw_json`), decoded
-into `raw` when asked for, so nothing a provider returns is lost.
+UTC. Every invoice and customer keeps where the provider's JSON object is in the body it came in
+(`raw_source`): its bytes (`raw_json`) are cut out and decoded into `raw` only when asked for, so
+nothing a provider returns is lost and nothing is paid for it until a client asks.
 
 What a provider returns (`Money`, `Address`, `Customer`, `LineItem`, `Invoice`,
 `CustomerInvoiceSummary`) is a `DomainRecord`: a frozen msgspec Struct, built without validation at
@@ -23,7 +24,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.records import plain_json
+from providers.records import Source, plain_json
 
 __all__ = [
     "EXACT",
@@ -116,9 +117,15 @@ class Customer(DomainRecord, frozen=True, kw_only=True):
     address: Address | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
     created_at: dt.datetime | None = None
-    #: The provider's JSON object of the customer, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = None
+    #: Where the provider's JSON object of the customer is (`raw_json` cuts it out when read).
+    raw_source: Source | None = None
     complete: bool = True
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """The provider's JSON object of this customer, its bytes as sent (None if unknown)."""
+        source = self.raw_source
+        return None if source is None else source.json_bytes()
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -165,8 +172,14 @@ class Invoice(DomainRecord, frozen=True, kw_only=True):
     pdf_url: str | None = None
     payment_url: str | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
-    #: The provider's JSON object of the invoice, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = None
+    #: Where the provider's JSON object of the invoice is (`raw_json` cuts it out when read).
+    raw_source: Source | None = None
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """The provider's JSON object of this invoice, its bytes as sent (None if unknown)."""
+        source = self.raw_source
+        return None if source is None else source.json_bytes()
 
     @property
     def raw(self) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def to_customer(customer: wire.Customer) -> Customer:
         address=address,
         metadata=metadata_of(customer.metadata),
         created_at=utc(customer.created),
-        raw_json=customer.source_bytes,
+        raw_source=customer.origin,
     )
 
 
@@ -198,7 +198,7 @@ def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
         name=_name(customer.given_names, customer.surname),
         email=_text(customer.email),
         address=address,
-        raw_json=customer.source_bytes,
+        raw_source=customer.origin,
         complete=False,  # a copy made when the invoice was: no reference id, no created time
     )
 
@@ -297,5 +297,5 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         paid_at=utc(invoice.paid_at),
         payment_url=_text(invoice.invoice_url),
         metadata=metadata_of(invoice.metadata),
-        raw_json=invoice.source_bytes,
+        raw_source=invoice.origin,
     )
