@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ from providers.models import (
     InvoicePreviewRequest,
     InvoiceStatus,
     InvoiceUpdate,
+    LazyInvoices,
     LineItem,
     Money,
     PaymentStatus,
@@ -46,6 +47,7 @@ __all__ = [
     "to_create_request",
     "to_customer",
     "to_invoice",
+    "to_invoices",
     "to_line_item",
     "to_payment_status_request",
     "to_preview_request",
@@ -274,6 +276,43 @@ def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoi
         metadata=metadata_of(invoice.metadata) if invoice.metadata else {},
         raw_source=invoice.origin,
     )
+
+
+def _bad_amount(record: wire.InvoiceResponse) -> bool:
+    amounts = (
+        record.subtotal,
+        record.total,
+        record.amount_due,
+        record.amount_paid,
+        record.amount_remaining,
+        record.total_tax,
+        record.total_discount,
+    )
+    if not all(amount.is_finite() for amount in amounts if amount is not None):
+        return True
+    for line in record.line_items or ():
+        if (line.amount is not None and not line.amount.is_finite()) or (
+            line.quantity is not None and not line.quantity.is_finite()
+        ):
+            return True
+    return False
+
+
+def to_invoices(records: Sequence[wire.InvoiceResponse]) -> LazyInvoices:
+    """A listing's invoices, each mapped by `to_invoice` when first read. What `to_invoice`
+    refuses (no id or creation time, an amount that is not a number) is refused here, for all
+    of them, as `ProviderBadResponse`, so reading one never raises."""
+    created: list[dt.datetime] = []
+    ids: list[str] = []
+    for record in records:
+        at = utc(record.created_at)
+        if not (record.id and at):
+            raise ProviderBadResponse(PROVIDER, "flexprice returned an invoice without id or date")
+        if _bad_amount(record):
+            raise ProviderBadResponse(PROVIDER, "flexprice sent an amount that is not a number")
+        created.append(at)
+        ids.append(record.id)
+    return LazyInvoices(PROVIDER, records, to_invoice, created_at=created, ids=ids)
 
 
 def to_summary(summary: wire.CustomerInvoiceSummary) -> CustomerInvoiceSummary:

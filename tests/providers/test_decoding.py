@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
+from gateway.pagination import fetch_merged
 from providers.flexprice import FlexPriceProvider
 from providers.flexprice import wire as flexprice_wire
 from providers.models import (
     Invoice,
     InvoiceFilter,
     InvoiceStatus,
+    LazyInvoices,
     Money,
+    Page,
     PageRequest,
     PaymentStatus,
 )
@@ -256,3 +259,29 @@ async def test_mapping_a_page_builds_no_decimal_context(
     assert lines
     assert any(line.unit_amount is not None for line in lines)
     assert built == 0
+
+
+async def test_a_merged_page_maps_only_the_invoices_it_returns(
+    flexprice: FlexPriceProvider, xendit: XenditProvider
+) -> None:
+    # Both providers are asked for `first` invoices and the merge keeps `first` of the 2 x
+    # `first`: the others are ordered on what was read from their records, never mapped.
+    providers = {"flexprice": flexprice, "xendit": xendit}
+    pages: dict[str, Page[Invoice]] = {}
+
+    async def list_page(name: str, page: PageRequest, before: dt.datetime | None) -> Page[Invoice]:
+        pages[name] = await providers[name].list_invoices(InvoiceFilter(), page)
+        return pages[name]
+
+    merged = await fetch_merged(list_page, providers=list(providers), first=10, after=None)
+    assert len(merged.edges) == 10
+    assert sum(len(page.items) for page in pages.values()) == 20
+    lazy = [page.items for page in pages.values()]
+    assert all(isinstance(items, LazyInvoices) for items in lazy)
+    assert sum(items.mapped() for items in lazy if isinstance(items, LazyInvoices)) == 10
+    # The kept ones are the newest ten of the twenty, in order, as mapped invoices.
+    every = sorted(
+        (invoice for page in pages.values() for invoice in page.items),
+        key=lambda invoice: (-invoice.created_at.timestamp(), invoice.provider, invoice.id),
+    )
+    assert [edge.node for edge in merged.edges] == every[:10]
