@@ -25,7 +25,7 @@ from typing import Final
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import unwrap
 from providers.errors import ProviderError, ProviderRejected
-from providers.models import Invoice, Page, PageRequest
+from providers.models import Invoice, Page, PageRequest, created_times
 from providers.ordering import interleave_newest
 
 __all__ = ["Edge", "MergedPage", "fetch_merged", "merge"]
@@ -187,7 +187,9 @@ def merge(
     *,
     fingerprint: str = "",
 ) -> MergedPage:
-    """Keep the newest `first` items of `pages` and the positions after each of them."""
+    """Keep the newest `first` items of `pages` and the positions after each of them.
+
+    Only the kept items are read from their pages: a page of `LazyInvoices` maps just those."""
     names = list(pages)
     current = dict(positions)
     consumed: dict[str, int] = {}
@@ -290,7 +292,7 @@ async def fetch_merged(
             position = positions[name]
             as_of = position.as_of
             if as_of is None and result.items:
-                as_of = max(item.created_at for item in result.items) + _AFTER_NEWEST
+                as_of = max(created_times(result.items)) + _AFTER_NEWEST
             positions[name] = Position(
                 after=position.after,
                 as_of=as_of,

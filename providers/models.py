@@ -1,8 +1,9 @@
 """The domain model every provider maps into and the gateway serves.
 
 Money is `Decimal` plus an upper-case ISO 4217 code, never a float. Timestamps are timezone-aware
-UTC. Every invoice and customer keeps the bytes of the provider's JSON object (`raw_json`), decoded
-into `raw` when asked for, so nothing a provider returns is lost.
+UTC. Every invoice and customer keeps where the provider's JSON object is in the body it came in
+(`raw_source`): its bytes (`raw_json`) are cut out and decoded into `raw` only when asked for, so
+nothing a provider returns is lost and nothing is paid for it until a client asks.
 
 What a provider returns (`Money`, `Address`, `Customer`, `LineItem`, `Invoice`,
 `CustomerInvoiceSummary`) is a `DomainRecord`: a frozen msgspec Struct, built without validation at
@@ -16,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.records import plain_json
+from providers.records import Source, plain_json
 
 __all__ = [
     "EXACT",
@@ -37,6 +40,7 @@ __all__ = [
     "InvoicePreviewRequest",
     "InvoiceStatus",
     "InvoiceUpdate",
+    "LazyInvoices",
     "LineItem",
     "LineItemDraft",
     "Money",
@@ -46,6 +50,9 @@ __all__ = [
     "PaymentStatus",
     "PaymentStatusUpdate",
     "RecalculationResult",
+    "created_times",
+    "ids_of",
+    "pick",
 ]
 
 T = TypeVar("T")
@@ -116,9 +123,15 @@ class Customer(DomainRecord, frozen=True, kw_only=True):
     address: Address | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
     created_at: dt.datetime | None = None
-    #: The provider's JSON object of the customer, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = None
+    #: Where the provider's JSON object of the customer is (`raw_json` cuts it out when read).
+    raw_source: Source | None = None
     complete: bool = True
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """The provider's JSON object of this customer, its bytes as sent (None if unknown)."""
+        source = self.raw_source
+        return None if source is None else source.json_bytes()
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -165,8 +178,14 @@ class Invoice(DomainRecord, frozen=True, kw_only=True):
     pdf_url: str | None = None
     payment_url: str | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
-    #: The provider's JSON object of the invoice, as its bytes (`raw` decodes them).
-    raw_json: bytes | None = None
+    #: Where the provider's JSON object of the invoice is (`raw_json` cuts it out when read).
+    raw_source: Source | None = None
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """The provider's JSON object of this invoice, its bytes as sent (None if unknown)."""
+        source = self.raw_source
+        return None if source is None else source.json_bytes()
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -278,17 +297,124 @@ class PageRequest(_Frozen):
     after: str | None = None
 
 
-class Page(BaseModel, Generic[T]):
+class LazyInvoices(Sequence["Invoice"]):
+    """A page's invoices as the provider sent them, each mapped to an `Invoice` when first read.
+
+    A merge across providers reads 2 x `first` invoices to keep `first`; this way it maps only
+    those it keeps. What the merge and the cursors need is read from the records up front:
+    `created_at` (UTC) and `ids`, in the records' order. The provider checks up front what its
+    mapping could refuse (an id, a creation time, finite amounts), so that reading an item
+    never raises. Compares equal to any sequence of the same invoices.
+    """
+
+    __slots__ = ("_build", "_built", "_records", "created_at", "ids", "provider")
+
+    def __init__(
+        self,
+        provider: str,
+        records: Sequence[Any],
+        build: Callable[[Any], Invoice],
+        *,
+        created_at: Sequence[dt.datetime],
+        ids: Sequence[str],
+        built: Sequence[Invoice | None] | None = None,
+    ) -> None:
+        self.provider = provider
+        self._records = records
+        self._build = build
+        self.created_at = created_at
+        self.ids = ids
+        self._built: list[Invoice | None] = list(built) if built else [None] * len(records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def mapped(self) -> int:
+        """How many of the invoices were mapped so far."""
+        return sum(1 for built in self._built if built is not None)
+
+    @property
+    def records(self) -> Sequence[Any]:
+        """The provider's records, unmapped, in order."""
+        return self._records
+
+    @overload
+    def __getitem__(self, index: int) -> Invoice: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Invoice, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Invoice | tuple[Invoice, ...]:
+        if isinstance(index, slice):
+            return tuple(self[n] for n in range(*index.indices(len(self))))
+        built = self._built[index]
+        if built is None:
+            built = self._built[index] = self._build(self._records[index])
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyInvoices({self.provider!r}, {len(self)} invoices)"
+
+    def select(self, indexes: Iterable[int]) -> LazyInvoices:
+        """The invoices at `indexes`, in that order, still unmapped (mapped ones kept)."""
+        chosen = list(indexes)
+        return LazyInvoices(
+            self.provider,
+            [self._records[n] for n in chosen],
+            self._build,
+            created_at=[self.created_at[n] for n in chosen],
+            ids=[self.ids[n] for n in chosen],
+            built=[self._built[n] for n in chosen],
+        )
+
+
+def created_times(items: Sequence[Invoice]) -> Sequence[dt.datetime]:
+    """Each item's `created_at`, without mapping a `LazyInvoices`."""
+    if isinstance(items, LazyInvoices):
+        return items.created_at
+    return [item.created_at for item in items]
+
+
+def ids_of(items: Sequence[Invoice]) -> Sequence[str]:
+    """Each item's `id`, without mapping a `LazyInvoices`."""
+    if isinstance(items, LazyInvoices):
+        return items.ids
+    return [item.id for item in items]
+
+
+def pick(
+    parts: Sequence[Sequence[Invoice]], chosen: Iterable[tuple[int, int]]
+) -> Sequence[Invoice]:
+    """`parts[n][index]` for each `(n, index)` of `chosen`, in order: still unmapped when every
+    part chosen from is a `LazyInvoices` of one provider (the usual page), else mapped."""
+    chosen = list(chosen)
+    used = {n for n, _ in chosen}
+    if len(used) == 1:
+        (only,) = used
+        part = parts[only]
+        if isinstance(part, LazyInvoices):
+            return part.select(index for _, index in chosen)
+    return tuple(parts[n][index] for n, index in chosen)
+
+
+@dataclass(frozen=True)  # not slots: `Page[Invoice](...)` sets `__orig_class__` on a slots class
+class Page(Generic[T]):
     """One page of a provider's list, newest first.
 
     `item_cursors[i]` is the provider's position right after `items[i]` (so a listing merged
     across providers can resume exactly after any item); `end_cursor` is the one after the last.
+    A provider builds it (nothing validates it again); `items` may be a `LazyInvoices`.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    items: tuple[T, ...]
-    item_cursors: tuple[str, ...]
+    items: Sequence[T]
+    item_cursors: Sequence[str]
     end_cursor: str | None
     has_next_page: bool
     total_count: int | None = None

@@ -210,7 +210,6 @@ async def invoice_connection(
             ):
                 filter = filter.model_copy(update={"created_before": before})
             result = await ctx.providers[name].list_invoices(filter, page)
-        ctx.loaders.prime_invoices(result.items)
         return result
 
     merged = await fetch_merged(
@@ -233,6 +232,9 @@ async def invoice_connection(
                 },
             )
         )
+    # Only the invoices the page returns are mapped (and primed, so a field that reads one again
+    # in this request makes no call); the others each provider sent stay unmapped records.
+    ctx.loaders.prime_invoices([edge.node for edge in merged.edges])
     edges = [InvoiceEdge(cursor=e.cursor, node=Invoice(model=e.node)) for e in merged.edges]
     return InvoiceConnection(
         edges=edges,

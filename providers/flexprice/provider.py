@@ -24,6 +24,7 @@ from providers.flexprice.mapping import (
     to_create_request,
     to_customer,
     to_invoice,
+    to_invoices,
     to_payment_status_request,
     to_preview_request,
     to_summary,
@@ -45,6 +46,7 @@ from providers.models import (
     InvoiceFilter,
     InvoicePreviewRequest,
     InvoiceUpdate,
+    LazyInvoices,
     Page,
     PageRequest,
     PaymentStatusUpdate,
@@ -246,12 +248,13 @@ class FlexPriceProvider(ProviderBase):
                 for search, position in zip(searches, positions, strict=True)
             ]
         )
-        parts: list[list[Invoice]] = []
+        parts: list[LazyInvoices] = []
         more: list[bool] = []
         counts: list[int | None] = []
         for position, response in zip(positions, responses, strict=True):
             items = response.items or ()
-            parts.append(position.unread([to_invoice(item) for item in items]))
+            # Mapped only when read: a merge across providers keeps about half of them.
+            parts.append(position.unread(to_invoices(items)))
             total = response.pagination.total if response.pagination else None
             asked = first + len(position.tie_ids)
             more.append(len(items) < total if total is not None else len(items) == asked)

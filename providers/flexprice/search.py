@@ -20,7 +20,17 @@ from typing import Final
 from providers.errors import ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.mapping import PROVIDER, invoice_status_of, payment_status_of
-from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
+from providers.models import (
+    Invoice,
+    InvoiceFilter,
+    InvoiceStatus,
+    LazyInvoices,
+    Page,
+    PaymentStatus,
+    created_times,
+    ids_of,
+    pick,
+)
 from providers.ordering import interleave_newest
 
 __all__ = [
@@ -80,9 +90,10 @@ class SearchPosition:
             raise ValueError(text)
         return cls(seen=seen, at=_EPOCH + micros * _MICROSECOND, tie_ids=tie_ids)
 
-    def past(self, invoice: Invoice) -> SearchPosition:
-        ties = (*self.tie_ids, invoice.id) if invoice.created_at == self.at else (invoice.id,)
-        return SearchPosition(seen=self.seen + 1, at=invoice.created_at, tie_ids=ties)
+    def past(self, created_at: dt.datetime, invoice_id: str) -> SearchPosition:
+        """The position after the invoice `invoice_id` created at `created_at`."""
+        ties = (*self.tie_ids, invoice_id) if created_at == self.at else (invoice_id,)
+        return SearchPosition(seen=self.seen + 1, at=created_at, tie_ids=ties)
 
     def request(self, search: wire.InvoiceFilter, limit: int) -> wire.InvoiceFilter:
         """The search for the next `limit` unread invoices (plus the ties it will drop)."""
@@ -93,8 +104,11 @@ class SearchPosition:
         update = {"limit": limit + len(self.tie_ids), "offset": 0, "filters": conditions}
         return search.model_copy(update=update)
 
-    def unread(self, invoices: Sequence[Invoice]) -> list[Invoice]:
-        return [invoice for invoice in invoices if invoice.id not in self.tie_ids]
+    def unread(self, invoices: LazyInvoices) -> LazyInvoices:
+        if not self.tie_ids:
+            return invoices
+        ties = self.tie_ids
+        return invoices.select(n for n, found in enumerate(invoices.ids) if found not in ties)
 
 
 def parse_positions(after: str | None, count: int) -> list[SearchPosition]:
@@ -223,21 +237,24 @@ def merge_searches(
 
     `parts[n]` is search n's unread answer from `positions[n]`, `more[n]` whether FlexPrice has
     more beyond it, `counts[n]` how many the search matched when the listing began (None when
-    unknown); each item's cursor holds every search's position after it.
+    unknown); each item's cursor holds every search's position after it. Parts that are
+    `LazyInvoices` are merged on what was read from their records: nothing is mapped here.
     """
     current = list(positions)
     taken = [0] * len(parts)
-    items: list[Invoice] = []
+    times = [created_times(part) for part in parts]
+    ids = [ids_of(part) for part in parts]
+    chosen: list[tuple[int, int]] = []
     cursors: list[str] = []
     for n, index in interleave_newest(parts, first):
-        item = parts[n][index]
-        items.append(item)
+        chosen.append((n, index))
         taken[n] = index + 1
-        current[n] = current[n].past(item)
+        current[n] = current[n].past(times[n][index], ids[n][index])
         cursors.append(".".join(position.encode() for position in current))
+    items = pick(parts, chosen)
     has_next = any(taken[n] < len(part) or more[n] for n, part in enumerate(parts))
     return Page[Invoice](
-        items=tuple(items),
+        items=items,
         item_cursors=tuple(cursors),
         end_cursor=cursors[-1] if cursors else None,
         has_next_page=has_next,

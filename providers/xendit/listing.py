@@ -14,9 +14,22 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
-from providers.models import Invoice, InvoiceFilter, InvoiceStatus, Page, PaymentStatus
+from providers.models import (
+    Invoice,
+    InvoiceFilter,
+    InvoiceStatus,
+    LazyInvoices,
+    Page,
+    PaymentStatus,
+)
 from providers.xendit import wire
-from providers.xendit.mapping import to_invoice
+from providers.xendit.mapping import (
+    PROVIDER,
+    currency_of,
+    customer_id_of,
+    to_invoice,
+    to_invoices,
+)
 
 __all__ = [
     "MAX_LIMIT",
@@ -108,17 +121,21 @@ def list_params(
     return params
 
 
-def _matcher(filters: InvoiceFilter) -> Callable[[Invoice], bool]:
+def _matcher(filters: InvoiceFilter) -> Callable[[wire.Invoice, dt.datetime], bool] | None:
+    """What Xendit's list cannot filter, tested on a record as `to_invoice` would map it
+    (None: nothing to test)."""
     currencies = {currency.upper() for currency in filters.currencies}
     customers = set(filters.customer_ids)
     after, before = filters.created_after, filters.created_before
+    if not (currencies or customers or after or before):
+        return None
 
-    def matches(invoice: Invoice) -> bool:
+    def matches(record: wire.Invoice, created_at: dt.datetime) -> bool:
         return (
-            (not currencies or invoice.currency in currencies)
-            and (not customers or invoice.customer_id in customers)
-            and (after is None or invoice.created_at > after)
-            and (before is None or invoice.created_at < before)
+            (not currencies or currency_of(record) in currencies)
+            and (not customers or customer_id_of(record) in customers)
+            and (after is None or created_at > after)
+            and (before is None or created_at < before)
         )
 
     return matches
@@ -135,30 +152,42 @@ async def read_page(
     ends, or `MAX_SCANNED_PAGES` pages were read; then the page holds what matched, with
     `has_next_page` true. `end_cursor` is the last item's id, or, when nothing matched, the
     last id read (so the next call goes on from there), or `after` when nothing was read.
-    `total_count` is None: Xendit counts nothing.
+    `total_count` is None: Xendit counts nothing. The items are a `LazyInvoices`: filtered
+    and cut on what was read from the records, mapped only when read.
     """
     local = bool(filters.currencies or filters.customer_ids)
     limit = MAX_LIMIT if local else min(first + 1, MAX_LIMIT)
     matches = _matcher(filters)
-    items: list[Invoice] = []
+    records: list[wire.Invoice] = []
+    created: list[dt.datetime] = []
+    ids: list[str] = []
     cursor = after
     more = True  # unless the listing ends or the page is decided below
     for _ in range(MAX_SCANNED_PAGES):
-        batch = [to_invoice(invoice) for invoice in await fetch(limit, cursor)]
-        if batch:
-            cursor = batch[-1].id
-        found = [invoice for invoice in batch if matches(invoice)]
-        if len(items) + len(found) > first:
-            items.extend(found[: first - len(items)])
+        batch = to_invoices(await fetch(limit, cursor))
+        if batch.ids:
+            cursor = batch.ids[-1]
+        found = [
+            n
+            for n, record in enumerate(batch.records)
+            if matches is None or matches(record, batch.created_at[n])
+        ]
+        if len(ids) + len(found) > first:
+            found = found[: first - len(ids)]
+            more_found = True
+        else:
+            more_found = False
+        for n in found:
+            records.append(batch.records[n])
+            created.append(batch.created_at[n])
+            ids.append(batch.ids[n])
+        if more_found:
             break
-        items.extend(found)
         if len(batch) < limit:
             more = False
             break
-        if len(items) == first:
+        if len(ids) == first:
             break  # the batch was full: there may be more
-    cursors = tuple(invoice.id for invoice in items)
-    end = cursors[-1] if cursors else cursor
-    return Page[Invoice](
-        items=tuple(items), item_cursors=cursors, end_cursor=end, has_next_page=more
-    )
+    items = LazyInvoices(PROVIDER, records, to_invoice, created_at=created, ids=ids)
+    end = ids[-1] if ids else cursor
+    return Page[Invoice](items=items, item_cursors=tuple(ids), end_cursor=end, has_next_page=more)

@@ -25,9 +25,11 @@ create with an IDR fraction is refused before it reaches Xendit (`creation.WHOLE
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import json
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -38,6 +40,7 @@ from providers.models import (
     Customer,
     Invoice,
     InvoiceStatus,
+    LazyInvoices,
     LineItem,
     Money,
     PaymentStatus,
@@ -54,6 +57,7 @@ __all__ = [
     "to_customer",
     "to_embedded_customer",
     "to_invoice",
+    "to_invoices",
     "to_line_item",
 ]
 
@@ -168,7 +172,7 @@ def to_customer(customer: wire.Customer) -> Customer:
         address=address,
         metadata=metadata_of(customer.metadata),
         created_at=utc(customer.created),
-        raw_json=customer.source_bytes,
+        raw_source=customer.origin,
     )
 
 
@@ -198,7 +202,7 @@ def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
         name=_name(customer.given_names, customer.surname),
         email=_text(customer.email),
         address=address,
-        raw_json=customer.source_bytes,
+        raw_source=customer.origin,
         complete=False,  # a copy made when the invoice was: no reference id, no created time
     )
 
@@ -271,7 +275,7 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         raise ProviderBadResponse(PROVIDER, "xendit returned an invoice without id or created")
     raw_status = invoice.status or ""
     status, payment_status = statuses_of(raw_status)
-    currency = (invoice.currency or DEFAULT_CURRENCY).upper()
+    currency = currency_of(invoice)
     paid, remaining = _paid_and_remaining(invoice, status)
     customer = to_embedded_customer(invoice.customer) if invoice.customer else None
     return Invoice(
@@ -297,5 +301,45 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         paid_at=utc(invoice.paid_at),
         payment_url=_text(invoice.invoice_url),
         metadata=metadata_of(invoice.metadata),
-        raw_json=invoice.source_bytes,
+        raw_source=invoice.origin,
     )
+
+
+def _bad_amount(record: wire.Invoice) -> bool:
+    # JSON numbers are finite, but a Decimal is read from a string too ("NaN").
+    for amount in (record.amount, record.paid_amount):
+        if amount is not None and not amount.is_finite():
+            return True
+    for item in record.items or ():
+        for value in (item.price, item.quantity):
+            if value is not None and not value.is_finite():
+                return True
+    return False
+
+
+def to_invoices(records: Sequence[wire.Invoice]) -> LazyInvoices:
+    """A listing's invoices, each mapped by `to_invoice` when first read. What `to_invoice`
+    refuses (no id or creation time, an amount that is not a number) is refused here, for all
+    of them, as `ProviderBadResponse`, so reading one never raises."""
+    created: list[dt.datetime] = []
+    ids: list[str] = []
+    for record in records:
+        at = utc(record.created)
+        if not (record.id and at):
+            raise ProviderBadResponse(PROVIDER, "xendit returned an invoice without id or created")
+        if _bad_amount(record):
+            raise ProviderBadResponse(PROVIDER, "xendit sent an amount that is not a number")
+        created.append(at)
+        ids.append(record.id)
+    return LazyInvoices(PROVIDER, records, to_invoice, created_at=created, ids=ids)
+
+
+def currency_of(record: wire.Invoice) -> str:
+    """The invoice's currency as `to_invoice` maps it."""
+    return (record.currency or DEFAULT_CURRENCY).upper()
+
+
+def customer_id_of(record: wire.Invoice) -> str | None:
+    """The invoice's `customer_id` as `to_invoice` maps it."""
+    customer = record.customer
+    return customer.id if customer is not None and customer.id else None
