@@ -219,29 +219,44 @@ def to_line_item(item: wire.InvoiceItem, *, currency: str) -> LineItem:
 
     `reference_id` is the line's id; `category` and `url` go to its metadata.
     """
+    return _line(item, currency)[0]
+
+
+def _line(item: wire.InvoiceItem, currency: str) -> tuple[LineItem, Decimal | None]:
+    """The line, and its exact product (None when there is no price or it is not exact)."""
     # JSON numbers are finite, but a Decimal is read from a string too ("NaN").
-    quantity = finite(PROVIDER, item.quantity) if item.quantity is not None else Decimal(1)
-    price = finite(PROVIDER, item.price) if item.price is not None else Decimal(0)
-    amount = _product(price, quantity)
-    extras = {"category": item.category, "url": item.url}
-    return LineItem(
+    quantity = item.quantity
+    if quantity is None:
+        quantity = Decimal(1)
+    elif not quantity.is_finite():
+        finite(PROVIDER, quantity)
+    price = item.price
+    if price is not None and not price.is_finite():
+        finite(PROVIDER, price)
+    amount = _product(price if price is not None else Decimal(0), quantity)
+    metadata = {}
+    if item.category:
+        metadata["category"] = item.category
+    if item.url:
+        metadata["url"] = item.url
+    line = LineItem(
         id=_text(item.reference_id),
         description=_text(item.name),
         quantity=quantity,
-        unit_amount=Money(amount=price, currency=currency) if item.price is not None else None,
+        unit_amount=Money(amount=price, currency=currency) if price is not None else None,
         amount=Money(amount=amount if amount is not None else Decimal(0), currency=currency),
-        metadata={key: value for key, value in extras.items() if value},
+        metadata=metadata,
     )
+    return line, (amount if price is not None else None)
 
 
-def _subtotal(items: list[wire.InvoiceItem] | None) -> Decimal | None:
-    if not items:
+def _subtotal(products: list[Decimal | None]) -> Decimal | None:
+    """The exact sum of the lines' products; None without lines, or when one has no price or
+    an inexact product."""
+    if not products:
         return None
     total = Decimal(0)
-    for item in items:
-        if item.price is None:
-            return None
-        product = _product(item.price, item.quantity if item.quantity is not None else Decimal(1))
+    for product in products:
         if product is None:
             return None
         total = EXACT.add(total, product)
@@ -249,7 +264,11 @@ def _subtotal(items: list[wire.InvoiceItem] | None) -> Decimal | None:
 
 
 def _money(amount: Decimal | None, currency: str) -> Money | None:
-    return None if amount is None else Money(amount=finite(PROVIDER, amount), currency=currency)
+    if amount is None:
+        return None
+    if not amount.is_finite():
+        finite(PROVIDER, amount)
+    return Money(amount=amount, currency=currency)
 
 
 def _paid_and_remaining(
@@ -278,6 +297,8 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
     currency = currency_of(invoice)
     paid, remaining = _paid_and_remaining(invoice, status)
     customer = to_embedded_customer(invoice.customer) if invoice.customer else None
+    lines = [_line(item, currency) for item in invoice.items or ()]
+    total = _money(invoice.amount, currency)
     return Invoice(
         provider=PROVIDER,
         id=invoice.id,
@@ -286,12 +307,12 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         payment_status=payment_status,
         provider_status=raw_status,
         currency=currency,
-        subtotal=_money(_subtotal(invoice.items), currency),
-        total=_money(invoice.amount, currency),
-        amount_due=_money(invoice.amount, currency),
+        subtotal=_money(_subtotal([product for _, product in lines]), currency),
+        total=total,
+        amount_due=total,
         amount_paid=_money(paid, currency),
         amount_remaining=_money(remaining, currency),
-        line_items=tuple(to_line_item(item, currency=currency) for item in invoice.items or ()),
+        line_items=tuple(line for line, _ in lines),
         description=_text(invoice.description),
         customer_id=customer.id if customer else None,
         customer=customer,
