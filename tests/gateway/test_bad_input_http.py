@@ -890,7 +890,9 @@ def test_a_websocket_from_an_allowed_origin_works_and_keeps_the_rules(
         ) as socket,
     ):
         socket.send(json.dumps({"type": "connection_init"}))
-        assert json.loads(socket.recv(timeout=10)) == {"type": "connection_ack"}
+        ack = socket.recv(timeout=10)
+        assert isinstance(ack, str), "graphql-transport-ws messages are text frames"
+        assert json.loads(ack) == {"type": "connection_ack"}
         # The schema has no subscriptions, so the per-connection subscription cap has nothing
         # to count; a subscription is a coded error and the socket stays usable.
         socket.send(
@@ -916,7 +918,9 @@ class Socket:
         self.connection.send(json.dumps({"type": "subscribe", "id": id, "payload": payload}))
 
     def answer(self) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(self.connection.recv(timeout=10))
+        frame = self.connection.recv(timeout=10)
+        assert isinstance(frame, str), "graphql-transport-ws messages are text frames"
+        message: dict[str, Any] = json.loads(frame)
         return message
 
     def closed(self) -> tuple[int | None, str]:
