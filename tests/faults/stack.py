@@ -251,7 +251,12 @@ async def sandboxes(names: Iterable[str], *, seed: int = 0) -> AsyncIterator[dic
             app = _SANDBOX_APPS[name](seed=seed)
             late = LateCreates(app)
             url = await stack_.enter_async_context(serve(late))
-            control = await stack_.enter_async_context(httpx.AsyncClient(base_url=url))
+            # A fresh connection per control call: a kept one can be closed by the server
+            # (its keep-alive timeout) just as the next call is sent, a ReadError that has
+            # nothing to do with the faults under test (seen under load at the end of a run).
+            fresh = httpx.Limits(max_keepalive_connections=0)
+            client = httpx.AsyncClient(base_url=url, limits=fresh)
+            control = await stack_.enter_async_context(client)
             served[name] = Sandbox(name=name, app=app, url=url, control=control, late=late)
         yield served
 
