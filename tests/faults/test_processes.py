@@ -65,6 +65,13 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
             GATEWAY_REDIS_URL=redis_url,
             # A create in doubt (its answer dropped) holds its key for a lease: keep it short.
             GATEWAY_IDEMPOTENCY_LEASE_SECONDS="1",
+            # A create that stalls holds its key (and every repeat waits) until its deadline:
+            # keep that well inside the 30 s the clients retry for, and one call's deadline
+            # inside it, as the README advises. With no overall deadline, one create whose
+            # calls stalled held its key past the clients' 60 s timeout (1 run in 8 in CI).
+            GATEWAY_CREATE_DEADLINE_SECONDS="10",
+            FLEXPRICE_DEADLINE="5",
+            XENDIT_DEADLINE="5",
             # Reopen quickly: a circuit the resets opened would only slow the clients down.
             FLEXPRICE_BREAKER_RESET_SECONDS="0.5",
             XENDIT_BREAKER_RESET_SECONDS="0.5",
