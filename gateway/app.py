@@ -413,7 +413,9 @@ def _unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
 def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
     """Redis when GATEWAY_REDIS_URL is set, else this process's memory."""
     if settings.redis_url is None:
-        return MemoryStore(ttl=settings.idempotency_ttl_seconds)
+        return MemoryStore(
+            ttl=settings.idempotency_ttl_seconds, wait=settings.idempotency_wait_seconds
+        )
     return RedisStore.from_url(
         settings.redis_url.get_secret_value(),
         ttl=settings.idempotency_ttl_seconds,

@@ -73,10 +73,15 @@ class IdempotencyStore(Protocol):
     #: True when every process that shares the store sees the same keys.
     shared: bool
 
-    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
+    async def claim(
+        self, caller: str, key: str, fingerprint: str, *, until: float | None = None
+    ) -> Claim:
         """Own `key`, or wait for its owner and get the id of the invoice it made. Raises
         `KeyReused` when `key` was claimed with another `fingerprint`, `StoreUnavailable` when
-        the store cannot be asked, `ClaimPending` when the owner did not finish in time."""
+        the store cannot be asked, `ClaimPending` when the owner did not finish in time: within
+        the store's `wait`, and never past `until` (the event loop's clock), the moment the
+        request's create must be over. A shared store also stops renewing the claim it gives
+        at `until`, so it lapses at most one lease later whatever becomes of the request."""
 
     async def complete(self, caller: str, key: str, invoice_id: str) -> None:
         """Remember the invoice of a key this request owns. Never raises for the store: the
@@ -103,14 +108,21 @@ class _Entry:
 
 
 class MemoryStore:
-    """Keys in this process, kept `ttl` seconds after success, at most `max_keys` of them."""
+    """Keys in this process, kept `ttl` seconds after success, at most `max_keys` of them; a
+    repeat waits at most `wait` seconds for the request that holds its key."""
 
     shared = False
 
     def __init__(
-        self, *, ttl: float, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl: float,
+        wait: float = 30.0,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
+        self.wait = wait
         self.max_keys = max_keys
         self.clock = clock
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
@@ -118,8 +130,12 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
+    async def claim(
+        self, caller: str, key: str, fingerprint: str, *, until: float | None = None
+    ) -> Claim:
         scoped = (caller, key)
+        loop = asyncio.get_running_loop()
+        give_up = _give_up(loop.time(), self.wait, until)
         for _ in range(100):  # bounded: each pass waits for an owner that then gave up
             entry = self._entries.get(scoped)
             if entry is not None and entry.expires <= self.clock():
@@ -131,7 +147,11 @@ class MemoryStore:
                 return Claim()
             if entry.fingerprint != fingerprint:
                 raise KeyReused(key)
-            done = await asyncio.shield(entry.result)
+            try:
+                async with asyncio.timeout_at(give_up):
+                    done = await asyncio.shield(entry.result)
+            except TimeoutError:
+                raise ClaimPending(key) from None
             if done is not None:
                 return Claim(done=done)
         raise RuntimeError("the key kept being abandoned")  # pragma: no cover
@@ -201,6 +221,11 @@ def _encode(value: dict[str, str]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _give_up(now: float, wait: float, until: float | None) -> float:
+    """When a repeat stops waiting: after `wait`, and never past `until`."""
+    return now + wait if until is None else min(now + wait, until)
+
+
 @dataclass(slots=True)
 class _Held:
     """A claim this process owns: the exact value it wrote, and the task renewing its lease."""
@@ -218,11 +243,12 @@ class RedisStore:
     `done` (with the invoice's id). Never a secret, never an invoice.
 
     - `claim` is `SET NX PX lease`: exactly one request, in any process, owns a key. Its owner
-      renews the lease while its create runs; a claim whose owner died lapses after `lease`
-      seconds and may be taken over (the provider's own record of the key then answers).
+      renews the lease while its create runs, but never past the `until` it claimed with (the
+      create's deadline); a claim whose owner died lapses after `lease` seconds and may be
+      taken over (the provider's own record of the key then answers).
     - A request that finds the key held with the same fingerprint polls until it is done (and
-      gets its invoice's id), freed (and tries to own it), or `wait` seconds passed
-      (`ClaimPending`); another fingerprint is `KeyReused` at once.
+      gets its invoice's id), freed (and tries to own it), or `wait` seconds passed or its
+      `until` came (`ClaimPending`); another fingerprint is `KeyReused` at once.
     - `complete` replaces the claim with `done`, kept `ttl` seconds; `abandon` deletes it, or,
       when the create's outcome is in doubt, stops renewing it: it lapses after `lease`.
     - Redis unreachable or failing: `claim` raises `StoreUnavailable`; there is no fall-back
@@ -285,7 +311,9 @@ class RedisStore:
                 f"the idempotency store (Redis at {self.where}) {what_failed(exc)}"
             ) from exc
 
-    async def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
+    async def claim(
+        self, caller: str, key: str, fingerprint: str, *, until: float | None = None
+    ) -> Claim:
         name = self.name(caller, key)
         pending = _encode(
             {
@@ -296,7 +324,7 @@ class RedisStore:
             }
         )
         loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.wait
+        give_up = _give_up(loop.time(), self.wait, until)
         delay = POLL_FIRST_S
         while True:
             async with self._asking():
@@ -306,7 +334,7 @@ class RedisStore:
                     value = await self._client.get(name)
                     found = value.decode() if isinstance(value, bytes) else value
             if found == pending:  # ours, also when a retried SET had been carried out
-                self._hold(name, pending)
+                self._hold(name, pending, until)
                 return Claim()
             if found is not None:
                 entry = self._decode(found)
@@ -368,8 +396,8 @@ class RedisStore:
             await self._let_go(name)
         await self._client.aclose()
 
-    def _hold(self, name: str, value: str) -> None:
-        self._held[name] = _Held(value, asyncio.create_task(self._keep(name, value)))
+    def _hold(self, name: str, value: str, until: float | None) -> None:
+        self._held[name] = _Held(value, asyncio.create_task(self._keep(name, value, until)))
 
     async def _let_go(self, name: str) -> _Held | None:
         held = self._held.pop(name, None)
@@ -379,10 +407,15 @@ class RedisStore:
                 await held.renewing
         return held
 
-    async def _keep(self, name: str, value: str) -> None:
-        """Renew the lease of a claim while its create runs, three times a lease."""
+    async def _keep(self, name: str, value: str, until: float | None) -> None:
+        """Renew the lease of a claim while its create runs, three times a lease, and never
+        past `until`: from then on the claim lapses within one lease, even if its request is
+        stuck and never lets go of it."""
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.lease / 3)
+            if until is not None and loop.time() >= until:
+                return
             try:
                 if not await self._renew(keys=[name], args=[value, self._ms(self.lease)]):
                     return  # lapsed and taken over: nothing of ours to keep

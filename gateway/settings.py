@@ -141,8 +141,16 @@ class GatewaySettings(EnvironSettings):
     idempotency_wait_seconds: float = Field(
         default=30,
         gt=0,
-        description="with GATEWAY_REDIS_URL: how long a repeat waits for the create holding its "
-        "key before answering IDEMPOTENCY_KEY_IN_PROGRESS",
+        description="how long a repeat waits for the create holding its key before answering "
+        "IDEMPOTENCY_KEY_IN_PROGRESS (never past its own GATEWAY_CREATE_DEADLINE_SECONDS)",
+    )
+    create_deadline_seconds: float = Field(
+        default=30,
+        gt=0,
+        allow_inf_nan=False,
+        description="how long one createInvoice may take in all: the wait for a create holding "
+        "its key, then every provider call and retry; then PROVIDER_TIMEOUT (or "
+        "IDEMPOTENCY_KEY_IN_PROGRESS while waiting), and a retry with the same key is safe",
     )
     allow_process_local_idempotency: bool = Field(
         default=False,

@@ -13,6 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
@@ -34,6 +35,7 @@ from providers.errors import (
     ProviderCircuitOpen,
     ProviderError,
     ProviderRejected,
+    ProviderTimeout,
     UnsupportedOperation,
 )
 from providers.models import Invoice as InvoiceModel
@@ -49,6 +51,7 @@ from providers.models import (
 __all__ = ["Mutation"]
 
 Info = strawberry.Info[GatewayContext, None]
+T = TypeVar("T")
 PayloadT = TypeVar("PayloadT", bound=p.InvoicePayload)
 RulesT = TypeVar("RulesT", bound=BaseModel)
 
@@ -94,12 +97,59 @@ def _payment_page(rules: i.PaymentPageRules | None) -> PaymentPageOptions | None
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When one createInvoice must be over (`at`, the event loop's clock): it was given
+    `seconds` (GATEWAY_CREATE_DEADLINE_SECONDS) from its start."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def starting_now(cls, seconds: float) -> _Deadline:
+        return cls(at=asyncio.get_running_loop().time() + seconds, seconds=seconds)
+
+    async def run(self, provider: InvoiceProvider, work: Awaitable[T], *, late: str) -> T:
+        """`work` (the provider's), cancelled when the deadline comes: then `ProviderTimeout`
+        (PROVIDER_TIMEOUT) whose message is `late`, after what the provider did not finish."""
+        timeout = asyncio.timeout_at(self.at)
+        try:
+            async with timeout:
+                return await work
+        except TimeoutError as exc:
+            if not timeout.expired():
+                raise  # a TimeoutError of the work's own, not the deadline
+            raise ProviderTimeout(
+                provider.name,
+                f"{provider.name} did not finish within {self.seconds:g} s (the gateway's "
+                f"deadline for one createInvoice). {late}",
+            ) from exc
+
+
+#: What a client should do when the deadline cut off a create it sent with a key ...
+_LATE_WITH_KEY = (
+    "The invoice may still be made: retry with the same idempotencyKey and input to get it."
+)
+#: ... without one ...
+_LATE_WITHOUT_KEY = (
+    "The invoice may still be made, and this create had no idempotencyKey, so sending it "
+    "again may make a second one: look for it first, and send an idempotencyKey to make "
+    "retries safe."
+)
+#: ... or the read of the invoice its key already made.
+_LATE_READ = (
+    "The invoice of this idempotencyKey exists: retry with the same key and input to get it."
+)
+
+
 async def _create_once(
-    info: Info, provider: InvoiceProvider, draft: InvoiceDraft, key: str
+    info: Info, provider: InvoiceProvider, draft: InvoiceDraft, key: str, deadline: _Deadline
 ) -> InvoiceModel:
     """One invoice per (caller, key): a repeat gets the first result, also while it is being
     made, in this process or (with a shared store) another; the key with another input is a
-    user error."""
+    user error. Waiting for the key and creating both end by `deadline`: waiting past it is
+    IDEMPOTENCY_KEY_IN_PROGRESS, creating past it PROVIDER_TIMEOUT (the key is abandoned, in
+    doubt at a provider that cannot refuse a second create with it)."""
     store = info.context.idempotency
     assert store is not None
     caller = info.context.caller.name if info.context.caller else "anonymous"
@@ -107,7 +157,7 @@ async def _create_once(
     fingerprint = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
     for _ in range(3):  # bounded: a remembered invoice that is gone is forgotten, once or so
         try:
-            claim = await store.claim(caller, key, fingerprint)
+            claim = await store.claim(caller, key, fingerprint, until=deadline.at)
         except KeyReused:
             raise _Refused([_key_reused("a different invoice")]) from None
         except StoreUnavailable as exc:
@@ -123,7 +173,9 @@ async def _create_once(
             ) from exc
         if claim.done is None:
             break  # this request owns the key: create
-        [remembered] = await provider.get_invoices([claim.done])
+        [remembered] = await deadline.run(
+            provider, provider.get_invoices([claim.done]), late=_LATE_READ
+        )
         if remembered is not None:
             return remembered
         # The provider no longer has it (deleted, a sandbox reset): creating again makes no
@@ -135,8 +187,10 @@ async def _create_once(
         # The provider compares what it keeps under the key with the draft, and raises
         # `IdempotencyKeyReused` naming what differs (the gateway forgot the key: a restart,
         # past its TTL, another process without a shared store).
-        invoice = await provider.create_invoice(
-            draft, idempotency_key=provider_key(info.context.caller, key)
+        invoice = await deadline.run(
+            provider,
+            provider.create_invoice(draft, idempotency_key=provider_key(info.context.caller, key)),
+            late=_LATE_WITH_KEY,
         )
         if invoice.customer_id not in (None, draft.customer_id) or (
             invoice.currency != draft.currency
@@ -262,6 +316,7 @@ class Mutation:
         self, info: Info, input: i.CreateInvoiceInput
     ) -> p.CreateInvoicePayload:
         async def action() -> InvoiceModel:
+            deadline = _Deadline.starting_now(info.context.settings.create_deadline_seconds)
             gid = GlobalId.decode(
                 input.customer_id, field="input.customerId", expect=NodeType.CUSTOMER
             )
@@ -312,8 +367,12 @@ class Mutation:
             )
             if rules.idempotency_key is None or info.context.idempotency is None:
                 # The gateway's own key: its retries are safe, and nobody can repeat it.
-                return await provider.create_invoice(draft, idempotency_key=f"gw-{uuid.uuid4()}")
-            return await _create_once(info, provider, draft, rules.idempotency_key)
+                return await deadline.run(
+                    provider,
+                    provider.create_invoice(draft, idempotency_key=f"gw-{uuid.uuid4()}"),
+                    late=_LATE_WITHOUT_KEY,
+                )
+            return await _create_once(info, provider, draft, rules.idempotency_key, deadline)
 
         return await _run(info, p.CreateInvoicePayload, action)
 

@@ -6,6 +6,7 @@ customer record it read); `create_once` sends it so that a retry never bills twi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import math
@@ -272,8 +273,9 @@ async def create_once(
     to `policy.attempts` with the policy's backoff, each call within the policy's deadline; the
     last failure is raised. Any other error (a 4xx) is raised at once.
 
-    A create that timed out, lost its connection once sent, or got a 504, may still be carried
-    out by Xendit after a look-up found nothing. So its id goes into `unanswered` for one more
+    A create that timed out, lost its connection once sent, got a 504, or was cancelled while
+    in flight (the caller's own deadline for the whole create came), may still be carried out
+    by Xendit after a look-up found nothing. So its id goes into `unanswered` for one more
     `policy.deadline`: until then, here and in later calls, attempts only look it up, and
     `ProviderTimeout` is raised while it does not appear. Xendit making that create later
     still is the one way left to two invoices with one id; so is a create with the same id
@@ -286,7 +288,9 @@ async def create_once(
     async for attempt in stamina.retry_context(
         on=_UNKNOWN_OUTCOME,
         attempts=policy.attempts,
-        timeout=None,  # each call has the policy's deadline; `attempts` bounds the rest
+        # Each call has the policy's deadline and `attempts` bounds their number; the whole is
+        # bounded by the caller (the gateway's deadline for one create), which cancels it.
+        timeout=None,
         wait_initial=policy.wait_initial,
         wait_max=policy.wait_max,
         wait_jitter=policy.wait_jitter,
@@ -317,6 +321,11 @@ async def create_once(
             except ProviderUnavailable as exc:
                 if isinstance(exc, ProviderTimeout | ProviderConnectionLost) or exc.status == 504:
                     unanswered.mark(external_id, seconds=policy.deadline)
+                raise
+            except asyncio.CancelledError:
+                # The caller stopped waiting (the gateway's deadline for the whole create, or
+                # its client went away) with the create sent: Xendit may still make it.
+                unanswered.mark(external_id, seconds=policy.deadline)
                 raise
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
 

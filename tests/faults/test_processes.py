@@ -63,8 +63,19 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
             XENDIT_BASE_URL=sandboxes["xendit"],
             GATEWAY_API_KEYS=f"ci:write:{WRITER}",
             GATEWAY_REDIS_URL=redis_url,
-            # A create in doubt (its answer dropped) holds its key for a lease: keep it short.
-            GATEWAY_IDEMPOTENCY_LEASE_SECONDS="1",
+            # A create in doubt (its answer dropped) holds its key for a lease: keep it short,
+            # but not so short that a live claim lapses: it is renewed every third of a lease,
+            # and at 1 s a loaded machine delayed renewals past it (8 claims lapsed while their
+            # create ran, in 3 of 25 runs at load 3 to 7 on 2 cores: another process may then
+            # take the key over and create too).
+            GATEWAY_IDEMPOTENCY_LEASE_SECONDS="3",
+            # A create that stalls holds its key (and every repeat waits) until its deadline:
+            # keep that well inside the 30 s the clients retry for, and one call's deadline
+            # inside it, as the README advises. With no overall deadline, one create whose
+            # calls stalled held its key past the clients' 60 s timeout (1 run in 8 in CI).
+            GATEWAY_CREATE_DEADLINE_SECONDS="10",
+            FLEXPRICE_DEADLINE="5",
+            XENDIT_DEADLINE="5",
             # Reopen quickly: a circuit the resets opened would only slow the clients down.
             FLEXPRICE_BREAKER_RESET_SECONDS="0.5",
             XENDIT_BREAKER_RESET_SECONDS="0.5",
