@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         help="sample the gateway with py-spy during each timed run into DIR (slows it: "
         "profile and measure in separate runs)",
     )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a gateway setting for this run, e.g. GATEWAY_ACCESS_LOG=false (repeatable; only "
+        "GATEWAY_* names; shown under the table)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write JSON here")
     parser.add_argument(
         "--png",
@@ -152,6 +160,16 @@ def main(argv: list[str]) -> int:
     if args.duration <= 0 or args.warmup < 0 or min(args.concurrency) < 1 or args.workers < 1:
         print("run.py: --duration, --concurrency and --workers must be positive", file=sys.stderr)
         return 2
+    gateway_env: dict[str, str] = {}
+    for item in args.gateway_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("GATEWAY_") or name == "GATEWAY_API_KEYS":
+            print(
+                f"run.py: --gateway-env takes GATEWAY_NAME=VALUE (not the keys), got {item!r}",
+                file=sys.stderr,
+            )
+            return 2
+        gateway_env[name] = value
     scenarios = [SCENARIOS[name] for name in (args.scenario or SCENARIOS)]
     gateway_cpus, other_cpus = _cpu_split(args.pin, args.workers)
     machine = _machine(gateway_cpus, other_cpus)
@@ -171,6 +189,7 @@ def main(argv: list[str]) -> int:
                 workers=args.workers,
                 gateway_cpus=gateway_cpus,
                 other_cpus=other_cpus,
+                gateway_env=gateway_env,
             ) as stack,
             GatewayClient(stack.gateway_url, api_key=stack.api_key) as client,
         ):
@@ -209,7 +228,7 @@ def main(argv: list[str]) -> int:
         )
         return 1
     shutil.rmtree(log_dir, ignore_errors=True)
-    run = {**settings.as_json(), "concurrency": args.concurrency}
+    run = {**settings.as_json(), "concurrency": args.concurrency, "gateway_env": gateway_env}
     print(report.table(results))
     print(report.machine_line(machine, run))
     if args.json is not None:

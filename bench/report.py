@@ -84,7 +84,9 @@ def machine_line(machine: dict[str, Any], settings: dict[str, Any]) -> str:
         f"{machine['nproc']} x {machine['cpu_model']}, Python {machine['python']}, {pinned}; "
         f"{settings['duration_s']:g} s per run after {settings['warmup_s']:g} s of warm-up, "
         f"upstream latency {settings['upstream_latency_ms']} ms, "
-        f"{settings['workers']} gateway worker(s); {machine['date']}"
+        f"{settings['workers']} gateway worker(s)"
+        + "".join(f", {name}={value}" for name, value in settings.get("gateway_env", {}).items())
+        + f"; {machine['date']}"
     )
 
 

@@ -138,8 +138,10 @@ class Stack:
         workers: int,
         gateway_cpus: set[int] | None,
         other_cpus: set[int] | None,
+        gateway_env: Mapping[str, str] | None = None,
     ) -> None:
         self.log_dir = log_dir
+        self.gateway_env = dict(gateway_env or {})
         self.latency_ms = latency_ms
         self.workers = workers
         self.gateway_cpus = gateway_cpus
@@ -218,6 +220,7 @@ class Stack:
             "FLEXPRICE_API_KEY": keys["flexprice"],
             "XENDIT_BASE_URL": self.sandboxes["xendit"].url,
             "XENDIT_SECRET_KEY": keys["xendit"],
+            **self.gateway_env,
         }
         argv = [*command, "serve", "--host", HOST, "--port", str(port)]
         argv += ["--workers", str(self.workers)]
