@@ -17,7 +17,7 @@ import asyncio
 import base64
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
 
@@ -103,10 +103,15 @@ class MergedPage:
         parts = [answer.items for answer in self.merged.answers]
         return tuple(Edge(self, k, parts[n][i]) for k, (n, i) in enumerate(self.merged.chosen))
 
+    _cursors: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+
     def cursor_after(self, edge: int) -> str:
-        """The cursor right after edge number `edge`."""
+        """The cursor right after edge number `edge` (written once, when first read)."""
         assert self.merged is not None
-        return self._wrap(self.merged.positions_after(edge))
+        cursor = self._cursors.get(edge)
+        if cursor is None:
+            cursor = self._cursors[edge] = self._wrap(self.merged.positions_after(edge))
+        return cursor
 
     @property
     def end_cursor(self) -> str | None:

@@ -29,7 +29,7 @@ import heapq
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Final, overload
 
 from providers.models import Invoice, LazyInvoices, created_times, ids_of, pick
@@ -97,7 +97,7 @@ class Position:
         """This position with its snapshot bound set from the stream's first answer."""
         if self.at is not None or not times:
             return self
-        return replace(self, at=max(times))
+        return Position(self.token, self.seen, max(times), self.tie_ids, self.total, self.done)
 
     def unread(self, items: Sequence[Invoice]) -> Sequence[Invoice]:
         """`items` without those already read at `at` (the ties a time bound cannot exclude)."""
@@ -112,17 +112,27 @@ class Position:
         return [items[n] for n in keep]
 
     def reading(
-        self, times: Sequence[dt.datetime], ids: Sequence[str], count: int, token: str | None
+        self,
+        times: Sequence[dt.datetime],
+        ids: Sequence[str],
+        count: int,
+        token: str | None,
+        *,
+        total: int | None = None,
+        done: bool | None = None,
     ) -> Position:
         """The position after reading the first `count` of `times`/`ids` (newest first) from
         here. `token` is the stream's own token after them; None: the stream is resumed by time
-        alone, so `at` moves to the last one read and the ties read at it are remembered."""
+        alone, so `at` moves to the last one read and the ties read at it are remembered.
+        `total` and `done`, when given, replace this position's."""
+        total = self.total if total is None else total
+        done = self.done if done is None else done
         if token is not None:
             # Resumed by its token: the bound stays where the first answer set it (a token
             # may be an offset into what the bound selects).
-            return replace(self, token=token, seen=self.seen + count)
+            return Position(token, self.seen + count, self.at, (), total, done)
         if count == 0:
-            return self
+            return Position(None, self.seen, self.at, self.tie_ids, total, done)
         at = times[count - 1]
         n = count - 1
         while n >= 0 and times[n] == at:
@@ -130,7 +140,7 @@ class Position:
         ties = tuple(ids[n + 1 : count])
         if at == self.at:
             ties = self.tie_ids + ties
-        return replace(self, seen=self.seen + count, at=at, tie_ids=ties)
+        return Position(None, self.seen + count, at, ties, total, done)
 
 
 # -- the codec ----------------------------------------------------------------------------------
@@ -303,9 +313,17 @@ class Answer:
     tokens: Sequence[str] | None = None
     end_token: str | None = None
     total: int | None = None
+    #: Positions already worked out, by count: each edge's cursor asks for every stream's.
+    _known: dict[int, Position] = field(default_factory=dict, compare=False, repr=False)
 
     def after(self, count: int) -> Position:
         """The stream's position once the walk has taken the first `count` items."""
+        known = self._known.get(count)
+        if known is None:
+            known = self._known[count] = self._after(count)
+        return known
+
+    def _after(self, count: int) -> Position:
         used_up = count == len(self.items)
         token: str | None = None
         if used_up and self.end_token is not None:
@@ -314,9 +332,14 @@ class Answer:
             token = self.tokens[count - 1]
         elif self.tokens is not None or self.end_token is not None:
             token = self.position.token
-        total = self.position.total if self.position.total is not None else self.total
-        moved = self.position.reading(created_times(self.items), ids_of(self.items), count, token)
-        return replace(moved, total=total, done=used_up and not self.more)
+        return self.position.reading(
+            created_times(self.items),
+            ids_of(self.items),
+            count,
+            token,
+            total=self.position.total if self.position.total is not None else self.total,
+            done=used_up and not self.more,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,11 +402,12 @@ class LazyTokens(Sequence[str]):
     `Page.item_cursors`: most listings never read one). Compares equal to any sequence of the
     same strings."""
 
-    __slots__ = ("_count", "_make")
+    __slots__ = ("_count", "_made", "_make")
 
     def __init__(self, count: int, make: Callable[[int], str]) -> None:
         self._count = count
         self._make = make
+        self._made: list[str | None] = [None] * count
 
     def __len__(self) -> int:
         return self._count
@@ -401,7 +425,10 @@ class LazyTokens(Sequence[str]):
             index += self._count
         if not 0 <= index < self._count:
             raise IndexError(index)
-        return self._make(index)
+        made = self._made[index]
+        if made is None:
+            made = self._made[index] = self._make(index)
+        return made
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
