@@ -124,7 +124,8 @@ class MergedPage:
     def _wrap(self, moved: list[Position]) -> str:
         # Providers that were not asked (done, or failed) keep their positions.
         current = dict(self.positions)
-        current.update(zip(self.asked, moved, strict=True))
+        for name, position in zip(self.asked, moved, strict=True):
+            current[name] = position
         return wrap_cursor(current, fingerprint=self.fingerprint)
 
 

@@ -251,7 +251,7 @@ def decode_positions(text: object, count: int) -> list[Position]:
 def encode_cursor(positions: Mapping[str, Position], *, fingerprint: str = "") -> str:
     """The text of a connection cursor: every stream's position by name, and the fingerprint of
     the filter it was issued for (the caller wraps it, e.g. in base64)."""
-    state = {name: _write(position) for name, position in sorted(positions.items())}
+    state = {name: _write(position) for name, position in positions.items()}
     return _CURSOR + json.dumps([fingerprint, state], separators=(",", ":"))
 
 
@@ -298,7 +298,7 @@ def interleave_newest(parts: Sequence[Sequence[Invoice]], limit: int) -> Iterato
             heapq.heappush(heads, (keys[n](index + 1), n, index + 1))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
     """What one stream answered from `position` (its snapshot bound already set: `bounded`).
 
@@ -315,6 +315,8 @@ class Answer:
     total: int | None = None
     #: Positions already worked out, by count: each edge's cursor asks for every stream's.
     _known: dict[int, Position] = field(default_factory=dict, compare=False, repr=False)
+    _times: Sequence[dt.datetime] | None = field(default=None, compare=False, repr=False)
+    _ids: Sequence[str] = field(default=(), compare=False, repr=False)
 
     def after(self, count: int) -> Position:
         """The stream's position once the walk has taken the first `count` items."""
@@ -332,9 +334,11 @@ class Answer:
             token = self.tokens[count - 1]
         elif self.tokens is not None or self.end_token is not None:
             token = self.position.token
+        if self._times is None:
+            self._times, self._ids = created_times(self.items), ids_of(self.items)
         return self.position.reading(
-            created_times(self.items),
-            ids_of(self.items),
+            self._times,
+            self._ids,
             count,
             token,
             total=self.position.total if self.position.total is not None else self.total,
@@ -342,12 +346,14 @@ class Answer:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Merged:
     """The newest `first` items of several answers. Positions are computed only when asked."""
 
     answers: tuple[Answer, ...]
     chosen: tuple[tuple[int, int], ...]
+    #: How many of each answer the first k + 1 kept items took, worked out when first asked.
+    _counts: list[tuple[int, ...]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def items(self) -> Sequence[Invoice]:
@@ -355,12 +361,17 @@ class Merged:
         `LazyInvoices`)."""
         return pick([answer.items for answer in self.answers], self.chosen)
 
-    def taken(self, upto: int) -> list[int]:
+    def taken(self, upto: int) -> tuple[int, ...]:
         """How many items of each answer the first `upto` kept items took."""
-        counts = [0] * len(self.answers)
-        for n, index in self.chosen[:upto]:
-            counts[n] = index + 1
-        return counts
+        if upto == 0:
+            return (0,) * len(self.answers)
+        if self._counts is None:
+            counts = [0] * len(self.answers)
+            self._counts = []
+            for n, index in self.chosen:
+                counts[n] = index + 1
+                self._counts.append(tuple(counts))
+        return self._counts[upto - 1]
 
     def positions_after(self, edge: int) -> list[Position]:
         """Every stream's position right after kept item `edge`."""
