@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.ids import GlobalId, NodeType
-from gateway.pagination import fetch_merged
+from gateway.pagination import Edge, MergedPage, fetch_merged
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
 from gateway.schema.nodes import Invoice
 from providers.currencies import CURRENCIES
@@ -85,17 +85,38 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         description="Always false: connections here page forwards only."
     )
-    start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(
+    #: The page the cursors are read from, and the `after` it was asked with.
+    _page: strawberry.Private[MergedPage]
+    _after: strawberry.Private[str | None]
+
+    # Sync resolvers of `self` only: a cursor is encoded when a client selects it, not before.
+    @strawberry.field(description="The cursor of the first edge.")
+    def start_cursor(self) -> str | None:
+        edges = self._page.edges
+        return edges[0].cursor if edges else None
+
+    @strawberry.field(
         description="Pass as `after` for the next page: the cursor of the last edge, or on an "
         "empty page the `after` that was passed."
     )
+    def end_cursor(self) -> str | None:
+        edges = self._page.edges
+        return self._page.end_cursor or (edges[-1].cursor if edges else self._after)
+
+
+def _edge_cursor(self: InvoiceEdge) -> str:
+    # A sync resolver of `self` only (the compiled plans run it directly): an edge's cursor is
+    # encoded when a client selects it, not for every edge of every page.
+    return self._edge.cursor
 
 
 @strawberry.type(description="An invoice and its position in a connection.")
 class InvoiceEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this invoice.")
+    cursor: str = strawberry.field(
+        resolver=_edge_cursor, description="Pass as `after` to continue after this invoice."
+    )
     node: Invoice = strawberry.field(description="The invoice.")
+    _edge: strawberry.Private[Edge]
 
 
 @strawberry.type(
@@ -235,14 +256,14 @@ async def invoice_connection(
     # Only the invoices the page returns are mapped (and primed, so a field that reads one again
     # in this request makes no call); the others each provider sent stay unmapped records.
     ctx.loaders.prime_invoices([edge.node for edge in merged.edges])
-    edges = [InvoiceEdge(cursor=e.cursor, node=Invoice(model=e.node)) for e in merged.edges]
+    edges = [InvoiceEdge(_edge=edge, node=Invoice(model=edge.node)) for edge in merged.edges]
     return InvoiceConnection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=merged.has_next_page,
             has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=merged.end_cursor or (edges[-1].cursor if edges else after),
+            _page=merged,
+            _after=after,
         ),
         total_count=merged.total_count,
     )

@@ -31,9 +31,9 @@ from providers.flexprice.mapping import (
     to_update_request,
 )
 from providers.flexprice.search import (
-    SearchPosition,
     merge_searches,
     parse_positions,
+    search_request,
     to_invoice_searches,
 )
 from providers.flexprice.settings import FlexPriceSettings
@@ -46,12 +46,12 @@ from providers.models import (
     InvoiceFilter,
     InvoicePreviewRequest,
     InvoiceUpdate,
-    LazyInvoices,
     Page,
     PageRequest,
     PaymentStatusUpdate,
     RecalculationResult,
 )
+from providers.paging import Position
 
 __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
@@ -217,7 +217,8 @@ class FlexPriceProvider(ProviderBase):
         return [found.get(customer_id) for customer_id in ids]
 
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
-        """Newest first, as FlexPrice lists. A cursor is a keyset position (`SearchPosition`).
+        """Newest first, as FlexPrice lists. A cursor is the paging engine's token of a
+        keyset position per search (`search.parse_positions`).
 
         SKIPPED invoices (zero-amount subscription drafts FlexPrice itself hides) are never
         listed, with or without a filter; `get_invoices` still finds them by id. So a filtered
@@ -244,11 +245,11 @@ class FlexPriceProvider(ProviderBase):
         positions = parse_positions(page.after, len(searches))
         responses = await self._search_each(
             [
-                position.request(search, first)
+                search_request(position, search, first)
                 for search, position in zip(searches, positions, strict=True)
             ]
         )
-        parts: list[LazyInvoices] = []
+        parts: list[Sequence[Invoice]] = []
         more: list[bool] = []
         counts: list[int | None] = []
         for position, response in zip(positions, responses, strict=True):
@@ -318,7 +319,7 @@ class FlexPriceProvider(ProviderBase):
                 continue
             pages[customer_id] = merge_searches(
                 [part[:first] for part in parts],
-                positions=[SearchPosition()] * len(parts),
+                positions=[Position()] * len(parts),
                 more=[len(part) > first or not done for done, part in pairs],
                 counts=[len(part) if done else None for done, part in pairs],
                 first=first,

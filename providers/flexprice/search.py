@@ -1,8 +1,9 @@
 """FlexPrice searches for a domain `InvoiceFilter`, and the merge of several into one page.
 
 FlexPrice ANDs every condition of a search, so some status filters need several searches; each is
-asked for a page from its own offset and `merge_searches` interleaves the answers newest first.
-The provider's cursor is one `SearchPosition` per search, joined by ".".
+a stream of the paging engine (`providers.paging`), asked for a page from its own position
+(`search_request`), and the answers are merged newest first by the engine (`merge_searches`). The
+provider's cursor is the engine's token of one `Position` per search (`parse_positions`).
 
 A listing never includes SKIPPED invoices (zero-amount subscription drafts, never payable):
 FlexPrice hides them when `invoice_status` is not sent, so a status filter asks only for the
@@ -12,9 +13,7 @@ other three statuses. A filtered listing is then always a subset of the unfilter
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from providers.errors import ProviderRejected
@@ -24,109 +23,63 @@ from providers.models import (
     Invoice,
     InvoiceFilter,
     InvoiceStatus,
-    LazyInvoices,
     Page,
     PaymentStatus,
     created_times,
-    ids_of,
-    pick,
 )
-from providers.ordering import interleave_newest
+from providers.paging import (
+    Answer,
+    BadPosition,
+    LazyTokens,
+    Position,
+    decode_positions,
+    encode_positions,
+    merge,
+)
 
 __all__ = [
     "LISTED_INVOICE_STATUSES",
-    "SearchPosition",
     "merge_searches",
     "parse_positions",
+    "search_request",
     "to_invoice_searches",
 ]
 
 
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND: Final = dt.timedelta(microseconds=1)
-_ID: Final = re.compile(r"[A-Za-z0-9_]{1,64}")
-_POSITION: Final = re.compile(
-    r"(?P<seen>[0-9]{1,12})-(?P<micros>[0-9]{1,18})-(?P<ids>[A-Za-z0-9_~]+)"
-)
-#: The last microsecond a position may name: before the year 9999, so `at` + 1 us is a datetime.
-_LAST_MICROS: Final = (dt.datetime(9999, 1, 1, tzinfo=dt.UTC) - _EPOCH) // _MICROSECOND - 1
+def search_request(
+    position: Position, search: wire.InvoiceFilter, limit: int
+) -> wire.InvoiceFilter:
+    """The search for the next `limit` unread invoices from `position` (plus the ties it will
+    drop): keyset, not offset, so that invoices created, finalized or voided while a client
+    pages neither shift it nor make it skip any. FlexPrice's filters cannot say "(created_at,
+    id) after (at, id)", so the search asks for everything created up to `at` (the engine's
+    snapshot bound) and `Position.unread` drops the ties already read; an offset past the
+    ties would skip one when a read invoice has left the filter since."""
+    before = position.before()
+    if before is None:
+        return search.model_copy(update={"limit": limit, "offset": 0})
+    conditions = (*(search.filters or ()), _condition("created_at", "before", before))
+    update = {"limit": limit + len(position.tie_ids), "offset": 0, "filters": conditions}
+    return search.model_copy(update=update)
 
 
-@dataclass(frozen=True, slots=True)
-class SearchPosition:
-    """How far a listing has read one search: keyset, not offset, so that invoices created,
-    finalized or voided while a client pages neither shift it nor make it skip any.
-
-    `at` is the creation time of the last invoice read (None before the first), `tie_ids` the
-    ids of the read invoices created at exactly `at` (almost always one), `seen` how many were
-    read in all. The next page asks for invoices created before `at` + 1 us and drops the
-    `tie_ids`: FlexPrice's filters cannot say "(created_at, id) after (at, id)", and an offset
-    past the ties would skip one when a read invoice has left the filter since.
-    """
-
-    seen: int = 0
-    at: dt.datetime | None = None
-    tie_ids: tuple[str, ...] = ()
-
-    def encode(self) -> str:
-        if self.at is None:
-            return "0"
-        return f"{self.seen}-{(self.at - _EPOCH) // _MICROSECOND}-{'~'.join(self.tie_ids)}"
-
-    @classmethod
-    def decode(cls, text: str) -> SearchPosition:
-        """Raises ValueError for anything `encode` cannot have written: numbers are bounded
-        (a count below 10^12, a time before the year 9999) before any arithmetic on them."""
-        if text == "0":
-            return cls()
-        found = _POSITION.fullmatch(text)
-        if found is None:
-            raise ValueError(text)
-        seen, micros = int(found["seen"]), int(found["micros"])
-        tie_ids = tuple(found["ids"].split("~"))
-        if not 0 < len(tie_ids) <= seen or micros > _LAST_MICROS:
-            raise ValueError(text)
-        if not all(_ID.fullmatch(tie) for tie in tie_ids):
-            raise ValueError(text)
-        return cls(seen=seen, at=_EPOCH + micros * _MICROSECOND, tie_ids=tie_ids)
-
-    def past(self, created_at: dt.datetime, invoice_id: str) -> SearchPosition:
-        """The position after the invoice `invoice_id` created at `created_at`."""
-        ties = (*self.tie_ids, invoice_id) if created_at == self.at else (invoice_id,)
-        return SearchPosition(seen=self.seen + 1, at=created_at, tie_ids=ties)
-
-    def request(self, search: wire.InvoiceFilter, limit: int) -> wire.InvoiceFilter:
-        """The search for the next `limit` unread invoices (plus the ties it will drop)."""
-        if self.at is None:
-            return search.model_copy(update={"limit": limit, "offset": 0})
-        bound = _condition("created_at", "before", self.at + _MICROSECOND)
-        conditions = (*(search.filters or ()), bound)
-        update = {"limit": limit + len(self.tie_ids), "offset": 0, "filters": conditions}
-        return search.model_copy(update=update)
-
-    def unread(self, invoices: LazyInvoices) -> LazyInvoices:
-        if not self.tie_ids:
-            return invoices
-        ties = self.tie_ids
-        return invoices.select(n for n, found in enumerate(invoices.ids) if found not in ties)
-
-
-def parse_positions(after: str | None, count: int) -> list[SearchPosition]:
-    """Our own cursors: one `SearchPosition` per search, joined by "."."""
+def parse_positions(after: str | None, count: int) -> list[Position]:
+    """Our own cursors: the engine's token of one `Position` per search, each resumed by time
+    alone (a position with a token of its own is not one this provider wrote)."""
     if after is None:
-        return [SearchPosition()] * count
-    parts = after.split(".")
+        return [Position()] * count
     try:
-        if len(parts) != count or not all(p.isascii() for p in parts):
-            raise ValueError(after)
-        return [SearchPosition.decode(part) for part in parts]
-    except ValueError as exc:
+        positions = decode_positions(after, count)
+        if any(position.token is not None for position in positions):
+            raise BadPosition(after)
+    except BadPosition as exc:
         raise ProviderRejected(
             PROVIDER,
             "the cursor is not a flexprice position for this filter: pass the endCursor of a "
             "previous page of the same listing",
             field="after",
         ) from exc
+    return positions
 
 
 #: Stands for a payment status FlexPrice may add later, when working out what a search selects.
@@ -228,7 +181,7 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
 def merge_searches(
     parts: Sequence[Sequence[Invoice]],
     *,
-    positions: Sequence[SearchPosition],
+    positions: Sequence[Position],
     more: Sequence[bool],
     counts: Sequence[int | None],
     first: int,
@@ -237,26 +190,23 @@ def merge_searches(
 
     `parts[n]` is search n's unread answer from `positions[n]`, `more[n]` whether FlexPrice has
     more beyond it, `counts[n]` how many the search matched when the listing began (None when
-    unknown); each item's cursor holds every search's position after it. Parts that are
-    `LazyInvoices` are merged on what was read from their records: nothing is mapped here.
+    unknown). The engine merges them (nothing is mapped) and sets each search's snapshot bound
+    from its first answer; an item's cursor, every search's position after it, is encoded only
+    when read.
     """
-    current = list(positions)
-    taken = [0] * len(parts)
-    times = [created_times(part) for part in parts]
-    ids = [ids_of(part) for part in parts]
-    chosen: list[tuple[int, int]] = []
-    cursors: list[str] = []
-    for n, index in interleave_newest(parts, first):
-        chosen.append((n, index))
-        taken[n] = index + 1
-        current[n] = current[n].past(times[n][index], ids[n][index])
-        cursors.append(".".join(position.encode() for position in current))
-    items = pick(parts, chosen)
-    has_next = any(taken[n] < len(part) or more[n] for n, part in enumerate(parts))
+    # No count goes into a position: a page of a customer's batched first pages, which may
+    # not count, has the same cursors as the page listed alone.
+    answers = [
+        Answer(position=position.bounded(created_times(part)), items=part, more=more_n)
+        for part, position, more_n in zip(parts, positions, more, strict=True)
+    ]
+    merged = merge(answers, first)
+    items = merged.items
+    cursors = LazyTokens(len(items), lambda k: encode_positions(merged.positions_after(k)))
     return Page[Invoice](
         items=items,
-        item_cursors=tuple(cursors),
-        end_cursor=cursors[-1] if cursors else None,
-        has_next_page=has_next,
+        item_cursors=cursors,
+        end_cursor=encode_positions(merged.end_positions()) if items else None,
+        has_next_page=merged.has_next,
         total_count=None if None in counts else sum(c or 0 for c in counts),
     )

@@ -1,7 +1,9 @@
 """Listing Xendit invoices (`GET /v2/invoices`) as the gateway pages them.
 
-Xendit pages newest first by a cursor, `last_invoice`: the id of the last invoice read. So a
-provider cursor here is an invoice id, and `item_cursors[i]` is `items[i].id`.
+Xendit pages newest first by a cursor, `last_invoice`: the id of the last invoice read. A provider
+cursor here is the paging engine's token of one keyset `Position` (`providers.paging`): the
+creation time and id of the last invoice read (`position_token`, `last_invoice_of`), so
+`item_cursors[i]` names `items[i]`; each is written only when read.
 
 What Xendit's list can filter is sent (`statuses`, `created_after`/`created_before`); what it
 cannot (currencies, customers: the list takes no such parameters) is applied here, on the results,
@@ -11,9 +13,11 @@ page by page (see `read_page`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
+from providers.errors import ProviderRejected
 from providers.models import (
     Invoice,
     InvoiceFilter,
@@ -22,6 +26,7 @@ from providers.models import (
     Page,
     PaymentStatus,
 )
+from providers.paging import BadPosition, LazyTokens, Position, decode_positions, encode_positions
 from providers.xendit import wire
 from providers.xendit.mapping import (
     PROVIDER,
@@ -37,7 +42,9 @@ __all__ = [
     "PAYMENT_STATUS_FILTER",
     "STATUS_FILTER",
     "Fetch",
+    "last_invoice_of",
     "list_params",
+    "position_token",
     "read_page",
     "xendit_statuses",
 ]
@@ -63,6 +70,32 @@ PAYMENT_STATUS_FILTER: Final[dict[PaymentStatus, frozenset[str]]] = {
     PaymentStatus.PAID: frozenset({"PAID"}),
     PaymentStatus.SETTLED: frozenset({"SETTLED"}),
 }
+
+#: What can be an invoice id in `last_invoice` (it is sent in the query string).
+_INVOICE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def position_token(created_at: dt.datetime, invoice_id: str) -> str:
+    """The provider cursor right after the invoice `invoice_id` created at `created_at`."""
+    return encode_positions([Position(at=created_at, tie_ids=(invoice_id,))])
+
+
+def last_invoice_of(after: str) -> str:
+    """The `last_invoice` a provider cursor names; `ProviderRejected(field="after")` for
+    anything `position_token` cannot have written."""
+    try:
+        [position] = decode_positions(after, 1)
+        last = position.tie_ids[-1] if position.tie_ids else ""
+        if position.token is not None or not _INVOICE_ID.fullmatch(last):
+            raise BadPosition(after)
+    except BadPosition as exc:
+        raise ProviderRejected(
+            PROVIDER,
+            "the cursor is not a xendit position: pass the endCursor of a previous page",
+            field="after",
+        ) from exc
+    return last
+
 
 #: (limit, last_invoice) -> one upstream page, newest first.
 Fetch = Callable[[int, str | None], Awaitable[list[wire.Invoice]]]
@@ -144,16 +177,17 @@ def _matcher(filters: InvoiceFilter) -> Callable[[wire.Invoice, dt.datetime], bo
 async def read_page(
     fetch: Fetch, filters: InvoiceFilter, *, first: int, after: str | None
 ) -> Page[Invoice]:
-    """Up to `first` (1-100) invoices matching `filters` after the invoice id `after`.
+    """Up to `first` (1-100) invoices matching `filters` after the provider cursor `after`.
 
     Without a local filter (currencies, customers) one call asks for `first + 1` invoices, so
     `has_next_page` is exact (at `first` = 100, Xendit's maximum, a full page means "maybe").
     With one, pages of 100 are read and filtered until `first` invoices match, the listing
     ends, or `MAX_SCANNED_PAGES` pages were read; then the page holds what matched, with
-    `has_next_page` true. `end_cursor` is the last item's id, or, when nothing matched, the
-    last id read (so the next call goes on from there), or `after` when nothing was read.
-    `total_count` is None: Xendit counts nothing. The items are a `LazyInvoices`: filtered
-    and cut on what was read from the records, mapped only when read.
+    `has_next_page` true. `end_cursor` is after the last item, or, when nothing matched, after
+    the last invoice read (so the next call goes on from there), or `after` when nothing was
+    read. `total_count` is None: Xendit counts nothing. The items are a `LazyInvoices`:
+    filtered and cut on what was read from the records, mapped only when read. Raises
+    `ProviderRejected(field="after")` for a cursor this provider did not write.
     """
     local = bool(filters.currencies or filters.customer_ids)
     limit = MAX_LIMIT if local else min(first + 1, MAX_LIMIT)
@@ -161,12 +195,14 @@ async def read_page(
     records: list[wire.Invoice] = []
     created: list[dt.datetime] = []
     ids: list[str] = []
-    cursor = after
+    cursor = None if after is None else last_invoice_of(after)
+    end = after
     more = True  # unless the listing ends or the page is decided below
     for _ in range(MAX_SCANNED_PAGES):
         batch = to_invoices(await fetch(limit, cursor))
         if batch.ids:
             cursor = batch.ids[-1]
+            end = position_token(batch.created_at[-1], cursor)
         found = [
             n
             for n, record in enumerate(batch.records)
@@ -189,5 +225,10 @@ async def read_page(
         if len(ids) == first:
             break  # the batch was full: there may be more
     items = LazyInvoices(PROVIDER, records, to_invoice, created_at=created, ids=ids)
-    end = ids[-1] if ids else cursor
-    return Page[Invoice](items=items, item_cursors=tuple(ids), end_cursor=end, has_next_page=more)
+    tokens = LazyTokens(len(ids), lambda n: position_token(created[n], ids[n]))
+    return Page[Invoice](
+        items=items,
+        item_cursors=tokens,
+        end_cursor=tokens[-1] if ids else end,
+        has_next_page=more,
+    )

@@ -26,6 +26,7 @@ from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create
 from providers.xendit.listing import (
     MAX_LIMIT,
     MAX_SCANNED_PAGES,
+    last_invoice_of,
     list_params,
     read_page,
     xendit_statuses,
@@ -229,7 +230,7 @@ class XenditProvider(ProviderBase):
         return MAX_SCANNED_PAGES if filters.customer_ids or filters.currencies else 1
 
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
-        """Newest first, as Xendit lists; a cursor is the id of the last invoice read.
+        """Newest first, as Xendit lists; a cursor names the last invoice read (its id and time).
 
         `first` above 100 (Xendit's maximum) is cut to 100. Statuses and creation times are
         filtered by Xendit (`statuses`, `created_after/before`: see `listing.STATUS_FILTER`; a
@@ -243,12 +244,8 @@ class XenditProvider(ProviderBase):
         """
         if page.first < 1:
             raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
-        if page.after is not None and not _INVOICE_ID.fullmatch(page.after):
-            raise ProviderRejected(
-                PROVIDER,
-                "the cursor is not a xendit position: pass the endCursor of a previous page",
-                field="after",
-            )
+        if page.after is not None:
+            last_invoice_of(page.after)  # refused before any call
         statuses = xendit_statuses(filters)
         if statuses == ():
             return Page[Invoice](

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from gateway.errors import GatewayError
-from gateway.pagination import Position, decode_cursor, encode_cursor, fetch_merged
+from gateway.pagination import Position, decode_cursor, fetch_merged, wrap_cursor
 from providers.errors import ProviderUnavailable
 from providers.models import Invoice, InvoiceStatus, Page, PageRequest, PaymentStatus
 
@@ -260,11 +260,11 @@ def test_a_foreign_cursor_is_a_user_error_naming_after(cursor: str) -> None:
 
 def test_cursor_round_trip_keeps_positions_and_done_flags() -> None:
     positions = {
-        "a": Position(after="12", as_of=T0),
+        "a": Position(token="12", seen=3, at=T0, total=7),
         "b": Position(done=True),
         "c": Position(),
     }
-    decoded = decode_cursor(encode_cursor(positions), providers=["a", "b", "c", "d"])
+    decoded = decode_cursor(wrap_cursor(positions), providers=["a", "b", "c", "d"])
     assert decoded == {**positions, "d": Position()}
 
 

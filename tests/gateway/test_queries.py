@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway import pagination
 from gateway.ids import GlobalId, NodeType
 from tests.gateway.conftest import Gateway
 
@@ -401,3 +402,38 @@ async def test_finalizing_the_drafts_of_a_page_does_not_skip_drafts_on_the_next(
             break
         after = page["pageInfo"]["endCursor"]
     assert walked == drafts
+
+
+async def test_a_cursor_is_encoded_only_when_a_client_selects_one(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most listings ask only for nodes: no edge cursor is written for them. A client that
+    selects cursors gets one per edge it reads, and they still resume right after their edge."""
+    encoded: list[str] = []
+    real = pagination.wrap_cursor
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        encoded.append(real(*args, **kwargs))
+        return encoded[-1]
+
+    monkeypatch.setattr(pagination, "wrap_cursor", counted)
+    plain = await gateway.data(
+        "{ invoices(first: 5) { totalCount edges { node { id } } pageInfo { hasNextPage } } }"
+    )
+    ids = [edge["node"]["id"] for edge in plain["invoices"]["edges"]]
+    assert len(ids) == 5
+    assert plain["invoices"]["pageInfo"]["hasNextPage"] is True
+    assert encoded == []
+
+    asked = await gateway.data(
+        "{ invoices(first: 5) { edges { cursor node { id } } pageInfo { startCursor endCursor } } }"
+    )
+    edges = asked["invoices"]["edges"]
+    # Only the cursors returned were written (GATEWAY_VERIFY_PLANS, set in tests, writes each
+    # twice: once by the compiled plan and once by graphql-core, which checks it).
+    assert set(encoded) == {edge["cursor"] for edge in edges}
+    assert asked["invoices"]["pageInfo"]["startCursor"] == edges[0]["cursor"]
+    assert asked["invoices"]["pageInfo"]["endCursor"] == edges[-1]["cursor"]
+    query = "query($a: String) { invoices(first: 2, after: $a) { edges { node { id } } } }"
+    rest = await gateway.data(query, {"a": edges[1]["cursor"]})
+    assert [edge["node"]["id"] for edge in rest["invoices"]["edges"]] == ids[2:4]

@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, NodeType, unwrap
-from gateway.pagination import Position, decode_cursor, encode_cursor
+from gateway.pagination import Position, decode_cursor, wrap_cursor
 from providers.errors import ProviderRejected
 from providers.flexprice import wire
-from providers.flexprice.search import SearchPosition, parse_positions
+from providers.flexprice.search import parse_positions, search_request
+from providers.paging import encode_positions
 from tests.gateway.hostile import WRITE_KEY, Hostile, leaks, served_gateway
 
 PROVIDERS = ["flexprice", "xendit"]
@@ -40,7 +41,7 @@ def b64(data: str | bytes) -> str:
 
 
 def cursor_of(state: object) -> str:
-    return b64("c1:" + json.dumps(state, separators=(",", ":")))
+    return b64("c2:" + json.dumps(state, separators=(",", ":")))
 
 
 # -- what is thrown at the decoders -----------------------------------------------------------
@@ -50,40 +51,31 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=12,
 )
-ANY_DATETIME = st.datetimes(timezones=st.just(dt.UTC)) | st.datetimes()
-FLEXPRICE_POSITIONS = st.one_of(
-    st.just("0"),
-    st.text(max_size=60),
-    st.builds(
-        lambda seen, micros, ids: f"{seen}-{micros}-{'~'.join(ids)}",
-        st.integers(min_value=-5, max_value=10**40),
-        st.integers(min_value=-5, max_value=10**40),
-        st.lists(st.from_regex(r"[A-Za-z0-9_]{1,70}", fullmatch=True), min_size=0, max_size=3),
-    ),
-)
-AFTER = st.none() | st.text(max_size=50) | FLEXPRICE_POSITIONS
-AS_OF = (
-    st.none()
-    | st.text(max_size=40)
-    | ANY_DATETIME.map(dt.datetime.isoformat)
-    | st.sampled_from(["9999-12-31T23:59:59.999999+00:00", "0001-01-01T00:00:00+00:00"])
-)
-TOTAL = st.none() | st.integers() | st.booleans() | st.floats()
+MICROS = st.integers(min_value=-5, max_value=10**40) | st.sampled_from([253402300799999999, 0])
+TIES = st.lists(st.from_regex(r"[A-Za-z0-9_~ -]{1,70}", fullmatch=True), max_size=3).map("~".join)
+TOKEN = st.none() | st.text(max_size=50)
+COUNT = st.none() | st.integers(min_value=-5, max_value=10**40) | st.booleans() | st.floats()
 DONE = st.booleans() | st.none() | st.integers()
-#: Each value of a position ([after, as_of, total, done]), or any JSON in its place.
-VALUES = [AFTER | JSON, AS_OF | JSON, TOTAL | JSON, DONE | JSON]
-POSITION = st.one_of(JSON, st.tuples(AFTER, AS_OF, TOTAL, DONE).map(list))
+#: Each value of a position ([token, seen, at, ties, total, done]), or any JSON in its place.
+RAW_VALUES = [TOKEN, COUNT, st.none() | MICROS, st.none() | TIES, COUNT, DONE]
+POSITION = st.one_of(JSON, st.tuples(*RAW_VALUES).map(list))
+FLEXPRICE_POSITIONS = st.one_of(
+    st.text(max_size=60),
+    st.lists(POSITION, max_size=3).map(lambda ps: "p2:" + json.dumps(ps)),
+    st.just("p2:" + "[" * 5000),
+)
+VALUES = [value | JSON for value in [TOKEN | FLEXPRICE_POSITIONS, *RAW_VALUES[1:]]]
 CURSORS = st.one_of(
     st.text(max_size=200),
     st.binary(max_size=200).map(b64),
-    st.text(max_size=200).map(lambda text: b64("c1:" + text)),
+    st.text(max_size=200).map(lambda text: b64("c2:" + text)),
     JSON.map(cursor_of),
     st.builds(
-        lambda f, places: cursor_of({"f": f, "p": places}),
+        lambda f, places: cursor_of([f, places]),
         st.just("") | st.text(max_size=5) | JSON,
         st.dictionaries(st.sampled_from([*PROVIDERS, "other"]), POSITION, max_size=3) | JSON,
     ),
-    st.integers(min_value=1, max_value=60_000).map(lambda n: b64("c1:" + "[" * n)),
+    st.integers(min_value=1, max_value=60_000).map(lambda n: b64("c2:" + "[" * n)),
 )
 IDS = st.one_of(
     st.text(max_size=200),
@@ -124,10 +116,13 @@ def test_a_cursor_decodes_to_bounded_positions_or_bad_user_input_naming_after(
         assert (refused.code, refused.field) == (ErrorCode.BAD_USER_INPUT, "after")  # noqa: PT017
         return
     for position in positions.values():
-        if position.as_of is not None:  # what listing does with it: no overflow
-            assert position.as_of + dt.timedelta(microseconds=1) > position.as_of
-            assert position.as_of.astimezone(dt.UTC).year in range(1970, 9999)
-        assert position.after is None or 0 < len(position.after) <= 4096
+        if position.at is not None:  # what listing does with it: no overflow
+            assert position.before() is not None
+            assert position.at.year in range(1970, 9999)
+        assert not position.tie_ids or position.at is not None
+        assert all(0 < len(tie) <= 255 and tie.isprintable() for tie in position.tie_ids)
+        assert position.token is None or 0 < len(position.token) <= 4096
+        assert 0 <= position.seen <= 10**12
         assert position.total is None or 0 <= position.total <= 10**12
 
 
@@ -136,16 +131,15 @@ def test_a_cursor_decodes_to_bounded_positions_or_bad_user_input_naming_after(
 def test_a_flexprice_position_parses_into_searches_or_is_refused_naming_after(
     text: str, count: int
 ) -> None:
-    after = ".".join([text] * count)
     try:
-        positions = parse_positions(after, count)
+        positions = parse_positions(text, count)
     except ProviderRejected as refused:
         assert refused.field == "after"  # noqa: PT017
         return
     search = wire.InvoiceFilter()
     for position in positions:
-        position.request(search, 10)  # the next search: its bound is a date FlexPrice takes
-        assert position == SearchPosition.decode(position.encode())
+        search_request(position, search, 10)  # the next search: its bound is a date it takes
+    assert parse_positions(encode_positions(positions), count) == positions
 
 
 def test_every_token_goes_through_unwrap_which_bounds_its_length_first() -> None:
@@ -173,21 +167,29 @@ def client() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def issued(gateway: Hostile, client: httpx.Client) -> dict[str, Any]:
+def issued(gateway: Hostile, client: httpx.Client) -> list[Any]:
     """The state inside a real cursor of the second page (both providers have a position)."""
     query = "{ invoices(first: 3) { pageInfo { endCursor } } }"
     body = client.post(f"{gateway.url}/graphql", json={"query": query}).json()
     cursor = body["data"]["invoices"]["pageInfo"]["endCursor"]
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    state: dict[str, Any] = json.loads(raw.removeprefix("c1:"))
-    assert set(state["p"]) == set(PROVIDERS), state
+    state: list[Any] = json.loads(raw.removeprefix("c2:"))
+    assert set(state[1]) == set(PROVIDERS), state
     return state
 
 
-def tampered(state: dict[str, Any], provider: str, index: int, value: object) -> str:
+def tampered(state: list[Any], provider: str, index: int, value: object) -> str:
     changed = json.loads(json.dumps(state))
-    changed["p"][provider][index] = value
+    changed[1][provider][index] = value
     return cursor_of(changed)
+
+
+def tampered_inner(state: list[Any], provider: str, index: int, value: object) -> str:
+    """`state` with one value of the provider's own position (its token) changed."""
+    token = state[1][provider][0]  # None: the provider gave nothing to the first page
+    inner = json.loads(token.removeprefix("p2:")) if token else [[None, 0, None, None, None, False]]
+    inner[0][index] = value
+    return tampered(state, provider, 0, "p2:" + json.dumps(inner))
 
 
 INVOICES = "query($a: String) { invoices(first: 2, after: $a) { edges { cursor } } }"
@@ -221,36 +223,45 @@ def only_error(body: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "case",
     [
-        "as_of-9999-flexprice",
-        "as_of-0001-flexprice",
-        "as_of-9999-xendit",
-        "as_of-0001-xendit",
+        "at-9999-flexprice",
+        "at-before-1970-flexprice",
+        "at-9999-xendit",
+        "at-before-1970-xendit",
+        "ties-without-a-time",
         "flexprice-30-digits",
         "flexprice-30-digit-count",
+        "flexprice-tie-with-a-space",
         "xendit-not-an-id",
+        "xendit-path-in-its-position",
         "50000-brackets",
         "3000-brackets",
         "huge-count",
     ],
 )
 def test_a_tampered_cursor_is_bad_user_input_naming_after_and_reaches_no_provider(
-    gateway: Hostile, client: httpx.Client, issued: dict[str, Any], case: str
+    gateway: Hostile, client: httpx.Client, issued: list[Any], case: str
 ) -> None:
-    far, early = "9999-12-31T23:59:59.999999+00:00", "0001-01-01T00:00:00+00:00"
-    position = issued["p"]["flexprice"][0] or "0"
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    far = (dt.datetime(9999, 1, 1, tzinfo=dt.UTC) - epoch) // dt.timedelta(microseconds=1)
+    no_time = json.loads(json.dumps(issued))
+    no_time[1]["xendit"][2:4] = [None, "inv_1"]
+    # A well-formed position whose tie is no invoice id: a path Xendit must never be sent.
+    xendit_path = "p2:" + json.dumps([[None, 0, 0, "..~v2~x", None, False]])
     cursors = {
-        "as_of-9999-flexprice": tampered(issued, "flexprice", 1, far),
-        "as_of-0001-flexprice": tampered(issued, "flexprice", 1, early),
-        "as_of-9999-xendit": tampered(issued, "xendit", 1, far),
-        "as_of-0001-xendit": tampered(issued, "xendit", 1, early),
-        "flexprice-30-digits": tampered(issued, "flexprice", 0, f"2-{'9' * 30}-inv_1"),
-        "flexprice-30-digit-count": tampered(issued, "flexprice", 0, f"{'9' * 30}-5-inv_1"),
+        "at-9999-flexprice": tampered(issued, "flexprice", 2, far),
+        "at-before-1970-flexprice": tampered(issued, "flexprice", 2, -1),
+        "at-9999-xendit": tampered(issued, "xendit", 2, far),
+        "at-before-1970-xendit": tampered(issued, "xendit", 2, -1),
+        "ties-without-a-time": cursor_of(no_time),
+        "flexprice-30-digits": tampered_inner(issued, "flexprice", 2, 10**30),
+        "flexprice-30-digit-count": tampered_inner(issued, "flexprice", 1, 10**30),
+        "flexprice-tie-with-a-space": tampered_inner(issued, "flexprice", 3, "inv 1"),
         "xendit-not-an-id": tampered(issued, "xendit", 0, "../../v2/x?limit=1000"),
-        "50000-brackets": b64("c1:" + "[" * 50_000),
-        "3000-brackets": b64("c1:" + "[" * 3000),
-        "huge-count": tampered(issued, "flexprice", 2, 10**40),
+        "xendit-path-in-its-position": tampered(issued, "xendit", 0, xendit_path),
+        "50000-brackets": b64("c2:" + "[" * 50_000),
+        "3000-brackets": b64("c2:" + "[" * 3000),
+        "huge-count": tampered(issued, "flexprice", 4, 10**40),
     }
-    assert position  # the first page moved flexprice on
     gateway.reset_upstream(client)
     body = ask(client, gateway, INVOICES, {"a": cursors[case]})
     assert body["data"] is None
@@ -290,7 +301,7 @@ def test_an_id_too_long_or_holding_what_no_id_holds_is_invalid_id_before_any_cal
 
 
 def test_a_real_id_and_a_real_cursor_still_work(
-    gateway: Hostile, client: httpx.Client, issued: dict[str, Any]
+    gateway: Hostile, client: httpx.Client, issued: list[Any]
 ) -> None:
     for ids in ("flexprice_invoice", "xendit_invoice"):
         body = ask(client, gateway, BY_ID["invoice"], {"i": gateway.ids[ids][0]})
@@ -330,14 +341,14 @@ def test_any_cursor_through_graphql_is_a_page_or_a_coded_refusal(
         assert error["extensions"]["field"] == "after", error
 
 
-@pytest.mark.parametrize("index", range(4), ids=["after", "as_of", "total", "done"])
+@pytest.mark.parametrize("index", range(6), ids=["token", "seen", "at", "tie_ids", "total", "done"])
 @pytest.mark.parametrize("provider", PROVIDERS)
 @settings(GRAPHQL, max_examples=25)
 @given(data=st.data())
 def test_any_value_inside_a_real_cursor_through_graphql_is_a_page_or_a_coded_refusal(
     gateway: Hostile,
     client: httpx.Client,
-    issued: dict[str, Any],
+    issued: list[Any],
     provider: str,
     index: int,
     data: st.DataObject,
@@ -351,6 +362,7 @@ def test_any_value_inside_a_real_cursor_through_graphql_is_a_page_or_a_coded_ref
 
 def test_positions_round_trip_through_a_cursor() -> None:
     at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
-    positions = {"flexprice": Position(after="1-2-inv_1", as_of=at, total=3, done=False)}
-    decoded = decode_cursor(encode_cursor(positions), providers=["flexprice", "xendit"])
+    token = encode_positions([Position(seen=2, at=at, tie_ids=("inv_1",))])
+    positions = {"flexprice": Position(token=token, at=at, total=3, done=False)}
+    decoded = decode_cursor(wrap_cursor(positions), providers=["flexprice", "xendit"])
     assert decoded == {**positions, "xendit": Position()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,6 @@ from providers.errors import (
     ProviderUnavailable,
 )
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings, factory
-from providers.flexprice.search import SearchPosition
 from providers.models import (
     InvoiceDraft,
     InvoiceFilter,
@@ -35,6 +35,7 @@ from providers.models import (
     PaymentStatus,
     PaymentStatusUpdate,
 )
+from providers.paging import Position, decode_positions, encode_positions
 
 from .conftest import (
     API_KEY,
@@ -167,9 +168,8 @@ async def test_list_invoices_first_page(fake: FakeFlexPrice, provider: FlexPrice
     assert [i.id for i in result.items] == ["inv_0", "inv_1", "inv_2"]
     # All three share one creation time: each cursor names the ties read so far.
     at = result.items[0].created_at
-    assert [SearchPosition.decode(c) for c in result.item_cursors] == [
-        SearchPosition(seen=n, at=at, tie_ids=tuple(f"inv_{k}" for k in range(n)))
-        for n in (1, 2, 3)
+    assert [decode_positions(c, 1) for c in result.item_cursors] == [
+        [Position(seen=n, at=at, tie_ids=tuple(f"inv_{k}" for k in range(n)))] for n in (1, 2, 3)
     ]
     assert result.end_cursor == result.item_cursors[-1]
     assert result.has_next_page is True
@@ -185,7 +185,7 @@ async def test_list_invoices_next_page_is_a_keyset_not_an_offset(
     tie = invoice(id="inv_8", created_at="2024-07-01T00:05:00.123456Z")
     older = invoice(id="inv_9", created_at="2024-07-01T00:04:00Z")
     fake.on("POST /v1/invoices/search", page([tie, older], total=2))
-    after = SearchPosition(seen=9, at=at, tie_ids=("inv_8",)).encode()
+    after = encode_positions([Position(seen=9, at=at, tie_ids=("inv_8",))])
 
     result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=3, after=after))
 
@@ -202,9 +202,8 @@ async def test_list_invoices_next_page_is_a_keyset_not_an_offset(
         "offset": 0,
     }
     assert [i.id for i in result.items] == ["inv_9"]
-    assert [SearchPosition.decode(c) for c in result.item_cursors] == [
-        SearchPosition(seen=10, at=result.items[0].created_at, tie_ids=("inv_9",))
-    ]
+    last = Position(seen=10, at=result.items[0].created_at, tie_ids=("inv_9",))
+    assert [decode_positions(c, 1) for c in result.item_cursors] == [[replace(last, done=True)]]
     assert result.has_next_page is False
     assert result.total_count == 10  # 8 read before T, plus the 2 FlexPrice counts up to T
 
@@ -212,7 +211,7 @@ async def test_list_invoices_next_page_is_a_keyset_not_an_offset(
 async def test_list_invoices_past_the_end(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
     fake.on("POST /v1/invoices/search", page([], total=0))
     at = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    after = SearchPosition(seen=10, at=at, tie_ids=("inv_9",)).encode()
+    after = encode_positions([Position(seen=10, at=at, tie_ids=("inv_9",))])
     result = await provider.list_invoices(InvoiceFilter(), PageRequest(first=5, after=after))
     assert result.items == ()
     assert result.end_cursor is None
@@ -343,7 +342,7 @@ async def test_list_invoices_merges_what_one_search_cannot_express(
     assert [i.id for i in result.items] == ["inv_0", "inv_1", "inv_3", "inv_4"]
     # One position per search (DRAFT's, OPEN's): read counts 1.0, 1.1, 2.1, 2.2.
     seen = [
-        tuple(SearchPosition.decode(part).seen for part in cursor.split("."))
+        tuple(position.seen for position in decode_positions(cursor, 2))
         for cursor in result.item_cursors
     ]
     assert sorted(seen[-1]) == [2, 2]
@@ -366,7 +365,59 @@ async def test_list_invoices_merges_what_one_search_cannot_express(
     assert ids == [f"inv_{n}" for n in range(20) if n % 3 != 2]
 
 
-@pytest.mark.parametrize("cursor", ["3", "1.2.3", "1.x"])
+async def test_a_search_that_gave_nothing_yet_is_bound_to_the_walks_start(
+    fake: FakeFlexPrice, provider: FlexPriceProvider
+) -> None:
+    """Page 1 of DRAFT or OPEN takes inv_0 from the DRAFT search only. An OPEN invoice created
+    then (newer than inv_0) must not appear on page 2: its search is bound by its first answer
+    (the engine's snapshot), not asked again from the top."""
+    rows = list(MIXED)
+
+    def search(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        found = [
+            row
+            for row in rows
+            if row["invoice_status"] in body.get("invoice_status", [row["invoice_status"]])
+            and row["payment_status"] in body.get("payment_status", [row["payment_status"]])
+        ]
+        for condition in body.get("filters", []):
+            bound = dt.datetime.fromisoformat(condition["value"]["date"])
+            found = [row for row in found if dt.datetime.fromisoformat(row["created_at"]) < bound]
+        window = found[body["offset"] : body["offset"] + body["limit"]]
+        return httpx.Response(200, json=page(window, total=len(found), offset=body["offset"]))
+
+    fake.on("POST /v1/invoices/search", search)
+    filters = InvoiceFilter(statuses=(InvoiceStatus.DRAFT, InvoiceStatus.OPEN))
+    first = await provider.list_invoices(filters, PageRequest(first=1))
+    assert [i.id for i in first.items] == ["inv_0"]
+    late = invoice(
+        id="inv_late",
+        invoice_status="FINALIZED",
+        payment_status="PENDING",
+        created_at="2024-07-01T01:00:00Z",
+    )
+    rows.insert(0, late)
+    ids, after = ["inv_0"], first.end_cursor
+    for _ in range(20):
+        current = await provider.list_invoices(filters, PageRequest(first=3, after=after))
+        ids += [i.id for i in current.items]
+        if not current.has_next_page:
+            break
+        after = current.end_cursor
+    assert ids == [f"inv_{n}" for n in range(20) if n % 3 != 2]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "3",
+        "1.2.3",
+        "1.x",
+        encode_positions([Position()]),  # one search's position; this filter needs two
+        encode_positions([Position(token="inv_1"), Position()]),  # a token: not ours
+    ],
+)
 async def test_list_invoices_cursor_must_fit_the_filter(
     fake: FakeFlexPrice, provider: FlexPriceProvider, cursor: str
 ) -> None:

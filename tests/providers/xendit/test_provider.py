@@ -32,7 +32,7 @@ from providers.models import (
     PageRequest,
 )
 from providers.xendit import XenditProvider, XenditSettings, factory
-from providers.xendit.listing import MAX_SCANNED_PAGES
+from providers.xendit.listing import MAX_SCANNED_PAGES, last_invoice_of, position_token
 from providers.xendit.unanswered import UnansweredCreates
 from tests.providers.contract import OPERATION_CALLS
 
@@ -195,12 +195,15 @@ async def test_first_page_asks_for_one_more_to_know_if_there_is_a_next(
 
     assert fake.calls == ["GET /v2/invoices?limit=4"]
     assert [i.id for i in page.items] == ["inv_000", "inv_001", "inv_002"]
-    assert page.item_cursors == ("inv_000", "inv_001", "inv_002")
-    assert page.end_cursor == "inv_002"
+    # Each cursor names its invoice: Xendit goes on from its id (`last_invoice`).
+    assert [last_invoice_of(c) for c in page.item_cursors] == ["inv_000", "inv_001", "inv_002"]
+    assert page.end_cursor == page.item_cursors[-1]
     assert page.has_next_page is True
     assert page.total_count is None
 
-    last = await provider.list_invoices(InvoiceFilter(), PageRequest(first=3, after="inv_002"))
+    last = await provider.list_invoices(
+        InvoiceFilter(), PageRequest(first=3, after=page.end_cursor)
+    )
     assert fake.calls[-1] == "GET /v2/invoices?limit=4&last_invoice=inv_002"
     assert [i.id for i in last.items] == ["inv_003", "inv_004"]
     assert last.has_next_page is False
@@ -229,13 +232,14 @@ async def test_statuses_and_created_bounds_are_sent(
         statuses=(InvoiceStatus.PAID, InvoiceStatus.OPEN),
         created_after=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     )
-    page = await provider.list_invoices(filters, PageRequest(first=2, after="inv_9"))
+    after = position_token(dt.datetime(2024, 2, 1, tzinfo=dt.UTC), "inv_9")
+    page = await provider.list_invoices(filters, PageRequest(first=2, after=after))
     assert fake.calls == [
         "GET /v2/invoices?limit=3&statuses=PENDING&statuses=PAID&statuses=SETTLED"
         "&created_after=2024-01-01T00%3A00%3A00.000%2B00%3A00&last_invoice=inv_9"
     ]
     assert page.items == ()
-    assert page.end_cursor == "inv_9"  # nothing read: the position stays
+    assert page.end_cursor == after  # nothing read: the position stays
     assert page.has_next_page is False
 
 
@@ -278,7 +282,7 @@ async def test_currency_and_customer_filters_read_on_until_enough_match(
         "GET /v2/invoices?limit=100&last_invoice=inv_099",
     ]
     assert [i.id for i in page.items] == ["inv_005", "inv_120"]
-    assert page.item_cursors == ("inv_005", "inv_120")
+    assert [last_invoice_of(c) for c in page.item_cursors] == ["inv_005", "inv_120"]
     assert page.has_next_page is True  # inv_121 was seen
 
     rest = await provider.list_invoices(
@@ -307,7 +311,8 @@ async def test_local_filtering_stops_after_ten_pages(
     assert len(fake.requests) == MAX_SCANNED_PAGES
     assert page.items == ()
     assert page.has_next_page is True
-    assert page.end_cursor == f"inv_{100 * MAX_SCANNED_PAGES - 1:03}"  # go on from there
+    assert page.end_cursor is not None
+    assert last_invoice_of(page.end_cursor) == f"inv_{100 * MAX_SCANNED_PAGES - 1:03}"  # from there
 
     rest = await provider.list_invoices(
         InvoiceFilter(currencies=("USD",)), PageRequest(first=2, after=page.end_cursor)
