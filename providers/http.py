@@ -340,8 +340,29 @@ class Upstream:
         send = self.transport.send
         timeouts = self._timeouts
         cap = policy.max_response_bytes
+
+        async def attempt_once() -> Response:
+            if calls is not None:
+                calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
+            async with self.bulkhead.slot(owner):
+                response = await send(request, timeouts=timeouts, max_bytes=cap)
+            if response.status_code in RETRYABLE_STATUSES:
+                raise _RetryableStatus(response)
+            return response
+
         try:
             async with asyncio.timeout(policy.deadline):
+                # The first attempt runs before stamina is entered: most calls succeed at once,
+                # and a retry context costs about as much CPU as the request itself. A failure
+                # that could be retried is handed to stamina as its first attempt's outcome, so
+                # stamina decides (`should_retry`, once), waits, logs and counts every retry
+                # exactly as if it had made that attempt itself.
+                try:
+                    return await attempt_once()
+                except (TransportError, _RetryableStatus) as exc:
+                    if attempts == 1:
+                        raise
+                    first_failure: Exception = exc
                 async for attempt in stamina.retry_context(
                     on=should_retry,
                     attempts=attempts,
@@ -352,12 +373,9 @@ class Upstream:
                 ):
                     with attempt:
                         tried = attempt.num
-                        if calls is not None:
-                            calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
-                        async with self.bulkhead.slot(owner):
-                            response = await send(request, timeouts=timeouts, max_bytes=cap)
-                        if response.status_code in RETRYABLE_STATUSES:
-                            raise _RetryableStatus(response)
+                        if tried == 1:
+                            raise first_failure
+                        response = await attempt_once()
         except BulkheadFull as exc:
             raise ProviderBusy(
                 self.provider,

@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+import stamina
+import stamina.instrumentation
 
 from providers.calls import RequestCalls, counting
 from providers.errors import (
@@ -127,6 +129,26 @@ async def test_retry_true_retries_transient_failures(
     response = await make_upstream(script).request("GET", "/things", retry=True)
     assert response.json() == {"ok": True}
     assert len(script.requests) == 2
+
+
+async def test_stamina_schedules_every_retry_the_first_one_included(
+    make_upstream: Callable[..., Upstream], sleeps: list[float]
+) -> None:
+    """The first attempt runs before stamina is entered; its failure still goes through stamina,
+    which decides, waits, logs and reports each retry (its instrumentation hooks)."""
+    seen: list[tuple[int, str]] = []
+    stamina.instrumentation.set_on_retry_hooks(
+        [lambda details: seen.append((details.retry_num, type(details.caused_by).__name__))]
+    )
+    try:
+        script = Script(Response.of(503), ConnectionLost("reset"), Response.of(200, json={}))
+        response = await make_upstream(script).request("GET", "/things", retry=True)
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
+    assert response.status_code == 200
+    assert seen == [(1, "_RetryableStatus"), (2, "ConnectionLost")]
+    assert len(sleeps) == 2
+    assert len(script.requests) == 3
 
 
 @pytest.mark.parametrize(
