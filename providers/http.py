@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -212,10 +213,12 @@ class Upstream:
         self.headers = {name.lower(): value for name, value in (headers or {}).items()}
         self.transport: Transport = transport or build_transport(policy)
         self._parse_error = parse_error
-        # Built once: a request only picks one of the two.
+        # Built once, read-only (every request shares them): a request picks one of the two.
         sent = {**self.headers, **{k.lower(): v for k, v in (credentials or {}).items()}}
-        self._plain_headers = sent
-        self._json_headers = {**sent, "content-type": "application/json"}
+        self._plain_headers: Mapping[str, str] = MappingProxyType(sent)
+        self._json_headers: Mapping[str, str] = MappingProxyType(
+            {**sent, "content-type": "application/json"}
+        )
         self._timeouts = Timeouts(connect=policy.connect_timeout, read=policy.read_timeout)
         self.retry_budget = RetryBudget(
             ratio=policy.retry_budget_ratio, min_per_second=policy.retry_budget_min_per_second

@@ -158,18 +158,21 @@ class AiohttpTransport:
     No redirects are followed, no cookies kept, no proxy or `.netrc` read from the environment;
     TLS is verified against the system's trust store (`ssl.create_default_context()`, which
     honours `SSL_CERT_FILE` and `SSL_CERT_DIR`). The session is made on first use, inside the
-    running event loop.
+    running event loop; once closed, the transport sends nothing more (`Unreachable`).
     """
 
     def __init__(self, *, max_connections: int) -> None:
         self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(max_connections={self.max_connections})"
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise Unreachable("the transport is closed")
         connector = aiohttp.TCPConnector(
             limit=self.max_connections,
             limit_per_host=0,
@@ -230,6 +233,7 @@ class AiohttpTransport:
             raise ConnectionLost(str(exc)) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None:
             await session.close()

@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 from yarl import URL
 
-from providers.errors import ProviderBadResponse, ProviderConnectionLost
+from providers.errors import ProviderBadResponse, ProviderConnectionLost, ProviderUnavailable
 from providers.http import HttpPolicy
 from providers.transport import (
     AsgiTransport,
@@ -183,6 +183,19 @@ async def test_a_body_cut_short_is_a_lost_connection() -> None:
                 await upstream.request("GET", "/cut", retry=False)
         finally:
             await upstream.aclose()
+
+
+async def test_a_closed_upstream_sends_nothing_and_says_the_provider_is_unavailable() -> None:
+    heads: list[bytes] = []
+    answers = [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    async with loopback_server(recording_server(answers, heads)) as port:
+        upstream = aiohttp_upstream(port, HttpPolicy(attempts=3, wait_initial=0.001))
+        await upstream.request("GET", "/open", retry=True)
+        await upstream.aclose()
+        with pytest.raises(ProviderUnavailable, match="acme could not be reached"):
+            await upstream.request("GET", "/closed", retry=True)
+        await upstream.aclose()  # twice is fine
+    assert len(heads) == 1
 
 
 # -- in process ---------------------------------------------------------------------------------
