@@ -190,7 +190,9 @@ class AiohttpTransport:
     def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         found = self._timeouts.get(timeouts)
         if found is None:
-            # `connect` bounds the wait for a pooled connection too; `total` is Upstream's.
+            # Per attempt: opening a socket, and each read. No bound on the wait for a pooled
+            # connection or on the whole exchange: the bulkhead holds calls to the pool's size,
+            # and Upstream's deadline bounds the call, retries included.
             found = aiohttp.ClientTimeout(
                 total=None,
                 connect=None,
