@@ -32,7 +32,7 @@ __all__ = ["main"]
 ROOT = Path(__file__).resolve().parent.parent
 #: Cores busy with work not ours during a run, above which its numbers are called perturbed.
 OTHER_LOAD_WARNING = 0.25
-VERSIONS_OF = ("strawberry-graphql", "graphql-core", "uvicorn", "starlette", "httpx", "pydantic")
+VERSIONS_OF = ("strawberry-graphql", "graphql-core", "uvicorn", "starlette", "aiohttp", "pydantic")
 
 
 def _parser() -> argparse.ArgumentParser:

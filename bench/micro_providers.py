@@ -1,6 +1,7 @@
 """CPU of the provider side of the listing path, in this process, against standalone sandboxes.
 
     python bench/micro_providers.py [--iterations 300] [--runs 3] [--only NAME ...] [--profile F]
+                                    [--in-process]
 
 Starts both sandboxes standalone (no latency, each its own process on 127.0.0.1), builds the two
 providers on them as `serve` would, and measures with `time.thread_time()` (the CPU of this
@@ -16,7 +17,9 @@ thread only, so other processes on the machine do not inflate it) the client-sid
 Each is run `--iterations` times per run (after a warm-up), `--runs` runs interleaved; the report
 is the median run, in microseconds of CPU per call. Not run in CI; not `bench/run.py`.
 `--profile F` writes a cProfile (CPU time of this thread) of one more round of every measure
-to F (`python -m pstats F`).
+to F (`python -m pstats F`). `--in-process` measures the providers on their embedded sandboxes
+instead (`in_process_sandbox()`, as `serve` runs without credentials): the sandboxes' CPU is
+then in this thread too.
 """
 
 from __future__ import annotations
@@ -75,16 +78,20 @@ def _start_sandboxes(log_dir: Path) -> dict[str, tuple[object, str]]:
 
 
 async def _measures(
-    urls: dict[str, str],
+    urls: dict[str, str] | None,
 ) -> tuple[dict[str, Measure], list[Callable[[], Awaitable[None]]]]:
-    flexprice = FlexPriceProvider(
-        settings=FlexPriceSettings(
-            base_url=f"{urls['flexprice']}/v1", api_key=SecretStr(KEYS["flexprice"])
+    if urls is None:
+        flexprice = FlexPriceProvider.in_process_sandbox()
+        xendit = XenditProvider.in_process_sandbox()
+    else:
+        flexprice = FlexPriceProvider(
+            settings=FlexPriceSettings(
+                base_url=f"{urls['flexprice']}/v1", api_key=SecretStr(KEYS["flexprice"])
+            )
         )
-    )
-    xendit = XenditProvider(
-        settings=XenditSettings(base_url=urls["xendit"], secret_key=SecretStr(KEYS["xendit"]))
-    )
+        xendit = XenditProvider(
+            settings=XenditSettings(base_url=urls["xendit"], secret_key=SecretStr(KEYS["xendit"]))
+        )
     providers: dict[str, FlexPriceProvider | XenditProvider] = {
         "flexprice": flexprice,
         "xendit": xendit,
@@ -143,7 +150,7 @@ async def _cpu_per_call(measure: Measure, iterations: int) -> float:
     return (time.thread_time() - started) / iterations * 1e6
 
 
-async def _main(args: argparse.Namespace, urls: dict[str, str]) -> None:
+async def _main(args: argparse.Namespace, urls: dict[str, str] | None) -> None:
     measures, closers = await _measures(urls)
     if args.only:
         measures = {name: measures[name] for name in args.only}
@@ -180,7 +187,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--profile", default=None)
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
+    if args.in_process:
+        asyncio.run(_main(args, None))
+        return
     with tempfile.TemporaryDirectory(prefix="micro-providers-") as logs:
         started = _start_sandboxes(Path(logs))
         try:

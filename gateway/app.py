@@ -1,7 +1,7 @@
 """The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz, GraphiQL's files at
 /_graphiql, the in-process sandboxes.
 
-`create_app` builds everything long-lived (settings, providers and their httpx clients) once; the
+`create_app` builds everything long-lived (settings, providers and their HTTP clients) once; the
 lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
 """
 

@@ -1,4 +1,4 @@
-"""Errors a provider raises; nothing from httpx or pydantic crosses out of `providers/`.
+"""Errors a provider raises; nothing from aiohttp or pydantic crosses out of `providers/`.
 
 ProviderError                 base; carries `provider`
 ├── ProviderUnavailable       the provider could not be reached or answered 5xx

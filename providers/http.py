@@ -1,4 +1,5 @@
-"""The one place providers use httpx: client factory, timeouts, retries, guards, status -> error.
+"""How providers call their APIs: `Upstream` (timeouts, retries, guards, status -> error) on a
+`providers.transport.Transport` (aiohttp on the network, the app itself in process).
 
 Every upstream call goes through `Upstream.request`, which
 - bounds the whole call, retries and a slowly dripping body included, by `HttpPolicy.deadline`;
@@ -12,7 +13,7 @@ Every upstream call goes through `Upstream.request`, which
   holds at most `max_in_flight_per_caller` slots;
 - counts every HTTP request it sends (retries included) against the current gateway request's
   `providers.calls.RequestCalls`, and sends none past its limit (`UpstreamCallLimit`);
-- turns every failure into a `providers.errors.ProviderError`, chained to the httpx error.
+- turns every failure into a `providers.errors.ProviderError`, chained to the transport's error.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote, urlencode
 
-import aiohttp
-import httpx
 import stamina
-from httpx_aiohttp import AiohttpTransport
+from yarl import URL
 
 from providers.calls import current_calls
 from providers.errors import (
@@ -49,19 +50,33 @@ from providers.errors import (
     UpstreamCallLimit,
 )
 from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
+from providers.transport import (
+    AiohttpTransport,
+    AttemptTimeout,
+    ConnectionLost,
+    Request,
+    Response,
+    ResponseTooLarge,
+    Timeouts,
+    Transport,
+    TransportError,
+    Unreachable,
+    UnreadableResponse,
+)
 
 __all__ = [
     "ErrorBody",
     "HttpPolicy",
+    "Response",
     "Upstream",
-    "build_client",
+    "build_transport",
     "decode_json",
     "error_for_status",
     "exact_json",
+    "without_userinfo",
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-_JSON_CONTENT = {"content-type": "application/json"}
 
 #: What a provider's error body says: (its error code, a message safe to show a client).
 ErrorBody = tuple[str | None, str | None]
@@ -110,36 +125,23 @@ class HttpPolicy:
         }
 
 
-def build_client(
-    *,
-    base_url: str,
-    headers: Mapping[str, str],
-    policy: HttpPolicy,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """An httpx client on the aiohttp transport unless a transport (ASGI, mock) is given."""
-    if transport is None:
-        limits = httpx.Limits(
-            max_connections=policy.max_in_flight,
-            max_keepalive_connections=policy.max_in_flight,
-        )
-        transport = AiohttpTransport(limits=limits)
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=dict(headers),
-        timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
-        transport=transport,
-        follow_redirects=False,
-    )
+def without_userinfo(url: str) -> str:
+    """`url` without a user name or password, for showing it."""
+    return str(URL(url).with_user(None))
+
+
+def build_transport(policy: HttpPolicy) -> AiohttpTransport:
+    """The network transport: aiohttp, with a pool of `max_in_flight` connections."""
+    return AiohttpTransport(max_connections=policy.max_in_flight)
 
 
 class _RetryableStatus(Exception):
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:
         return None
@@ -156,18 +158,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-def _connection_failure(exc: httpx.TimeoutException) -> aiohttp.ClientConnectionError | None:
-    # httpx-aiohttp maps every aiohttp.ClientConnectionError (refused, DNS failure, server
-    # disconnect) to httpx.ConnectTimeout; only aiohttp's own timeouts are timeouts.
-    cause = exc.__cause__
-    if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
-        cause, aiohttp.ServerTimeoutError | asyncio.TimeoutError
-    ):
-        return cause
-    return None
-
-
-def error_for_status(provider: str, response: httpx.Response, body: ErrorBody) -> ProviderError:
+def error_for_status(provider: str, response: Response, body: ErrorBody) -> ProviderError:
     """The error for a non-2xx answer. Only 4xx messages are passed on: 5xx text stays in logs."""
     status = response.status_code
     code, message = body
@@ -195,41 +186,40 @@ def error_for_status(provider: str, response: httpx.Response, body: ErrorBody) -
     return cls(provider, text, status=status, provider_code=code)
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response, cap: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise _TooLarge
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > cap:
-            raise _TooLarge
-    return bytes(body)
-
-
-# Headers that described the body as sent; the buffered copy is already decoded.
-_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-
-
 class Upstream:
-    """A provider's httpx client with the gateway's deadline, retry, guard and error policy."""
+    """A provider's API with the gateway's deadline, retry, guard and error policy.
+
+    `headers` go with every request; `credentials` too, kept apart so that no repr, snapshot or
+    error shows them (`headers` is public, `credentials` is not kept as given). `transport`
+    defaults to the network (`build_transport`); an in-process sandbox or a script passes its
+    own (`providers.transport`).
+    """
 
     def __init__(
         self,
         *,
         provider: str,
-        client: httpx.AsyncClient,
+        base_url: str,
         policy: HttpPolicy,
-        parse_error: Callable[[httpx.Response], ErrorBody],
+        parse_error: Callable[[Response], ErrorBody],
+        headers: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.provider = provider
-        self.client = client
+        # User info in the URL is never sent: the credentials are the client's own headers.
+        self.base_url = without_userinfo(base_url).rstrip("/")
         self.policy = policy
+        self.headers = {name.lower(): value for name, value in (headers or {}).items()}
+        self.transport: Transport = transport or build_transport(policy)
         self._parse_error = parse_error
+        # Built once, read-only (every request shares them): a request picks one of the two.
+        sent = {**self.headers, **{k.lower(): v for k, v in (credentials or {}).items()}}
+        self._plain_headers: Mapping[str, str] = MappingProxyType(sent)
+        self._json_headers: Mapping[str, str] = MappingProxyType(
+            {**sent, "content-type": "application/json"}
+        )
+        self._timeouts = Timeouts(connect=policy.connect_timeout, read=policy.read_timeout)
         self.retry_budget = RetryBudget(
             ratio=policy.retry_budget_ratio, min_per_second=policy.retry_budget_min_per_second
         )
@@ -241,7 +231,7 @@ class Upstream:
         )
 
     def __repr__(self) -> str:
-        return f"Upstream(provider={self.provider!r}, base_url={str(self.client.base_url)!r})"
+        return f"Upstream(provider={self.provider!r}, base_url={self.base_url!r})"
 
     def snapshot(self) -> dict[str, object]:
         """The guards' settings and state, for `/readyz`."""
@@ -253,7 +243,29 @@ class Upstream:
         }
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Request:
+        """The request `request` sends: `path` (already quoted) under the base URL, `params`
+        as the query (a sequence value as repeated keys), a JSON body from `json_body` or the
+        bytes of `content` (sent as JSON)."""
+        target = self.base_url + path
+        if params:
+            target += "?" + urlencode(params, doseq=True, quote_via=quote)
+        if json_body is not None:
+            content = json.dumps(
+                json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+        headers = self._json_headers if content is not None else self._plain_headers
+        return Request(method, URL(target, encoded=True), headers, content)
 
     async def request(
         self,
@@ -265,7 +277,7 @@ class Upstream:
         content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         ok: frozenset[int] = frozenset({200}),
-    ) -> httpx.Response:
+    ) -> Response:
         """Send one call; return the response if its status is in `ok`, else raise.
 
         Raises `ProviderCircuitOpen` (no call made) while the breaker is open, `ProviderBusy`
@@ -281,9 +293,10 @@ class Upstream:
                 f"again in {math.ceil(breaker.retry_in())} s",
             )
         try:
-            response = await self._send(
-                method, path, retry=retry, json_body=json_body, content=content, params=params
+            request = self.build_request(
+                method, path, json_body=json_body, content=content, params=params
             )
+            response = await self._send(request, retry=retry)
             if response.status_code not in ok:
                 raise error_for_status(self.provider, response, self._parse_error(response))
         except (ProviderBusy, ProviderRateLimited, UpstreamCallLimit):
@@ -301,16 +314,7 @@ class Upstream:
         breaker.succeeded()
         return response
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        retry: bool,
-        json_body: Any,
-        content: bytes | None,
-        params: Mapping[str, Any] | None,
-    ) -> httpx.Response:
+    async def _send(self, request: Request, *, retry: bool) -> Response:
         policy = self.policy
         budget = self.retry_budget
         loop = asyncio.get_running_loop()
@@ -322,15 +326,13 @@ class Upstream:
             if tried >= attempts:
                 return False
             decision: bool | float
-            if isinstance(exc, ConnectionError):
-                decision = True
-            elif isinstance(exc, _RetryableStatus):
+            if isinstance(exc, _RetryableStatus):
                 wait = _retry_after(exc.response)
                 # A wait past the deadline would only end in a timeout: answer with the status.
                 remaining = policy.deadline - (loop.time() - started)
                 decision = True if not wait else (wait if wait < remaining else False)
             else:
-                decision = isinstance(exc, httpx.TransportError)
+                decision = isinstance(exc, TransportError)
             if decision is False:
                 return False
             return decision if budget.try_retry() else False
@@ -338,16 +340,32 @@ class Upstream:
         calls = current_calls()
         owner = calls.caller if calls is not None else None
         budget.record_call()
-        request = self.client.build_request(
-            method,
-            path,
-            json=json_body,
-            content=content,
-            params=params,
-            headers=_JSON_CONTENT if content is not None else None,
-        )
+        send = self.transport.send
+        timeouts = self._timeouts
+        cap = policy.max_response_bytes
+
+        async def attempt_once() -> Response:
+            if calls is not None:
+                calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
+            async with self.bulkhead.slot(owner):
+                response = await send(request, timeouts=timeouts, max_bytes=cap)
+            if response.status_code in RETRYABLE_STATUSES:
+                raise _RetryableStatus(response)
+            return response
+
         try:
             async with asyncio.timeout(policy.deadline):
+                # The first attempt runs before stamina is entered: most calls succeed at once,
+                # and a retry context costs about as much CPU as the request itself. A failure
+                # that could be retried is handed to stamina as its first attempt's outcome, so
+                # stamina decides (`should_retry`, once), waits, logs and counts every retry
+                # exactly as if it had made that attempt itself.
+                try:
+                    return await attempt_once()
+                except (TransportError, _RetryableStatus) as exc:
+                    if attempts == 1:
+                        raise
+                    first_failure: Exception = exc
                 async for attempt in stamina.retry_context(
                     on=should_retry,
                     attempts=attempts,
@@ -358,19 +376,16 @@ class Upstream:
                 ):
                     with attempt:
                         tried = attempt.num
-                        if calls is not None:
-                            calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
-                        async with self.bulkhead.slot(owner):
-                            response = await self._attempt(request)
-                        if response.status_code in RETRYABLE_STATUSES:
-                            raise _RetryableStatus(response)
+                        if tried == 1:
+                            raise first_failure
+                        response = await attempt_once()
         except BulkheadFull as exc:
             raise ProviderBusy(
                 self.provider,
                 f"{self.provider} already has {policy.max_in_flight} calls in flight from "
                 f"this gateway, or {policy.caller_share} from this caller: try again shortly",
             ) from exc
-        except _TooLarge as exc:
+        except ResponseTooLarge as exc:
             raise ProviderBadResponse(
                 self.provider,
                 f"{self.provider} sent a response larger than {policy.max_response_bytes} bytes",
@@ -379,28 +394,19 @@ class Upstream:
             raise ProviderTimeout(
                 self.provider, f"{self.provider} did not answer within {policy.deadline:g} s"
             ) from exc
-        except httpx.TimeoutException as exc:
-            failure = _connection_failure(exc)
-            if isinstance(failure, aiohttp.ClientConnectorError):
-                raise ProviderUnavailable(
-                    self.provider, f"{self.provider} could not be reached"
-                ) from exc
-            if failure is not None:  # the server hung up on a request it may have read
-                raise ProviderConnectionLost(
-                    self.provider, f"{self.provider} dropped the connection"
-                ) from exc
+        except AttemptTimeout as exc:
             raise ProviderTimeout(self.provider, f"{self.provider} timed out") from exc
-        except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
+        except Unreachable as exc:
             raise ProviderUnavailable(
                 self.provider, f"{self.provider} could not be reached"
             ) from exc
-        except (httpx.TransportError, ConnectionError) as exc:
-            # Reading or writing failed once connected (a reset, a closed socket; below httpx,
-            # an in-process sandbox's injected reset): the request may have been carried out.
+        except ConnectionLost as exc:
+            # Reading or writing failed once connected (a reset, a closed socket, an in-process
+            # sandbox's injected reset): the request may have been carried out.
             raise ProviderConnectionLost(
                 self.provider, f"{self.provider} dropped the connection"
             ) from exc
-        except (httpx.HTTPError, aiohttp.ClientError) as exc:
+        except UnreadableResponse as exc:
             # A body that does not match its encoding, a malformed status line, ...
             raise ProviderBadResponse(
                 self.provider, f"{self.provider} sent a response that could not be read"
@@ -408,27 +414,6 @@ class Upstream:
         except _RetryableStatus as exc:
             return exc.response
         return response
-
-    async def _attempt(self, request: httpx.Request) -> httpx.Response:
-        """One exchange, its body read (decoded) up to the size cap; the connection is
-        released before returning."""
-        response = await self.client.send(request, stream=True)
-        try:
-            body = await _read_capped(response, self.policy.max_response_bytes)
-        finally:
-            await response.aclose()
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in _BODY_FRAMING
-        ]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=body,
-            request=request,
-            extensions=response.extensions,
-        )
 
 
 def exact_json(value: object) -> bytes:
@@ -465,7 +450,7 @@ def _write(value: object, out: list[str]) -> None:
         raise TypeError(f"{type(value).__name__} is not written as exact JSON")
 
 
-def decode_json(provider: str, response: httpx.Response) -> Any:
+def decode_json(provider: str, response: Response) -> Any:
     """The JSON body, or `ProviderBadResponse` when it is not JSON."""
     try:
         return json.loads(response.content)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
-from providers.http import ErrorBody
+from providers.http import ErrorBody, Response
 
 __all__ = ["REDACTED", "redacting"]
 
@@ -19,11 +17,11 @@ REDACTED = "[redacted]"
 
 
 def redacting(
-    parse_error: Callable[[httpx.Response], ErrorBody], secret: str
-) -> Callable[[httpx.Response], ErrorBody]:
+    parse_error: Callable[[Response], ErrorBody], secret: str
+) -> Callable[[Response], ErrorBody]:
     """`parse_error` whose message has every occurrence of `secret` replaced by REDACTED."""
 
-    def parse(response: httpx.Response) -> ErrorBody:
+    def parse(response: Response) -> ErrorBody:
         code, message = parse_error(response)
         if secret and message and secret in message:
             message = message.replace(secret, REDACTED)

@@ -244,6 +244,12 @@ class Bulkhead:
             self._leave(owner, share)
 
     async def _acquire(self, share: _Share | None) -> None:
+        if not self._semaphore.locked() and (share is None or not share.semaphore.locked()):
+            # Both free, nobody queued: acquiring returns at once, with no timer to arm.
+            if share is not None:
+                await share.semaphore.acquire()
+            await self._semaphore.acquire()
+            return
         self.waiting += 1
         try:
             async with asyncio.timeout(self.max_wait):

@@ -18,9 +18,9 @@ answer before anything happened, or after the change was made:
 5. ``reset_rate``: the answer is lost. Uvicorn answers an exception raised before a response
    started with a 500, so the status line and headers go out first (without
    ``Content-Length``), then :class:`ConnectionDropped` is raised and uvicorn closes the
-   connection: httpx raises ``RemoteProtocolError``. In process, ``httpx.ASGITransport``
-   re-raises :class:`ConnectionDropped` itself (with ``raise_app_exceptions=False`` it returns
-   the status with an empty body).
+   connection: an HTTP client sees the body cut short. In process,
+   ``providers.transport.AsgiTransport`` turns :class:`ConnectionDropped` (a
+   ``ConnectionError``) into its ``ConnectionLost``, as the network transport does.
 6. ``malformed_rate``: 200 with the first half of the handler's body, which is not JSON.
 
 Each request draws its three numbers (error, reset, malformed) on arrival from a

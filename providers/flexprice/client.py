@@ -8,20 +8,20 @@ carries an idempotency key; calls that change state without one are sent once.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import msgspec
 from pydantic import SecretStr
 
 from providers.errors import NotFound, ProviderBadResponse
 from providers.flexprice import wire
-from providers.http import ErrorBody, HttpPolicy, Upstream, build_client
+from providers.http import ErrorBody, HttpPolicy, Response, Upstream
 from providers.records import Record, decode_object
 from providers.redaction import redacting
+from providers.transport import Transport
 
 __all__ = ["FlexPriceClient", "parse_error"]
 
@@ -31,7 +31,7 @@ _MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body 
 R = TypeVar("R", bound=Record)
 
 
-def parse_error(response: httpx.Response) -> ErrorBody:
+def parse_error(response: Response) -> ErrorBody:
     """(code, message) of a FlexPrice error body.
 
     Reads `{code, message, http_status_code}`, `{error}` (the auth middleware's 401/403) and
@@ -53,20 +53,6 @@ def _user_agent() -> str:
         return "invoice-gateway/0+unknown"
 
 
-class _ApiKey(httpx.Auth):
-    """Adds `x-api-key` to each request, so the key is not in the client's default headers."""
-
-    def __init__(self, key: SecretStr) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "_ApiKey('**********')"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["x-api-key"] = self._key.get_secret_value()
-        yield request
-
-
 def _segment(value: str) -> str:
     # Quote everything, "/" included, so an id stays one path segment. "." and ".." would be
     # removed from the path by URL normalisation and reach another route; FlexPrice ids are
@@ -76,7 +62,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _parse(model: type[R], response: httpx.Response) -> R:
+def _parse(model: type[R], response: Response) -> R:
     try:
         return decode_object(model, response.content)
     except msgspec.ValidationError as exc:
@@ -104,25 +90,23 @@ class FlexPriceClient:
         base_url: str,
         api_key: SecretStr,
         policy: HttpPolicy,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> FlexPriceClient:
         """A client whose every request carries `x-api-key`, `accept` and our `user-agent`.
 
-        `transport` defaults to the aiohttp transport (see `providers.http.build_client`).
+        `transport` defaults to the network (see `providers.http.build_transport`). The key is
+        one of the upstream's `credentials`, so no repr or snapshot shows it.
         """
-        client = build_client(
-            base_url=base_url,
-            headers={"accept": "application/json", "user-agent": _user_agent()},
-            policy=policy,
-            transport=transport,
-        )
-        client.auth = _ApiKey(api_key)
+        secret = api_key.get_secret_value()
         return cls(
             Upstream(
                 provider=PROVIDER,
-                client=client,
+                base_url=base_url,
                 policy=policy,
-                parse_error=redacting(parse_error, api_key.get_secret_value()),
+                parse_error=redacting(parse_error, secret),
+                headers={"accept": "application/json", "user-agent": _user_agent()},
+                credentials={"x-api-key": secret},
+                transport=transport,
             )
         )
 

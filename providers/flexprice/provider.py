@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator, Mapping, Sequence
+from urllib.parse import urlsplit
 
-import httpx
 from pydantic import SecretStr, ValidationError
 
 from providers.base import CallCosts, Operation, ProviderBase
@@ -37,7 +37,7 @@ from providers.flexprice.search import (
     to_invoice_searches,
 )
 from providers.flexprice.settings import FlexPriceSettings
-from providers.http import HttpPolicy
+from providers.http import HttpPolicy, without_userinfo
 from providers.models import (
     Customer,
     CustomerInvoiceSummary,
@@ -52,6 +52,7 @@ from providers.models import (
     RecalculationResult,
 )
 from providers.paging import Position
+from providers.transport import AsgiTransport, Transport
 
 __all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
@@ -66,10 +67,10 @@ def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None
 
 
 class FlexPriceProvider(ProviderBase):
-    """FlexPrice, over httpx: the real service, a standalone sandbox, or one in this process.
+    """FlexPrice, over HTTP: the real service, a standalone sandbox, or one in this process.
 
-    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a mock (default:
-    the aiohttp transport); `sandbox` when the other end is a FlexPrice sandbox (then a missing
+    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
+    the network, on aiohttp); `sandbox` when the other end is a FlexPrice sandbox (then a missing
     key means the sandbox's public key); `policy` to override the timeouts and retry waits the
     settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
     """
@@ -90,7 +91,7 @@ class FlexPriceProvider(ProviderBase):
         self,
         *,
         settings: FlexPriceSettings,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         sandbox: bool = False,
         policy: HttpPolicy | None = None,
     ) -> None:
@@ -108,7 +109,7 @@ class FlexPriceProvider(ProviderBase):
         self.settings = settings
         self.is_sandbox = sandbox
         self._key = key
-        self._in_process = isinstance(transport, httpx.ASGITransport)
+        self._in_process = isinstance(transport, AsgiTransport)
         self._policy = policy or settings.policy()
         self.client = FlexPriceClient.connect(
             base_url=settings.base_url,
@@ -121,7 +122,7 @@ class FlexPriceProvider(ProviderBase):
     def in_process_sandbox(
         cls, *, settings: FlexPriceSettings | None = None, policy: HttpPolicy | None = None
     ) -> FlexPriceProvider:
-        """A provider on a fresh sandbox app in this process (reached through ASGITransport).
+        """A provider on a fresh sandbox app in this process (reached through `AsgiTransport`).
 
         Only the timeouts of `settings` are used; the key and URL are the sandbox's.
         """
@@ -132,9 +133,7 @@ class FlexPriceProvider(ProviderBase):
             update={"api_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
         )
         app = create_sandbox_app(api_key=DEFAULT_API_KEY)
-        provider = cls(
-            settings=settings, transport=httpx.ASGITransport(app=app), sandbox=True, policy=policy
-        )
+        provider = cls(settings=settings, transport=AsgiTransport(app), sandbox=True, policy=policy)
         provider.sandbox_app = app
         return provider
 
@@ -145,7 +144,7 @@ class FlexPriceProvider(ProviderBase):
             return
         base = url.rstrip("/")
         self.settings = self.settings.model_copy(update={"base_url": f"{base}/v1"})
-        transport = httpx.ASGITransport(app=self.sandbox_app, root_path=httpx.URL(base).path)
+        transport = AsgiTransport(self.sandbox_app, root_path=urlsplit(base).path)
         # The old client holds no connections: an ASGI transport only calls the app.
         self.client = FlexPriceClient.connect(
             base_url=self.settings.base_url,
@@ -156,7 +155,7 @@ class FlexPriceProvider(ProviderBase):
 
     def describe(self) -> str:
         """Where this provider points. Only the sandbox's public key is ever shown."""
-        url = httpx.URL(self.settings.base_url).copy_with(username=None, password=None)
+        url = without_userinfo(self.settings.base_url)
         if not self.is_sandbox:
             return f"flexprice: {url}"
         from providers.flexprice.sandbox import DEFAULT_API_KEY
@@ -337,7 +336,7 @@ class FlexPriceProvider(ProviderBase):
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(self.client.search_invoices(s)) for s in searches]
         except BaseExceptionGroup as failed:
-            raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the httpx error)
+            raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the transport error)
         return [task.result() for task in tasks]
 
     async def get_customer_invoice_summary(

@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_BASE_URL", "FlexPriceSettings"]
 DEFAULT_BASE_URL = "https://us.api.flexprice.io/v1"
 
 # An HTTP header value the transports send as is: printable ASCII, no spaces. A newline breaks
-# aiohttp and a non-ASCII character breaks httpx, both with errors far from the setting.
+# aiohttp and a non-ASCII character cannot be sent, both with errors far from the setting.
 _KEY_CHARACTERS = re.compile(r"[!-~]+")
 
 

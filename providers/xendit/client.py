@@ -10,19 +10,19 @@ key, so a blind retry could bill twice; the provider retries it itself after a l
 from __future__ import annotations
 
 import base64
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 import msgspec
 from pydantic import SecretStr
 
 from providers.errors import NotFound, ProviderBadResponse, ProviderRejected
-from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, exact_json
+from providers.http import ErrorBody, HttpPolicy, Response, Upstream, exact_json
 from providers.records import decode_list, decode_object
 from providers.redaction import redacting
+from providers.transport import Transport
 from providers.xendit import wire
 
 __all__ = ["NOT_FOUND_CODES", "XenditClient", "parse_error"]
@@ -44,7 +44,7 @@ NOT_FOUND_CODES = frozenset(
 R = TypeVar("R", bound=wire.ResponseModel)
 
 
-def parse_error(response: httpx.Response) -> ErrorBody:
+def parse_error(response: Response) -> ErrorBody:
     """(error_code, message) of a Xendit error body `{error_code, message}`. Never raises."""
     try:
         error = decode_object(wire.Error, response.content)
@@ -61,24 +61,6 @@ def _user_agent() -> str:
         return "invoice-gateway/0+unknown"
 
 
-class _SecretKeyAuth(httpx.Auth):
-    """HTTP Basic with the secret key as user name and an empty password.
-
-    Added per request, so the key is in no default header and no repr.
-    """
-
-    def __init__(self, key: SecretStr) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "_SecretKeyAuth('**********')"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = base64.b64encode(f"{self._key.get_secret_value()}:".encode()).decode("ascii")
-        request.headers["authorization"] = f"Basic {token}"
-        yield request
-
-
 def _segment(value: str) -> str:
     # One path segment whatever it holds ("/" included). "." and ".." would be removed by URL
     # normalisation and reach another route; Xendit ids are never empty or dots.
@@ -87,7 +69,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _bad(model: type[wire.ResponseModel], response: httpx.Response) -> ProviderBadResponse:
+def _bad(model: type[wire.ResponseModel], response: Response) -> ProviderBadResponse:
     return ProviderBadResponse(
         PROVIDER,
         f"xendit answered HTTP {response.status_code} with a body that is not "
@@ -95,13 +77,13 @@ def _bad(model: type[wire.ResponseModel], response: httpx.Response) -> ProviderB
     )
 
 
-def _not_json(response: httpx.Response) -> ProviderBadResponse:
+def _not_json(response: Response) -> ProviderBadResponse:
     return ProviderBadResponse(
         PROVIDER, f"xendit answered HTTP {response.status_code} with a body that is not JSON"
     )
 
 
-def _parse(model: type[R], response: httpx.Response) -> R:
+def _parse(model: type[R], response: Response) -> R:
     try:
         return decode_object(model, response.content)
     except msgspec.ValidationError as exc:
@@ -110,7 +92,7 @@ def _parse(model: type[R], response: httpx.Response) -> R:
         raise _not_json(response) from exc
 
 
-def _parse_list(model: type[R], response: httpx.Response) -> list[R]:
+def _parse_list(model: type[R], response: Response) -> list[R]:
     try:
         return decode_list(model, response.content)
     except msgspec.ValidationError as exc:
@@ -133,26 +115,30 @@ class XenditClient:
         secret_key: SecretStr,
         policy: HttpPolicy,
         for_user_id: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> XenditClient:
-        """A client whose every request carries Basic auth, `accept`, our `user-agent` and,
-        when given, `for-user-id` (a xenPlatform sub-account).
+        """A client whose every request carries Basic auth (the secret key as user name, an
+        empty password), `accept`, our `user-agent` and, when given, `for-user-id` (a
+        xenPlatform sub-account).
 
-        `transport` defaults to the aiohttp transport (see `providers.http.build_client`).
+        `transport` defaults to the network (see `providers.http.build_transport`). The
+        authorization header is one of the upstream's `credentials`, so no repr or snapshot
+        shows it.
         """
         headers = {"accept": "application/json", "user-agent": _user_agent()}
         if for_user_id is not None:
             headers["for-user-id"] = for_user_id
-        client = build_client(
-            base_url=base_url, headers=headers, policy=policy, transport=transport
-        )
-        client.auth = _SecretKeyAuth(secret_key)
+        secret = secret_key.get_secret_value()
+        token = base64.b64encode(f"{secret}:".encode()).decode("ascii")
         return cls(
             Upstream(
                 provider=PROVIDER,
-                client=client,
+                base_url=base_url,
                 policy=policy,
-                parse_error=redacting(parse_error, secret_key.get_secret_value()),
+                parse_error=redacting(parse_error, secret),
+                headers=headers,
+                credentials={"authorization": f"Basic {token}"},
+                transport=transport,
             )
         )
 
@@ -171,7 +157,7 @@ class XenditClient:
         json_body: Any = None,
         content: bytes | None = None,
         params: Mapping[str, str | Sequence[str]] | None = None,
-    ) -> httpx.Response:
+    ) -> Response:
         try:
             return await self.upstream.request(
                 method,

@@ -8,8 +8,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
+from urllib.parse import urlsplit
 
-import httpx
 from pydantic import SecretStr
 
 from providers.base import CallCosts, Operation, ProviderBase
@@ -18,8 +18,9 @@ from providers.errors import (
     ProviderAuthError,
     ProviderRejected,
 )
-from providers.http import HttpPolicy
+from providers.http import HttpPolicy, without_userinfo
 from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
+from providers.transport import AsgiTransport, Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create_request
@@ -53,10 +54,10 @@ class _KeyLock:
 
 
 class XenditProvider(ProviderBase):
-    """Xendit, over httpx: the real service, a standalone sandbox, or one in this process.
+    """Xendit, over HTTP: the real service, a standalone sandbox, or one in this process.
 
-    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a mock (default:
-    the aiohttp transport); `sandbox` when the other end is a Xendit sandbox (then a missing key
+    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
+    the network, on aiohttp); `sandbox` when the other end is a Xendit sandbox (then a missing key
     means the sandbox's public key); `policy` to override the timeouts and retry waits the
     settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
     """
@@ -79,7 +80,7 @@ class XenditProvider(ProviderBase):
         self,
         *,
         settings: XenditSettings,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         sandbox: bool = False,
         policy: HttpPolicy | None = None,
     ) -> None:
@@ -97,7 +98,7 @@ class XenditProvider(ProviderBase):
         self.settings = settings
         self.is_sandbox = sandbox
         self._key = key
-        self._in_process = isinstance(transport, httpx.ASGITransport)
+        self._in_process = isinstance(transport, AsgiTransport)
         self._policy = policy or settings.policy()
         # One bound per provider, shared by every fan-out running at the same time.
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
@@ -105,7 +106,7 @@ class XenditProvider(ProviderBase):
         self._unanswered = UnansweredCreates()
         self.client = self._connect(transport)
 
-    def _connect(self, transport: httpx.AsyncBaseTransport | None) -> XenditClient:
+    def _connect(self, transport: Transport | None) -> XenditClient:
         return XenditClient.connect(
             base_url=self.settings.base_url,
             secret_key=self._key,
@@ -118,7 +119,7 @@ class XenditProvider(ProviderBase):
     def in_process_sandbox(
         cls, *, settings: XenditSettings | None = None, policy: HttpPolicy | None = None
     ) -> XenditProvider:
-        """A provider on a fresh sandbox app in this process (reached through ASGITransport).
+        """A provider on a fresh sandbox app in this process (reached through `AsgiTransport`).
 
         Only the timeouts, concurrency and sub-account of `settings` are used; the key and URL
         are the sandbox's.
@@ -130,9 +131,7 @@ class XenditProvider(ProviderBase):
             update={"secret_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
         )
         app = create_sandbox_app(api_key=DEFAULT_API_KEY)
-        provider = cls(
-            settings=settings, transport=httpx.ASGITransport(app=app), sandbox=True, policy=policy
-        )
+        provider = cls(settings=settings, transport=AsgiTransport(app), sandbox=True, policy=policy)
         provider.sandbox_app = app
         return provider
 
@@ -143,13 +142,13 @@ class XenditProvider(ProviderBase):
             return
         base = url.rstrip("/")
         self.settings = self.settings.model_copy(update={"base_url": base})
-        transport = httpx.ASGITransport(app=self.sandbox_app, root_path=httpx.URL(base).path)
+        transport = AsgiTransport(self.sandbox_app, root_path=urlsplit(base).path)
         # The old client holds no connections: an ASGI transport only calls the app.
         self.client = self._connect(transport)
 
     def describe(self) -> str:
         """Where this provider points. Only the sandbox's public key is ever shown."""
-        url = httpx.URL(self.settings.base_url).copy_with(username=None, password=None)
+        url = without_userinfo(self.settings.base_url)
         account = self.settings.for_user_id
         sub = f", sub-account {account}" if account else ""
         if not self.is_sandbox:
@@ -197,7 +196,7 @@ class XenditProvider(ProviderBase):
                 async with asyncio.TaskGroup() as group:
                     tasks = [group.create_task(one(key)) for key in distinct]
             except BaseExceptionGroup as failed:
-                raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the httpx error)
+                raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the transport error)
             results = [task.result() for task in tasks]
         found = dict(zip(distinct, results, strict=True))
         return [found[key] for key in ids]

@@ -1,6 +1,6 @@
 """A gateway over the FlexPrice sandbox, reached in-process or over real HTTP on 127.0.0.1.
 
-`gateway` runs every test that uses it twice: with the sandbox behind httpx's ASGI transport
+`gateway` runs every test that uses it twice: with the sandbox called in-process (`AsgiTransport`)
 (in-process, as `invoice-gateway serve` runs it) and with the sandbox served by uvicorn on
 127.0.0.1 and reached through the aiohttp transport, as a real FlexPrice would be.
 """
@@ -19,6 +19,7 @@ from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.flexprice.sandbox import FlexPriceSandbox, create_sandbox_app
 from providers.http import HttpPolicy
+from providers.transport import AsgiTransport
 from tests.serving import ServedApp
 
 SANDBOX_KEY = "sk_test_gateway"
@@ -85,7 +86,7 @@ def sandbox_url(mode: str, sandbox_app: Any) -> Iterator[str | None]:
 async def gateway(mode: str, sandbox_app: Any, sandbox_url: str | None) -> AsyncIterator[Gateway]:
     if sandbox_url is None:
         base = "http://flexprice.sandbox"
-        transport: httpx.AsyncBaseTransport | None = httpx.ASGITransport(app=sandbox_app)
+        transport: AsgiTransport | None = AsgiTransport(sandbox_app)
     else:
         base, transport = sandbox_url, None
     settings = FlexPriceSettings(api_key=SANDBOX_KEY, base_url=f"{base}/v1")

@@ -27,6 +27,7 @@ from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.flexprice.sandbox import create_sandbox_app as flexprice_sandbox
+from providers.transport import AsgiTransport, Transport
 from providers.xendit import XenditProvider, XenditSettings
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
 from tests.gateway.conftest import FAST
@@ -56,7 +57,7 @@ UNMASKED = re.compile(
     rf"|\b({'|'.join(_EXCEPTION_NAMES)})\b"
 )
 
-Transport = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+Wrapper = Callable[[Transport], Transport]
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _pick_ids(flexprice: Any, xendit: Any) -> dict[str, list[str]]:
 @contextlib.contextmanager
 def served_gateway(
     *,
-    transport: Transport | None = None,
+    transport: Wrapper | None = None,
     **settings: Any,
 ) -> Iterator[Hostile]:
     """The gateway over both sandboxes with sentinel keys, served over HTTP on 127.0.0.1.
@@ -127,14 +128,14 @@ def served_gateway(
         settings=FlexPriceSettings(
             api_key=SecretStr(FLEXPRICE_KEY), base_url="http://flexprice.sandbox/v1"
         ),
-        transport=wrap(httpx.ASGITransport(app=flexprice_app)),
+        transport=wrap(AsgiTransport(flexprice_app)),
         sandbox=True,
         policy=FAST,
     )
     flexprice.sandbox_app = flexprice_app
     xendit = XenditProvider(
         settings=XenditSettings(secret_key=SecretStr(XENDIT_KEY), base_url="http://xendit.sandbox"),
-        transport=wrap(httpx.ASGITransport(app=xendit_app)),
+        transport=wrap(AsgiTransport(xendit_app)),
         sandbox=True,
         policy=FAST,
     )

@@ -30,6 +30,7 @@ from websockets.sync.client import connect
 
 from gateway.app import GatewayGraphQL
 from gateway.ids import GlobalId, NodeType
+from providers.transport import Request, Response, Timeouts, Transport
 from tests.gateway.hostile import CONTROL, READ_KEY, WRITE_KEY, Hostile, leaks, served_gateway
 from tests.serving import ServedApp
 
@@ -470,17 +471,17 @@ def test_the_graphql_view_alone_refuses_every_request() -> None:
     assert_unauthenticated(response)
 
 
-class RefusedByXendit(httpx.AsyncBaseTransport):
+class RefusedByXendit:
     """Xendit refuses our key; FlexPrice answers as usual."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: Transport) -> None:
         self.inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host.startswith("xendit"):
+    async def send(self, request: Request, *, timeouts: Timeouts, max_bytes: int) -> Response:
+        if (request.url.host or "").startswith("xendit"):
             body = {"error_code": "INVALID_API_KEY", "message": "API key is invalid"}
-            return httpx.Response(401, json=body)
-        return await self.inner.handle_async_request(request)
+            return Response.of(401, json=body)
+        return await self.inner.send(request, timeouts=timeouts, max_bytes=max_bytes)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

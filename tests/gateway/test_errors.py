@@ -15,6 +15,7 @@ from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.flexprice.sandbox import create_sandbox_app
+from providers.transport import AsgiTransport, HandlerTransport, Request, Response, Transport
 from tests.gateway.conftest import FAST
 
 SENTINEL = "sk_live_SENTINEL_9f3a"
@@ -22,7 +23,7 @@ CUSTOMER = GlobalId(NodeType.CUSTOMER, "flexprice", "cust_1").encode()
 INVOICE = GlobalId(NodeType.INVOICE, "flexprice", "inv_1").encode()
 
 
-def _gateway_over(transport: httpx.AsyncBaseTransport, key: str = SENTINEL) -> Any:
+def _gateway_over(transport: Transport, key: str = SENTINEL) -> Any:
     settings = FlexPriceSettings(api_key=key, base_url="http://flexprice.test/v1")
     provider = FlexPriceProvider(settings=settings, transport=transport, sandbox=False, policy=FAST)
     return create_app(settings=GatewaySettings(), providers={"flexprice": provider}), provider
@@ -42,17 +43,17 @@ async def client_for() -> AsyncIterator[Callable[[Any], httpx.AsyncClient]]:
         await client.aclose()
 
 
-def _upstream_failing(status: int, calls: list[httpx.Request]) -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
+def _upstream_failing(status: int, calls: list[Request]) -> HandlerTransport:
+    def handler(request: Request) -> Response:
         calls.append(request)
         # The body carries the key: a provider error text must never be passed on.
-        return httpx.Response(status, json={"code": "system_error", "message": f"db {SENTINEL}"})
+        return Response.of(status, json={"code": "system_error", "message": f"db {SENTINEL}"})
 
-    return httpx.MockTransport(handler)
+    return HandlerTransport(handler)
 
 
 async def test_a_provider_outage_is_a_coded_error_naming_the_provider(client_for: Any) -> None:
-    calls: list[httpx.Request] = []
+    calls: list[Request] = []
     app, _ = _gateway_over(_upstream_failing(503, calls))
     response = await client_for(app).post(
         "/graphql", json={"query": f'{{ invoice(id: "{INVOICE}") {{ id }} }}'}
@@ -68,7 +69,7 @@ async def test_a_provider_outage_is_a_coded_error_naming_the_provider(client_for
 
 
 async def test_a_mutation_during_an_outage_is_an_error_not_a_user_error(client_for: Any) -> None:
-    calls: list[httpx.Request] = []
+    calls: list[Request] = []
     app, _ = _gateway_over(_upstream_failing(500, calls))
     response = await client_for(app).post(
         "/graphql",
@@ -88,7 +89,7 @@ async def test_a_mutation_during_an_outage_is_an_error_not_a_user_error(client_f
 
 async def test_a_refused_key_is_reported_without_the_key(client_for: Any) -> None:
     sandbox = create_sandbox_app(api_key="sk_the_right_one")
-    app, provider = _gateway_over(httpx.ASGITransport(app=sandbox))
+    app, provider = _gateway_over(AsgiTransport(sandbox))
     response = await client_for(app).post(
         "/graphql", json={"query": "{ invoices(first: 1) { totalCount } }"}
     )
@@ -108,7 +109,7 @@ async def test_a_bug_is_masked_with_a_request_id_and_logged_in_full(
     client_for: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox = create_sandbox_app(api_key="k")
-    app, provider = _gateway_over(httpx.ASGITransport(app=sandbox), key="k")
+    app, provider = _gateway_over(AsgiTransport(sandbox), key="k")
 
     async def broken(ids: Any) -> Any:
         raise RuntimeError(f"internal detail {SENTINEL}")
@@ -128,7 +129,7 @@ async def test_a_bug_is_masked_with_a_request_id_and_logged_in_full(
 
 
 async def test_request_ids_are_echoed_when_plain_and_replaced_otherwise(client_for: Any) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     client = client_for(app)
     query = {"query": "{ __typename }"}
     given = await client.post("/graphql", json=query, headers={"x-request-id": "req-42"})
@@ -139,7 +140,7 @@ async def test_request_ids_are_echoed_when_plain_and_replaced_otherwise(client_f
 
 
 async def test_an_invalid_query_is_a_validation_error_with_a_code(client_for: Any) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     response = await client_for(app).post("/graphql", json={"query": "{ invoices { nope } }"})
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
@@ -147,7 +148,7 @@ async def test_an_invalid_query_is_a_validation_error_with_a_code(client_for: An
 
 
 async def test_health_and_readiness(client_for: Any) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     client = client_for(app)
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
@@ -164,7 +165,7 @@ async def test_health_and_readiness(client_for: Any) -> None:
     "body", [b"\xff", b'{"query": "{ __typename }", "variables": {"n": ' + b"1" * 5000 + b"}}"]
 )
 async def test_a_body_that_cannot_be_parsed_is_400_not_500(client_for: Any, body: bytes) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     response = await client_for(app).post(
         "/graphql", content=body, headers={"content-type": "application/json"}
     )
@@ -175,7 +176,7 @@ async def test_a_body_that_cannot_be_parsed_is_400_not_500(client_for: Any, body
 async def test_a_json_body_that_is_not_an_object_is_400_not_500(
     client_for: Any, body: bytes
 ) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     response = await client_for(app).post(
         "/graphql", content=body, headers={"content-type": "application/json"}
     )
@@ -184,7 +185,7 @@ async def test_a_json_body_that_is_not_an_object_is_400_not_500(
 
 
 async def test_a_syntax_error_has_a_code(client_for: Any) -> None:
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     response = await client_for(app).post("/graphql", json={"query": "{ providers {"})
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
@@ -200,7 +201,7 @@ async def test_an_exception_outside_execution_is_masked_too(
         raise RuntimeError(f"escaped {SENTINEL}")
 
     monkeypatch.setattr(strawberry_schema, "execute", broken)
-    app, _ = _gateway_over(httpx.ASGITransport(app=create_sandbox_app(api_key="k")), key="k")
+    app, _ = _gateway_over(AsgiTransport(create_sandbox_app(api_key="k")), key="k")
     with caplog.at_level(logging.ERROR, logger="gateway.errors"):
         response = await client_for(app).post("/graphql", json={"query": "{ __typename }"})
     [error] = response.json()["errors"]
@@ -212,7 +213,7 @@ async def test_an_exception_outside_execution_is_masked_too(
 
 async def test_a_sandbox_dropping_connections_is_unavailable_not_a_bug(client_for: Any) -> None:
     sandbox = create_sandbox_app(api_key="k")
-    app, _ = _gateway_over(httpx.ASGITransport(app=sandbox), key="k")
+    app, _ = _gateway_over(AsgiTransport(sandbox), key="k")
     control = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox), base_url="http://sb")
     async with control:
         assert (await control.put("/_sandbox/faults", json={"reset_rate": 1.0})).status_code == 200

@@ -18,6 +18,7 @@ from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.flexprice.sandbox import create_sandbox_app
 from providers.http import HttpPolicy
+from providers.transport import AsgiTransport
 from tests.gateway.hostile import API_KEYS, READ_KEY, WRITE_KEY
 from tests.serving import ServedApp
 
@@ -44,7 +45,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     )
     provider = FlexPriceProvider(
         settings=FlexPriceSettings(api_key=SecretStr(key), base_url="http://flexprice.sandbox/v1"),
-        transport=httpx.ASGITransport(app=app),
+        transport=AsgiTransport(app),
         sandbox=True,
         policy=policy,
     )

@@ -23,6 +23,14 @@ from typing import Any
 import httpx
 import pytest
 
+from providers.transport import (
+    AttemptTimeout,
+    Request,
+    Response,
+    Timeouts,
+    Transport,
+    Unreachable,
+)
 from tests.gateway.hostile import (
     FLEXPRICE_KEY,
     READ_KEY,
@@ -51,30 +59,30 @@ FAILURES: tuple[int | str, ...] = (
 )  # fmt: skip
 
 
-class SentinelFaults(httpx.AsyncBaseTransport):
+class SentinelFaults:
     """Every other request fails, in turn, in each of FAILURES; the rest reach the sandbox."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: Transport) -> None:
         self.inner = inner
         self.turn = itertools.count()
         self.failed: Counter[str] = Counter()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def send(self, request: Request, *, timeouts: Timeouts, max_bytes: int) -> Response:
         turn = next(self.turn)
         if turn % 2:
-            return await self.inner.handle_async_request(request)
+            return await self.inner.send(request, timeouts=timeouts, max_bytes=max_bytes)
         failure = FAILURES[(turn // 2) % len(FAILURES)]
-        provider = "xendit" if request.url.host.startswith("xendit") else "flexprice"
+        provider = "xendit" if (request.url.host or "").startswith("xendit") else "flexprice"
         self.failed[str(failure)] += 1
         if failure == "connect":
-            raise httpx.ConnectError(f"cannot connect with {SENTINEL}", request=request)
+            raise Unreachable(f"cannot connect with {SENTINEL}")
         if failure == "timeout":
-            raise httpx.ReadTimeout(f"no answer for {SENTINEL}", request=request)
+            raise AttemptTimeout(f"no answer for {SENTINEL}")
         if failure == "not-json":
-            return httpx.Response(200, text=f"<html>proxy error {SENTINEL}</html>")
+            return Response.of(200, text=f"<html>proxy error {SENTINEL}</html>")
         assert isinstance(failure, int)
         headers = {"retry-after": "0", "x-debug-key": SENTINEL}
-        return httpx.Response(failure, json=_error_body(provider, failure), headers=headers)
+        return Response.of(failure, json=_error_body(provider, failure), headers=headers)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -84,7 +92,7 @@ class SentinelFaults(httpx.AsyncBaseTransport):
 def faulty() -> Iterator[tuple[Hostile, list[SentinelFaults]]]:
     transports: list[SentinelFaults] = []
 
-    def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+    def wrap(inner: Transport) -> Transport:
         transports.append(SentinelFaults(inner))
         return transports[-1]
 

@@ -26,6 +26,7 @@ from gateway.logs import (
 )
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider
+from providers.transport import Request, Response, Timeouts, Transport
 from tests.gateway.conftest import FAST
 from tests.gateway.hostile import WRITE_KEY, served_gateway
 
@@ -174,16 +175,19 @@ async def test_the_app_installs_the_limits_and_a_bug_is_still_logged_whole(
 # -- what fails while operations run ------------------------------------------------------------
 
 
-class FailingPdfs(httpx.AsyncBaseTransport):
+class FailingPdfs:
     """FlexPrice answers 503 to every PDF request; everything else reaches the sandbox."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: Transport) -> None:
         self.inner = inner
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def send(self, request: Request, *, timeouts: Timeouts, max_bytes: int) -> Response:
         if request.url.path.endswith("/pdf"):
-            return httpx.Response(503, json={"message": "unavailable"})
-        return await self.inner.handle_async_request(request)
+            return Response.of(503, json={"message": "unavailable"})
+        return await self.inner.send(request, timeouts=timeouts, max_bytes=max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 #: Ten PDF links of each of 100 FlexPrice invoices: one failure per field, about a thousand.

@@ -28,6 +28,7 @@ from providers.models import (
     PageRequest,
     PaymentStatus,
 )
+from providers.transport import Timeouts
 from providers.xendit import XenditProvider
 
 PAGE = 51
@@ -52,7 +53,10 @@ async def sandbox_json(
 ) -> Any:
     """What the sandbox answers, read apart from the provider's own client."""
     upstream = provider.client.upstream
-    response = await upstream.client.request(method, path, **kwargs)
+    request = upstream.build_request(method, path, **kwargs)
+    response = await upstream.transport.send(
+        request, timeouts=Timeouts(connect=5, read=5), max_bytes=upstream.policy.max_response_bytes
+    )
     assert response.status_code == 200
     return json.loads(response.content)
 
@@ -88,7 +92,7 @@ async def test_flexprice_invoices_keep_their_json_as_bytes_until_raw_is_read(
 ) -> None:
     page = await flexprice.list_invoices(InvoiceFilter(), PageRequest(first=PAGE))
     sent = await sandbox_json(
-        flexprice, "POST", "/invoices/search", json={"limit": 200, "offset": 0}
+        flexprice, "POST", "/invoices/search", json_body={"limit": 200, "offset": 0}
     )
     by_id = {item["id"]: item for item in sent["items"]}
     assert len(page.items) == PAGE

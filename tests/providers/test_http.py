@@ -11,12 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
-import httpx
 import pytest
-from httpx_aiohttp import AiohttpTransport
-from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
+import stamina
+import stamina.instrumentation
 
 from providers.calls import RequestCalls, counting
 from providers.errors import (
@@ -34,15 +31,25 @@ from providers.errors import (
     ProviderUnavailable,
     UpstreamCallLimit,
 )
-from providers.http import ErrorBody, HttpPolicy, Upstream, build_client, decode_json
+from providers.http import ErrorBody, HttpPolicy, Upstream, build_transport, decode_json
+from providers.transport import (
+    AiohttpTransport,
+    AttemptTimeout,
+    ConnectionLost,
+    HandlerTransport,
+    Request,
+    Response,
+    Unreachable,
+    UnreadableResponse,
+)
 
 SECRET = "sk_live_super_secret"
 POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
-Handler = Callable[[httpx.Request], Any]
+Handler = Callable[[Request], Any]
 
 
-def parse_error(response: httpx.Response) -> ErrorBody:
+def parse_error(response: Response) -> ErrorBody:
     try:
         body = response.json()
     except ValueError:
@@ -53,11 +60,11 @@ def parse_error(response: httpx.Response) -> ErrorBody:
 class Script:
     """Replies in order (the last repeats); records each request."""
 
-    def __init__(self, *replies: httpx.Response | Exception) -> None:
+    def __init__(self, *replies: Response | Exception) -> None:
         self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Response:
         self.requests.append(request)
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         if isinstance(reply, Exception):
@@ -70,13 +77,14 @@ async def make_upstream() -> AsyncIterator[Callable[..., Upstream]]:
     made: list[Upstream] = []
 
     def make(handler: Handler, policy: HttpPolicy = POLICY) -> Upstream:
-        client = build_client(
+        upstream = Upstream(
+            provider="acme",
             base_url="https://upstream.test/v1",
-            headers={"x-api-key": SECRET},
             policy=policy,
-            transport=httpx.MockTransport(handler),
+            parse_error=parse_error,
+            credentials={"x-api-key": SECRET},
+            transport=HandlerTransport(handler),
         )
-        upstream = Upstream(provider="acme", client=client, policy=policy, parse_error=parse_error)
         made.append(upstream)
         return upstream
 
@@ -105,41 +113,61 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.mark.parametrize(
     "failure",
     [
-        httpx.Response(429, headers={"retry-after": "0"}),
-        httpx.Response(502),
-        httpx.Response(503),
-        httpx.Response(504),
-        httpx.ConnectError("connection refused"),
-        httpx.ReadTimeout("read timed out"),
-        httpx.RemoteProtocolError("server disconnected"),
+        Response.of(429, headers={"retry-after": "0"}),
+        Response.of(502),
+        Response.of(503),
+        Response.of(504),
+        Unreachable("connection refused"),
+        AttemptTimeout("read timed out"),
+        ConnectionLost("server disconnected"),
     ],
 )
 async def test_retry_true_retries_transient_failures(
-    make_upstream: Callable[..., Upstream], failure: httpx.Response | Exception
+    make_upstream: Callable[..., Upstream], failure: Response | Exception
 ) -> None:
-    script = Script(failure, httpx.Response(200, json={"ok": True}))
+    script = Script(failure, Response.of(200, json={"ok": True}))
     response = await make_upstream(script).request("GET", "/things", retry=True)
     assert response.json() == {"ok": True}
     assert len(script.requests) == 2
 
 
+async def test_stamina_schedules_every_retry_the_first_one_included(
+    make_upstream: Callable[..., Upstream], sleeps: list[float]
+) -> None:
+    """The first attempt runs before stamina is entered; its failure still goes through stamina,
+    which decides, waits, logs and reports each retry (its instrumentation hooks)."""
+    seen: list[tuple[int, str]] = []
+    stamina.instrumentation.set_on_retry_hooks(
+        [lambda details: seen.append((details.retry_num, type(details.caused_by).__name__))]
+    )
+    try:
+        script = Script(Response.of(503), ConnectionLost("reset"), Response.of(200, json={}))
+        response = await make_upstream(script).request("GET", "/things", retry=True)
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
+    assert response.status_code == 200
+    assert seen == [(1, "_RetryableStatus"), (2, "ConnectionLost")]
+    assert len(sleeps) == 2
+    assert len(script.requests) == 3
+
+
 @pytest.mark.parametrize(
     ("failure", "raised"),
     [
-        (httpx.Response(429), ProviderRateLimited),
-        (httpx.Response(502), ProviderUnavailable),
-        (httpx.Response(503), ProviderUnavailable),
-        (httpx.Response(504), ProviderUnavailable),
-        (httpx.ConnectError("connection refused"), ProviderUnavailable),
-        (httpx.ReadTimeout("read timed out"), ProviderTimeout),
+        (Response.of(429), ProviderRateLimited),
+        (Response.of(502), ProviderUnavailable),
+        (Response.of(503), ProviderUnavailable),
+        (Response.of(504), ProviderUnavailable),
+        (Unreachable("connection refused"), ProviderUnavailable),
+        (AttemptTimeout("read timed out"), ProviderTimeout),
     ],
 )
 async def test_retry_false_sends_once(
     make_upstream: Callable[..., Upstream],
-    failure: httpx.Response | Exception,
+    failure: Response | Exception,
     raised: type[ProviderError],
 ) -> None:
-    script = Script(failure, httpx.Response(200))
+    script = Script(failure, Response.of(200))
     with pytest.raises(raised):
         await make_upstream(script).request("POST", "/things/1/void", retry=False)
     assert len(script.requests) == 1
@@ -148,14 +176,14 @@ async def test_retry_false_sends_once(
 @pytest.mark.parametrize(
     ("failure", "raised"),
     [
-        (httpx.Response(503), ProviderUnavailable),
-        (httpx.Response(429), ProviderRateLimited),
-        (httpx.ConnectError("connection refused"), ProviderUnavailable),
+        (Response.of(503), ProviderUnavailable),
+        (Response.of(429), ProviderRateLimited),
+        (Unreachable("connection refused"), ProviderUnavailable),
     ],
 )
 async def test_retries_stop_after_the_policy_attempts(
     make_upstream: Callable[..., Upstream],
-    failure: httpx.Response | Exception,
+    failure: Response | Exception,
     raised: type[ProviderError],
 ) -> None:
     script = Script(failure)
@@ -168,14 +196,14 @@ async def test_retries_stop_after_the_policy_attempts(
 async def test_other_statuses_are_not_retried(
     make_upstream: Callable[..., Upstream], status: int
 ) -> None:
-    script = Script(httpx.Response(status), httpx.Response(200))
+    script = Script(Response.of(status), Response.of(200))
     with pytest.raises(ProviderError):
         await make_upstream(script).request("GET", "/things", retry=True)
     assert len(script.requests) == 1
 
 
 async def test_retry_repeats_the_same_request(make_upstream: Callable[..., Upstream]) -> None:
-    script = Script(httpx.Response(503), httpx.Response(201))
+    script = Script(Response.of(503), Response.of(201))
     body = {"idempotency_key": "k-1", "amount": "1.10"}
     await make_upstream(script).request(
         "POST", "/things", retry=True, json_body=body, ok=frozenset({201})
@@ -187,7 +215,7 @@ async def test_retry_repeats_the_same_request(make_upstream: Callable[..., Upstr
 async def test_retry_after_seconds_is_the_wait(
     make_upstream: Callable[..., Upstream], sleeps: list[float]
 ) -> None:
-    script = Script(httpx.Response(429, headers={"retry-after": "2"}), httpx.Response(200))
+    script = Script(Response.of(429, headers={"retry-after": "2"}), Response.of(200))
     await make_upstream(script).request("GET", "/things", retry=True)
     assert sleeps == [2.0]
 
@@ -197,7 +225,7 @@ async def test_retry_after_http_date_is_the_wait(
 ) -> None:
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
     date = email.utils.format_datetime(when, usegmt=True)
-    script = Script(httpx.Response(503, headers={"retry-after": date}), httpx.Response(200))
+    script = Script(Response.of(503, headers={"retry-after": date}), Response.of(200))
     await make_upstream(script).request("GET", "/things", retry=True)
     (wait,) = sleeps
     assert 0 < wait <= 3.0
@@ -207,7 +235,7 @@ async def test_retry_after_http_date_is_the_wait(
 async def test_unusable_or_past_retry_after_falls_back_to_backoff(
     make_upstream: Callable[..., Upstream], sleeps: list[float], value: str
 ) -> None:
-    script = Script(httpx.Response(429, headers={"retry-after": value}), httpx.Response(200))
+    script = Script(Response.of(429, headers={"retry-after": value}), Response.of(200))
     await make_upstream(script).request("GET", "/things", retry=True)
     assert len(sleeps) == 1
     assert sleeps[0] <= POLICY.wait_max
@@ -217,7 +245,7 @@ async def test_retry_after_beyond_the_deadline_is_rate_limited_at_once(
     make_upstream: Callable[..., Upstream],
 ) -> None:
     policy = HttpPolicy(deadline=0.2, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
-    script = Script(httpx.Response(429, headers={"retry-after": "3600"}))
+    script = Script(Response.of(429, headers={"retry-after": "3600"}))
     with pytest.raises(ProviderRateLimited):
         await make_upstream(script, policy).request("GET", "/things", retry=True)
 
@@ -230,9 +258,9 @@ async def test_deadline_fires_on_a_hanging_upstream(
 ) -> None:
     never = asyncio.Event()
 
-    async def hang(request: httpx.Request) -> httpx.Response:
+    async def hang(request: Request) -> Response:
         await never.wait()
-        return httpx.Response(200)
+        return Response.of(200)
 
     policy = HttpPolicy(deadline=0.05, attempts=3, wait_initial=0.001, wait_max=0.01)
     with pytest.raises(ProviderTimeout, match=r"did not answer within 0\.05 s"):
@@ -241,7 +269,7 @@ async def test_deadline_fires_on_a_hanging_upstream(
 
 async def test_deadline_bounds_the_retries_too(make_upstream: Callable[..., Upstream]) -> None:
     policy = HttpPolicy(deadline=0.05, attempts=1000, wait_initial=0.01, wait_max=0.01)
-    script = Script(httpx.Response(503))
+    script = Script(Response.of(503))
     with pytest.raises(ProviderUnavailable):  # ProviderTimeout is a ProviderUnavailable
         await make_upstream(script, policy).request("GET", "/things", retry=True)
     assert len(script.requests) < 1000
@@ -251,8 +279,12 @@ async def test_deadline_bounds_the_retries_too(make_upstream: Callable[..., Upst
 
 
 def aiohttp_upstream(port: int, policy: HttpPolicy) -> Upstream:
-    client = build_client(base_url=f"http://127.0.0.1:{port}/v1", headers={}, policy=policy)
-    return Upstream(provider="acme", client=client, policy=policy, parse_error=parse_error)
+    return Upstream(
+        provider="acme",
+        base_url=f"http://127.0.0.1:{port}/v1",
+        policy=policy,
+        parse_error=parse_error,
+    )
 
 
 def unused_port() -> int:
@@ -276,7 +308,7 @@ async def loopback_server(
 
 
 async def test_a_refused_connection_is_unavailable_not_a_timeout() -> None:
-    """httpx-aiohttp reports a refused connection as httpx.ConnectTimeout."""
+    """A refused connection is not a timeout, whatever the library calls it."""
     policy = HttpPolicy(deadline=5.0, attempts=2, wait_initial=0.001, wait_max=0.01)
     upstream = aiohttp_upstream(unused_port(), policy)
     try:
@@ -348,7 +380,7 @@ async def test_status_to_error(
     make_upstream: Callable[..., Upstream], status: int, raised: type[ProviderError]
 ) -> None:
     body = {"code": "some_code", "message": f"upstream says {status}"}
-    script = Script(httpx.Response(status, json=body))
+    script = Script(Response.of(status, json=body))
     with pytest.raises(raised) as caught:
         await make_upstream(script).request("GET", "/things", retry=False)
     error = caught.value
@@ -361,18 +393,18 @@ async def test_status_to_error(
 async def test_4xx_messages_are_passed_on_5xx_are_not(
     make_upstream: Callable[..., Upstream],
 ) -> None:
-    rejected = Script(httpx.Response(400, json={"message": "amount must be positive"}))
+    rejected = Script(Response.of(400, json={"message": "amount must be positive"}))
     with pytest.raises(ProviderRejected, match="amount must be positive"):
         await make_upstream(rejected).request("POST", "/things", retry=False)
 
-    broken = Script(httpx.Response(500, json={"message": "pq: password authentication failed"}))
+    broken = Script(Response.of(500, json={"message": "pq: password authentication failed"}))
     with pytest.raises(ProviderUnavailable) as caught:
         await make_upstream(broken).request("POST", "/things", retry=False)
     assert "password" not in caught.value.message
 
 
 async def test_ok_statuses(make_upstream: Callable[..., Upstream]) -> None:
-    upstream = make_upstream(Script(httpx.Response(201, json={"id": 1})))
+    upstream = make_upstream(Script(Response.of(201, json={"id": 1})))
     response = await upstream.request("POST", "/things", retry=False, ok=frozenset({201}))
     assert response.status_code == 201
     with pytest.raises(ProviderError):
@@ -380,7 +412,7 @@ async def test_ok_statuses(make_upstream: Callable[..., Upstream]) -> None:
 
 
 async def test_request_shape(make_upstream: Callable[..., Upstream]) -> None:
-    script = Script(httpx.Response(200))
+    script = Script(Response.of(200))
     await make_upstream(script).request(
         "PUT", "/things/1", retry=False, json_body={"a": 1}, params={"url": "true"}
     )
@@ -391,9 +423,9 @@ async def test_request_shape(make_upstream: Callable[..., Upstream]) -> None:
 
 
 def test_decode_json() -> None:
-    assert decode_json("acme", httpx.Response(200, json={"a": [1]})) == {"a": [1]}
+    assert decode_json("acme", Response.of(200, json={"a": [1]})) == {"a": [1]}
     with pytest.raises(ProviderBadResponse, match="not JSON"):
-        decode_json("acme", httpx.Response(200, text="<html>"))
+        decode_json("acme", Response.of(200, text="<html>"))
 
 
 # -- secrets ------------------------------------------------------------------------------------
@@ -402,14 +434,14 @@ def test_decode_json() -> None:
 @pytest.mark.parametrize(
     "reply",
     [
-        httpx.Response(401, json={"error": "Unauthorized"}),
-        httpx.Response(400, json={"message": "bad"}),
-        httpx.ConnectError(f"cannot connect with {SECRET}"),
-        httpx.ReadTimeout(f"timed out with {SECRET}"),
+        Response.of(401, json={"error": "Unauthorized"}),
+        Response.of(400, json={"message": "bad"}),
+        Unreachable(f"cannot connect with {SECRET}"),
+        AttemptTimeout(f"timed out with {SECRET}"),
     ],
 )
 async def test_secrets_stay_out_of_errors_and_reprs(
-    make_upstream: Callable[..., Upstream], reply: httpx.Response | Exception
+    make_upstream: Callable[..., Upstream], reply: Response | Exception
 ) -> None:
     upstream = make_upstream(Script(reply))
     with pytest.raises(ProviderError) as caught:
@@ -418,44 +450,74 @@ async def test_secrets_stay_out_of_errors_and_reprs(
         assert SECRET not in text
 
 
+async def test_an_unreadable_answer_is_a_bad_response_not_retried(
+    make_upstream: Callable[..., Upstream],
+) -> None:
+    script = Script(UnreadableResponse("Error -3 while decompressing data"))
+    with pytest.raises(ProviderBadResponse, match="could not be read"):
+        await make_upstream(script).request("GET", "/things", retry=True)
+    assert len(script.requests) == 1
+
+
 @pytest.mark.parametrize(
-    "failure",
+    "answer",
     [
-        httpx.DecodingError("Error -3 while decompressing data: incorrect header check"),
-        aiohttp.ClientResponseError(
-            aiohttp.RequestInfo(
-                url=URL("http://upstream.test/"),
-                method="GET",
-                headers=CIMultiDictProxy(CIMultiDict()),
-                real_url=URL("http://upstream.test/"),
-            ),
-            (),
-            status=400,
-            message="Bad status line",
-        ),
+        b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 9\r\n\r\nnot gzip!",
+        b"HTTP/1.1 ok\r\n\r\n",
+        b"SMTP ready\r\n\r\n",
     ],
 )
-async def test_unreadable_responses_are_provider_errors(
-    make_upstream: Callable[..., Upstream], failure: Exception
-) -> None:
-    with pytest.raises(ProviderError):
-        await make_upstream(Script(failure)).request("GET", "/things", retry=False)
+async def test_unreadable_answers_on_the_real_transport_are_bad_responses(answer: bytes) -> None:
+    """A body that does not match its encoding, a malformed status line: the network
+    transport's errors become a ProviderError, never an aiohttp exception."""
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+            await reader.read()  # until the client hangs up
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    policy = HttpPolicy(deadline=5.0, attempts=1)
+    async with loopback_server(reply) as port:
+        upstream = aiohttp_upstream(port, policy)
+        try:
+            with pytest.raises(ProviderError) as caught:
+                await upstream.request("GET", "/things", retry=False)
+        finally:
+            await upstream.aclose()
+    assert isinstance(caught.value, ProviderBadResponse | ProviderConnectionLost)
+    assert "aiohttp" not in caught.value.message
 
 
 # -- the client factory -------------------------------------------------------------------------
 
 
-async def test_build_client_defaults_to_the_aiohttp_transport() -> None:
-    policy = HttpPolicy(connect_timeout=1.5, read_timeout=4.0)
-    client = build_client(base_url="https://upstream.test/v1", headers={"a": "b"}, policy=policy)
+async def test_an_upstream_defaults_to_the_aiohttp_transport_sized_by_max_in_flight() -> None:
+    policy = HttpPolicy(connect_timeout=1.5, read_timeout=4.0, max_in_flight=7)
+    upstream = Upstream(
+        provider="acme",
+        base_url="https://upstream.test/v1",
+        policy=policy,
+        parse_error=parse_error,
+        headers={"A": "b"},
+        credentials={"x-api-key": SECRET},
+    )
     try:
-        assert isinstance(client._transport, AiohttpTransport)
-        assert client.headers["a"] == "b"
-        assert client.timeout.connect == 1.5
-        assert client.timeout.read == 4.0
-        assert client.follow_redirects is False
+        assert isinstance(upstream.transport, AiohttpTransport)
+        assert upstream.transport.max_connections == 7
+        assert upstream.headers == {"a": "b"}  # the credentials are not among them
+        assert SECRET not in repr(upstream)
+        assert SECRET not in str(upstream.snapshot())
     finally:
-        await client.aclose()
+        await upstream.aclose()
+    assert isinstance(build_transport(policy), AiohttpTransport)
 
 
 def test_exact_json_writes_decimals_as_their_own_digits_and_refuses_floats() -> None:
@@ -478,7 +540,7 @@ async def test_a_body_over_the_cap_is_refused_by_its_declared_length(
     make_upstream: Callable[..., Upstream],
 ) -> None:
     policy = HttpPolicy(max_response_bytes=1024, attempts=1)
-    script = Script(httpx.Response(200, content=b"x" * 2048))
+    script = Script(Response.of(200, content=b"x" * 2048))
     with pytest.raises(ProviderBadResponse, match="larger than 1024 bytes"):
         await make_upstream(script, policy).request("GET", "/big", retry=True)
     assert len(script.requests) == 1  # not retried: it would be as big again
@@ -551,7 +613,7 @@ async def test_a_storm_of_503s_is_retried_only_within_the_budget(
         retry_budget_min_per_second=0,
         breaker_threshold=1000,
     )
-    script = Script(httpx.Response(503))
+    script = Script(Response.of(503))
     upstream = make_upstream(script, policy)
     for _ in range(50):
         with pytest.raises(ProviderUnavailable):
@@ -565,7 +627,7 @@ async def test_the_breaker_opens_fails_fast_without_calling_and_closes_after_a_p
     make_upstream: Callable[..., Upstream],
 ) -> None:
     policy = HttpPolicy(attempts=1, breaker_threshold=3, breaker_reset_seconds=0.05)
-    script = Script(httpx.Response(503))
+    script = Script(Response.of(503))
     upstream = make_upstream(script, policy)
     for _ in range(3):
         with pytest.raises(ProviderUnavailable):
@@ -576,7 +638,7 @@ async def test_the_breaker_opens_fails_fast_without_calling_and_closes_after_a_p
     assert len(script.requests) == 3  # the fourth call never left
     assert upstream.snapshot()["circuit_breaker"]["state"] == "open"  # type: ignore[index]
 
-    script.replies = [httpx.Response(200, json={})]
+    script.replies = [Response.of(200, json={})]
     await asyncio.sleep(0.1)  # past the reset time: the next call is the probe
     response = await upstream.request("GET", "/things", retry=True)
     assert response.status_code == 200
@@ -586,7 +648,7 @@ async def test_the_breaker_opens_fails_fast_without_calling_and_closes_after_a_p
 
 async def test_4xx_answers_do_not_open_the_breaker(make_upstream: Callable[..., Upstream]) -> None:
     policy = HttpPolicy(attempts=1, breaker_threshold=2)
-    script = Script(httpx.Response(404, json={"message": "no such invoice"}))
+    script = Script(Response.of(404, json={"message": "no such invoice"}))
     upstream = make_upstream(script, policy)
     for _ in range(5):
         with pytest.raises(NotFound):
@@ -601,10 +663,10 @@ async def test_a_full_bulkhead_answers_busy_at_once_and_leaves_the_breaker_alone
     release = asyncio.Event()
     arrived = asyncio.Event()
 
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: Request) -> Response:
         arrived.set()
         await release.wait()
-        return httpx.Response(200, json={})
+        return Response.of(200, json={})
 
     policy = HttpPolicy(attempts=1, max_in_flight=1, queue_timeout=0, breaker_threshold=1)
     upstream = make_upstream(slow, policy)
@@ -632,7 +694,7 @@ async def test_a_full_bulkhead_answers_busy_at_once_and_leaves_the_breaker_alone
 async def test_every_attempt_is_counted_for_the_current_request(
     make_upstream: Callable[..., Upstream],
 ) -> None:
-    script = Script(httpx.Response(503), httpx.Response(200, json={}))
+    script = Script(Response.of(503), Response.of(200, json={}))
     upstream = make_upstream(script)
     with counting(RequestCalls()) as calls:
         await upstream.request("GET", "/things", retry=True)
@@ -646,7 +708,7 @@ async def test_every_attempt_is_counted_for_the_current_request(
 async def test_past_the_request_limit_nothing_is_sent_and_the_breaker_is_left_alone(
     make_upstream: Callable[..., Upstream],
 ) -> None:
-    script = Script(httpx.Response(503), httpx.Response(503), httpx.Response(200, json={}))
+    script = Script(Response.of(503), Response.of(503), Response.of(200, json={}))
     upstream = make_upstream(
         script, HttpPolicy(attempts=3, wait_initial=0.001, breaker_threshold=1)
     )
@@ -669,10 +731,10 @@ async def test_a_callers_calls_past_its_share_wait_while_another_callers_go_thro
     release = asyncio.Event()
     arrived: list[str] = []
 
-    async def slow(request: httpx.Request) -> httpx.Response:
+    async def slow(request: Request) -> Response:
         arrived.append(request.url.path)
         await release.wait()
-        return httpx.Response(200, json={})
+        return Response.of(200, json={})
 
     policy = HttpPolicy(attempts=1, max_in_flight=4, max_in_flight_per_caller=2, queue_timeout=30)
     upstream = make_upstream(slow, policy)

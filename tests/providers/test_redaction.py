@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -10,20 +9,21 @@ from providers.errors import ProviderRejected
 from providers.flexprice.client import FlexPriceClient
 from providers.http import HttpPolicy
 from providers.redaction import REDACTED
+from providers.transport import HandlerTransport, Request, Response
 from providers.xendit.client import XenditClient
 
 KEY = "sk_live_0123456789abcdef"
 POLICY = HttpPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0)
 
 
-def _quoting() -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
+def _quoting() -> HandlerTransport:
+    def handler(request: Request) -> Response:
         # Read by both providers' error readers: FlexPrice's {code, message}, Xendit's
         # {error_code, message}.
         text = f"key {KEY} may not read invoice inv_1"
-        return httpx.Response(400, json={"message": text, "code": "x", "error_code": "X"})
+        return Response.of(400, json={"message": text, "code": "x", "error_code": "X"})
 
-    return httpx.MockTransport(handler)
+    return HandlerTransport(handler)
 
 
 @pytest.mark.parametrize("provider", ["flexprice", "xendit"])

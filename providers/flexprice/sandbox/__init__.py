@@ -3,10 +3,11 @@
 ``create_sandbox_app()`` returns a Starlette app that answers the FlexPrice invoice and
 customer endpoints under ``/v1`` as the real service does (paths, status codes, JSON shapes
 and presence rules, validation, state transitions, pagination, error bodies), over seeded
-deterministic data. Reach it with ``httpx.ASGITransport(app=app)`` in-process, or serve it
-with uvicorn. The API key is checked in the ``x-api-key`` header. The behaviour is read from
-FlexPrice's Go server, https://github.com/flexprice/flexprice: the ``internal/...`` files the
-modules here name are in it.
+deterministic data. Reach it in-process with ``providers.transport.AsgiTransport(app)`` (or
+any ASGI client), or serve it with uvicorn. The API key is checked in the ``x-api-key``
+header. The behaviour is read from FlexPrice's Go server,
+https://github.com/flexprice/flexprice: the ``internal/...`` files the modules here name are in
+it.
 
 State for tests, as plain dicts of records (``records.py`` dataclasses):
 

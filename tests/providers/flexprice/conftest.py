@@ -1,4 +1,4 @@
-"""A scripted FlexPrice behind `httpx.MockTransport`, and JSON fixtures."""
+"""A scripted FlexPrice behind `HandlerTransport`, and JSON fixtures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -16,6 +15,7 @@ from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.http import HttpPolicy
 from providers.models import InvoiceStatus, PaymentStatus
 from providers.records import Record, decode_object
+from providers.transport import HandlerTransport, Request, Response
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sk_live_do_not_print_me"
@@ -24,7 +24,7 @@ BASE_URL = "https://flexprice.test/v1"
 POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
 R = TypeVar("R", bound=Record)
-Reply = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+Reply = Response | Callable[[Request], Response] | Exception
 
 
 OPEN, PAID, VOID, DRAFT = (
@@ -91,9 +91,9 @@ def page(items: list[dict[str, Any]], *, total: int, offset: int = 0) -> dict[st
     return {"items": items, "pagination": {"total": total, "limit": len(items), "offset": offset}}
 
 
-def error(status: int, code: str, message: str) -> httpx.Response:
+def error(status: int, code: str, message: str) -> Response:
     body = {"code": code, "message": message, "http_status_code": status}
-    return httpx.Response(status, json=body)
+    return Response.of(status, json=body)
 
 
 class FakeFlexPrice:
@@ -104,23 +104,23 @@ class FakeFlexPrice:
 
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Request] = []
 
     def on(self, route: str, *replies: Reply | dict[str, Any], status: int = 200) -> None:
         self.routes[route] = [
-            httpx.Response(status, json=reply) if isinstance(reply, dict) else reply
+            Response.of(status, json=reply) if isinstance(reply, dict) else reply
             for reply in replies
         ]
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def handler(self, request: Request) -> Response:
         self.requests.append(request)
         replies = self.routes.get(f"{request.method} {request.url.path}")
         if not replies:
-            return httpx.Response(404, text="404 page not found")
+            return Response.of(404, text="404 page not found")
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         if isinstance(reply, Exception):
             raise reply
-        if isinstance(reply, httpx.Response):
+        if isinstance(reply, Response):
             return reply
         return reply(request)
 
@@ -129,7 +129,7 @@ class FakeFlexPrice:
         """`METHOD /path?query` of every request, in order."""
         calls = []
         for request in self.requests:
-            query = f"?{request.url.query.decode()}" if request.url.query else ""
+            query = f"?{request.url.raw_query_string}" if request.url.raw_query_string else ""
             calls.append(f"{request.method} {request.url.path}{query}")
         return calls
 
@@ -143,7 +143,7 @@ def make_provider(fake: FakeFlexPrice, **settings: Any) -> FlexPriceProvider:
     values: dict[str, Any] = {"api_key": SecretStr(API_KEY), "base_url": BASE_URL, **settings}
     return FlexPriceProvider(
         settings=FlexPriceSettings(**values),
-        transport=httpx.MockTransport(fake.handler),
+        transport=HandlerTransport(fake.handler),
         policy=POLICY,
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from providers.errors import (
@@ -17,6 +16,7 @@ from providers.errors import (
 )
 from providers.flexprice import FlexPriceProvider, wire
 from providers.flexprice.client import FlexPriceClient, parse_error
+from providers.transport import Response, Unreachable
 
 from .conftest import API_KEY, FakeFlexPrice, error, fixture, invoice, page, record
 
@@ -44,17 +44,18 @@ async def test_every_request_carries_key_accept_and_user_agent(
 
 async def test_the_key_is_not_in_the_default_headers(client: FlexPriceClient) -> None:
     # Headers of a client are easy to log; the key is added per request instead.
-    headers = client.upstream.client.headers
+    headers = client.upstream.headers
     assert "x-api-key" not in headers
     assert API_KEY not in repr(client)
-    assert API_KEY not in repr(client.upstream.client.auth)
+    assert API_KEY not in repr(client.upstream)
+    assert API_KEY not in str(client.upstream.snapshot())
 
 
 async def test_path_segments_are_quoted(fake: FakeFlexPrice, client: FlexPriceClient) -> None:
     fake.on("GET /v1/invoices/a/../b c?d", invoice())
     await client.get_invoice("a/../b c?d")
     # One segment, whatever it holds: no "/", "?" or ".." reaches the router unquoted.
-    assert fake.requests[0].url.raw_path == b"/v1/invoices/a%2F..%2Fb%20c%3Fd"
+    assert fake.requests[0].url.raw_path == "/v1/invoices/a%2F..%2Fb%20c%3Fd"
 
 
 @pytest.mark.parametrize("invoice_id", ["", ".", ".."])
@@ -77,7 +78,7 @@ async def test_search_returns_wire_models(fake: FakeFlexPrice, client: FlexPrice
 async def test_create_expects_201_and_is_retried_with_the_same_body(
     fake: FakeFlexPrice, client: FlexPriceClient
 ) -> None:
-    fake.on("POST /v1/invoices", httpx.Response(503), httpx.Response(201, json=invoice()))
+    fake.on("POST /v1/invoices", Response.of(503), Response.of(201, json=invoice()))
     request = wire.CreateInvoiceRequest(
         customer_id="c",
         currency="usd",
@@ -107,14 +108,14 @@ async def test_create_expects_201_and_is_retried_with_the_same_body(
 async def test_state_changes_are_sent_once(
     fake: FakeFlexPrice, client: FlexPriceClient, call: str, route: str
 ) -> None:
-    fake.on(route, httpx.Response(503), {"message": "ok"})
+    fake.on(route, Response.of(503), {"message": "ok"})
     with pytest.raises(ProviderUnavailable):
         await getattr(client, call)("inv_1")
     assert fake.calls == [route]
 
 
 async def test_reads_are_retried(fake: FakeFlexPrice, client: FlexPriceClient) -> None:
-    fake.on("GET /v1/invoices/inv_1", httpx.Response(502), httpx.ConnectError("refused"), invoice())
+    fake.on("GET /v1/invoices/inv_1", Response.of(502), Unreachable("refused"), invoice())
     result = await client.get_invoice("inv_1")
     assert result.invoice_status == "FINALIZED"
     assert len(fake.requests) == 3
@@ -137,7 +138,7 @@ async def test_pdf_url_and_recalculate_query_strings(
     fake.on("POST /v1/invoices/inv_1/recalculate-v2", invoice())
     fake.on(
         "POST /v1/invoices/inv_1/recalculate",
-        httpx.Response(202, json={"message": "started", "run_id": "r", "workflow_id": "w"}),
+        Response.of(202, json={"message": "started", "run_id": "r", "workflow_id": "w"}),
     )
     assert (await client.get_invoice_pdf_url("inv_1")).presigned_url == "https://s3.test/x.pdf"
     await client.recalculate_invoice_v2("inv_1", finalize=False)
@@ -178,17 +179,17 @@ async def test_invalid_operation_is_rejected(fake: FakeFlexPrice, client: FlexPr
     ("reply", "raised"),
     [
         (error(404, "not_found", "invoice not found"), NotFound),
-        (httpx.Response(404, text="404 page not found"), NotFound),
+        (Response.of(404, text="404 page not found"), NotFound),
         (error(409, "already_exists", "invoice already exists"), Conflict),
-        (httpx.Response(401, json={"error": "Unauthorized"}), ProviderAuthError),
-        (httpx.Response(403, json={"error": "Access denied"}), ProviderAuthError),
+        (Response.of(401, json={"error": "Unauthorized"}), ProviderAuthError),
+        (Response.of(403, json={"error": "Access denied"}), ProviderAuthError),
         (error(500, "internal_error", "db password is hunter2"), ProviderUnavailable),
     ],
 )
 async def test_status_to_error(
     fake: FakeFlexPrice,
     client: FlexPriceClient,
-    reply: httpx.Response,
+    reply: Response,
     raised: type[Exception],
 ) -> None:
     fake.on("GET /v1/invoices/inv_1", reply)
@@ -202,7 +203,7 @@ async def test_status_to_error(
 async def test_a_body_that_is_not_json_is_a_bad_response(
     fake: FakeFlexPrice, client: FlexPriceClient
 ) -> None:
-    fake.on("GET /v1/invoices/inv_1", httpx.Response(200, text="<html>hello</html>"))
+    fake.on("GET /v1/invoices/inv_1", Response.of(200, text="<html>hello</html>"))
     with pytest.raises(ProviderBadResponse):
         await client.get_invoice("inv_1")
 
@@ -213,7 +214,7 @@ async def test_a_body_that_is_not_json_is_a_bad_response(
 async def test_json_of_the_wrong_shape_is_a_bad_response(
     fake: FakeFlexPrice, client: FlexPriceClient, body: object
 ) -> None:
-    fake.on("POST /v1/invoices/search", httpx.Response(200, json=body))
+    fake.on("POST /v1/invoices/search", Response.of(200, json=body))
     with pytest.raises(ProviderBadResponse) as caught:
         await client.search_invoices(wire.InvoiceFilter(limit=1))
     # The pydantic error is chained for the logs, never raised.
@@ -230,14 +231,14 @@ async def test_json_of_the_wrong_shape_is_a_bad_response(
             error(400, "validation_error", "invalid request"),
             ("validation_error", "invalid request"),
         ),
-        (httpx.Response(401, json={"error": "Unauthorized"}), (None, "Unauthorized")),
-        (httpx.Response(404, text="404 page not found"), (None, None)),
-        (httpx.Response(500, json=["not", "an", "object"]), (None, None)),
-        (httpx.Response(500, json={"code": 5, "message": {"deep": 1}}), (None, None)),
-        (httpx.Response(502, content=b""), (None, None)),
+        (Response.of(401, json={"error": "Unauthorized"}), (None, "Unauthorized")),
+        (Response.of(404, text="404 page not found"), (None, None)),
+        (Response.of(500, json=["not", "an", "object"]), (None, None)),
+        (Response.of(500, json={"code": 5, "message": {"deep": 1}}), (None, None)),
+        (Response.of(502, content=b""), (None, None)),
     ],
 )
-def test_parse_error(response: httpx.Response, parsed: tuple[str | None, str | None]) -> None:
+def test_parse_error(response: Response, parsed: tuple[str | None, str | None]) -> None:
     assert parse_error(response) == parsed
 
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -36,6 +35,7 @@ from providers.models import (
     PaymentStatusUpdate,
 )
 from providers.paging import Position, decode_positions, encode_positions
+from providers.transport import HandlerTransport, Request, Response, Unreachable
 
 from .conftest import (
     API_KEY,
@@ -52,11 +52,11 @@ from .conftest import (
 ALL_STATUSES = ["DRAFT", "FINALIZED", "VOIDED", "SKIPPED"]
 
 
-def search_reply(request: httpx.Request, known: dict[str, dict[str, Any]]) -> httpx.Response:
+def search_reply(request: Request, known: dict[str, dict[str, Any]]) -> Response:
     """FlexPrice's batch read: the known ids among `invoice_ids`, newest first, not in key order."""
     wanted = json.loads(request.content)["invoice_ids"]
     items = [known[i] for i in sorted(wanted, reverse=True) if i in known]
-    return httpx.Response(200, json=page(items, total=len(items)))
+    return Response.of(200, json=page(items, total=len(items)))
 
 
 # -- the package --------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ MIXED = [
 ]
 
 
-def search_mixed(request: httpx.Request) -> httpx.Response:
+def search_mixed(request: Request) -> Response:
     """FlexPrice's search over MIXED for the fields a status listing sends, newest first."""
     body = json.loads(request.content)
     rows = [
@@ -316,7 +316,7 @@ def search_mixed(request: httpx.Request) -> httpx.Response:
         bound = dt.datetime.fromisoformat(condition["value"]["date"])
         rows = [row for row in rows if dt.datetime.fromisoformat(row["created_at"]) < bound]
     window = rows[body["offset"] : body["offset"] + body["limit"]]
-    return httpx.Response(200, json=page(window, total=len(rows), offset=body["offset"]))
+    return Response.of(200, json=page(window, total=len(rows), offset=body["offset"]))
 
 
 async def test_list_invoices_merges_what_one_search_cannot_express(
@@ -373,7 +373,7 @@ async def test_a_search_that_gave_nothing_yet_is_bound_to_the_walks_start(
     (the engine's snapshot), not asked again from the top."""
     rows = list(MIXED)
 
-    def search(request: httpx.Request) -> httpx.Response:
+    def search(request: Request) -> Response:
         body = json.loads(request.content)
         found = [
             row
@@ -385,7 +385,7 @@ async def test_a_search_that_gave_nothing_yet_is_bound_to_the_walks_start(
             bound = dt.datetime.fromisoformat(condition["value"]["date"])
             found = [row for row in found if dt.datetime.fromisoformat(row["created_at"]) < bound]
         window = found[body["offset"] : body["offset"] + body["limit"]]
-        return httpx.Response(200, json=page(window, total=len(found), offset=body["offset"]))
+        return Response.of(200, json=page(window, total=len(found), offset=body["offset"]))
 
     fake.on("POST /v1/invoices/search", search)
     filters = InvoiceFilter(statuses=(InvoiceStatus.DRAFT, InvoiceStatus.OPEN))
@@ -431,7 +431,7 @@ async def test_list_invoices_cursor_must_fit_the_filter(
 async def test_list_invoices_a_failing_part_raises_its_own_error(
     fake: FakeFlexPrice, provider: FlexPriceProvider
 ) -> None:
-    def reply(request: httpx.Request) -> httpx.Response:
+    def reply(request: Request) -> Response:
         if json.loads(request.content)["invoice_status"] == ["DRAFT"]:
             return error(400, "validation_error", "invalid filter parameters")
         return search_mixed(request)
@@ -458,7 +458,7 @@ DRAFT = InvoiceDraft(
 
 
 async def test_create_invoice(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
-    fake.on("POST /v1/invoices", httpx.Response(201, json=invoice()))
+    fake.on("POST /v1/invoices", Response.of(201, json=invoice()))
 
     result = await provider.create_invoice(DRAFT, idempotency_key="idem-1")
 
@@ -541,7 +541,7 @@ async def test_create_invoice_after_a_lost_answer_returns_the_first_invoice(
     created = as_made_by(DRAFT, idempotency_key="idem-1")
     fake.on(
         "POST /v1/invoices",
-        httpx.Response(504),
+        Response.of(504),
         error(409, "already_exists", "invoice already exists"),
     )
     fake.on("POST /v1/invoices/search", page([created], total=1))
@@ -686,7 +686,7 @@ async def test_recalculate_a_voided_invoice(
         invoice(invoice_status="VOIDED", recalculated_invoice_id="inv_2"),
     )
     workflow = {"message": "recalculation started", "run_id": "r", "workflow_id": "w"}
-    fake.on("POST /v1/invoices/inv_1/recalculate", httpx.Response(202, json=workflow))
+    fake.on("POST /v1/invoices/inv_1/recalculate", Response.of(202, json=workflow))
 
     result = await provider.recalculate_invoice("inv_1")
 
@@ -764,7 +764,7 @@ async def test_check(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
 
 
 async def test_check_with_a_refused_key(fake: FakeFlexPrice, provider: FlexPriceProvider) -> None:
-    fake.on("POST /v1/customers/search", httpx.Response(401, json={"error": "Unauthorized"}))
+    fake.on("POST /v1/customers/search", Response.of(401, json={"error": "Unauthorized"}))
     with pytest.raises(ProviderAuthError) as caught:
         await provider.check()
     assert "API key" in caught.value.message
@@ -774,7 +774,7 @@ async def test_check_with_a_refused_key(fake: FakeFlexPrice, provider: FlexPrice
 async def test_check_when_flexprice_is_down(
     fake: FakeFlexPrice, provider: FlexPriceProvider
 ) -> None:
-    fake.on("POST /v1/customers/search", httpx.ConnectError("connection refused"))
+    fake.on("POST /v1/customers/search", Unreachable("connection refused"))
     with pytest.raises(ProviderUnavailable):
         await provider.check()
     assert len(fake.requests) == 3  # a read: retried up to the policy's attempts
@@ -821,7 +821,7 @@ async def test_settings_strip_whitespace_around_the_key(fake: FakeFlexPrice, wri
     assert settings.api_key.get_secret_value() == API_KEY
     fake.on("POST /v1/customers/search", page([], total=0))
     provider = FlexPriceProvider(
-        settings=settings, transport=httpx.MockTransport(fake.handler), policy=POLICY
+        settings=settings, transport=HandlerTransport(fake.handler), policy=POLICY
     )
     try:
         await provider.check()

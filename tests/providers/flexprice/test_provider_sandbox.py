@@ -1,4 +1,4 @@
-"""FlexPriceProvider end to end against the in-process FlexPrice sandbox (ASGITransport).
+"""FlexPriceProvider end to end against the in-process FlexPrice sandbox (`AsgiTransport`).
 
 What the mock-based tests cannot show: that the requests this adapter builds are ones a
 FlexPrice look-alike accepts and answers as FlexPrice's server does, over seeded data in every
@@ -37,6 +37,7 @@ from providers.models import (
     PaymentStatus,
     PaymentStatusUpdate,
 )
+from providers.transport import AsgiTransport
 
 from .conftest import POLICY, expected_statuses
 
@@ -53,7 +54,7 @@ async def provider(app: Starlette) -> AsyncIterator[FlexPriceProvider]:
     # No key in the settings: a sandbox provider uses the sandbox's public key.
     provider = FlexPriceProvider(
         settings=FlexPriceSettings(base_url=SANDBOX_BASE_URL),
-        transport=httpx.ASGITransport(app=app),
+        transport=AsgiTransport(app),
         sandbox=True,
         policy=POLICY,
     )
@@ -144,7 +145,7 @@ async def test_factory_without_a_key_runs_the_in_process_sandbox() -> None:
 async def test_a_wrong_key_is_refused(app: Starlette) -> None:
     provider = FlexPriceProvider(
         settings=FlexPriceSettings(api_key=SecretStr("sk_wrong"), base_url=SANDBOX_BASE_URL),
-        transport=httpx.ASGITransport(app=app),
+        transport=AsgiTransport(app),
         sandbox=True,
         policy=POLICY,
     )

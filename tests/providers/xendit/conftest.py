@@ -1,4 +1,4 @@
-"""A scripted Xendit behind `httpx.MockTransport`, and JSON fixtures."""
+"""A scripted Xendit behind `HandlerTransport`, and JSON fixtures."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
 from providers.http import HttpPolicy
+from providers.transport import HandlerTransport, Request, Response
 from providers.xendit import XenditProvider, XenditSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -21,7 +21,7 @@ BASE_URL = "https://xendit.test"
 #: Tiny waits: retries happen at once, and no test depends on how long anything takes.
 POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
-Reply = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+Reply = Response | Callable[[Request], Response] | Exception
 
 
 def fixture_text(name: str) -> str:
@@ -39,8 +39,8 @@ def invoice(**changes: Any) -> dict[str, Any]:
     return {**fixture("invoice_paid"), **changes}
 
 
-def error(status: int, code: str, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"error_code": code, "message": message})
+def error(status: int, code: str, message: str) -> Response:
+    return Response.of(status, json={"error_code": code, "message": message})
 
 
 class FakeXendit:
@@ -51,15 +51,15 @@ class FakeXendit:
 
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Request] = []
 
     def on(self, route: str, *replies: Reply | dict[str, Any] | list[Any]) -> None:
         self.routes[route] = [
-            httpx.Response(200, json=reply) if isinstance(reply, dict | list) else reply
+            Response.of(200, json=reply) if isinstance(reply, dict | list) else reply
             for reply in replies
         ]
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def handler(self, request: Request) -> Response:
         self.requests.append(request)
         replies = self.routes.get(f"{request.method} {request.url.path}")
         if not replies:
@@ -67,7 +67,7 @@ class FakeXendit:
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         if isinstance(reply, Exception):
             raise reply
-        if isinstance(reply, httpx.Response):
+        if isinstance(reply, Response):
             return reply
         return reply(request)
 
@@ -76,7 +76,7 @@ class FakeXendit:
         """`METHOD /path?query` of every request, in order."""
         calls = []
         for request in self.requests:
-            query = f"?{request.url.query.decode()}" if request.url.query else ""
+            query = f"?{request.url.raw_query_string}" if request.url.raw_query_string else ""
             calls.append(f"{request.method} {request.url.path}{query}")
         return calls
 
@@ -90,7 +90,7 @@ def make_provider(fake: FakeXendit, **settings: Any) -> XenditProvider:
     values: dict[str, Any] = {"secret_key": SecretStr(SECRET_KEY), "base_url": BASE_URL}
     return XenditProvider(
         settings=XenditSettings(**{**values, **settings}),
-        transport=httpx.MockTransport(fake.handler),
+        transport=HandlerTransport(fake.handler),
         policy=POLICY,
     )
 

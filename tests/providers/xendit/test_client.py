@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from providers.errors import (
@@ -15,6 +14,7 @@ from providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+from providers.transport import Response
 from providers.xendit import XenditProvider, wire
 from providers.xendit.client import XenditClient, parse_error
 
@@ -56,9 +56,14 @@ async def test_for_user_id_is_sent_when_configured(fake: FakeXendit) -> None:
 async def test_the_key_is_in_no_default_header_and_no_repr(
     provider: XenditProvider, client: XenditClient
 ) -> None:
-    headers = client.upstream.client.headers
+    headers = client.upstream.headers
     assert "authorization" not in headers
-    for text in (repr(client), repr(client.upstream.client.auth), repr(provider)):
+    for text in (
+        repr(client),
+        repr(client.upstream),
+        str(client.upstream.snapshot()),
+        repr(provider),
+    ):
         assert SECRET_KEY not in text
     assert SECRET_KEY not in provider.describe()
     assert SECRET_KEY not in repr(provider.settings)
@@ -74,9 +79,9 @@ async def test_paths(fake: FakeXendit, client: XenditClient) -> None:
     await client.get_invoice("a/../b c?d")
 
     assert [r.url.raw_path for r in fake.requests] == [
-        b"/invoices/inv_1/expire!",  # no /v2, a literal "!"
-        b"/customers/cust-1",
-        b"/v2/invoices/a%2F..%2Fb%20c%3Fd",  # one segment, whatever it holds
+        "/invoices/inv_1/expire!",  # no /v2, a literal "!"
+        "/customers/cust-1",
+        "/v2/invoices/a%2F..%2Fb%20c%3Fd",  # one segment, whatever it holds
     ]
     assert [r.method for r in fake.requests] == ["POST", "GET", "GET"]
 
@@ -106,7 +111,7 @@ async def test_list_sends_arrays_as_repeated_keys(fake: FakeXendit, client: Xend
 async def test_create_posts_to_the_trailing_slash_once(
     fake: FakeXendit, client: XenditClient
 ) -> None:
-    fake.on("POST /v2/invoices/", httpx.Response(503), httpx.Response(200, json=invoice()))
+    fake.on("POST /v2/invoices/", Response.of(503), Response.of(200, json=invoice()))
     request = wire.CreateInvoiceRequest(external_id="gw-k", amount=Decimal("10.1"), currency="USD")
     with pytest.raises(ProviderUnavailable):
         await client.create_invoice(request)
@@ -115,13 +120,13 @@ async def test_create_posts_to_the_trailing_slash_once(
 
 
 async def test_create_accepts_201(fake: FakeXendit, client: XenditClient) -> None:
-    fake.on("POST /v2/invoices/", httpx.Response(201, json=invoice()))
+    fake.on("POST /v2/invoices/", Response.of(201, json=invoice()))
     request = wire.CreateInvoiceRequest(external_id="gw-k", amount=Decimal(1), currency="USD")
     assert (await client.create_invoice(request)).status == "PAID"
 
 
 async def test_reads_are_retried(fake: FakeXendit, client: XenditClient) -> None:
-    fake.on("GET /v2/invoices/inv_1", httpx.Response(503), invoice())
+    fake.on("GET /v2/invoices/inv_1", Response.of(503), invoice())
     await client.get_invoice("inv_1")
     assert len(fake.requests) == 2
 
@@ -175,13 +180,13 @@ async def test_a_400_is_rejected_with_xendits_message(
 @pytest.mark.parametrize(
     "reply",
     [
-        httpx.Response(200, text="<html>"),
-        httpx.Response(200, json=[1, 2]),
-        httpx.Response(200, json={"id": 5}),
+        Response.of(200, text="<html>"),
+        Response.of(200, json=[1, 2]),
+        Response.of(200, json={"id": 5}),
     ],
 )
 async def test_unreadable_invoice_is_a_bad_response(
-    fake: FakeXendit, client: XenditClient, reply: httpx.Response
+    fake: FakeXendit, client: XenditClient, reply: Response
 ) -> None:
     fake.on("GET /v2/invoices/inv_1", reply)
     with pytest.raises(ProviderBadResponse):
@@ -192,13 +197,13 @@ async def test_unreadable_invoice_is_a_bad_response(
 async def test_a_list_that_is_not_an_array_of_invoices_is_a_bad_response(
     fake: FakeXendit, client: XenditClient, body: object
 ) -> None:
-    fake.on("GET /v2/invoices", httpx.Response(200, json=body))
+    fake.on("GET /v2/invoices", Response.of(200, json=body))
     with pytest.raises(ProviderBadResponse):
         await client.list_invoices({})
 
 
 def test_parse_error() -> None:
     assert parse_error(error(400, "API_VALIDATION_ERROR", "bad")) == ("API_VALIDATION_ERROR", "bad")
-    assert parse_error(httpx.Response(400, text="nope")) == (None, None)
-    assert parse_error(httpx.Response(400, json=[])) == (None, None)
-    assert parse_error(httpx.Response(400, json={"message": "x" * 900}))[1] == "x" * 500
+    assert parse_error(Response.of(400, text="nope")) == (None, None)
+    assert parse_error(Response.of(400, json=[])) == (None, None)
+    assert parse_error(Response.of(400, json={"message": "x" * 900}))[1] == "x" * 500

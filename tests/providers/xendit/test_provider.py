@@ -8,7 +8,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -31,6 +30,14 @@ from providers.models import (
     LineItemDraft,
     PageRequest,
 )
+from providers.transport import (
+    AttemptTimeout,
+    ConnectionLost,
+    HandlerTransport,
+    Request,
+    Response,
+    Unreachable,
+)
 from providers.xendit import XenditProvider, XenditSettings, factory
 from providers.xendit.listing import MAX_SCANNED_PAGES, last_invoice_of, position_token
 from providers.xendit.unanswered import UnansweredCreates
@@ -41,14 +48,14 @@ from .conftest import POLICY, SECRET_KEY, FakeXendit, error, fixture, invoice, m
 CUSTOMER_ID = fixture("customer")["id"]
 
 
-def listing(request: httpx.Request, invoices: list[dict[str, Any]]) -> httpx.Response:
+def listing(request: Request, invoices: list[dict[str, Any]]) -> Response:
     """Xendit's list over `invoices` (newest first): `limit` after `last_invoice`."""
-    params = request.url.params
+    params = request.url.query
     start = 0
     if "last_invoice" in params:
         start = [i["id"] for i in invoices].index(params["last_invoice"]) + 1
     limit = int(params.get("limit", "10"))
-    return httpx.Response(200, json=invoices[start : start + limit])
+    return Response.of(200, json=invoices[start : start + limit])
 
 
 def numbered(count: int, **changes: Any) -> list[dict[str, Any]]:
@@ -129,18 +136,18 @@ async def test_fan_out_never_has_more_than_max_concurrency_in_flight() -> None:
     in_flight = 0
     peak = 0
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request) -> Response:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
         for _ in range(5):  # let every other task that can start, start
             await asyncio.sleep(0)
         in_flight -= 1
-        return httpx.Response(200, json=invoice(id=request.url.path.rsplit("/", 1)[-1]))
+        return Response.of(200, json=invoice(id=request.url.path.rsplit("/", 1)[-1]))
 
     provider = XenditProvider(
         settings=XenditSettings(secret_key=SecretStr(SECRET_KEY), max_concurrency=3),
-        transport=httpx.MockTransport(handler),
+        transport=HandlerTransport(handler),
         policy=POLICY,
     )
     ids = [f"inv_{n}" for n in range(12)]
@@ -340,19 +347,17 @@ def draft(**changes: Any) -> InvoiceDraft:
 class XenditStore:
     """A Xendit that stores what it is sent; the first create times out after storing."""
 
-    def __init__(self, *, create_fails: list[Exception | httpx.Response]) -> None:
+    def __init__(self, *, create_fails: list[Exception | Response]) -> None:
         self.invoices: list[dict[str, Any]] = []
         self.create_fails = create_fails
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    def handler(self, request: Request) -> Response:
         path = request.url.path
         if request.method == "GET" and path == f"/customers/{CUSTOMER_ID}":
-            return httpx.Response(200, json=fixture("customer"))
+            return Response.of(200, json=fixture("customer"))
         if request.method == "GET" and path == "/v2/invoices":
-            wanted = request.url.params["external_id"]
-            return httpx.Response(
-                200, json=[i for i in self.invoices if i["external_id"] == wanted]
-            )
+            wanted = request.url.query["external_id"]
+            return Response.of(200, json=[i for i in self.invoices if i["external_id"] == wanted])
         assert (request.method, path) == ("POST", "/v2/invoices/")
         body = json.loads(request.content)
         # Stored as sent: what a look-up finds is compared with the draft of a repeat.
@@ -370,25 +375,25 @@ class XenditStore:
             if isinstance(failure, Exception):
                 raise failure
             return failure
-        return httpx.Response(200, json=stored)
+        return Response.of(200, json=stored)
 
 
 @pytest.mark.parametrize(
     "failure",
     [
-        httpx.ReadTimeout("the answer never came"),
-        httpx.RemoteProtocolError("connection reset"),
-        httpx.Response(502),
+        AttemptTimeout("the answer never came"),
+        ConnectionLost("connection reset"),
+        Response.of(502),
     ],
     ids=["timeout", "reset", "502"],
 )
 async def test_a_create_with_unknown_outcome_is_looked_up_not_repeated(
-    failure: Exception | httpx.Response,
+    failure: Exception | Response,
 ) -> None:
     xendit = XenditStore(create_fails=[failure])
     provider = XenditProvider(
         settings=XenditSettings(secret_key=SecretStr(SECRET_KEY)),
-        transport=httpx.MockTransport(xendit.handler),
+        transport=HandlerTransport(xendit.handler),
         policy=POLICY,
     )
     try:
@@ -494,11 +499,11 @@ async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.Response(503), httpx.ConnectError("refused")],
+    [Response.of(503), Unreachable("refused")],
     ids=["503", "never connected"],
 )
 async def test_create_gives_up_after_the_policys_attempts(
-    fake: FakeXendit, provider: XenditProvider, failure: Exception | httpx.Response
+    fake: FakeXendit, provider: XenditProvider, failure: Exception | Response
 ) -> None:
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
     fake.on("GET /v2/invoices", [])
@@ -512,14 +517,14 @@ async def test_create_gives_up_after_the_policys_attempts(
 @pytest.mark.parametrize(
     "failure",
     [
-        httpx.ReadTimeout("slow"),
-        httpx.Response(504),
-        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        AttemptTimeout("slow"),
+        Response.of(504),
+        ConnectionLost("Server disconnected without sending a response."),
     ],
     ids=["timeout", "504", "connection lost once sent"],
 )
 async def test_a_create_xendit_may_still_make_is_only_looked_up_for_a_deadline(
-    fake: FakeXendit, failure: Exception | httpx.Response
+    fake: FakeXendit, failure: Exception | Response
 ) -> None:
     now = [0.0]
     provider = make_provider(fake)
@@ -556,7 +561,7 @@ async def test_a_create_xendit_made_late_is_found_and_settles_its_key(
     late = as_made_by_draft(id="inv_late", external_id="gw-k1")
     fake.on(f"GET /customers/{CUSTOMER_ID}", fixture("customer"))
     fake.on("GET /v2/invoices", [], [late])  # found by the attempt after the timeout
-    fake.on("POST /v2/invoices/", httpx.ReadTimeout("slow"))
+    fake.on("POST /v2/invoices/", AttemptTimeout("slow"))
     created = await provider.create_invoice(draft(), idempotency_key="k1")
     assert created.id == "inv_late"
     assert [r.method for r in fake.requests].count("POST") == 1
@@ -670,7 +675,7 @@ async def test_factory_with_a_key_points_at_xendit() -> None:
         assert provider.is_sandbox is False
         assert provider.sandbox_app is None
         assert provider.describe() == "xendit: https://api.xendit.co, sub-account sub-1"
-        assert str(provider.client.upstream.client.base_url) == "https://api.xendit.co"
+        assert provider.client.upstream.base_url == "https://api.xendit.co"
     finally:
         await provider.aclose()
 

@@ -1,4 +1,4 @@
-"""XenditProvider end to end against the in-process Xendit sandbox (ASGITransport).
+"""XenditProvider end to end against the in-process Xendit sandbox (`AsgiTransport`).
 
 What the mock-based tests cannot show: that the requests this adapter builds are ones a Xendit
 look-alike accepts and answers as Xendit documents, over seeded data in every status and
@@ -27,6 +27,7 @@ from providers.models import (
     PageRequest,
     PaymentStatus,
 )
+from providers.transport import AsgiTransport
 from providers.xendit import XenditProvider, XenditSettings, factory
 from providers.xendit.provider import SANDBOX_BASE_URL
 from providers.xendit.sandbox import create_sandbox_app
@@ -53,7 +54,7 @@ def sandbox_provider(app: Starlette, **settings: Any) -> XenditProvider:
     # No key in the settings: a sandbox provider uses the sandbox's public key.
     return XenditProvider(
         settings=XenditSettings(base_url=SANDBOX_BASE_URL, **settings),
-        transport=httpx.ASGITransport(app=app),
+        transport=AsgiTransport(app),
         sandbox=True,
         policy=POLICY,
     )
@@ -328,7 +329,7 @@ async def test_check_and_a_wrong_key(app: Starlette, provider: XenditProvider) -
     await provider.check()
     wrong = XenditProvider(
         settings=XenditSettings(secret_key=SecretStr("xnd_wrong"), base_url=SANDBOX_BASE_URL),
-        transport=httpx.ASGITransport(app=app),
+        transport=AsgiTransport(app),
         policy=POLICY,
     )
     try:
