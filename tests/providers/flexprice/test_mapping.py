@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 import logging
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from providers.errors import ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.mapping import (
+    _exact_quotient,
     to_create_request,
     to_customer,
     to_invoice,
@@ -540,3 +542,21 @@ def test_search_selects_exactly_what_the_filter_means() -> None:
                 wanted = False
             hits = sum(flexprice_selects(b, invoice_status, payment_status) for b in bodies)
             assert hits == int(wanted), (statuses, payments, invoice_status, payment_status)
+
+
+def test_unit_amounts_are_exact_quotients_or_none() -> None:
+    # The non-raising division gives what a division trapping Inexact and InvalidOperation gives.
+    trapping = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+    texts = ["0", "1", "3", "7", "9", "10", "12.5", "100.00", "1716.04", "0.001", "1E+3", "-4"]
+    values = [Decimal(text) for text in [*texts, "33.33", "-0", "NaN", "Infinity"]]
+    for amount in values:
+        for quantity in values:
+            if not quantity:
+                continue
+            try:
+                expected: Decimal | None = trapping.divide(amount, quantity)
+            except (decimal.Inexact, decimal.InvalidOperation):
+                expected = None
+            assert str(_exact_quotient(amount, quantity)) == str(expected), (amount, quantity)
+    assert _exact_quotient(Decimal("10"), Decimal("3")) is None
+    assert _exact_quotient(Decimal("10.00"), Decimal("4")) == Decimal("2.5")
