@@ -40,6 +40,7 @@ __all__ = [
     "InvoicePreviewRequest",
     "InvoiceStatus",
     "InvoiceUpdate",
+    "Lazy",
     "LazyInvoices",
     "LineItem",
     "LineItemDraft",
@@ -297,7 +298,50 @@ class PageRequest(_Frozen):
     after: str | None = None
 
 
-class LazyInvoices(Sequence["Invoice"]):
+class Lazy(Sequence[T]):
+    """`len` items, each made by `_item(index)` only when first read, and kept. Compares equal
+    to any sequence of the same items. The base of `LazyInvoices` (invoices mapped when read)
+    and of the paging engine's `LazyTokens` (cursors written when read)."""
+
+    __slots__ = ("_count", "_made")
+
+    def __init__(self, count: int, made: Sequence[T | None] | None = None) -> None:
+        self._count = count
+        self._made: list[T | None] = list(made) if made else [None] * count
+
+    def _item(self, index: int) -> T:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self[n] for n in range(*index.indices(self._count)))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        made = self._made[index]
+        if made is None:
+            made = self._made[index] = self._item(index)
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LazyInvoices(Lazy["Invoice"]):
     """A page's invoices as the provider sent them, each mapped to an `Invoice` when first read.
 
     A merge across providers reads 2 x `first` invoices to keep `first`; this way it maps only
@@ -307,7 +351,7 @@ class LazyInvoices(Sequence["Invoice"]):
     never raises. Compares equal to any sequence of the same invoices.
     """
 
-    __slots__ = ("_build", "_built", "_records", "created_at", "ids", "provider")
+    __slots__ = ("_build", "_records", "created_at", "ids", "provider")
 
     def __init__(
         self,
@@ -319,45 +363,24 @@ class LazyInvoices(Sequence["Invoice"]):
         ids: Sequence[str],
         built: Sequence[Invoice | None] | None = None,
     ) -> None:
+        super().__init__(len(records), built)
         self.provider = provider
         self._records = records
         self._build = build
         self.created_at = created_at
         self.ids = ids
-        self._built: list[Invoice | None] = list(built) if built else [None] * len(records)
 
-    def __len__(self) -> int:
-        return len(self._records)
+    def _item(self, index: int) -> Invoice:
+        return self._build(self._records[index])
 
     def mapped(self) -> int:
         """How many of the invoices were mapped so far."""
-        return sum(1 for built in self._built if built is not None)
+        return sum(1 for built in self._made if built is not None)
 
     @property
     def records(self) -> Sequence[Any]:
         """The provider's records, unmapped, in order."""
         return self._records
-
-    @overload
-    def __getitem__(self, index: int) -> Invoice: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Invoice, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Invoice | tuple[Invoice, ...]:
-        if isinstance(index, slice):
-            return tuple(self[n] for n in range(*index.indices(len(self))))
-        built = self._built[index]
-        if built is None:
-            built = self._built[index] = self._build(self._records[index])
-        return built
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"LazyInvoices({self.provider!r}, {len(self)} invoices)"
@@ -371,7 +394,7 @@ class LazyInvoices(Sequence["Invoice"]):
             self._build,
             created_at=[self.created_at[n] for n in chosen],
             ids=[self.ids[n] for n in chosen],
-            built=[self._built[n] for n in chosen],
+            built=[self._made[n] for n in chosen],
         )
 
 

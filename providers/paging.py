@@ -30,11 +30,11 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, overload
+from typing import Final
 
 import msgspec
 
-from providers.models import Invoice, LazyInvoices, created_times, ids_of, pick
+from providers.models import Invoice, Lazy, LazyInvoices, created_times, ids_of, pick
 
 __all__ = [
     "MAX_CURSOR_CHARS",
@@ -412,45 +412,19 @@ def merge(answers: Sequence[Answer], first: int) -> Merged:
     return Merged(answers=tuple(answers), chosen=chosen)
 
 
-class LazyTokens(Sequence[str]):
+class LazyTokens(Lazy[str]):
     """`count` tokens, each written by `make(index)` only when read (a provider's
     `Page.item_cursors`: most listings never read one). Compares equal to any sequence of the
     same strings."""
 
-    __slots__ = ("_count", "_made", "_make")
+    __slots__ = ("_make",)
 
     def __init__(self, count: int, make: Callable[[int], str]) -> None:
-        self._count = count
+        super().__init__(count)
         self._make = make
-        self._made: list[str | None] = [None] * count
 
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
-        if isinstance(index, slice):
-            return tuple(self[n] for n in range(*index.indices(self._count)))
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(index)
-        made = self._made[index]
-        if made is None:
-            made = self._made[index] = self._make(index)
-        return made
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
+    def _item(self, index: int) -> str:
+        return self._make(index)
 
     def __repr__(self) -> str:
         return f"LazyTokens({list(self)!r})"
