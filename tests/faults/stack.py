@@ -87,6 +87,21 @@ async def serve(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIte
         await asyncio.wait_for(task, SHUTDOWN_TIMEOUT_S)
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives `body` (already read from `receive`) once, whole, then whatever
+    `receive` gives: for a wrapper that held a request back before passing it on."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class LateCreates:
     """A fault the sandboxes lack: a create the provider carries out only after its client
     gave up waiting for it, `after` seconds after the client hung up (a create still running
@@ -138,15 +153,7 @@ class LateCreates:
                 while (await receive())["type"] != "http.disconnect":
                     pass
         await asyncio.sleep(after)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
+        replay = replaying(b"".join(chunks), receive)
         await self.app(scope, replay, send)
 
     async def quiet(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.idempotency import ClaimPending, MemoryStore, RedisStore
@@ -34,7 +34,7 @@ from providers.http import HttpPolicy
 from providers.xendit import XenditProvider, XenditSettings
 from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
 from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
-from tests.faults.stack import serve
+from tests.faults.stack import replaying, serve
 from tests.gateway.hostile import UNMASKED
 
 WRITER = "writer-0123456789abcdef0123"
@@ -112,14 +112,7 @@ class HeldCreates:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(HOLD_S):
                 await self._release.wait()
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        replay = replaying(b"".join(chunks), receive)
 
         try:
             await self.app(scope, replay, send)
@@ -397,8 +390,10 @@ async def test_a_redis_claim_is_not_renewed_past_the_deadline_it_was_taken_for(
     """An owner that never lets go of its claim (its request stuck past the create's
     deadline) stops renewing it at that deadline: it lapses within one lease, and another
     process takes the key over. Without a deadline it is renewed for as long as it lives."""
-    stuck = RedisStore.from_url(redis_url, ttl=60, lease=0.3, wait=1)
-    other = RedisStore.from_url(redis_url, ttl=60, lease=0.3, wait=5)
+    # A 1 s lease: a shorter one lapsed for real when a loaded machine stalled the renewals
+    # (a failure of this test once, under load), which is not what it is about.
+    stuck = RedisStore.from_url(redis_url, ttl=60, lease=1.0, wait=1)
+    other = RedisStore.from_url(redis_url, ttl=60, lease=1.0, wait=5)
     try:
         until = asyncio.get_running_loop().time() + 0.3
         assert (await stuck.claim("billing", "order-stuck", "fp", until=until)).done is None
