@@ -17,7 +17,7 @@ import asyncio
 import base64
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Final
 
@@ -96,32 +96,60 @@ class MergedPage:
     fingerprint: str = ""
 
     @cached_property
-    def edges(self) -> tuple[Edge, ...]:
+    def cursors(self) -> _Cursors | None:
+        """What writes this page's cursors (None: a page that keeps nothing)."""
         if self.merged is None:
+            return None
+        return _Cursors(self.merged, self.positions, self.asked, self.fingerprint)
+
+    @cached_property
+    def edges(self) -> tuple[Edge, ...]:
+        cursors = self.cursors
+        if cursors is None:
             return ()
         # Each kept invoice is mapped here, in its provider's page: the others never are.
-        parts = [answer.items for answer in self.merged.answers]
-        return tuple(Edge(self, k, parts[n][i]) for k, (n, i) in enumerate(self.merged.chosen))
-
-    _cursors: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
-
-    def cursor_after(self, edge: int) -> str:
-        """The cursor right after edge number `edge` (written once, when first read)."""
-        assert self.merged is not None
-        cursor = self._cursors.get(edge)
-        if cursor is None:
-            cursor = self._cursors[edge] = self._wrap(self.merged.positions_after(edge))
-        return cursor
+        merged = cursors.merged
+        parts = [answer.items for answer in merged.answers]
+        return tuple(Edge(cursors, k, parts[n][i]) for k, (n, i) in enumerate(merged.chosen))
 
     @property
     def end_cursor(self) -> str | None:
         """Every provider's position after this page (None: stay where `after` was). It can be
         ahead of the last edge's cursor: a provider that read on without a match moved on."""
-        if self.merged is None or not self.asked:
+        cursors = self.cursors
+        if cursors is None or not self.asked:
             return None
-        return self._wrap(self.merged.end_positions())
+        return cursors.wrap(cursors.merged.end_positions())
 
-    def _wrap(self, moved: list[Position]) -> str:
+
+class _Cursors:
+    """Writes a page's cursors, each once, when first read. The edges refer to this and not to
+    their page, which holds them: no reference cycle, so a request's pages and the records they
+    keep are freed when the answer is written, not by a later pass of the collector."""
+
+    __slots__ = ("_written", "asked", "fingerprint", "merged", "positions")
+
+    def __init__(
+        self,
+        merged: Merged,
+        positions: tuple[tuple[str, Position], ...],
+        asked: tuple[str, ...],
+        fingerprint: str,
+    ) -> None:
+        self.merged = merged
+        self.positions = positions
+        self.asked = asked
+        self.fingerprint = fingerprint
+        self._written: dict[int, str] = {}
+
+    def after(self, edge: int) -> str:
+        """The cursor right after edge number `edge`."""
+        cursor = self._written.get(edge)
+        if cursor is None:
+            cursor = self._written[edge] = self.wrap(self.merged.positions_after(edge))
+        return cursor
+
+    def wrap(self, moved: list[Position]) -> str:
         # Providers that were not asked (done, or failed) keep their positions.
         current = dict(self.positions)
         for name, position in zip(self.asked, moved, strict=True):
@@ -133,13 +161,13 @@ class MergedPage:
 class Edge:
     """An invoice of a merged page; its cursor is encoded only when read."""
 
-    page: MergedPage
+    cursors: _Cursors
     index: int
     node: Invoice
 
     @property
     def cursor(self) -> str:
-        return self.page.cursor_after(self.index)
+        return self.cursors.after(self.index)
 
 
 #: (provider, page request, created strictly before this time or None) -> the provider's page
