@@ -12,9 +12,9 @@ from gateway.schema import plan
 from tests.redis_server import redis_server
 
 # Every planned field of every in-process gateway is executed by graphql-core too, and the
-# request fails on a difference (set before any app is built; `clean_env` keeps it out of the
-# gateways the tests start as processes, which run as users run them).
-os.environ["GATEWAY_VERIFY_PLANS"] = "1"
+# request fails on a difference (what GATEWAY_VERIFY_PLANS=1 turns on where the module is
+# imported; the gateways the tests start as processes run as users run them).
+plan._VERIFY = True
 
 
 @pytest.fixture(autouse=True)

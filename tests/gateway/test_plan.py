@@ -98,7 +98,7 @@ PLAIN = strawberry.Schema(query=Query)
 
 @pytest.fixture
 def verify_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GATEWAY_VERIFY_PLANS", raising=False)
+    monkeypatch.setattr(plan, "_VERIFY", False)
 
 
 def both(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def test_plain_fields_are_planned(verify_off: None) -> None:
 
 def test_verification_catches_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
     # infoKind differs by construction (PlanInfo vs Strawberry's Info): verification must say so.
-    monkeypatch.setenv("GATEWAY_VERIFY_PLANS", "1")
+    monkeypatch.setattr(plan, "_VERIFY", True)
     before = len(plan.mismatches)
     result = asyncio.run(PLANNED.execute("{ first { infoKind } }"))
     found = plan.mismatches[before:]
