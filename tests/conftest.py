@@ -3,7 +3,6 @@ with planned fields checked against graphql-core (`gateway.schema.plan`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
