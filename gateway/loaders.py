@@ -92,6 +92,34 @@ def _batch_by_provider(
     return load
 
 
+class _Remembering(DataLoader[Key, T]):
+    """A DataLoader that first looks among the records the request's answers already carried
+    (`known`), filled by a dict assignment: priming a DataLoader makes a future per record (the
+    50 invoices and customers of a listing cost a tenth of its execution), most never read."""
+
+    def __init__(
+        self,
+        batch_load_fn: Callable[[list[Key]], Coroutine[Any, Any, list[T]]],
+        known: dict[Key, Any],
+        *,
+        replace: bool,
+        max_batch_size: int,
+    ) -> None:
+        super().__init__(batch_load_fn, max_batch_size=max_batch_size)
+        self._known = known
+        #: Whether a record carried later replaces one already loaded (invoices: the newest
+        #: copy wins) or not (customers: the first, complete copy stays).
+        self._replace = replace
+
+    def load(self, key: Key) -> asyncio.Future[T]:
+        found = self._known.pop(key, None)
+        if found is not None:
+            if self._replace:
+                self.clear(key)
+            self.prime(key, found)
+        return super().load(key)
+
+
 #: At most this many one-by-one upstream calls of one request at once (for APIs with no batch).
 FAN_OUT = 8
 
@@ -176,6 +204,9 @@ class Loaders:
 
     def __init__(self, providers: Mapping[str, InvoiceProvider]) -> None:
         self._providers = providers
+        #: Records the request's answers carried, not yet asked for by key (`_Remembering`).
+        self._known_invoices: dict[Key, Invoice] = {}
+        self._known_customers: dict[Key, Customer] = {}
 
     @functools.cached_property
     def _batch(self) -> int:
@@ -183,15 +214,19 @@ class Loaders:
 
     @functools.cached_property
     def invoices(self) -> DataLoader[Key, Invoice | None]:
-        return DataLoader(
+        return _Remembering(
             _batch_by_provider(self._providers, lambda p, ids: p.get_invoices(ids)),
+            self._known_invoices,
+            replace=True,
             max_batch_size=self._batch,
         )
 
     @functools.cached_property
     def customers(self) -> DataLoader[Key, Customer | None]:
-        return DataLoader(
+        return _Remembering(
             _batch_by_provider(self._providers, lambda p, ids: p.get_customers(ids)),
+            self._known_customers,
+            replace=False,
             max_batch_size=self._batch,
         )
 
@@ -217,13 +252,15 @@ class Loaders:
 
     def prime_invoices(self, invoices: Iterable[Invoice]) -> None:
         """Remember invoices (and the customers they embed) that a response already carried."""
+        known_invoices, known_customers = self._known_invoices, self._known_customers
         for invoice in invoices:
-            self.invoices.clear((invoice.provider, invoice.id))
-            self.invoices.prime((invoice.provider, invoice.id), invoice)
+            known_invoices[(invoice.provider, invoice.id)] = invoice  # the newest copy wins
+            customer = invoice.customer
             # A partial copy must not stand in for the full record in later look-ups.
-            if invoice.customer is not None and invoice.customer.complete:
-                self.prime_customers((invoice.customer,))
+            if customer is not None and customer.complete:
+                known_customers.setdefault((customer.provider, customer.id), customer)
 
     def prime_customers(self, customers: Iterable[Customer]) -> None:
+        known = self._known_customers
         for customer in customers:
-            self.customers.prime((customer.provider, customer.id), customer)
+            known.setdefault((customer.provider, customer.id), customer)  # the first copy stays
