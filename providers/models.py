@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -33,6 +33,7 @@ __all__ = [
     "Address",
     "Customer",
     "CustomerInvoiceSummary",
+    "Deferred",
     "DomainRecord",
     "Invoice",
     "InvoiceDraft",
@@ -166,7 +167,8 @@ class Invoice(DomainRecord, frozen=True, kw_only=True):
     amount_remaining: Money | None = None
     tax: Money | None = None
     discount: Money | None = None
-    line_items: tuple[LineItem, ...] = ()
+    #: A tuple, or a `Deferred` made when first read (FlexPrice's lines).
+    line_items: Sequence[LineItem] = ()
     description: str | None = None
     customer_id: str | None = None
     customer: Customer | None = None
@@ -339,6 +341,54 @@ class Lazy(Sequence[T]):
         return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class Deferred(Sequence[T]):
+    """A sequence that `build()` makes when it is first used (its length included), and
+    keeps. Compares equal to, and hashes as, the tuple of the same items. An invoice's line
+    items whose JSON is decoded and mapped only when a client reads them (FlexPrice's)."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Iterable[T]]) -> None:
+        self._build: Callable[[], Iterable[T]] | None = build
+        self._items: tuple[T, ...] | None = None
+
+    @property
+    def items(self) -> tuple[T, ...]:
+        """The items, made now if they were not yet (what `build` raises, this raises)."""
+        items = self._items
+        if items is None:
+            assert self._build is not None
+            items = self._items = tuple(self._build())
+            self._build = None  # and what it held
+        return items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return self.items == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+    def __repr__(self) -> str:
+        return f"Deferred({self._items!r})" if self._build is None else "Deferred(not made yet)"
 
 
 class LazyInvoices(Lazy["Invoice"]):

@@ -12,7 +12,10 @@ import decimal
 import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
+
+import msgspec
 
 from providers.errors import ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
@@ -20,6 +23,7 @@ from providers.models import (
     Address,
     Customer,
     CustomerInvoiceSummary,
+    Deferred,
     Invoice,
     InvoiceDraft,
     InvoicePreviewRequest,
@@ -230,8 +234,25 @@ def to_line_item(line: wire.InvoiceLineItemResponse, *, currency: str) -> LineIt
     )
 
 
+def _decoded_lines(invoice: wire.InvoiceResponse) -> list[wire.InvoiceLineItemResponse]:
+    try:
+        return wire.lines_of(invoice)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ProviderBadResponse(
+            PROVIDER, "flexprice sent an invoice whose line items are not line items"
+        ) from exc
+
+
+def _line_items(invoice: wire.InvoiceResponse, currency: str) -> list[LineItem]:
+    lines = _decoded_lines(invoice)
+    if _bad_lines(lines):
+        raise ProviderBadResponse(PROVIDER, "flexprice sent an amount that is not a number")
+    return [to_line_item(line, currency=currency) for line in lines]
+
+
 def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoice:
-    """A domain invoice.
+    """A domain invoice. Its line items are decoded and mapped when first read (a
+    `Deferred`); reading them raises `ProviderBadResponse` for lines that are not well formed.
 
     Raises `ProviderBadResponse` when the record has no id or no `created_at`, unless `preview`
     (a preview is never stored, so it may have neither: it gets `id=""` and the current time).
@@ -265,9 +286,9 @@ def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoi
         amount_remaining=_money(invoice.amount_remaining, currency),
         tax=_money(invoice.total_tax, currency),
         discount=_money(invoice.total_discount, currency),
-        line_items=tuple([to_line_item(line, currency=currency) for line in lines])
-        if (lines := invoice.line_items)
-        else (),
+        line_items=()
+        if invoice.line_items is wire.NO_LINES
+        else Deferred(partial(_line_items, invoice, currency)),
         description=invoice.description or None,
         customer_id=invoice.customer_id or None,
         customer=to_customer(customer) if customer is not None and customer.id else None,
@@ -294,20 +315,22 @@ def _bad_amount(record: wire.InvoiceResponse) -> bool:
         record.total_tax,
         record.total_discount,
     )
-    if not all(amount.is_finite() for amount in amounts if amount is not None):
-        return True
-    for line in record.line_items or ():
-        if (line.amount is not None and not line.amount.is_finite()) or (
-            line.quantity is not None and not line.quantity.is_finite()
-        ):
-            return True
-    return False
+    return not all(amount.is_finite() for amount in amounts if amount is not None)
+
+
+def _bad_lines(lines: Iterable[wire.InvoiceLineItemResponse]) -> bool:
+    return any(
+        (line.amount is not None and not line.amount.is_finite())
+        or (line.quantity is not None and not line.quantity.is_finite())
+        for line in lines
+    )
 
 
 def to_invoices(records: Sequence[wire.InvoiceResponse]) -> LazyInvoices:
     """A listing's invoices, each mapped by `to_invoice` when first read. What `to_invoice`
     refuses (no id or creation time, an amount that is not a number) is refused here, for all
-    of them, as `ProviderBadResponse`, so reading one never raises."""
+    of them, as `ProviderBadResponse`, so reading one never raises (its line items, decoded
+    only when read, are checked then)."""
     created: list[dt.datetime] = []
     ids: list[str] = []
     for record in records:
@@ -399,9 +422,7 @@ def create_differences(
     if (found.currency or "").lower() != request.currency.lower():
         differs.append("currency")
     sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
-    kept = _lines(
-        (line.display_name, line.quantity, line.amount) for line in found.line_items or ()
-    )
+    kept = _lines((line.display_name, line.quantity, line.amount) for line in _decoded_lines(found))
     if sent != kept or found.subtotal != request.subtotal:
         differs.append("lineItems")
     if not _same_time(utc(found.due_date), request.due_date):

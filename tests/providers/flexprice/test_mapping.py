@@ -116,6 +116,27 @@ def test_line_item_with_zero_quantity_has_no_unit_amount() -> None:
     assert line.unit_amount is None
 
 
+def test_line_items_are_decoded_only_when_read() -> None:
+    # Lines that are not line items: the invoice maps and reads; its lines refuse when read.
+    mapped = to_invoice(parse(invoice(line_items=[{"id": "l", "amount": {"not": "money"}}])))
+    assert mapped.total is not None
+    with pytest.raises(ProviderBadResponse, match="line items"):
+        _ = mapped.line_items[0]
+    # A line amount that is not a number is refused when the lines are read.
+    mapped = to_invoice(parse(invoice(line_items=[{"id": "l", "amount": "NaN", "quantity": "1"}])))
+    with pytest.raises(ProviderBadResponse, match="not a number"):
+        len(mapped.line_items)
+
+
+def test_line_items_compare_as_the_tuple_they_make() -> None:
+    data = invoice(line_items=[{"id": "l", "amount": "4", "quantity": "2"}])
+    one, two = to_invoice(parse(data)), to_invoice(parse(data))
+    assert one.line_items == two.line_items == (two.line_items[0],)
+    assert one == two
+    assert to_invoice(parse(invoice(line_items=None))).line_items == ()
+    assert to_invoice(parse(invoice(line_items=[]))).line_items == ()
+
+
 def test_embedded_customer() -> None:
     customer = to_invoice(parse(fixture("invoice_finalized"))).customer
     assert customer is not None
