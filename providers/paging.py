@@ -290,8 +290,14 @@ def interleave_newest(parts: Sequence[Sequence[Invoice]], limit: int) -> Iterato
     """(part, index) of the first `limit` invoices of `parts` merged newest first, then by
     provider and id. Each part must already be newest first; the merge keeps each part's own
     order. No item of a `LazyInvoices` is mapped."""
+    filled = [n for n, part in enumerate(parts) if part]
+    if len(filled) == 1:  # one stream (one provider, one search): its own order, no keys
+        (only,) = filled
+        for index in range(min(limit, len(parts[only]))):
+            yield only, index
+        return
     keys = [_key_of(part) for part in parts]
-    heads = [(keys[n](0), n, 0) for n, part in enumerate(parts) if part]
+    heads = [(keys[n](0), n, 0) for n in filled]
     heapq.heapify(heads)
     for _ in range(limit):
         if not heads:
