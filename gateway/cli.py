@@ -52,7 +52,7 @@ def _environment_help() -> str:
     groups: list[tuple[str, type[EnvironSettings]]] = [("the gateway", GatewaySettings)]
     groups += [(name, settings) for name, settings in settings_classes().items()]
     width = _help_width()
-    lines = ["environment variables (README.md, Configuration, says more):"]
+    lines = ["environment variables (docs/configuration.md says more):"]
     for title, settings in groups:
         lines.append(f"  {title}:")
         for variable, default, description in settings.variables():
@@ -150,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
     if sandboxed:
         print(
             f"invoice-gateway: running on the built-in sandbox for {', '.join(sandboxed)} "
-            "(no credentials set; see the README to use the real APIs)",
+            "(no credentials set; docs/providers.md says how to use the real APIs)",
             file=sys.stderr,
         )
         if args.workers > 1:

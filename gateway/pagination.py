@@ -1,9 +1,10 @@
 """Relay pagination of invoices merged across providers, newest first, on `providers.paging`.
 
 A connection cursor is base64url of the engine's cursor text: every provider's `Position` (its
-own token, the snapshot bound, its count, whether it is done) and a fingerprint of the filter it
-was issued for. Each page asks every live provider for `first` items from its token, merges them
-newest first (`paging.merge`) and keeps the first `first`; a provider then advances exactly past
+own token, how many invoices were read from it, the snapshot bound, its count when the walk
+began, whether it is done) and a fingerprint of the filter it was issued for. Each page asks
+every live provider for `first` items from its token, merges them newest first
+(`paging.merge`) and keeps the first `first`; a provider then advances exactly past
 the items it contributed (`Page.item_cursors`), so walking all pages yields every invoice once,
 in order. The first page sets each provider's snapshot bound (`Position.at`, its newest invoice's
 time) and later pages ask only for invoices created up to it, so a walk lists the invoices that

@@ -24,8 +24,7 @@ from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.idempotency import ClaimPending, KeyReused, StoreUnavailable
 from gateway.ids import GlobalId, NodeType
-from gateway.schema import inputs as i
-from gateway.schema import payloads as p
+from gateway.schema import inputs, payloads
 from gateway.schema.nodes import Invoice
 from gateway.schema.permissions import CanWrite
 from providers.base import InvoiceProvider
@@ -52,10 +51,10 @@ __all__ = ["Mutation"]
 
 Info = strawberry.Info[GatewayContext, None]
 T = TypeVar("T")
-PayloadT = TypeVar("PayloadT", bound=p.InvoicePayload)
+PayloadT = TypeVar("PayloadT", bound=payloads.InvoicePayload)
 RulesT = TypeVar("RulesT", bound=BaseModel)
 
-_USER_CODES = {code.value: code for code in p.UserErrorCode}
+_USER_CODES = {code.value: code for code in payloads.UserErrorCode}
 #: Failures that are no refusal of the input: GraphQL errors, which a client retries.
 _RETRY_LATER = frozenset(
     {ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE, ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS}
@@ -63,7 +62,7 @@ _RETRY_LATER = frozenset(
 
 
 class _Refused(Exception):
-    def __init__(self, errors: list[p.UserError]) -> None:
+    def __init__(self, errors: list[payloads.UserError]) -> None:
         super().__init__("refused")
         self.errors = errors
 
@@ -74,17 +73,19 @@ def _check(rules: type[RulesT], values: dict[str, Any]) -> RulesT:
     except ValidationError as exc:
         raise _Refused(
             [
-                p.UserError(code=p.UserErrorCode.INVALID_INPUT, message=message, field=path)
-                for path, message in i.camel_path(exc)
+                payloads.UserError(
+                    code=payloads.UserErrorCode.INVALID_INPUT, message=message, field=path
+                )
+                for path, message in inputs.camel_path(exc)
             ]
         ) from exc
 
 
-def _entries(entries: list[i.MetadataEntryInput] | None) -> list[dict[str, str]] | None:
+def _entries(entries: list[inputs.MetadataEntryInput] | None) -> list[dict[str, str]] | None:
     return None if entries is None else [{"key": e.key, "value": e.value} for e in entries]
 
 
-def _payment_page(rules: i.PaymentPageRules | None) -> PaymentPageOptions | None:
+def _payment_page(rules: inputs.PaymentPageRules | None) -> PaymentPageOptions | None:
     if rules is None:
         return None
     seconds = rules.duration_seconds
@@ -238,9 +239,9 @@ def provider_key(caller: Caller | None, key: str) -> str:
     return "gwk-" + hashlib.sha256(f"{caller.name}\x00{key}".encode()).hexdigest()
 
 
-def _key_reused(what: str) -> p.UserError:
-    return p.UserError(
-        code=p.UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+def _key_reused(what: str) -> payloads.UserError:
+    return payloads.UserError(
+        code=payloads.UserErrorCode.IDEMPOTENCY_KEY_REUSED,
         message=f"idempotencyKey was used for {what}: send a new key for a new invoice, or "
         "the same input to get the first one back",
         field=["input", "idempotencyKey"],
@@ -266,16 +267,18 @@ async def _run(
         if exc.code in _RETRY_LATER:
             raise  # a GraphQL error with its code, as for a provider that is down
 
-        code = _USER_CODES.get(exc.code.value, p.UserErrorCode.INVALID_INPUT)
+        code = _USER_CODES.get(exc.code.value, payloads.UserErrorCode.INVALID_INPUT)
         field = ["input", *exc.field.removeprefix("input.").split(".")] if exc.field else None
         return payload(
-            invoice=None, user_errors=[p.UserError(code=code, message=exc.message, field=field)]
+            invoice=None,
+            user_errors=[payloads.UserError(code=code, message=exc.message, field=field)],
         )
     except (ProviderRejected, UnsupportedOperation) as exc:
         code = _USER_CODES[code_for_provider_error(exc).value]
         field = ["input", exc.field] if exc.field else None
         return payload(
-            invoice=None, user_errors=[p.UserError(code=code, message=exc.message, field=field)]
+            invoice=None,
+            user_errors=[payloads.UserError(code=code, message=exc.message, field=field)],
         )
     message = None
     if isinstance(result, RecalculationResult):
@@ -285,7 +288,7 @@ async def _run(
     if model is not None:
         info.context.loaders.prime_invoices((model,))
     out = payload(invoice=None if model is None else Invoice(model=model), user_errors=[])
-    if message is not None and isinstance(out, p.RecalculateInvoicePayload):
+    if message is not None and isinstance(out, payloads.RecalculateInvoicePayload):
         out.message = message
     return out
 
@@ -313,8 +316,8 @@ class Mutation:
         "the exact sum of the lines. Send an idempotencyKey to make retries safe.",
     )
     async def create_invoice(
-        self, info: Info, input: i.CreateInvoiceInput
-    ) -> p.CreateInvoicePayload:
+        self, info: Info, input: inputs.CreateInvoiceInput
+    ) -> payloads.CreateInvoicePayload:
         async def action() -> InvoiceModel:
             deadline = _Deadline.starting_now(info.context.settings.create_deadline_seconds)
             gid = GlobalId.decode(
@@ -322,7 +325,7 @@ class Mutation:
             )
             provider = info.context.provider(gid.provider, field="input.customerId")
             rules = _check(
-                i.CreateInvoiceRules,
+                inputs.CreateInvoiceRules,
                 {
                     "currency": input.currency,
                     "line_items": [
@@ -345,7 +348,9 @@ class Mutation:
             if problems := rules.precision_problems():
                 raise _Refused(
                     [
-                        p.UserError(code=p.UserErrorCode.INVALID_INPUT, message=msg, field=path)
+                        payloads.UserError(
+                            code=payloads.UserErrorCode.INVALID_INPUT, message=msg, field=path
+                        )
                         for path, msg in problems
                     ]
                 )
@@ -374,7 +379,7 @@ class Mutation:
                 )
             return await _create_once(info, provider, draft, rules.idempotency_key, deadline)
 
-        return await _run(info, p.CreateInvoicePayload, action)
+        return await _run(info, payloads.CreateInvoicePayload, action)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -382,11 +387,11 @@ class Mutation:
         "finalized invoices only).",
     )
     async def update_invoice(
-        self, info: Info, input: i.UpdateInvoiceInput
-    ) -> p.UpdateInvoicePayload:
+        self, info: Info, input: inputs.UpdateInvoiceInput
+    ) -> payloads.UpdateInvoicePayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             rules = _check(
-                i.UpdateInvoiceRules,
+                inputs.UpdateInvoiceRules,
                 {
                     "due_at": input.due_at,
                     "metadata": _entries(input.metadata),
@@ -402,7 +407,7 @@ class Mutation:
             )
             return await provider.update_invoice(native_id, update)
 
-        return await _on_invoice(info, p.UpdateInvoicePayload, input.id, act)
+        return await _on_invoice(info, payloads.UpdateInvoicePayload, input.id, act)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -410,10 +415,13 @@ class Mutation:
         "nothing is due).",
     )
     async def finalize_invoice(
-        self, info: Info, input: i.InvoiceIdInput
-    ) -> p.FinalizeInvoicePayload:
+        self, info: Info, input: inputs.InvoiceIdInput
+    ) -> payloads.FinalizeInvoicePayload:
         return await _on_invoice(
-            info, p.FinalizeInvoicePayload, input.id, lambda pr, nid: pr.finalize_invoice(nid)
+            info,
+            payloads.FinalizeInvoicePayload,
+            input.id,
+            lambda pr, nid: pr.finalize_invoice(nid),
         )
 
     @strawberry.mutation(
@@ -422,30 +430,32 @@ class Mutation:
         "credited to the customer's wallet. Xendit, whose only way to cancel is expiry: it is "
         "expired at once and becomes EXPIRED (a paid invoice cannot be).",
     )
-    async def void_invoice(self, info: Info, input: i.VoidInvoiceInput) -> p.VoidInvoicePayload:
+    async def void_invoice(
+        self, info: Info, input: inputs.VoidInvoiceInput
+    ) -> payloads.VoidInvoicePayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
-            rules = _check(i.VoidInvoiceRules, {"metadata": _entries(input.metadata)})
+            rules = _check(inputs.VoidInvoiceRules, {"metadata": _entries(input.metadata)})
             metadata = None if rules.metadata is None else {e.key: e.value for e in rules.metadata}
             return await provider.void_invoice(native_id, metadata=metadata)
 
-        return await _on_invoice(info, p.VoidInvoicePayload, input.id, act)
+        return await _on_invoice(info, payloads.VoidInvoicePayload, input.id, act)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Record a payment status by hand, for money received outside the provider.",
     )
     async def update_invoice_payment_status(
-        self, info: Info, input: i.UpdateInvoicePaymentStatusInput
-    ) -> p.UpdateInvoicePaymentStatusPayload:
+        self, info: Info, input: inputs.UpdateInvoicePaymentStatusInput
+    ) -> payloads.UpdateInvoicePaymentStatusPayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             rules = _check(
-                i.PaymentStatusRules,
+                inputs.PaymentStatusRules,
                 {"payment_status": input.payment_status, "amount": input.amount},
             )
             update = PaymentStatusUpdate(status=input.payment_status, amount=rules.amount)
             return await provider.update_payment_status(native_id, update)
 
-        return await _on_invoice(info, p.UpdateInvoicePaymentStatusPayload, input.id, act)
+        return await _on_invoice(info, payloads.UpdateInvoicePaymentStatusPayload, input.id, act)
 
     @strawberry.mutation(
         permission_classes=[CanWrite],
@@ -453,10 +463,13 @@ class Mutation:
         "(FlexPrice: the customer's wallets).",
     )
     async def attempt_invoice_payment(
-        self, info: Info, input: i.InvoiceIdInput
-    ) -> p.AttemptInvoicePaymentPayload:
+        self, info: Info, input: inputs.InvoiceIdInput
+    ) -> payloads.AttemptInvoicePaymentPayload:
         return await _on_invoice(
-            info, p.AttemptInvoicePaymentPayload, input.id, lambda pr, nid: pr.attempt_payment(nid)
+            info,
+            payloads.AttemptInvoicePaymentPayload,
+            input.id,
+            lambda pr, nid: pr.attempt_payment(nid),
         )
 
     @strawberry.mutation(
@@ -467,11 +480,11 @@ class Mutation:
         "recalculated_invoice_id).",
     )
     async def recalculate_invoice(
-        self, info: Info, input: i.RecalculateInvoiceInput
-    ) -> p.RecalculateInvoicePayload:
+        self, info: Info, input: inputs.RecalculateInvoiceInput
+    ) -> payloads.RecalculateInvoicePayload:
         return await _on_invoice(
             info,
-            p.RecalculateInvoicePayload,
+            payloads.RecalculateInvoicePayload,
             input.id,
             lambda pr, nid: pr.recalculate_invoice(nid, finalize=input.finalize),
         )
@@ -482,8 +495,8 @@ class Mutation:
         "its invoice.communication.triggered webhook).",
     )
     async def trigger_invoice_communication(
-        self, info: Info, input: i.InvoiceIdInput
-    ) -> p.TriggerInvoiceCommunicationPayload:
+        self, info: Info, input: inputs.InvoiceIdInput
+    ) -> payloads.TriggerInvoiceCommunicationPayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             await provider.trigger_communication(native_id)
             found = await info.context.loaders.invoices.load((provider.name, native_id))
@@ -493,4 +506,4 @@ class Mutation:
                 )
             return found
 
-        return await _on_invoice(info, p.TriggerInvoiceCommunicationPayload, input.id, act)
+        return await _on_invoice(info, payloads.TriggerInvoiceCommunicationPayload, input.id, act)

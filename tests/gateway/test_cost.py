@@ -22,7 +22,12 @@ from gateway.settings import GatewaySettings
 from tests.gateway.hostile import WRITE_KEY, Hostile, served_gateway
 
 DEFAULT_MAX_COST = GatewaySettings().max_cost
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+#: The README and the pages under docs/: every query they show.
+DOCUMENTS = "\n".join(
+    page.read_text(encoding="utf-8")
+    for page in [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))]
+)
 
 #: The query of the issue: 1,153 FlexPrice calls before (101 searches, 1,052 summaries).
 FANNED_OUT = """{ invoices(first:100, filter:{provider:["flexprice"]}){ edges{ node{ customer{
@@ -106,8 +111,10 @@ def test_a_fanned_out_query_is_refused_before_any_provider_call(
     assert body["extensions"]["cost"] == {"estimated": estimated, "actual": 0}
 
 
-def test_the_readmes_queries_fit_under_the_default(gateway: Hostile, client: httpx.Client) -> None:
-    blocks = re.findall(r"```graphql\n(.*?)```", README, re.DOTALL)
+def test_the_documented_queries_fit_under_the_default(
+    gateway: Hostile, client: httpx.Client
+) -> None:
+    blocks = re.findall(r"```graphql\n(.*?)```", DOCUMENTS, re.DOTALL)
     assert len(blocks) >= 2
     customer = gateway.ids["flexprice_customer"][0]
     for block in blocks:
