@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from gateway.app import create_app, freeze_startup_objects, providers_from_environment
+from gateway.app import create_app, prepare_collector, providers_from_environment
 from gateway.idempotency import redacted_url
 from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
@@ -200,7 +200,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     else:
         app = create_app(settings=settings, providers=providers)
-        freeze_startup_objects()
+        prepare_collector(settings)
         serve(GatewayConfig(app, **options))
     return 0
 

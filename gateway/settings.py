@@ -55,6 +55,14 @@ class GatewaySettings(EnvironSettings):
         description="one line per request (uvicorn.access, at info); false leaves it to the "
         "proxy in front, whose log has the same lines",
     )
+    gc_young_threshold: int = Field(
+        default=10_000,
+        ge=0,
+        le=10_000_000,
+        description="allocations between two passes of the collector over its youngest "
+        "objects, in `serve` (Python's default is 700: a 50-invoice listing made one pass a "
+        "request); 0 keeps Python's",
+    )
     public_url: str | None = Field(
         default=None,
         description="where clients reach the gateway; in-process sandboxes are served below it "
