@@ -31,6 +31,7 @@ import json
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 from providers.errors import ProviderBadResponse
@@ -38,6 +39,7 @@ from providers.models import (
     EXACT,
     Address,
     Customer,
+    Deferred,
     Invoice,
     InvoiceStatus,
     LazyInvoices,
@@ -222,8 +224,9 @@ def to_line_item(item: wire.InvoiceItem, *, currency: str) -> LineItem:
     return _line(item, currency)[0]
 
 
-def _line(item: wire.InvoiceItem, currency: str) -> tuple[LineItem, Decimal | None]:
-    """The line, and its exact product (None when there is no price or it is not exact)."""
+def _priced(item: wire.InvoiceItem) -> tuple[Decimal | None, Decimal, Decimal | None]:
+    """The line's price, quantity (1 when absent) and their exact product (None when it is not
+    exact); raises `ProviderBadResponse` for a price or quantity that is not a number."""
     # JSON numbers are finite, but a Decimal is read from a string too ("NaN").
     quantity = item.quantity
     if quantity is None:
@@ -233,7 +236,12 @@ def _line(item: wire.InvoiceItem, currency: str) -> tuple[LineItem, Decimal | No
     price = item.price
     if price is not None and not price.is_finite():
         finite(PROVIDER, price)
-    amount = _product(price if price is not None else Decimal(0), quantity)
+    return price, quantity, _product(price if price is not None else Decimal(0), quantity)
+
+
+def _line(item: wire.InvoiceItem, currency: str) -> tuple[LineItem, Decimal | None]:
+    """The line, and its exact product (None when there is no price or it is not exact)."""
+    price, quantity, amount = _priced(item)
     metadata = {}
     if item.category:
         metadata["category"] = item.category
@@ -297,7 +305,9 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
     currency = currency_of(invoice)
     paid, remaining = _paid_and_remaining(invoice, status)
     customer = to_embedded_customer(invoice.customer) if invoice.customer else None
-    lines = [_line(item, currency) for item in invoice.items or ()]
+    items = invoice.items or ()
+    # The subtotal is the lines' exact sum, checked now; the lines are built when first read.
+    products = [amount if price is not None else None for price, _, amount in map(_priced, items)]
     total = _money(invoice.amount, currency)
     return Invoice(
         provider=PROVIDER,
@@ -307,12 +317,12 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         payment_status=payment_status,
         provider_status=raw_status,
         currency=currency,
-        subtotal=_money(_subtotal([product for _, product in lines]), currency),
+        subtotal=_money(_subtotal(products), currency),
         total=total,
         amount_due=total,
         amount_paid=_money(paid, currency),
         amount_remaining=_money(remaining, currency),
-        line_items=tuple(line for line, _ in lines),
+        line_items=Deferred(partial(_lines, items, currency)) if items else (),
         description=_text(invoice.description),
         customer_id=customer.id if customer else None,
         customer=customer,
@@ -324,6 +334,10 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         metadata=metadata_of(invoice.metadata),
         raw_source=invoice.origin,
     )
+
+
+def _lines(items: Sequence[wire.InvoiceItem], currency: str) -> list[LineItem]:
+    return [_line(item, currency)[0] for item in items]
 
 
 def _bad_amount(record: wire.Invoice) -> bool:
