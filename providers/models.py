@@ -152,14 +152,19 @@ class LineItem(DomainRecord, frozen=True, kw_only=True):
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class Invoice(DomainRecord, frozen=True, kw_only=True):
+class Invoice(DomainRecord, frozen=True, kw_only=False):
+    """An invoice. Its fields can be given by position, in this order (the mappings do: a
+    Struct of this many fields costs ~2.5 us to build by keyword, ~0.15 us by position);
+    everyone else names them."""
+
     provider: str
     id: str
-    number: str | None = None
     status: InvoiceStatus
     payment_status: PaymentStatus
     provider_status: str
     currency: str
+    created_at: dt.datetime
+    number: str | None = None
     subtotal: Money | None = None
     total: Money | None = None
     amount_due: Money | None = None
@@ -167,12 +172,11 @@ class Invoice(DomainRecord, frozen=True, kw_only=True):
     amount_remaining: Money | None = None
     tax: Money | None = None
     discount: Money | None = None
-    #: A tuple, or a `Deferred` made when first read (FlexPrice's lines).
+    #: A tuple, or a `Deferred` made when first read (the providers' lines).
     line_items: Sequence[LineItem] = ()
     description: str | None = None
     customer_id: str | None = None
     customer: Customer | None = None
-    created_at: dt.datetime
     issued_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
     paid_at: dt.datetime | None = None

@@ -271,37 +271,38 @@ def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoi
         payment_status = PaymentStatus.UNKNOWN
     currency = (invoice.currency or "").upper()
     customer = invoice.customer
+    # By position, in `Invoice`'s order (its docstring says why).
     return Invoice(
-        provider=PROVIDER,
-        id=invoice.id or "",
-        number=invoice.invoice_number or None,
-        status=status,
-        payment_status=payment_status,
-        provider_status=f"{raw_status}/{raw_payment}",
-        currency=currency,
-        subtotal=_money(invoice.subtotal, currency),
-        total=_money(invoice.total, currency),
-        amount_due=_money(invoice.amount_due, currency),
-        amount_paid=_money(invoice.amount_paid, currency),
-        amount_remaining=_money(invoice.amount_remaining, currency),
-        tax=_money(invoice.total_tax, currency),
-        discount=_money(invoice.total_discount, currency),
-        line_items=()
+        PROVIDER,  # provider
+        invoice.id or "",  # id
+        status,  # status
+        payment_status,  # payment_status
+        f"{raw_status}/{raw_payment}",  # provider_status
+        currency,  # currency
+        utc(invoice.created_at) or dt.datetime.now(dt.UTC),  # created_at
+        invoice.invoice_number or None,  # number
+        _money(invoice.subtotal, currency),  # subtotal
+        _money(invoice.total, currency),  # total
+        _money(invoice.amount_due, currency),  # amount_due
+        _money(invoice.amount_paid, currency),  # amount_paid
+        _money(invoice.amount_remaining, currency),  # amount_remaining
+        _money(invoice.total_tax, currency),  # tax
+        _money(invoice.total_discount, currency),  # discount
+        ()
         if invoice.line_items is wire.NO_LINES
-        else Deferred(partial(_line_items, invoice, currency)),
-        description=invoice.description or None,
-        customer_id=invoice.customer_id or None,
-        customer=to_customer(customer) if customer is not None and customer.id else None,
-        created_at=utc(invoice.created_at) or dt.datetime.now(dt.UTC),
-        issued_at=utc(invoice.issue_date),
-        due_at=utc(invoice.due_date),
-        paid_at=utc(invoice.paid_at),
-        voided_at=utc(invoice.voided_at),
-        finalized_at=utc(invoice.finalized_at),
-        pdf_url=invoice.invoice_pdf_url or None,
-        payment_url=invoice.hosted_invoice_url or None,
-        metadata=metadata_of(invoice.metadata) if invoice.metadata else {},
-        raw_source=invoice.origin,
+        else Deferred(partial(_line_items, invoice, currency)),  # line_items
+        invoice.description or None,  # description
+        invoice.customer_id or None,  # customer_id
+        to_customer(customer) if customer is not None and customer.id else None,  # customer
+        utc(invoice.issue_date),  # issued_at
+        utc(invoice.due_date),  # due_at
+        utc(invoice.paid_at),  # paid_at
+        utc(invoice.voided_at),  # voided_at
+        utc(invoice.finalized_at),  # finalized_at
+        invoice.invoice_pdf_url or None,  # pdf_url
+        invoice.hosted_invoice_url or None,  # payment_url
+        metadata_of(invoice.metadata) if invoice.metadata else {},  # metadata
+        invoice.origin,  # raw_source
     )
 
 

@@ -309,30 +309,36 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
     # The subtotal is the lines' exact sum, checked now; the lines are built when first read.
     products = [amount if price is not None else None for price, _, amount in map(_priced, items)]
     total = _money(invoice.amount, currency)
+    # By position, in `Invoice`'s order (its docstring says why).
     return Invoice(
-        provider=PROVIDER,
-        id=invoice.id,
-        number=_text(invoice.external_id),
-        status=status,
-        payment_status=payment_status,
-        provider_status=raw_status,
-        currency=currency,
-        subtotal=_money(_subtotal(products), currency),
-        total=total,
-        amount_due=total,
-        amount_paid=_money(paid, currency),
-        amount_remaining=_money(remaining, currency),
-        line_items=Deferred(partial(_lines, items, currency)) if items else (),
-        description=_text(invoice.description),
-        customer_id=customer.id if customer else None,
-        customer=customer,
-        created_at=created,
-        issued_at=created,
-        due_at=utc(invoice.expiry_date),
-        paid_at=utc(invoice.paid_at),
-        payment_url=_text(invoice.invoice_url),
-        metadata=metadata_of(invoice.metadata),
-        raw_source=invoice.origin,
+        PROVIDER,  # provider
+        invoice.id,  # id
+        status,  # status
+        payment_status,  # payment_status
+        raw_status,  # provider_status
+        currency,  # currency
+        created,  # created_at
+        _text(invoice.external_id),  # number
+        _money(_subtotal(products), currency),  # subtotal
+        total,  # total
+        total,  # amount_due
+        _money(paid, currency),  # amount_paid
+        _money(remaining, currency),  # amount_remaining
+        None,  # tax
+        None,  # discount
+        Deferred(partial(_lines, items, currency)) if items else (),  # line_items
+        _text(invoice.description),  # description
+        customer.id if customer else None,  # customer_id
+        customer,  # customer
+        created,  # issued_at
+        utc(invoice.expiry_date),  # due_at
+        utc(invoice.paid_at),  # paid_at
+        None,  # voided_at
+        None,  # finalized_at
+        None,  # pdf_url
+        _text(invoice.invoice_url),  # payment_url
+        metadata_of(invoice.metadata),  # metadata
+        invoice.origin,  # raw_source
     )
 
 
