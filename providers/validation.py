@@ -158,7 +158,6 @@ class _PaymentPage(_Rules):
 
 
 class _Draft(_Rules):
-    customer_id: Annotated[str, Field(min_length=1)]
     currency: str
     line_items: Annotated[list[_LineItem], Field(min_length=1, max_length=MAX_LINE_ITEMS)]
     due_at: dt.datetime | None = None
@@ -247,16 +246,20 @@ def _minor_units(currency: str, lines: Sequence[LineItemDraft]) -> list[Violatio
 
 
 def invoice_draft(values: Mapping[str, Any]) -> InvoiceDraft:
-    """An `InvoiceDraft` from `customer_id`, `currency`, `line_items` (each `description`,
-    `quantity`, `unit_amount`), `due_at`, `description`, `metadata` (a list of `key`/`value`
-    entries, keys unique) and `payment_page` (`payer_email`, `success_redirect_url`,
-    `failure_redirect_url`, `payment_methods`, `duration` as a timedelta). Text is stripped
-    and in NFC; the currency upper-case. Raises `InvalidInput`: every rule broken, or else
-    every line that is not a whole number of the currency's minor units."""
-    rules = _checked(_Draft, values)
+    """An `InvoiceDraft` from `customer_id` (the provider's id, kept as is), `currency`,
+    `line_items` (each `description`, `quantity`, `unit_amount`), `due_at`, `description`,
+    `metadata` (a list of `key`/`value` entries, keys unique) and `payment_page`
+    (`payer_email`, `success_redirect_url`, `failure_redirect_url`, `payment_methods`,
+    `duration` as a timedelta). Text is stripped and in NFC; the currency upper-case. Raises
+    `InvalidInput`: every rule broken, or else every line that is not a whole number of the
+    currency's minor units."""
+    fields = dict(values)
+    # The provider's own id, as the client's global ID carried it: no text to normalise.
+    customer_id = fields.pop("customer_id")
+    rules = _checked(_Draft, fields)
     page = rules.payment_page
     draft = InvoiceDraft(
-        customer_id=rules.customer_id,
+        customer_id=customer_id,
         currency=rules.currency,
         line_items=tuple(
             LineItemDraft(

@@ -123,3 +123,8 @@ def test_an_idempotency_key_is_1_to_255_characters() -> None:
     with pytest.raises(InvalidInput) as caught:
         validation.idempotency_key("k" * 256)
     assert [v.field for v in caught.value.violations] == [("idempotency_key",)]
+
+
+def test_the_customer_id_is_the_providers_own_and_kept_as_is() -> None:
+    draft = validation.invoice_draft(values(customer_id=" cust 1 "))
+    assert draft.customer_id == " cust 1 "
