@@ -171,3 +171,34 @@ async def test_a_customer_xendit_does_not_know_is_named_by_its_input_field(
     [error] = result["userErrors"]
     assert (error["code"], error["field"]) == ("PROVIDER_REJECTED", ["input", "customerId"])
     assert "cust-nobody" in error["message"]
+
+
+async def test_a_payment_amount_flexprice_cannot_store_is_refused_before_any_call(
+    gateway: Gateway,
+) -> None:
+    open_invoice = next(
+        i
+        for i in sorted(gateway.sandbox("flexprice").invoices.values(), key=lambda i: i.id)
+        if (i.invoice_status, i.payment_status) == ("FINALIZED", "PENDING")
+    )
+    paid_before = open_invoice.amount_paid
+    response = await gateway.http.post(
+        "/graphql",
+        json={
+            "query": """mutation($input: UpdateInvoicePaymentStatusInput!) {
+                updateInvoicePaymentStatus(input: $input) {
+                  invoice { id } userErrors { code message field } } }""",
+            "variables": {
+                "input": {
+                    "id": GlobalId(NodeType.INVOICE, "flexprice", open_invoice.id).encode(),
+                    "paymentStatus": "UNPAID",
+                    "amount": "1000000000000",
+                }
+            },
+        },
+    )
+    [error] = response.json()["data"]["updateInvoicePaymentStatus"]["userErrors"]
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", ["input", "amount"])
+    assert "must be less than 1,000,000,000,000" in error["message"]
+    assert await gateway.stats() == NO_CALLS
+    assert open_invoice.amount_paid == paid_before
