@@ -202,3 +202,22 @@ async def test_a_payment_amount_flexprice_cannot_store_is_refused_before_any_cal
     assert "must be less than 1,000,000,000,000" in error["message"]
     assert await gateway.stats() == NO_CALLS
     assert open_invoice.amount_paid == paid_before
+
+
+async def test_an_amount_over_xendits_own_maximum_is_its_refusal_named_by_the_input_field(
+    gateway: Gateway,
+) -> None:
+    """Xendit gives no figures for its per-currency maximum: the gateway sends the create and
+    names the field Xendit's MAXIMUM_TRANSFER_AMOUNT_ERROR is about. FlexPrice takes it."""
+    lines = [{"description": "Server", "quantity": "2", "unitAmount": "1000000000"}]
+    before = len(gateway.sandbox("xendit").invoices)
+    refused = await gateway.create("xendit", currency="IDR", lineItems=lines)
+    [error] = refused["userErrors"]
+    assert (error["code"], error["field"]) == ("PROVIDER_REJECTED", ["input", "lineItems"])
+    assert "exceeds the maximum" in error["message"]
+    assert (await gateway.stats())["xendit"]["POST /v2/invoices/"] == 1
+    assert len(gateway.sandbox("xendit").invoices) == before
+
+    made = await gateway.create("flexprice", currency="IDR", lineItems=lines)
+    assert made["userErrors"] == []
+    assert made["invoice"]["total"] == {"amount": "2000000000.00", "currency": "IDR"}
