@@ -16,6 +16,7 @@ from typing import Any
 from providers.errors import (
     Conflict,
     IdempotencyKeyReused,
+    InvalidInput,
     NotFound,
     ProviderAuthError,
     ProviderBadResponse,
@@ -87,6 +88,7 @@ class GatewayError(Exception):
 _PROVIDER_CODES: dict[type[ProviderError], ErrorCode] = {
     UnsupportedOperation: ErrorCode.UNSUPPORTED_BY_PROVIDER,
     IdempotencyKeyReused: ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    InvalidInput: ErrorCode.BAD_USER_INPUT,
     NotFound: ErrorCode.NOT_FOUND,
     Conflict: ErrorCode.CONFLICT,
     ProviderRejected: ErrorCode.PROVIDER_REJECTED,

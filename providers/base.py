@@ -108,6 +108,12 @@ class InvoiceProvider(Protocol):
         `count` false an entry may carry `total_count` None instead of the count.
         """
 
+    def check_draft(self, draft: InvoiceDraft) -> None:
+        """Refuse, before any call, a draft this provider cannot take: `InvalidInput` naming
+        each domain field over its limits (what it can store, its amount maxima), or
+        `ProviderRejected` naming the domain field it cannot do (a currency, an option). The
+        gateway asks it before it claims the create's key; `create_invoice` applies it too."""
+
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice: ...
     async def update_invoice(self, invoice_id: str, update: InvoiceUpdate) -> Invoice: ...
     async def finalize_invoice(self, invoice_id: str) -> Invoice: ...
@@ -172,6 +178,10 @@ class ProviderBase:
 
     def expose_sandbox(self, url: str) -> None:
         """Nothing to do for a provider without an in-process sandbox."""
+
+    def check_draft(self, draft: InvoiceDraft) -> None:
+        """No limits beyond the domain's own (`providers.validation`) unless the provider
+        declares them."""
 
     def upstream_status(self) -> dict[str, object]:
         """Nothing to show unless the provider overrides it (see `providers.http.Upstream`)."""

@@ -12,6 +12,8 @@ ProviderError                 base; carries `provider`
 ├── ProviderBadResponse       an answer we could not understand
 ├── UpstreamCallLimit         the request reached its cap on upstream calls: nothing was sent
 ├── ProviderRejected          a 4xx: the request is wrong or the state forbids it
+│   ├── InvalidInput          input that breaks a rule of the domain or the provider's limits,
+│   │                         found before anything was sent (`violations`)
 │   ├── NotFound
 │   └── Conflict              a duplicate (409)
 │       └── IdempotencyKeyReused  the provider holds an invoice under the create's key that
@@ -21,9 +23,13 @@ ProviderError                 base; carries `provider`
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
 __all__ = [
     "Conflict",
     "IdempotencyKeyReused",
+    "InvalidInput",
     "NotFound",
     "ProviderAuthError",
     "ProviderBadResponse",
@@ -37,6 +43,7 @@ __all__ = [
     "ProviderUnavailable",
     "UnsupportedOperation",
     "UpstreamCallLimit",
+    "Violation",
 ]
 
 
@@ -111,6 +118,40 @@ class ProviderRejected(ProviderError):
     code = "PROVIDER_REJECTED"
 
 
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: the domain field it is about, as a path into the domain model
+    (`("line_items", "2", "unit_amount")`; empty for the input as a whole), and the rule, in
+    words for a person (`"must be greater than 0"`). Never a GraphQL name: the gateway maps the
+    path to the input path the client sent."""
+
+    field: tuple[str, ...]
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.field)}: {self.rule}" if self.field else self.rule
+
+
+class InvalidInput(ProviderRejected):
+    """Input that breaks a rule, found before anything was sent: a rule of the domain model
+    (`providers.validation`; `provider` is "") or a limit of the provider the input is for
+    (`InvoiceProvider.check_draft`; `provider` names it). `violations` name each field and rule;
+    `field` is the first one's path, dotted."""
+
+    code = "INVALID_INPUT"
+
+    def __init__(self, provider: str, violations: Iterable[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        if not self.violations:
+            raise ValueError("InvalidInput needs at least one violation")
+        first = self.violations[0].field
+        super().__init__(
+            provider,
+            "; ".join(str(v) for v in self.violations),
+            field=".".join(first) if first else None,
+        )
+
+
 class NotFound(ProviderRejected):
     code = "NOT_FOUND"
 
@@ -121,10 +162,30 @@ class Conflict(ProviderRejected):
 
 class IdempotencyKeyReused(Conflict):
     """The invoice the provider holds under a create's idempotency key differs from the draft
-    (the gateway had forgotten the key: past its TTL, a restart, another process). `message`
-    names what differs; `field` is `idempotencyKey`."""
+    (the gateway had forgotten the key: past its TTL, a restart, another process). `differences`
+    are the domain fields that differ (`line_items`, `due_at`, ...), which `message` names too;
+    `field` is `idempotency_key`."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(
+        self,
+        provider: str,
+        differences: Sequence[str],
+        *,
+        status: int | None = None,
+        provider_code: str | None = None,
+    ) -> None:
+        self.differences = tuple(differences)
+        super().__init__(
+            provider,
+            f"the idempotency key was used for a different invoice (its "
+            f"{', '.join(self.differences)} differ): send a new key for a new invoice, or the "
+            "same input to get the first one back",
+            field="idempotency_key",
+            status=status,
+            provider_code=provider_code,
+        )
 
 
 class UnsupportedOperation(ProviderError):

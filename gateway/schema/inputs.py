@@ -1,27 +1,26 @@
-"""Mutation inputs, and the rules their values must follow before any provider sees them.
+"""Mutation inputs, what each is in the domain, and the way back from a domain field to the
+input path a client sent.
 
-The rules live in pydantic models; a violation becomes a user error whose `field` is the path of
-the offending input field and whose message names the rule.
+The rules the values must follow are the domain's (`providers.validation`) and the chosen
+provider's (`check_draft`); here an input becomes the plain values those rules take, named as the
+domain names them, and a broken rule's domain field (`line_items.2.unit_amount`) becomes the
+path of the input field (`["input", "lineItems", "2", "unitAmount"]`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import unicodedata
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Any
 
 import strawberry
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from gateway.schema.enums import PaymentStatus
-from providers.currencies import CURRENCIES, MINOR_UNITS
-from providers.models import EXACT
+from providers.validation import MAX_LINE_ITEMS, MAX_METADATA_ENTRIES
 
 __all__ = [
     "CreateInvoiceInput",
-    "CreateInvoiceRules",
     "InvoiceIdInput",
     "InvoicePreviewInput",
     "LineItemInput",
@@ -31,13 +30,10 @@ __all__ = [
     "UpdateInvoiceInput",
     "UpdateInvoicePaymentStatusInput",
     "VoidInvoiceInput",
-    "camel_path",
+    "draft_values",
+    "entries",
+    "input_path",
 ]
-
-MAX_LINE_ITEMS = 100
-# quantize() must only round away zeros here; Inexact is what the comparison is looking for.
-EXACT_QUANTIZE = decimal.Context(prec=100)
-MAX_METADATA_ENTRIES = 50
 
 
 @strawberry.input(description="One metadata key and its value.")
@@ -170,172 +166,51 @@ class InvoicePreviewInput:
     )
 
 
-# -- rules ------------------------------------------------------------------------------------
-
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+# -- to the domain, and back ------------------------------------------------------------------
 
 
-#: Kept although invisible: tab and line breaks, and the joiners that scripts (ZWNJ in Persian)
-#: and emoji sequences (ZWJ) need.
-_KEPT = frozenset("\t\n\r\u200c\u200d")
+def entries(metadata: list[MetadataEntryInput] | None) -> list[dict[str, str]] | None:
+    """Metadata entries as the domain's rules take them (a list: the rules check the keys are
+    unique, and name an entry by its place)."""
+    return None if metadata is None else [{"key": e.key, "value": e.value} for e in metadata]
 
 
-def plain_text(value: str) -> str:
-    """`value` in NFC; ValueError naming the first control character (Cc), invisible format
-    character (Cf: bidi overrides, zero-width space, BOM, ...), surrogate or noncharacter."""
-    for char in value:
-        code = ord(char)
-        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
-        if noncharacter or (unicodedata.category(char) in ("Cc", "Cf", "Cs") and char not in _KEPT):
-            name = unicodedata.name(char, "a control character")
-            raise ValueError(f"holds U+{code:04X} ({name}), which no invoice shows: remove it")
-    return unicodedata.normalize("NFC", value)
+def draft_values(input: CreateInvoiceInput, customer_id: str) -> dict[str, Any]:
+    """`input` as the values `providers.validation.invoice_draft` takes."""
+    page = input.payment_page
+    seconds = None if page is None else page.duration_seconds
+    return {
+        "customer_id": customer_id,
+        "currency": input.currency,
+        "line_items": [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_amount": line.unit_amount,
+            }
+            for line in input.line_items
+        ],
+        "due_at": input.due_at,
+        "description": input.description,
+        "metadata": entries(input.metadata),
+        "payment_page": None
+        if page is None
+        else {
+            "payer_email": page.payer_email,
+            "success_redirect_url": page.success_redirect_url,
+            "failure_redirect_url": page.failure_redirect_url,
+            "payment_methods": page.payment_methods,
+            "duration": None if seconds is None else dt.timedelta(seconds=seconds),
+        },
+    }
 
 
-class _Rules(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _plain_text(cls, value: object) -> object:
-        # Every text a provider stores or shows: no hidden characters, and one spelling of each
-        # accented letter, so equal-looking keys and descriptions are equal. Before the other
-        # rules: NFC can lengthen a text (U+FB2C is three characters in NFC), and the length
-        # limits are about what the provider stores.
-        if isinstance(value, str):
-            return plain_text(value)
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return [plain_text(item) for item in value]
-        return value
-
-
-class MetadataRules(_Rules):
-    key: Annotated[str, Field(min_length=1, max_length=40)]
-    value: Annotated[str, Field(max_length=500)]
-
-
-def _unique_keys(entries: list[MetadataRules] | None) -> list[MetadataRules] | None:
-    if entries is not None:
-        if len(entries) > MAX_METADATA_ENTRIES:
-            raise ValueError(f"at most {MAX_METADATA_ENTRIES} entries")
-        keys = [e.key for e in entries]
-        duplicates = sorted({k for k in keys if keys.count(k) > 1})
-        if duplicates:
-            raise ValueError(f"keys must be unique; repeated: {', '.join(duplicates)}")
-    return entries
-
-
-# What providers can store: FlexPrice keeps amounts as numeric(20,8), 12 digits before the point.
-MAX_AMOUNT = Decimal(10) ** 12
-Stored = Annotated[Amount, Field(max_digits=20, decimal_places=8)]
-
-
-class LineItemRules(_Rules):
-    description: Text
-    quantity: Annotated[Stored, Field(gt=0)]
-    unit_amount: Annotated[Stored, Field(ge=0)]
-
-
-HttpUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s/]+\S*$")]
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-
-
-class PaymentPageRules(_Rules):
-    payer_email: Email | None = None
-    success_redirect_url: HttpUrl | None = None
-    failure_redirect_url: HttpUrl | None = None
-    payment_methods: (
-        Annotated[
-            list[Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,64}$")]],
-            Field(min_length=1, max_length=50),
-        ]
-        | None
-    ) = None
-    duration_seconds: Annotated[int, Field(ge=1, le=31_536_000)] | None = None
-
-
-class CreateInvoiceRules(_Rules):
-    currency: str
-    line_items: Annotated[list[LineItemRules], Field(min_length=1, max_length=MAX_LINE_ITEMS)]
-    due_at: dt.datetime | None = None
-    description: Annotated[str, Field(max_length=1000)] | None = None
-    metadata: list[MetadataRules] | None = None
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=255)] | None = None
-    payment_page: PaymentPageRules | None = None
-
-    @field_validator("currency")
-    @classmethod
-    def _iso_4217(cls, value: str) -> str:
-        code = value.upper()
-        if code not in CURRENCIES:
-            raise ValueError(f"must be an ISO 4217 currency code such as USD, not {value!r}")
-        return code
-
-    _metadata = field_validator("metadata")(_unique_keys)
-
-    def precision_problems(self) -> list[tuple[list[str], str]]:
-        """Lines whose amount is finer than the currency's minor unit (e.g. $1.234): no
-        provider can charge it exactly, and FlexPrice would round it."""
-        digits = MINOR_UNITS[self.currency]
-        unit = Decimal(1).scaleb(-digits)
-        problems = []
-        subtotal = Decimal(0)
-        for n, line in enumerate(self.line_items):
-            amount = EXACT.multiply(line.quantity, line.unit_amount)
-            subtotal = EXACT.add(subtotal, amount)
-            if amount >= MAX_AMOUNT:
-                problems.append(
-                    (
-                        ["input", "lineItems", str(n)],
-                        f"lineItems.{n}: quantity x unitAmount = {format(amount, 'f')} must be "
-                        f"less than {MAX_AMOUNT:,}",
-                    )
-                )
-            elif amount != amount.quantize(unit, context=EXACT_QUANTIZE):
-                path = ["input", "lineItems", str(n)]
-                problems.append(
-                    (
-                        path,
-                        f"lineItems.{n}: quantity x unitAmount = {format(amount, 'f')} has more "
-                        f"decimals than {self.currency} allows ({digits}); adjust the quantity or "
-                        "the unit amount so the line is a whole number of minor units",
-                    )
-                )
-        if not problems and subtotal >= MAX_AMOUNT:
-            problems.append(
-                (["input", "lineItems"], f"lineItems: the total must be less than {MAX_AMOUNT:,}")
-            )
-        return problems
-
-
-class UpdateInvoiceRules(_Rules):
-    due_at: dt.datetime | None = None
-    metadata: list[MetadataRules] | None = None
-    pdf_url: Annotated[str, Field(max_length=2000, pattern=r"^https://[^\s/]+")] | None = None
-
-    _metadata = field_validator("metadata")(_unique_keys)
-
-
-class VoidInvoiceRules(_Rules):
-    metadata: list[MetadataRules] | None = None
-
-    _metadata = field_validator("metadata")(_unique_keys)
-
-
-class PaymentStatusRules(_Rules):
-    payment_status: PaymentStatus
-    amount: Annotated[Stored, Field(ge=0, lt=MAX_AMOUNT)] | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _only_partial(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        if value is not None and info.data.get("payment_status") is not PaymentStatus.UNPAID:
-            raise ValueError(
-                "goes only with paymentStatus UNPAID (the amount paid so far); PAID records "
-                "the full amount due"
-            )
-        return value
+#: Domain fields whose input field is not their name in camelCase, by mutation input. The
+#: rest are: `line_items` is `lineItems`, `unit_amount` is `unitAmount`.
+RENAMED: Mapping[str, Mapping[tuple[str, ...], tuple[str, ...]]] = {
+    "CreateInvoiceInput": {("payment_page", "duration"): ("paymentPage", "durationSeconds")},
+    "UpdateInvoicePaymentStatusInput": {("status",): ("paymentStatus",)},
+}
 
 
 def _camel(name: str) -> str:
@@ -343,11 +218,13 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def camel_path(error: ValidationError) -> list[tuple[list[str], str]]:
-    """Each violation as (input path in the schema's camelCase, message naming the rule)."""
-    out: list[tuple[list[str], str]] = []
-    for item in error.errors(include_url=False, include_input=False):
-        path = ["input", *(_camel(str(part)) for part in item["loc"])]
-        message = str(item["msg"]).removeprefix("Value error, ")
-        out.append((path, f"{'.'.join(path[1:])}: {message}"))
-    return out
+def input_path(input_type: str, domain: Sequence[str] | str) -> list[str]:
+    """The path of the input field (`["input", "lineItems", "2", "unitAmount"]`) that a domain
+    field (`("line_items", "2", "unit_amount")`, or dotted) of `input_type`'s value comes
+    from."""
+    parts = tuple(domain.split(".") if isinstance(domain, str) else domain)
+    renamed = RENAMED.get(input_type, {})
+    for size in range(len(parts), 0, -1):
+        if (named := renamed.get(parts[:size])) is not None:
+            return ["input", *named, *(_camel(part) for part in parts[size:])]
+    return ["input", *(_camel(part) for part in parts)]

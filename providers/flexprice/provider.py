@@ -16,7 +16,7 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderRejected,
 )
-from providers.flexprice import wire
+from providers.flexprice import limits, wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.mapping import (
     PROVIDER,
@@ -360,6 +360,11 @@ class FlexPriceProvider(ProviderBase):
 
     # -- changes ----------------------------------------------------------------------------
 
+    def check_draft(self, draft: InvoiceDraft) -> None:
+        """What FlexPrice cannot store or do (`limits.check_draft`): numbers past
+        `numeric(20,8)`, payment page options."""
+        limits.check_draft(draft)
+
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
         """A one-off invoice, which FlexPrice finalizes at once.
 
@@ -368,12 +373,7 @@ class FlexPriceProvider(ProviderBase):
         `IdempotencyKeyReused` names what differs (`mapping.create_differences`); the
         `Conflict` is raised if it is not found.
         """
-        if draft.payment_page is not None:
-            raise ProviderRejected(
-                PROVIDER,
-                "flexprice has no hosted payment page: leave paymentPage out for its customers",
-                field="paymentPage",
-            )
+        self.check_draft(draft)
         request = to_create_request(draft, idempotency_key=idempotency_key)
         try:
             created = await self.client.create_invoice(request)
@@ -385,13 +385,7 @@ class FlexPriceProvider(ProviderBase):
                 raise
             if differs := create_differences(request, existing):
                 raise IdempotencyKeyReused(
-                    PROVIDER,
-                    "idempotencyKey was used for a different invoice (its "
-                    f"{', '.join(differs)} differ): send a new key for a new invoice, or the "
-                    "same input to get the first one back",
-                    field="idempotencyKey",
-                    status=exc.status,
-                    provider_code=exc.provider_code,
+                    PROVIDER, differs, status=exc.status, provider_code=exc.provider_code
                 ) from exc
             return to_invoice(existing)
         return to_invoice(created)
@@ -435,7 +429,9 @@ class FlexPriceProvider(ProviderBase):
         return await self._reread(invoice_id)
 
     async def update_payment_status(self, invoice_id: str, update: PaymentStatusUpdate) -> Invoice:
-        """UNPAID, PAID, OVERPAID or FAILED; any other target is rejected before any call."""
+        """UNPAID, PAID, OVERPAID or FAILED; any other target, or an amount FlexPrice cannot
+        store (`InvalidInput`, field `amount`), is rejected before any call."""
+        limits.check_amount(update.amount, field="amount")
         request = to_payment_status_request(update)
         return to_invoice(await self.client.update_payment_status(invoice_id, request))
 

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_INVOICE_DURATION",
     "MAX_METADATA_KEYS",
     "WHOLE_CURRENCIES",
+    "check_draft",
     "create_differences",
     "create_once",
     "external_id_for",
@@ -60,6 +61,16 @@ MAX_METADATA_KEYS: Final = 50
 #: How far an invoice's expiry may be from the one a repeat asks for and still be the same:
 #: Xendit computes it from its own clock at the create, so it is never exactly the due date.
 EXPIRY_SLACK: Final = dt.timedelta(seconds=60)
+
+#: The draft's field that a create refusal of Xendit's is about, by its `error_code`. Xendit's
+#: per-currency amount maximum is one: its documentation gives no figures, so that limit is
+#: Xendit's own answer, named here rather than checked before the call.
+_REFUSED_FIELDS: Final = {
+    "MAXIMUM_TRANSFER_AMOUNT_ERROR": "line_items",
+    "UNSUPPORTED_CURRENCY": "currency",
+    "UNAVAILABLE_PAYMENT_METHOD_ERROR": "payment_page.payment_methods",
+    "MISMATCH_CURRENCY_ERROR": "payment_page.payment_methods",
+}
 
 #: A create that failed with one of these may have been stored all the same.
 _UNKNOWN_OUTCOME = (ProviderUnavailable, ProviderBadResponse, ProviderRateLimited)
@@ -112,14 +123,23 @@ def _refuse(message: str, field: str) -> ProviderRejected:
     return ProviderRejected(PROVIDER, message, field=field)
 
 
-def _checked(value: Decimal, *, currency: str, what: str) -> Decimal:
+def _named(exc: ProviderRejected) -> ProviderRejected:
+    """`exc`, a refusal of a create, naming the draft's field it is about when its code says."""
+    field = _REFUSED_FIELDS.get(exc.provider_code or "")
+    if field is None or exc.field is not None or type(exc) is not ProviderRejected:
+        return exc
+    return ProviderRejected(
+        PROVIDER, exc.message, status=exc.status, provider_code=exc.provider_code, field=field
+    )
+
+
+def _whole(value: Decimal, *, currency: str, what: str, field: str) -> None:
     if currency in WHOLE_CURRENCIES and value != value.to_integral_value():
         raise _refuse(
             f"xendit takes {currency} amounts in whole units only, and {what} is {value}: "
             "use whole amounts",
-            "lineItems",
+            field,
         )
-    return value
 
 
 def _bounded(seconds: float, *, field: str, what: str) -> int:
@@ -137,11 +157,42 @@ def _invoice_duration(draft: InvoiceDraft, now: dt.datetime) -> int | None:
     page = draft.payment_page
     if page is not None and page.duration is not None:
         return _bounded(
-            page.duration.total_seconds(), field="paymentPage", what="the payment page duration"
+            page.duration.total_seconds(),
+            field="payment_page.duration",
+            what="the payment page duration",
         )
     if draft.due_at is not None:
-        return _bounded((draft.due_at - now).total_seconds(), field="dueAt", what="the due date")
+        return _bounded((draft.due_at - now).total_seconds(), field="due_at", what="the due date")
     return None
+
+
+def check_draft(draft: InvoiceDraft, *, now: dt.datetime) -> None:
+    """What Xendit cannot take, refused before any call with `ProviderRejected` naming the
+    domain field: a currency not in `INVOICE_CURRENCIES` (`currency`); a fraction in a
+    whole-unit currency, IDR or VND (`line_items.N.unit_amount`, or `line_items` for the
+    total); an expiry (`due_at`, or `payment_page.duration`) not in the future or more than a
+    year away; more than `MAX_METADATA_KEYS` metadata keys (`metadata`).
+
+    Xendit also refuses an amount over its maximum for the currency
+    (`MAXIMUM_TRANSFER_AMOUNT_ERROR`); its documentation gives no figures, so that refusal is
+    Xendit's own answer (a `ProviderRejected` after the call), not checked here."""
+    currency = draft.currency.upper()
+    if currency not in INVOICE_CURRENCIES:
+        raise _refuse(
+            f"xendit invoices take {', '.join(sorted(INVOICE_CURRENCIES))}, not {currency}",
+            "currency",
+        )
+    for n, line in enumerate(draft.line_items):
+        _whole(
+            line.unit_amount,
+            currency=currency,
+            what="a line's unit amount",
+            field=f"line_items.{n}.unit_amount",
+        )
+    _whole(draft.subtotal, currency=currency, what="the invoice total", field="line_items")
+    if len(draft.metadata) > MAX_METADATA_KEYS:
+        raise _refuse(f"xendit keeps at most {MAX_METADATA_KEYS} metadata keys", "metadata")
+    _invoice_duration(draft, now)
 
 
 def to_create_request(
@@ -161,27 +212,20 @@ def to_create_request(
     - `customer` the record read for `draft.customer_id`, embedded (so the invoice names it);
     - `currency` upper-case; `description` and `metadata` as given.
 
-    Raises `ProviderRejected` naming the field: `lineItems` for a fraction in a whole-unit
-    currency (IDR, VND) or an amount no JSON number holds exactly, `dueAt` (or `paymentPage`
-    for its duration) for an expiry not in the future or more than a year away, `metadata` for
-    more than 50 keys.
+    Raises what `check_draft` raises.
     """
+    check_draft(draft, now=now)
     currency = draft.currency.upper()
     page = draft.payment_page
     items = tuple(
         wire.InvoiceItemRequest(
-            name=line.description,
-            quantity=_checked(line.quantity, currency="", what="a line quantity"),
-            price=_checked(line.unit_amount, currency=currency, what="a line's unit amount"),
+            name=line.description, quantity=line.quantity, price=line.unit_amount
         )
         for line in draft.line_items
     )
-    amount = _checked(draft.subtotal, currency=currency, what="the invoice total")
-    if len(draft.metadata) > MAX_METADATA_KEYS:
-        raise _refuse(f"xendit keeps at most {MAX_METADATA_KEYS} metadata keys", "metadata")
     return wire.CreateInvoiceRequest(
         external_id=external_id_for(idempotency_key),
-        amount=amount,
+        amount=draft.subtotal,
         currency=currency,
         description=draft.description,
         invoice_duration=_invoice_duration(draft, now),
@@ -223,7 +267,7 @@ def _expiry_differs(found: wire.Invoice, draft: InvoiceDraft) -> bool:
 def create_differences(
     request: wire.CreateInvoiceRequest, found: wire.Invoice, *, draft: InvoiceDraft
 ) -> list[str]:
-    """The input fields (as the schema names them) in which `found`, the invoice Xendit holds
+    """The draft's fields (as the domain names them) in which `found`, the invoice Xendit holds
     under `request.external_id`, differs from what `request` (made from `draft`) asks for:
     everything a create sends that Xendit keeps. Empty when `found` is what it would make.
 
@@ -236,13 +280,13 @@ def create_differences(
     kept_customer = found.customer.id if found.customer else None
     sent_customer = request.customer.id if request.customer else None
     if (kept_customer or None) != (sent_customer or None):
-        differs.append("customerId")
+        differs.append("customer_id")
     if (found.currency or "").upper() != request.currency.upper():
         differs.append("currency")
     if _lines(found.items) != _lines(request.items or ()) or found.amount != request.amount:
-        differs.append("lineItems")
+        differs.append("line_items")
     if _expiry_differs(found, draft):
-        differs.append("dueAt")
+        differs.append("due_at")
     if (found.description or None) != (request.description or None):
         differs.append("description")
     if metadata_of(found.metadata) != dict(request.metadata or {}):
@@ -253,7 +297,7 @@ def create_differences(
         or _text(raw.get("success_redirect_url")) != (request.success_redirect_url or None)
         or _text(raw.get("failure_redirect_url")) != (request.failure_redirect_url or None)
     ):
-        differs.append("paymentPage")
+        differs.append("payment_page")
     return differs
 
 
@@ -302,13 +346,7 @@ async def create_once(
                 if draft is not None and (
                     differs := create_differences(request, existing, draft=draft)
                 ):
-                    raise IdempotencyKeyReused(
-                        PROVIDER,
-                        "idempotencyKey was used for a different invoice (its "
-                        f"{', '.join(differs)} differ): send a new key for a new invoice, or "
-                        "the same input to get the first one back",
-                        field="idempotencyKey",
-                    )
+                    raise IdempotencyKeyReused(PROVIDER, differs)
                 return to_invoice(existing)
             if unanswered.pending(external_id):
                 raise ProviderTimeout(
@@ -327,6 +365,11 @@ async def create_once(
                 # its client went away) with the create sent: Xendit may still make it.
                 unanswered.mark(external_id, seconds=policy.deadline)
                 raise
+            except ProviderRejected as exc:
+                named = _named(exc)
+                if named is exc:
+                    raise
+                raise named from exc
     raise AssertionError("stamina ends with a result or the last error")  # pragma: no cover
 
 

@@ -23,7 +23,7 @@ from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Pag
 from providers.transport import AsgiTransport, Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.creation import INVOICE_CURRENCIES, create_once, to_create_request
+from providers.xendit.creation import check_draft, create_once, to_create_request
 from providers.xendit.listing import (
     MAX_LIMIT,
     MAX_SCANNED_PAGES,
@@ -260,6 +260,11 @@ class XenditProvider(ProviderBase):
 
     # -- changes ----------------------------------------------------------------------------
 
+    def check_draft(self, draft: InvoiceDraft) -> None:
+        """What Xendit cannot take (`creation.check_draft`): a currency it has no invoices in,
+        a fraction of IDR or VND, an expiry past one year, more than 50 metadata keys."""
+        check_draft(draft, now=dt.datetime.now(dt.UTC))
+
     async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
         """An open (PENDING) invoice for `draft`, safe to repeat with the same key.
 
@@ -273,22 +278,17 @@ class XenditProvider(ProviderBase):
         description, metadata, customer, currency, payer) is `IdempotencyKeyReused`.
 
         The customer is read first (`GET /customers/{id}`) and embedded in the invoice.
-        Raises `ProviderRejected` with field `customerId` when Xendit has no such customer, and
-        those of `creation.to_create_request`.
+        Raises, before any call, what `check_draft` raises; then `ProviderRejected` with field
+        `customer_id` when Xendit has no such customer.
         """
-        if draft.currency.upper() not in INVOICE_CURRENCIES:
-            raise ProviderRejected(
-                PROVIDER,
-                f"xendit invoices take {', '.join(sorted(INVOICE_CURRENCIES))}, "
-                f"not {draft.currency.upper()}",
-                field="currency",
-            )
+        now = dt.datetime.now(dt.UTC)
+        check_draft(draft, now=now)
         customer = await self._customer_for(draft.customer_id)
         request = to_create_request(
             draft,
             idempotency_key=idempotency_key,
             customer=customer,
-            now=dt.datetime.now(dt.UTC),
+            now=now,
         )
         # Xendit cannot lock a key, but this process can: a second create with the same key
         # waits for the first and then finds its invoice instead of making another.
@@ -315,7 +315,7 @@ class XenditProvider(ProviderBase):
             raise ProviderRejected(
                 PROVIDER,
                 f"xendit has no customer {customer_id!r}: use the id of a Xendit customer",
-                field="customerId",
+                field="customer_id",
                 status=exc.status,
                 provider_code=exc.provider_code,
             ) from exc

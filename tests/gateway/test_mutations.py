@@ -180,7 +180,12 @@ async def test_create_invoice_without_a_key_sends_one_the_gateway_made(gateway: 
             "must be less than 1,000,000,000,000",
         ),
         (
-            {"lineItems": [{"description": "x", "quantity": "0.000000001", "unitAmount": "1"}]},
+            # A whole cent (quantity x unitAmount = 0.01), but FlexPrice keeps 8 decimals.
+            {
+                "lineItems": [
+                    {"description": "x", "quantity": "0.000000001", "unitAmount": "10000000"}
+                ]
+            },
             ["input", "lineItems", "0", "quantity"],
             "8 decimal places",
         ),

@@ -526,7 +526,7 @@ async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
     with pytest.raises(IdempotencyKeyReused) as refused:
         await provider.create_invoice(DRAFT, idempotency_key="idem-2")
 
-    assert refused.value.field == "idempotencyKey"
+    assert refused.value.field == "idempotency_key"
     assert f"its {named} differ" in refused.value.message
     fake.on("POST /v1/invoices/search", page([held], total=1))
     again = await provider.create_invoice(DRAFT, idempotency_key="idem-2")

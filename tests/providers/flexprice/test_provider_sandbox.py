@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from providers.errors import ProviderAuthError, ProviderRejected
+from providers.errors import InvalidInput, ProviderAuthError, ProviderRejected
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings, factory
 from providers.flexprice.provider import SANDBOX_BASE_URL
 from providers.flexprice.sandbox import create_sandbox_app
@@ -465,9 +465,14 @@ async def test_an_amount_flexprice_cannot_store_is_rejected(
             )
         }
     )
-    with pytest.raises(ProviderRejected) as caught:
+    await calls(app)
+    with pytest.raises(InvalidInput) as caught:
         await provider.create_invoice(draft, idempotency_key="gw-test-huge")
-    assert (caught.value.status, caught.value.provider_code) == (400, "validation_error")
+    # Refused by FlexPrice's own limits (numeric(20,8)) before any call.
+    [violation] = caught.value.violations
+    assert violation.field == ("line_items", "0", "unit_amount")
+    assert "must be less than 1,000,000,000,000" in violation.rule
+    assert await calls(app) == {}
     assert len(records(app)) == before
 
 

@@ -283,7 +283,7 @@ def test_create_body_leaves_out_what_is_unset() -> None:
 def test_idr_amounts_must_be_whole() -> None:
     with pytest.raises(ProviderRejected) as caught:
         to_create_request(draft("IDR"), idempotency_key="k", customer=None, now=NOW)
-    assert caught.value.field == "lineItems"
+    assert caught.value.field == "line_items.0.unit_amount"
     assert "IDR" in caught.value.message
 
 
@@ -291,7 +291,7 @@ def test_idr_amounts_must_be_whole() -> None:
 def test_due_date_must_be_within_a_year(due_at: dt.datetime) -> None:
     with pytest.raises(ProviderRejected) as caught:
         to_create_request(draft(due_at=due_at), idempotency_key="k", customer=None, now=NOW)
-    assert caught.value.field == "dueAt"
+    assert caught.value.field == "due_at"
 
 
 def test_too_many_metadata_keys() -> None:
@@ -384,4 +384,4 @@ def test_a_payment_page_duration_out_of_bounds(seconds: int) -> None:
     page = PaymentPageOptions(duration=dt.timedelta(seconds=seconds))
     with pytest.raises(ProviderRejected) as caught:
         to_create_request(draft(payment_page=page), idempotency_key="k", customer=None, now=NOW)
-    assert caught.value.field == "paymentPage"
+    assert caught.value.field == "payment_page.duration"

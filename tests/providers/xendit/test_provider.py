@@ -465,13 +465,13 @@ def as_made_by_draft(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("kept", "named"),
     [
-        ({"amount": 10.2}, "lineItems"),
-        ({"items": [{"name": "Widget", "quantity": 3, "price": 3.3}]}, "lineItems"),
+        ({"amount": 10.2}, "line_items"),
+        ({"items": [{"name": "Widget", "quantity": 3, "price": 3.3}]}, "line_items"),
         ({"description": "Three widgets"}, "description"),
         ({"metadata": {"order": "A-1"}}, "metadata"),
-        ({"customer": {"id": "cust-someone-else"}}, "customerId"),
-        ({"expiry_date": "2020-01-01T00:00:00Z"}, "dueAt"),
-        ({"payer_email": "x@example.com"}, "paymentPage"),
+        ({"customer": {"id": "cust-someone-else"}}, "customer_id"),
+        ({"expiry_date": "2020-01-01T00:00:00Z"}, "due_at"),
+        ({"payer_email": "x@example.com"}, "payment_page"),
     ],
 )
 async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
@@ -488,7 +488,7 @@ async def test_an_invoice_held_under_the_key_for_another_input_is_refused(
     with pytest.raises(IdempotencyKeyReused) as refused:
         await provider.create_invoice(draft(due_at=due), idempotency_key="k2")
 
-    assert refused.value.field == "idempotencyKey"
+    assert refused.value.field == "idempotency_key"
     assert f"its {named} differ" in refused.value.message
     assert all(r.method == "GET" for r in fake.requests)
     # The same draft gets the invoice back (the expiry is Xendit's clock: 20 s later is fine).
@@ -586,7 +586,7 @@ async def test_create_for_an_unknown_customer_names_the_field(
     fake.on("GET /customers/cust-nope", error(404, "DATA_NOT_FOUND", "gone"))
     with pytest.raises(ProviderRejected) as caught:
         await provider.create_invoice(draft(customer_id="cust-nope"), idempotency_key="k")
-    assert caught.value.field == "customerId"
+    assert caught.value.field == "customer_id"
     assert not isinstance(caught.value, NotFound)
     assert len(fake.requests) == 1
 

@@ -288,7 +288,7 @@ async def test_create_in_idr_and_for_an_unknown_customer(
 
     with pytest.raises(ProviderRejected) as caught:
         await provider.create_invoice(draft("cust-nobody"), idempotency_key="x")
-    assert caught.value.field == "customerId"
+    assert caught.value.field == "customer_id"
 
 
 async def test_void_expires_a_pending_invoice(app: Starlette, provider: XenditProvider) -> None:
