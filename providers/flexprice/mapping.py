@@ -410,24 +410,25 @@ def _lines(
 def create_differences(
     request: wire.CreateInvoiceRequest, found: wire.InvoiceResponse
 ) -> list[str]:
-    """The input fields (as the schema names them) in which `found`, the invoice FlexPrice
-    holds under `request`'s idempotency key, differs from what `request` asks for: everything
-    a create sends and FlexPrice keeps. Empty when `found` is what `request` would make.
+    """The draft's fields (by their domain names; the gateway names the input fields) in which
+    `found`, the invoice FlexPrice holds under `request`'s idempotency key, differs from what
+    `request` asks for: everything a create sends and FlexPrice keeps. Empty when `found` is
+    what `request` would make.
 
     Due date and metadata are compared as they are now: an invoice updated since its create
     differs from the create's input, and a repeat of it is refused rather than answered.
     """
     differs: list[str] = []
     if (found.customer_id or None) != request.customer_id:
-        differs.append("customerId")
+        differs.append("customer_id")
     if (found.currency or "").lower() != request.currency.lower():
         differs.append("currency")
     sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
     kept = _lines((line.display_name, line.quantity, line.amount) for line in _decoded_lines(found))
     if sent != kept or found.subtotal != request.subtotal:
-        differs.append("lineItems")
+        differs.append("line_items")
     if not _same_time(utc(found.due_date), request.due_date):
-        differs.append("dueAt")
+        differs.append("due_at")
     if (found.description or None) != (request.description or None):
         differs.append("description")
     if metadata_of(found.metadata) != dict(request.metadata or {}):
@@ -445,14 +446,14 @@ def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
 
 
 def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePaymentStatusRequest:
-    """Raises `ProviderRejected` (field `paymentStatus`) for a status FlexPrice cannot be set to."""
+    """Raises `ProviderRejected` (field `status`) for a status FlexPrice cannot be set to."""
     target = PAYMENT_STATUS_TARGETS.get(update.status)
     if target is None:
         allowed = ", ".join(status.value for status in PAYMENT_STATUS_TARGETS)
         raise ProviderRejected(
             PROVIDER,
             f"flexprice cannot set a payment status of {update.status.value}: use one of {allowed}",
-            field="paymentStatus",
+            field="status",
         )
     return wire.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
 

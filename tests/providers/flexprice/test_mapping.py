@@ -358,7 +358,7 @@ def test_payment_status_targets(target: PaymentStatus, sent: str) -> None:
 def test_payment_status_targets_flexprice_cannot_set(target: PaymentStatus) -> None:
     with pytest.raises(ProviderRejected) as caught:
         to_payment_status_request(PaymentStatusUpdate(status=target))
-    assert caught.value.field == "paymentStatus"
+    assert caught.value.field == "status"
     assert "UNPAID, PAID, OVERPAID, FAILED" in caught.value.message
 
 

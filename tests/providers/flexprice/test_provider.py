@@ -505,12 +505,12 @@ def as_made_by(draft: InvoiceDraft, **changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("kept", "named"),
     [
-        ({"subtotal": "110.6"}, "lineItems"),
-        ({"line_items": []}, "lineItems"),
-        ({"due_date": "2024-08-31T00:00:00Z"}, "dueAt"),
+        ({"subtotal": "110.6"}, "line_items"),
+        ({"line_items": []}, "line_items"),
+        ({"due_date": "2024-08-31T00:00:00Z"}, "due_at"),
         ({"description": "August services"}, "description"),
         ({"metadata": {"order": "A-18"}}, "metadata"),
-        ({"customer_id": "cust_2"}, "customerId"),
+        ({"customer_id": "cust_2"}, "customer_id"),
         ({"currency": "eur"}, "currency"),
     ],
 )
@@ -673,7 +673,7 @@ async def test_update_payment_status_rejects_before_calling(
         await provider.update_payment_status(
             "inv_1", PaymentStatusUpdate(status=PaymentStatus.REFUNDED)
         )
-    assert caught.value.field == "paymentStatus"
+    assert caught.value.field == "status"
     assert fake.requests == []
 
 
