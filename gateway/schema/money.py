@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
 from collections.abc import Callable
 from decimal import Decimal
@@ -32,6 +33,10 @@ def padded(amount: Decimal, currency: str) -> Decimal:
     return amount
 
 
+#: Wide enough for any amount a provider or an input holds (Babel computes in the current context).
+_WIDE = decimal.Context(prec=100)
+
+
 @functools.lru_cache(maxsize=256)
 def _formatter(locale_name: str, currency: str) -> Callable[[Decimal], str]:
     """Babel's currency pattern of the locale, showing the ISO 4217 minor units (CLDR's own
@@ -44,12 +49,18 @@ def _formatter(locale_name: str, currency: str) -> Callable[[Decimal], str]:
     pattern.frac_prec = (digits, digits)
 
     def babel(amount: Decimal) -> str:
-        # decimal_quantization=False: never round an exact amount for display, only pad it.
-        return str(
-            pattern.apply(
-                amount, locale, currency=currency, currency_digits=False, decimal_quantization=False
+        # decimal_quantization=False: never round an exact amount for display, only pad it;
+        # and room for every digit an amount can have (the default context rounds past 28).
+        with decimal.localcontext(_WIDE):
+            return str(
+                pattern.apply(
+                    amount,
+                    locale,
+                    currency=currency,
+                    currency_digits=False,
+                    decimal_quantization=False,
+                )
             )
-        )
 
     compiled = _compile(pattern, locale, currency, digits)
     if compiled is None:
@@ -89,7 +100,6 @@ def _compile(
     prefix, suffix = affixes[:2], affixes[2:]
     int_min = pattern.int_prec[0]
     first_group, other_groups = pattern.grouping
-    quanta: dict[int, Decimal] = {}
 
     def group(integer: str) -> str:
         if len(integer) < int_min:
@@ -102,25 +112,15 @@ def _compile(
         return integer + out
 
     def compiled(amount: Decimal) -> str:
-        negative = int(amount.is_signed())
-        value = abs(amount).normalize()
-        if not value.is_finite():
+        if not amount.is_finite():
             raise ValueError("not finite")
-        exponent = value.as_tuple().exponent
-        assert isinstance(exponent, int)
-        precision = max(digits, -exponent if exponent < 0 else 0)
-        quantum = quanta.get(precision)
-        if quantum is None:
-            quantum = quanta[precision] = Decimal(10) ** -precision
-        whole, _, fraction = f"{value.quantize(quantum):f}".partition(".")
-        fraction = fraction or "0"
+        negative = int(amount.is_signed())
+        # Plain notation, exact: then the decimals the amount needs, padded to the currency's.
+        whole, _, fraction = format(amount.copy_abs(), "f").partition(".")
+        fraction = fraction.rstrip("0")
         if len(fraction) < digits:
             fraction += "0" * (digits - len(fraction))
-        if precision == 0 or (digits == 0 and int(fraction) == 0):
-            fraction = ""
-        else:
-            while len(fraction) > digits and fraction[-1] == "0":
-                fraction = fraction[:-1]
+        if fraction:
             fraction = decimal_symbol + fraction
         return prefix[negative] + group(whole) + fraction + suffix[negative]
 
