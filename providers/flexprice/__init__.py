@@ -2,7 +2,8 @@
 
 `factory` is the entry point (`invoice_gateway.providers`: `flexprice`): it builds a
 `FlexPriceProvider` from `FLEXPRICE_*` variables, on an in-process sandbox when no API key is
-set. The sandbox itself lives in `providers.flexprice.sandbox` and is imported only when used.
+set: the gateway wires it to the sandbox in `sandboxes.flexprice`, which this package never
+imports.
 """
 
 from providers.flexprice.provider import FlexPriceProvider, factory

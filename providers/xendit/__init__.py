@@ -2,7 +2,7 @@
 
 `factory` is the entry point (`invoice_gateway.providers`: `xendit`): it builds a
 `XenditProvider` from `XENDIT_*` variables, on an in-process sandbox when no secret key is set.
-The sandbox itself lives in `providers.xendit.sandbox` and is imported only when used.
+The gateway wires it to the sandbox in `sandboxes.xendit`, which this package never imports.
 """
 
 from providers.xendit.factory import factory

@@ -1,0 +1,120 @@
+"""The Starlette app: routing, the API-key check, error bodies and ``X-Request-ID``.
+
+Order for a ``/v1`` request: route match (an unknown path or method is gin's plain-text 404,
+before any auth), the control hook (count, injected faults), the ``x-api-key`` check (401
+``{"error": "Unauthorized"}``), the handler. A handler's ``APIError`` becomes FlexPrice's
+error body; a ``BindError`` becomes 400 ``validation_error`` with the route's message; any
+other exception becomes 500 ``internal_error`` (and is logged).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ulid import ULID
+
+from sandboxes.kit.app import SandboxApp
+from sandboxes.kit.controls import SandboxControls
+
+from . import control, customer_routes, errors, invoice_routes
+from .binding import BindError
+from .control import injected_response
+from .endpoint import Endpoint, json_response
+from .store import Clock, FlexPriceSandbox, utc_now
+
+DEFAULT_API_KEY = "sk_sandbox_flexprice"  # a published sandbox key, not a secret
+
+logger = logging.getLogger(__name__)
+
+
+class RequestIDMiddleware:
+    """Echo ``X-Request-ID`` or mint a ULID, on every response (404s included, as gin does)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or str(ULID())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def _page_not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("404 page not found", status_code=404, media_type="text/plain")
+
+
+def _error(error: errors.APIError) -> Response:
+    return json_response(error.body(), error.status)
+
+
+def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route:
+    async def serve(request: Request) -> Response:
+        supplied = request.headers.get("x-api-key", "")
+        if not hmac.compare_digest(supplied.encode(), api_key.encode()):
+            return json_response({"error": "Unauthorized"}, 401)
+        sandbox: FlexPriceSandbox = request.app.state.sandbox
+        try:
+            return await endpoint.handler(request, sandbox)
+        except BindError:
+            return _error(errors.validation(endpoint.bind_hint))
+        except errors.APIError as refused:
+            return _error(refused)
+        except ClientDisconnect:
+            # The client left before sending its body (gave up during injected latency): no
+            # one to answer, nothing done; not a sandbox failure worth a traceback.
+            return Response(status_code=499)
+        except Exception:
+            # The server's error middleware answers anything unmapped with this body.
+            logger.exception("sandbox handler failed: %s", endpoint.key)
+            return _error(errors.APIError(500, "internal_error", "An unexpected error occurred"))
+
+    async def handle(request: Request) -> Response:
+        return await controls.apply(request, endpoint.key, lambda: serve(request))
+
+    return Route(endpoint.path, handle, methods=[endpoint.method])
+
+
+def _api_routes(api_key: str, controls: SandboxControls) -> Iterable[BaseRoute]:
+    for endpoint in (*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS):
+        yield _route(endpoint, api_key, controls)
+
+
+def create_sandbox_app(
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    seed: int = 0,
+    latency_ms: int = 0,
+    clock: Clock = utc_now,
+) -> SandboxApp:
+    """A FlexPrice look-alike; ``app.state.sandbox`` is its :class:`FlexPriceSandbox`.
+
+    ``clock`` returns the current time (aware UTC; naive values are read as UTC); it anchors
+    the seeded timestamps and stamps every change. ``latency_ms`` delays every ``/v1``
+    request and is what ``DELETE /_sandbox/faults`` goes back to; ``seed`` also seeds the
+    fault draws.
+    """
+    controls = SandboxControls(refuse=injected_response, latency_ms=latency_ms, seed=seed)
+    app = SandboxApp(
+        routes=[*_api_routes(api_key, controls), *control.ROUTES],
+        middleware=[Middleware(RequestIDMiddleware)],
+        exception_handlers={404: _page_not_found, 405: _page_not_found},
+    )
+    app.state.sandbox = FlexPriceSandbox(seed=seed, clock=clock)
+    app.state.controls = controls
+    return app
