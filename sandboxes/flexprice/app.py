@@ -10,19 +10,19 @@ other exception becomes 500 ``internal_error`` (and is logged).
 from __future__ import annotations
 
 import hmac
-import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
 from sandboxes.kit.app import SandboxApp
 from sandboxes.kit.controls import SandboxControls
+from sandboxes.kit.routing import api_route
 
 from . import control, customer_routes, errors, invoice_routes
 from .binding import BindError
@@ -31,8 +31,6 @@ from .endpoint import Endpoint, json_response
 from .store import Clock, FlexPriceSandbox, utc_now
 
 DEFAULT_API_KEY = "sk_sandbox_flexprice"  # a published sandbox key, not a secret
-
-logger = logging.getLogger(__name__)
 
 
 class RequestIDMiddleware:
@@ -63,7 +61,12 @@ def _error(error: errors.APIError) -> Response:
     return json_response(error.body(), error.status)
 
 
-def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route:
+def _internal_error() -> Response:
+    # The server's error middleware answers anything unmapped with this body.
+    return _error(errors.APIError(500, "internal_error", "An unexpected error occurred"))
+
+
+def _serve(endpoint: Endpoint, api_key: str) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         supplied = request.headers.get("x-api-key", "")
         if not hmac.compare_digest(supplied.encode(), api_key.encode()):
@@ -75,24 +78,14 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             return _error(errors.validation(endpoint.bind_hint))
         except errors.APIError as refused:
             return _error(refused)
-        except ClientDisconnect:
-            # The client left before sending its body (gave up during injected latency): no
-            # one to answer, nothing done; not a sandbox failure worth a traceback.
-            return Response(status_code=499)
-        except Exception:
-            # The server's error middleware answers anything unmapped with this body.
-            logger.exception("sandbox handler failed: %s", endpoint.key)
-            return _error(errors.APIError(500, "internal_error", "An unexpected error occurred"))
 
-    async def handle(request: Request) -> Response:
-        return await controls.apply(request, endpoint.key, lambda: serve(request))
-
-    return Route(endpoint.path, handle, methods=[endpoint.method])
+    return serve
 
 
 def _api_routes(api_key: str, controls: SandboxControls) -> Iterable[BaseRoute]:
     for endpoint in (*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS):
-        yield _route(endpoint, api_key, controls)
+        serve = _serve(endpoint, api_key)
+        yield api_route(endpoint, serve, controls=controls, failure=_internal_error)
 
 
 def create_sandbox_app(

@@ -9,27 +9,21 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandboxes.kit import routing
+
 from .store import FlexPriceSandbox
 
 Handler = Callable[[Request, FlexPriceSandbox], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """``path`` is the Starlette template; ``"<METHOD> <path>"`` is the stats key.
-
-    ``bind_hint`` is the 400 message for a body or query string the route cannot bind; it
-    differs per route in the server ("invalid request", "invalid request body", ...).
+class Endpoint(routing.Endpoint[Handler]):
+    """One ``/v1`` operation (``sandboxes.kit.routing``). ``bind_hint`` is the 400 message for
+    a body or query string the route cannot bind; it differs per route in the server
+    ("invalid request", "invalid request body", ...).
     """
 
-    method: str
-    path: str
-    handler: Handler
     bind_hint: str = "invalid request"
-
-    @property
-    def key(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 def json_response(body: object, status: int = 200) -> Response:

@@ -13,15 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from sandboxes.kit.app import SandboxApp
 from sandboxes.kit.controls import SandboxControls
+from sandboxes.kit.routing import api_route
 
 from . import control, customer_routes, errors, invoice_routes
 from .control import injected_response
@@ -29,8 +29,6 @@ from .endpoint import Call, Endpoint, json_response
 from .store import Clock, XenditSandbox, utc_now
 
 DEFAULT_API_KEY = "xnd_development_sandbox_key"  # a published sandbox key, not a secret
-
-logger = logging.getLogger(__name__)
 
 
 def authorized(header: str | None, api_key: str) -> bool:
@@ -51,7 +49,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return json_response(body, 404)
 
 
-def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route:
+def _server_error() -> Response:
+    failure = errors.server_error()
+    return json_response(failure.body(), failure.status)
+
+
+def _serve(endpoint: Endpoint, api_key: str) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         sandbox: XenditSandbox = request.app.state.sandbox
         try:
@@ -62,24 +65,14 @@ def _route(endpoint: Endpoint, api_key: str, controls: SandboxControls) -> Route
             return await endpoint.handler(Call(request, sandbox, account))
         except errors.APIError as refused:
             return json_response(refused.body(), refused.status)
-        except ClientDisconnect:
-            # The client left before sending its body (gave up during injected latency): no
-            # one to answer, nothing done; not a sandbox failure worth a traceback.
-            return Response(status_code=499)
-        except Exception:
-            logger.exception("sandbox handler failed: %s", endpoint.key)
-            failure = errors.server_error()
-            return json_response(failure.body(), failure.status)
 
-    async def handle(request: Request) -> Response:
-        return await controls.apply(request, endpoint.key, lambda: serve(request))
-
-    return Route(endpoint.path, handle, methods=[endpoint.method])
+    return serve
 
 
 def _api_routes(api_key: str, controls: SandboxControls) -> Iterable[BaseRoute]:
     for endpoint in (*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS):
-        yield _route(endpoint, api_key, controls)
+        serve = _serve(endpoint, api_key)
+        yield api_route(endpoint, serve, controls=controls, failure=_server_error)
 
 
 def create_sandbox_app(

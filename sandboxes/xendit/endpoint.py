@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandboxes.kit import routing as kit_routing
+
 from . import errors
 from .encoding import JSONObject, MalformedBody, dumps, loads_object
 from .records import Account
@@ -31,19 +33,8 @@ class Call:
 
 
 Handler = Callable[[Call], Awaitable[Response]]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """``path`` is the Starlette template; ``"<METHOD> <path>"`` is the stats key."""
-
-    method: str
-    path: str
-    handler: Handler
-
-    @property
-    def key(self) -> str:
-        return f"{self.method} {self.path}"
+#: One API operation: its method, its path and its handler (``sandboxes.kit.routing``).
+Endpoint = kit_routing.Endpoint[Handler]
 
 
 def json_response(body: object, status: int = 200) -> Response:
