@@ -6,21 +6,17 @@ Everything a test may inspect is a plain ``dict`` keyed by id (see the package d
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ulid import ULID
 
+from sandboxes.kit.store import Clock, SeededState, utc_now
+
 from . import errors
 from .records import Customer, Invoice, Subscription
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The default clock: the current time, aware, in UTC."""
-    return datetime.now(UTC)
+__all__ = ["Clock", "FlexPriceSandbox", "make_id", "utc_now"]
 
 
 def make_id(prefix: str, millis: int, rng: random.Random) -> str:
@@ -29,7 +25,7 @@ def make_id(prefix: str, millis: int, rng: random.Random) -> str:
     return f"{prefix}_{ULID.from_bytes(raw)}"
 
 
-class FlexPriceSandbox:
+class FlexPriceSandbox(SeededState):
     """The state behind one sandbox app.
 
     ``customers``, ``invoices`` and ``subscriptions`` map ids to records; ``wallets`` maps a
@@ -39,23 +35,18 @@ class FlexPriceSandbox:
     """
 
     def __init__(self, *, seed: int = 0, clock: Clock = utc_now) -> None:
-        self.seed = seed
-        self.clock = clock
+        super().__init__(seed=seed, clock=clock)
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.wallets: dict[str, dict[str, Decimal]] = {}
         #: Webhook events the real service would deliver, oldest first: (event_type, invoice id).
         self.events: list[tuple[str, str]] = []
-        self.rng = random.Random(seed)  # noqa: S311 - reproducible fake data
         self._last_stamp: datetime | None = None
         self._invoice_numbers: dict[str, int] = {}
         self.reset()
 
-    def reset(self) -> None:
-        """Drop everything and load the deterministic seed for ``self.seed``."""
-        from .seed import populate  # seed builds records through this object
-
+    def clear(self) -> None:
         self.customers.clear()
         self.invoices.clear()
         self.subscriptions.clear()
@@ -63,18 +54,11 @@ class FlexPriceSandbox:
         self.events.clear()
         self._invoice_numbers.clear()
         self._last_stamp = None
-        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible fake data
-        populate(self, anchor=self.now())
-        # Ids minted after the seed use a separate stream, so they never depend on how
-        # many draws the seed made.
-        self.rng = random.Random(f"{self.seed}:runtime")  # noqa: S311 - fake data
 
-    def now(self) -> datetime:
-        """The injected clock's time as an aware UTC datetime."""
-        current = self.clock()
-        if current.tzinfo is None:
-            return current.replace(tzinfo=UTC)
-        return current.astimezone(UTC)
+    def populate(self, *, anchor: datetime) -> None:
+        from .seed import populate  # seed builds records through this object
+
+        populate(self, anchor=anchor)
 
     def stamp(self, at: datetime | None = None) -> datetime:
         """A creation time strictly after every earlier one, so ``created_at`` is a total order."""

@@ -7,15 +7,15 @@ records of its account (the key's master account, or the ``for-user-id`` sub-acc
 
 from __future__ import annotations
 
-import random
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from sandboxes.kit.store import Clock, SeededState, as_utc, utc_now
 
 from . import errors
 from .records import Account, Customer, Invoice
 
-Clock = Callable[[], datetime]
+__all__ = ["MASTER", "SUB_ACCOUNTS", "Clock", "XenditSandbox", "to_millis", "utc_now"]
 
 MASTER_USER_ID = "5f2a8b1c9d3e4f0012a3b4c5"
 MASTER = Account(user_id=MASTER_USER_ID, merchant_name="Invoice Gateway Sandbox")
@@ -27,18 +27,13 @@ SUB_ACCOUNTS = (
 _ONE_MS = timedelta(milliseconds=1)
 
 
-def utc_now() -> datetime:
-    """The default clock: the current time, aware, in UTC."""
-    return datetime.now(UTC)
-
-
 def to_millis(at: datetime) -> datetime:
     """``at`` in UTC, cut to whole milliseconds (Xendit prints three fraction digits)."""
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    at = as_utc(at)
     return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
 
 
-class XenditSandbox:
+class XenditSandbox(SeededState):
     """The state behind one sandbox app.
 
     ``invoices`` and ``customers`` map ids to records of every account; ``accounts`` maps
@@ -47,29 +42,25 @@ class XenditSandbox:
     """
 
     def __init__(self, *, seed: int = 0, clock: Clock = utc_now) -> None:
-        self.seed = seed
-        self.clock = clock
+        super().__init__(seed=seed, clock=clock)
         self.accounts: dict[str, Account] = {a.user_id: a for a in (MASTER, *SUB_ACCOUNTS)}
         self.invoices: dict[str, Invoice] = {}
         self.customers: dict[str, Customer] = {}
         #: ``(user_id, idempotency-key)`` -> customer id, for ``POST /customers`` replays.
         self.customer_keys: dict[tuple[str, str], str] = {}
-        self.rng = random.Random(seed)  # noqa: S311 - reproducible fake data
         self._last_created: datetime | None = None
         self.reset()
 
-    def reset(self) -> None:
-        """Drop everything and load the deterministic seed for ``self.seed``."""
-        from .seed import populate  # the seed builds records through this object
-
+    def clear(self) -> None:
         self.invoices.clear()
         self.customers.clear()
         self.customer_keys.clear()
         self._last_created = None
-        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible fake data
-        populate(self, anchor=self.now())
-        # Ids minted after the seed come from their own stream, independent of the seed's.
-        self.rng = random.Random(f"{self.seed}:runtime")  # noqa: S311 - fake data
+
+    def populate(self, *, anchor: datetime) -> None:
+        from .seed import populate  # the seed builds records through this object
+
+        populate(self, anchor=anchor)
 
     # -- time and ids -----------------------------------------------------------------------
 
