@@ -10,19 +10,16 @@ other exception becomes 500 ``internal_error`` (and is logged).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
-from sandboxes.kit.app import SandboxApp
-from sandboxes.kit.controls import SandboxControls
-from sandboxes.kit.routing import api_route
+from sandboxes.kit.app import SandboxApp, build_app
 
 from . import control, customer_routes, errors, invoice_routes
 from .binding import BindError
@@ -82,12 +79,6 @@ def _serve(endpoint: Endpoint, api_key: str) -> Callable[[Request], Awaitable[Re
     return serve
 
 
-def _api_routes(api_key: str, controls: SandboxControls) -> Iterable[BaseRoute]:
-    for endpoint in (*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS):
-        serve = _serve(endpoint, api_key)
-        yield api_route(endpoint, serve, controls=controls, failure=_internal_error)
-
-
 def create_sandbox_app(
     *,
     api_key: str = DEFAULT_API_KEY,
@@ -102,12 +93,15 @@ def create_sandbox_app(
     request and is what ``DELETE /_sandbox/faults`` goes back to; ``seed`` also seeds the
     fault draws.
     """
-    controls = SandboxControls(refuse=injected_response, latency_ms=latency_ms, seed=seed)
-    app = SandboxApp(
-        routes=[*_api_routes(api_key, controls), *control.ROUTES],
+    return build_app(
+        state=FlexPriceSandbox(seed=seed, clock=clock),
+        endpoints=(*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS),
+        serve=lambda endpoint: _serve(endpoint, api_key),
+        failure=_internal_error,
+        refuse=injected_response,
+        control_routes=control.ROUTES,
+        not_found=_page_not_found,
+        latency_ms=latency_ms,
+        seed=seed,
         middleware=[Middleware(RequestIDMiddleware)],
-        exception_handlers={404: _page_not_found, 405: _page_not_found},
     )
-    app.state.sandbox = FlexPriceSandbox(seed=seed, clock=clock)
-    app.state.controls = controls
-    return app

@@ -4,14 +4,22 @@ default and the URL a provider calls it at in process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
-__all__ = ["AppFactory", "Sandbox", "SandboxApp", "public_link"]
+from sandboxes.kit.controls import SandboxControls
+from sandboxes.kit.routing import Endpoint, api_route
+
+__all__ = ["AppFactory", "Sandbox", "SandboxApp", "build_app", "public_link"]
+
+E = TypeVar("E", bound=Endpoint[Any])
 
 
 class SandboxApp(Starlette):
@@ -33,6 +41,39 @@ def public_link(request: Request, name: str, **params: Any) -> str:
     if public is None:
         return str(request.url_for(name, **params))
     return public + str(app.url_path_for(name, **params))
+
+
+def build_app(
+    *,
+    state: object,
+    endpoints: Iterable[E],
+    serve: Callable[[E], Callable[[Request], Awaitable[Response]]],
+    failure: Callable[[], Response],
+    refuse: Callable[[int], Response],
+    control_routes: Sequence[BaseRoute],
+    not_found: Callable[[Request, Exception], Awaitable[Response]],
+    latency_ms: int = 0,
+    seed: int = 0,
+    middleware: Sequence[Middleware] = (),
+) -> SandboxApp:
+    """A sandbox's app over `state` (``app.state.sandbox``): one `api_route` per endpoint,
+    answered by ``serve(endpoint)`` and counted and faulted by its `SandboxControls`
+    (``app.state.controls``: `refuse` answers an injected error status in the provider's
+    shape; `latency_ms` is what ``DELETE /_sandbox/faults`` goes back to; `seed` seeds the
+    fault draws), then the ``/_sandbox`` routes. An unknown path or method is `not_found`."""
+    controls = SandboxControls(refuse=refuse, latency_ms=latency_ms, seed=seed)
+    routes = [
+        api_route(endpoint, serve(endpoint), controls=controls, failure=failure)
+        for endpoint in endpoints
+    ]
+    app = SandboxApp(
+        routes=[*routes, *control_routes],
+        middleware=list(middleware),
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.state.sandbox = state
+    app.state.controls = controls
+    return app
 
 
 #: Builds a sandbox's app: ``(*, api_key, seed, latency_ms) -> SandboxApp``.

@@ -13,15 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
 
-from sandboxes.kit.app import SandboxApp
-from sandboxes.kit.controls import SandboxControls
-from sandboxes.kit.routing import api_route
+from sandboxes.kit.app import SandboxApp, build_app
 
 from . import control, customer_routes, errors, invoice_routes
 from .control import injected_response
@@ -69,12 +66,6 @@ def _serve(endpoint: Endpoint, api_key: str) -> Callable[[Request], Awaitable[Re
     return serve
 
 
-def _api_routes(api_key: str, controls: SandboxControls) -> Iterable[BaseRoute]:
-    for endpoint in (*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS):
-        serve = _serve(endpoint, api_key)
-        yield api_route(endpoint, serve, controls=controls, failure=_server_error)
-
-
 def create_sandbox_app(
     *,
     api_key: str = DEFAULT_API_KEY,
@@ -89,11 +80,14 @@ def create_sandbox_app(
     ``latency_ms`` delays every API request and is what ``DELETE /_sandbox/faults`` goes back
     to; ``seed`` also seeds the fault draws.
     """
-    controls = SandboxControls(refuse=injected_response, latency_ms=latency_ms, seed=seed)
-    app = SandboxApp(
-        routes=[*_api_routes(api_key, controls), *control.ROUTES],
-        exception_handlers={404: _not_found, 405: _not_found},
+    return build_app(
+        state=XenditSandbox(seed=seed, clock=clock),
+        endpoints=(*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS),
+        serve=lambda endpoint: _serve(endpoint, api_key),
+        failure=_server_error,
+        refuse=injected_response,
+        control_routes=control.ROUTES,
+        not_found=_not_found,
+        latency_ms=latency_ms,
+        seed=seed,
     )
-    app.state.sandbox = XenditSandbox(seed=seed, clock=clock)
-    app.state.controls = controls
-    return app
