@@ -96,3 +96,14 @@ def test_the_provider_protocol_says_nothing_of_sandboxes() -> None:
         assert gone not in getattr(InvoiceProvider, "__protocol_attrs__", set()), gone
         assert gone not in InvoiceProvider.__annotations__, gone
         assert gone not in vars(InvoiceProvider), gone
+
+
+def test_a_sandbox_store_never_imports_its_seed() -> None:
+    """The seed builds records through the store; the store is handed the seed, so the arrow
+    goes one way (no import cycle, not even a lazy one)."""
+    stores = [p for p in sorted((ROOT / "sandboxes").glob("*/store.py")) if p.parent.name != "kit"]
+    assert [path.parent.name for path in stores] == ["flexprice", "xendit"]
+    for store in stores:
+        package = store.parent.name
+        seeds = [n for n in _imports(store) if n.startswith(f"sandboxes.{package}.seed")]
+        assert seeds == [], store

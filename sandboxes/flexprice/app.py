@@ -25,6 +25,7 @@ from . import control, customer_routes, errors, invoice_routes
 from .binding import BindError
 from .control import injected_response
 from .endpoint import Endpoint, json_response
+from .seed import populate
 from .store import Clock, FlexPriceSandbox, utc_now
 
 DEFAULT_API_KEY = "sk_sandbox_flexprice"  # a published sandbox key, not a secret
@@ -94,7 +95,7 @@ def create_sandbox_app(
     fault draws.
     """
     return build_app(
-        state=FlexPriceSandbox(seed=seed, clock=clock),
+        state=FlexPriceSandbox(seed=seed, clock=clock, populate=populate),
         endpoints=(*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS),
         serve=lambda endpoint: _serve(endpoint, api_key),
         failure=_internal_error,

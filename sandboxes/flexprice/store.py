@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ulid import ULID
 
-from sandboxes.kit.store import Clock, SeededState, utc_now
+from sandboxes.kit.store import Clock, Populate, SeededState, utc_now
 
 from . import errors
 from .records import Customer, Invoice, Subscription
@@ -34,8 +34,8 @@ class FlexPriceSandbox(SeededState):
     references to this object stay valid.
     """
 
-    def __init__(self, *, seed: int = 0, clock: Clock = utc_now) -> None:
-        super().__init__(seed=seed, clock=clock)
+    def __init__(self, *, populate: Populate, seed: int = 0, clock: Clock = utc_now) -> None:
+        super().__init__(seed=seed, clock=clock, populate=populate)
         self.customers: dict[str, Customer] = {}
         self.invoices: dict[str, Invoice] = {}
         self.subscriptions: dict[str, Subscription] = {}
@@ -54,11 +54,6 @@ class FlexPriceSandbox(SeededState):
         self.events.clear()
         self._invoice_numbers.clear()
         self._last_stamp = None
-
-    def populate(self, *, anchor: datetime) -> None:
-        from .seed import populate  # seed builds records through this object
-
-        populate(self, anchor=anchor)
 
     def stamp(self, at: datetime | None = None) -> datetime:
         """A creation time strictly after every earlier one, so ``created_at`` is a total order."""

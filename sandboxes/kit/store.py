@@ -7,10 +7,12 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["Clock", "SeededState", "as_utc", "utc_now"]
+__all__ = ["Clock", "Populate", "SeededState", "as_utc", "utc_now"]
 
 #: Returns the current time (aware UTC; naive values are read as UTC).
 Clock = Callable[[], datetime]
+#: Loads a sandbox's seeded data: called as ``populate(state, anchor=now)``.
+Populate = Callable[..., None]
 
 
 def utc_now() -> datetime:
@@ -29,19 +31,22 @@ class SeededState:
     `reset()` empties the state (`clear`), loads the seed (`populate`, anchored at `now()`)
     with `rng` seeded by `seed`, then moves `rng` to a stream of its own, so ids minted later
     never depend on how many draws the seed made. A subclass sets up its containers, then
-    calls `reset()`; references to the object stay valid across resets.
+    calls `reset()`; references to the object stay valid across resets. The seed module is
+    passed in (`populate`), so a store never imports its seed: the seed builds records through
+    the store, and the arrow goes one way.
     """
 
-    def __init__(self, *, seed: int, clock: Clock) -> None:
+    def __init__(self, *, seed: int, clock: Clock, populate: Populate) -> None:
         self.seed = seed
         self.clock = clock
         self.rng = random.Random(seed)  # noqa: S311 - reproducible fake data
+        self._populate = populate
 
     def reset(self) -> None:
         """Drop everything and load the deterministic seed for ``self.seed``."""
         self.clear()
         self.rng = random.Random(self.seed)  # noqa: S311 - reproducible fake data
-        self.populate(anchor=self.now())
+        self._populate(self, anchor=self.now())
         self.rng = random.Random(f"{self.seed}:runtime")  # noqa: S311 - fake data
 
     def now(self) -> datetime:
@@ -50,8 +55,4 @@ class SeededState:
 
     def clear(self) -> None:
         """Empty every container of the state."""
-        raise NotImplementedError
-
-    def populate(self, *, anchor: datetime) -> None:
-        """Load the seeded data, its times relative to `anchor`."""
         raise NotImplementedError

@@ -23,6 +23,7 @@ from sandboxes.kit.app import SandboxApp, build_app
 from . import control, customer_routes, errors, invoice_routes
 from .control import injected_response
 from .endpoint import Call, Endpoint, json_response
+from .seed import populate
 from .store import Clock, XenditSandbox, utc_now
 
 DEFAULT_API_KEY = "xnd_development_sandbox_key"  # a published sandbox key, not a secret
@@ -81,7 +82,7 @@ def create_sandbox_app(
     to; ``seed`` also seeds the fault draws.
     """
     return build_app(
-        state=XenditSandbox(seed=seed, clock=clock),
+        state=XenditSandbox(seed=seed, clock=clock, populate=populate),
         endpoints=(*invoice_routes.ENDPOINTS, *customer_routes.ENDPOINTS),
         serve=lambda endpoint: _serve(endpoint, api_key),
         failure=_server_error,

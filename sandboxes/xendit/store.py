@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sandboxes.kit.store import Clock, SeededState, as_utc, utc_now
+from sandboxes.kit.store import Clock, Populate, SeededState, as_utc, utc_now
 
 from . import errors
 from .records import Account, Customer, Invoice
@@ -41,8 +41,8 @@ class XenditSandbox(SeededState):
     in place, so references to this object stay valid.
     """
 
-    def __init__(self, *, seed: int = 0, clock: Clock = utc_now) -> None:
-        super().__init__(seed=seed, clock=clock)
+    def __init__(self, *, populate: Populate, seed: int = 0, clock: Clock = utc_now) -> None:
+        super().__init__(seed=seed, clock=clock, populate=populate)
         self.accounts: dict[str, Account] = {a.user_id: a for a in (MASTER, *SUB_ACCOUNTS)}
         self.invoices: dict[str, Invoice] = {}
         self.customers: dict[str, Customer] = {}
@@ -56,11 +56,6 @@ class XenditSandbox(SeededState):
         self.customers.clear()
         self.customer_keys.clear()
         self._last_created = None
-
-    def populate(self, *, anchor: datetime) -> None:
-        from .seed import populate  # the seed builds records through this object
-
-        populate(self, anchor=anchor)
 
     # -- time and ids -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sandboxes.xendit import XenditSandbox
+from sandboxes.xendit.seed import populate
 from sandboxes.xendit.store import MASTER_USER_ID, SUB_ACCOUNTS
 
 from .xendit_sandbox_helpers import NOW, FakeClock, master_invoices
@@ -80,9 +81,9 @@ def test_status_times_are_consistent(sandbox: XenditSandbox) -> None:
 
 
 def test_deterministic_per_seed() -> None:
-    one = XenditSandbox(seed=3, clock=FakeClock())
-    two = XenditSandbox(seed=3, clock=FakeClock())
-    other = XenditSandbox(seed=4, clock=FakeClock())
+    one = XenditSandbox(seed=3, clock=FakeClock(), populate=populate)
+    two = XenditSandbox(seed=3, clock=FakeClock(), populate=populate)
+    other = XenditSandbox(seed=4, clock=FakeClock(), populate=populate)
     assert list(one.invoices) == list(two.invoices)
     assert [i.amount for i in one.invoices.values()] == [i.amount for i in two.invoices.values()]
     assert list(one.customers) == list(two.customers)
