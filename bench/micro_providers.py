@@ -18,8 +18,8 @@ Each is run `--iterations` times per run (after a warm-up), `--runs` runs interl
 is the median run, in microseconds of CPU per call. Not run in CI; not `bench/run.py`.
 `--profile F` writes a cProfile (CPU time of this thread) of one more round of every measure
 to F (`python -m pstats F`). `--in-process` measures the providers on their embedded sandboxes
-instead (`in_process_sandbox()`, as `serve` runs without credentials): the sandboxes' CPU is
-then in this thread too.
+instead (`gateway.wiring.on_sandbox`, as `serve` wires them without credentials): the
+sandboxes' CPU is then in this thread too.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stack import HOST, cli_command, free_port, spawn, stop
 from gateway.pagination import fetch_merged
+from gateway.wiring import on_sandbox
 from providers.flexprice.provider import FlexPriceProvider
 from providers.flexprice.settings import FlexPriceSettings
 from providers.models import InvoiceFilter, PageRequest
@@ -81,8 +82,9 @@ async def _measures(
     urls: dict[str, str] | None,
 ) -> tuple[dict[str, Measure], list[Callable[[], Awaitable[None]]]]:
     if urls is None:
-        flexprice = FlexPriceProvider.in_process_sandbox()
-        xendit = XenditProvider.in_process_sandbox()
+        flexprice, xendit = on_sandbox("flexprice").provider, on_sandbox("xendit").provider
+        assert isinstance(flexprice, FlexPriceProvider)
+        assert isinstance(xendit, XenditProvider)
     else:
         flexprice = FlexPriceProvider(
             settings=FlexPriceSettings(

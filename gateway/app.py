@@ -57,9 +57,9 @@ from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Drain, drain_on_sigterm
+from gateway.wiring import Wired, wire_all, wired
 from providers.base import InvoiceProvider
 from providers.errors import ProviderError
-from providers.registry import create_providers
 
 __all__ = ["create_app", "create_app_from_environment", "providers_from_environment"]
 
@@ -173,6 +173,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         settings: GatewaySettings,
         keys_required: bool,
         idempotency: IdempotencyStore,
+        sandboxes: frozenset[str] = frozenset(),
         **kw: Any,
     ) -> None:
         limits = limit_extensions(
@@ -188,6 +189,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
         super().__init__(schema, **kw)
         self.providers = providers
+        self.sandboxes = sandboxes
         self.settings = settings
         self.keys_required = keys_required
         self.idempotency = idempotency
@@ -356,6 +358,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             caller=admission(scope).caller,  # decided once, by KeyGate
             keys_required=self.keys_required,
             idempotency=self.idempotency,
+            sandboxes=self.sandboxes,
         )
 
 
@@ -434,7 +437,7 @@ class Readiness:
 
     def __init__(
         self,
-        providers: Mapping[str, InvoiceProvider],
+        providers: Mapping[str, Wired],
         store: IdempotencyStore,
         drain: Drain,
         *,
@@ -449,7 +452,7 @@ class Readiness:
         """Each provider's check and the idempotency store's status, checked at once."""
         names = list(self.providers)
         results, keys = await asyncio.gather(
-            asyncio.gather(*(self._check(self.providers[name]) for name in names)),
+            asyncio.gather(*(self._check(self.providers[name].provider) for name in names)),
             self.store.status(),
         )
         return dict(zip(names, results, strict=True)), keys
@@ -487,10 +490,10 @@ class Readiness:
             return JSONResponse({"status": status}, status_code=code)
         body: dict[str, Any] = {}
         for name, result in checked.items():
-            provider = self.providers[name]
-            state: dict[str, Any] = {"ready": result["ready"], "sandbox": provider.is_sandbox}
+            wiring = self.providers[name]
+            state: dict[str, Any] = {"ready": result["ready"], "sandbox": wiring.on_sandbox}
             state.update((k, v) for k, v in result.items() if k != "ready")
-            guards = provider.upstream_status()
+            guards = wiring.provider.upstream_status()
             if guards:
                 state["upstream"] = guards
             body[name] = state
@@ -510,11 +513,16 @@ async def healthz(request: Request) -> JSONResponse:
 def create_app(
     *,
     settings: GatewaySettings,
-    providers: Mapping[str, InvoiceProvider],
+    providers: Mapping[str, InvoiceProvider | Wired],
 ) -> Starlette:
-    """The gateway over `providers`. The app's lifespan closes them on shutdown.
+    """The gateway over `providers` (a bare provider calls its configured API; a `Wired` one
+    may run on a sandbox in this process, served at /sandbox/<name>). The app's lifespan
+    closes them on shutdown.
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
+    wiring = wired(providers)
+    sandboxes = frozenset(name for name, entry in wiring.items() if entry.on_sandbox)
+    clients = {name: entry.provider for name, entry in wiring.items()}
     limit_query_logs(per_second=settings.log_refused_per_second)
     limit_error_logs(
         provider_failures_per_second=settings.log_provider_failures_per_second,
@@ -523,10 +531,11 @@ def create_app(
     keys = parse_api_keys(settings.api_keys.get_secret_value() if settings.api_keys else None)
     graphiql = settings.graphiql
     if graphiql is None:
-        graphiql = all(p.is_sandbox for p in providers.values())
+        graphiql = sandboxes == frozenset(wiring)
     store = idempotency_store(settings)
     graphql = GatewayGraphQL(
-        providers=providers,
+        providers=clients,
+        sandboxes=sandboxes,
         settings=settings,
         keys_required=bool(keys),
         idempotency=store,
@@ -536,7 +545,7 @@ def create_app(
     )
 
     drain = Drain()
-    readiness = Readiness(providers, store, drain, cache_seconds=settings.readiness_cache_seconds)
+    readiness = Readiness(wiring, store, drain, cache_seconds=settings.readiness_cache_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -545,7 +554,7 @@ def create_app(
                 yield
         finally:
             await readiness.close()
-            await asyncio.gather(*(p.aclose() for p in providers.values()), store.aclose())
+            await asyncio.gather(*(p.aclose() for p in clients.values()), store.aclose())
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -555,13 +564,13 @@ def create_app(
     ]
     if graphiql:
         routes += graphiql_routes()
-    for name, provider in providers.items():
-        if provider.sandbox_app is not None:
+    for name, entry in wiring.items():
+        if entry.sandbox is not None:
             # The in-process sandbox's API and files, on the gateway's own port: its PDF links
             # work in a browser, and a newcomer can look at /sandbox/<name>/_sandbox/stats.
-            routes.append(Mount(f"/sandbox/{name}", app=provider.sandbox_app))
+            routes.append(Mount(f"/sandbox/{name}", app=entry.sandbox))
             if settings.public_url:
-                provider.expose_sandbox(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
+                entry.sandbox.expose(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
     middleware = [
         # Around every route, sandboxes and GraphiQL included: no key, no entry (gateway.auth).
         Middleware(KeyGate, keys=keys),
@@ -587,7 +596,8 @@ def create_app(
             ),
         )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
-    app.state.providers = providers
+    app.state.providers = clients
+    app.state.wiring = wiring
     app.state.settings = settings
     app.state.documents = graphql.documents
     app.state.drain = drain
@@ -597,14 +607,14 @@ def create_app(
 
 def providers_from_environment(
     settings: GatewaySettings, environ: Mapping[str, str]
-) -> dict[str, InvoiceProvider]:
+) -> dict[str, Wired]:
     """The enabled providers. Raises ValueError when some are configured for real and others
     would quietly run on their sandbox beside them, unless GATEWAY_PROVIDERS chose them all:
     real invoices next to made-up ones is never what an operator meant."""
-    providers = create_providers(settings.providers, environ)
+    providers = wire_all(settings.providers, environ)
     chosen = any(key.upper() == "GATEWAY_PROVIDERS" and value for key, value in environ.items())
-    real = [name for name, provider in providers.items() if not provider.is_sandbox]
-    sandboxed = [name for name, provider in providers.items() if provider.is_sandbox]
+    real = [name for name, entry in providers.items() if not entry.on_sandbox]
+    sandboxed = [name for name, entry in providers.items() if entry.on_sandbox]
     if real and not settings.api_keys and not settings.allow_anonymous:
         raise ValueError(
             f"{', '.join(real)} is a real provider and no GATEWAY_API_KEYS are set: anyone "

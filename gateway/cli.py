@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import inspect
 import os
 import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,11 @@ from gateway.idempotency import redacted_url
 from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
-from providers.base import InvoiceProvider
+from gateway.wiring import Wired, load_sandbox, sandbox_names
 from providers.registry import settings_classes
 from providers.settings import EnvironSettings
 
 __all__ = ["main"]
-
-SANDBOX_ENTRY_POINTS = "invoice_gateway.sandboxes"
-
-
-def _sandboxes() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=SANDBOX_ENTRY_POINTS)}
 
 
 def _version() -> str:
@@ -100,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sandbox = commands.add_parser("sandbox", help="serve one provider's sandbox API standalone")
-    sandbox.add_argument("provider", help=f"which sandbox: {', '.join(sorted(_sandboxes()))}")
+    sandbox.add_argument("provider", help=f"which sandbox: {', '.join(sandbox_names())}")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8100, help="port (default 8100)")
     sandbox.add_argument("--api-key", default=None, help="the key the sandbox accepts")
@@ -141,12 +134,12 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal := _process_local_keys(args.workers, settings, providers):
         asyncio.run(_close(providers))
         return _fail(f"cannot start: {refusal}")
-    for provider in providers.values():
-        print(f"invoice-gateway: {provider.describe()}", file=sys.stderr)
+    for entry in providers.values():
+        print(f"invoice-gateway: {entry.describe()}", file=sys.stderr)
     if settings.redis_url is not None:
         where = redacted_url(settings.redis_url.get_secret_value())
         print(f"invoice-gateway: idempotency keys shared in Redis at {where}", file=sys.stderr)
-    sandboxed = [p.name for p in providers.values() if p.is_sandbox]
+    sandboxed = [name for name, entry in providers.items() if entry.on_sandbox]
     if sandboxed:
         print(
             f"invoice-gateway: running on the built-in sandbox for {', '.join(sandboxed)} "
@@ -206,7 +199,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _process_local_keys(
-    workers: int, settings: GatewaySettings, providers: dict[str, InvoiceProvider]
+    workers: int, settings: GatewaySettings, providers: dict[str, Wired]
 ) -> str | None:
     """Why `serve` must not start: several workers, each with its own idempotency keys, in
     front of a real provider that cannot refuse a second create with one key itself."""
@@ -216,8 +209,8 @@ def _process_local_keys(
         return None
     exposed = [
         name
-        for name, provider in providers.items()
-        if not provider.is_sandbox and not getattr(provider, "deduplicates_creates", False)
+        for name, entry in providers.items()
+        if not entry.on_sandbox and not getattr(entry.provider, "deduplicates_creates", False)
     ]
     if not exposed:
         return None
@@ -229,23 +222,16 @@ def _process_local_keys(
     )
 
 
-async def _close(providers: dict[str, InvoiceProvider]) -> None:
-    await asyncio.gather(*(provider.aclose() for provider in providers.values()))
+async def _close(providers: dict[str, Wired]) -> None:
+    await asyncio.gather(*(entry.provider.aclose() for entry in providers.values()))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    available = _sandboxes()
-    entry = available.get(args.provider.lower())
+    entry = load_sandbox(args.provider.lower())
     if entry is None:
-        return _fail(
-            f"no sandbox named {args.provider!r}; available: {', '.join(sorted(available))}"
-        )
-    factory = entry.load()
-    default = inspect.signature(factory).parameters["api_key"].default
-    key = args.api_key or (None if default is inspect.Parameter.empty else default)
-    if key is None:
-        return _fail(f"the {entry.name} sandbox has no default key: pass --api-key")
-    app = factory(api_key=key, seed=args.seed, latency_ms=args.latency_ms)
+        return _fail(f"no sandbox named {args.provider!r}; available: {', '.join(sandbox_names())}")
+    key = args.api_key or entry.api_key
+    app = entry.app(api_key=key, seed=args.seed, latency_ms=args.latency_ms)
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
         f"(seed {args.seed}); it accepts the API key {key}",

@@ -31,6 +31,8 @@ class GatewayContext:
     keys_required: bool = False
     #: Where createInvoice remembers its idempotency keys (shared by every request).
     idempotency: IdempotencyStore | None = None
+    #: The providers running on their in-process sandbox (`gateway.wiring.Wired`).
+    sandboxes: frozenset[str] = frozenset()
     loaders: Loaders = field(init=False)
     #: The upstream requests this operation sent, its limit, and the caller they are made for
     #: (a provider's bulkhead keeps each caller to its share).

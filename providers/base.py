@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, Protocol, runtime_checkable
-
-from starlette.types import ASGIApp
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from providers.errors import UnsupportedOperation
 from providers.models import (
@@ -30,7 +28,18 @@ from providers.models import (
     RecalculationResult,
 )
 
-__all__ = ["CallCosts", "InvoiceProvider", "Operation", "ProviderBase", "ProviderFactory"]
+if TYPE_CHECKING:
+    from providers.http import HttpPolicy
+    from providers.transport import Transport
+
+__all__ = [
+    "CallCosts",
+    "Endpoint",
+    "InvoiceProvider",
+    "Operation",
+    "ProviderBase",
+    "ProviderFactory",
+]
 
 
 class Operation(StrEnum):
@@ -76,19 +85,11 @@ class InvoiceProvider(Protocol):
     capabilities: frozenset[Operation]
     #: The page size limit of the provider's list and batch calls.
     max_batch_size: int
-    #: True when this provider talks to a local sandbox rather than the real service.
-    is_sandbox: bool
-    #: The sandbox app this provider reaches in-process, for the gateway to serve too; or None.
-    sandbox_app: ASGIApp | None
     #: What its reads cost upstream (for the gateway's cost analysis).
     call_costs: CallCosts
 
     def describe(self) -> str:
         """One line for the start-up log: where this provider points. Never holds a secret."""
-
-    def expose_sandbox(self, url: str) -> None:
-        """The gateway serves `sandbox_app` at `url`: links the sandbox hands out (a PDF's
-        URL) must point there from now on."""
 
     async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]: ...
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]: ...
@@ -153,8 +154,6 @@ class ProviderBase:
     name: str = "base"
     capabilities: frozenset[Operation] = frozenset()
     max_batch_size: int = 100
-    is_sandbox: bool = False
-    sandbox_app: ASGIApp | None = None
     call_costs: CallCosts = CallCosts()
     #: True when the provider itself refuses a second create with the same idempotency key
     #: (FlexPrice's `idempotency_key`), whichever process sends it. False (the default, and
@@ -164,7 +163,7 @@ class ProviderBase:
 
     def describe(self) -> str:
         """One line for the start-up log; override it to say where the provider points."""
-        return f"{self.name}: {'sandbox' if self.is_sandbox else 'configured'}"
+        return f"{self.name}: configured"
 
     def listing_calls(self, filters: InvoiceFilter) -> int:
         """One call per page, unless the provider says otherwise."""
@@ -175,9 +174,6 @@ class ProviderBase:
     ) -> Sequence[Page[Invoice] | None]:
         """No batch listing: None for every customer, without a call."""
         return [None] * len(customer_ids)
-
-    def expose_sandbox(self, url: str) -> None:
-        """Nothing to do for a provider without an in-process sandbox."""
 
     def check_draft(self, draft: InvoiceDraft) -> None:
         """No limits beyond the domain's own (`providers.validation`) unless the provider
@@ -227,15 +223,39 @@ class ProviderBase:
         raise self._unsupported(Operation.CUSTOMER_INVOICE_SUMMARY)
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Somewhere else to send a provider's calls than the API its settings name: the gateway
+    passes one to build a provider on an in-process sandbox (see `ProviderFactory`).
+
+    `base_url` replaces the settings' URL, `api_key` their credentials, and every request goes
+    through `transport` (an `AsgiTransport` on the sandbox's app: no socket).
+    """
+
+    base_url: str
+    api_key: str
+    transport: Transport
+
+
 class ProviderFactory(Protocol):
     """What the entry point `invoice_gateway.providers` names: builds a provider from settings.
 
-    `environ` is the process environment (or a dict in tests). With no credentials in it, a
-    provider that ships a sandbox builds itself on that sandbox. A factory may also have a
-    `settings` attribute, the `providers.settings.EnvironSettings` class it reads, so that
-    `invoice-gateway serve --help` lists its variables.
+    `environ` is the process environment (or a dict in tests). Without credentials in it, and
+    without an `endpoint`, a factory raises `providers.errors.MissingCredentials` naming the
+    variable to set: the gateway then wires the provider to the sandbox registered under the
+    same name (entry-point group `invoice_gateway.sandboxes`), if there is one, by calling the
+    factory again with that sandbox's `endpoint`. A provider never imports a sandbox.
+    `policy` overrides the timeouts and retry waits the settings describe (tests use it).
+    A factory may also have a `settings` attribute, the `providers.settings.EnvironSettings`
+    class it reads, so that `invoice-gateway serve --help` lists its variables.
     """
 
     name: str
 
-    def __call__(self, environ: Mapping[str, str]) -> InvoiceProvider: ...
+    def __call__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        endpoint: Endpoint | None = None,
+        policy: HttpPolicy | None = None,
+    ) -> InvoiceProvider: ...

@@ -8,6 +8,7 @@ ProviderError                 base; carries `provider`
 │   ├── ProviderBusy          the gateway's cap on calls in flight to it is reached
 │   └── ProviderCircuitOpen   it kept failing: the gateway stops calling it for a while
 ├── ProviderAuthError         the provider refused our credentials (401/403)
+│   └── MissingCredentials    none are configured (the gateway may wire its sandbox instead)
 ├── ProviderRateLimited       429 after our retries
 ├── ProviderBadResponse       an answer we could not understand
 ├── UpstreamCallLimit         the request reached its cap on upstream calls: nothing was sent
@@ -30,6 +31,7 @@ __all__ = [
     "Conflict",
     "IdempotencyKeyReused",
     "InvalidInput",
+    "MissingCredentials",
     "NotFound",
     "ProviderAuthError",
     "ProviderBadResponse",
@@ -97,6 +99,12 @@ class ProviderCircuitOpen(ProviderUnavailable):
 
 class ProviderAuthError(ProviderError):
     code = "PROVIDER_AUTH_FAILED"
+
+
+class MissingCredentials(ProviderAuthError):
+    """No credentials are configured for the provider: its message names the variable to set.
+    A factory raises it; the gateway answers it by wiring the provider's sandbox, if one is
+    installed, or refuses to start."""
 
 
 class ProviderRateLimited(ProviderError):

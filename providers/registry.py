@@ -12,7 +12,13 @@ from importlib.metadata import entry_points
 from providers.base import InvoiceProvider, ProviderFactory
 from providers.settings import EnvironSettings
 
-__all__ = ["ENTRY_POINT_GROUP", "available", "create_providers", "settings_classes"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "available",
+    "create_providers",
+    "load_factory",
+    "settings_classes",
+]
 
 ENTRY_POINT_GROUP = "invoice_gateway.providers"
 
@@ -22,7 +28,8 @@ def available() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def _load(name: str) -> ProviderFactory:
+def load_factory(name: str) -> ProviderFactory:
+    """The factory registered as `name`. Raises LookupError naming the installed ones."""
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         factory: ProviderFactory = ep.load()
         return factory
@@ -42,7 +49,7 @@ def create_providers(
     """
     built: dict[str, InvoiceProvider] = {}
     for name in names:
-        provider = _load(name)(environ)
+        provider = load_factory(name)(environ)
         if provider.name != name:
             raise LookupError(
                 f"the entry point {name!r} built a provider named {provider.name!r}; "
@@ -56,7 +63,7 @@ def settings_classes() -> dict[str, type[EnvironSettings]]:
     """Each installed provider's settings class, for those whose factory names one."""
     found: dict[str, type[EnvironSettings]] = {}
     for name in sorted(available()):
-        settings = getattr(_load(name), "settings", None)
+        settings = getattr(load_factory(name), "settings", None)
         if isinstance(settings, type) and issubclass(settings, EnvironSettings):
             found[name] = settings
     return found

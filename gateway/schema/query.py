@@ -107,7 +107,11 @@ class Query:
 
     @strawberry.field(description="The enabled providers and what each can do.")
     def providers(self, info: Info) -> list[Provider]:
-        return [Provider(model=provider) for provider in info.context.providers.values()]
+        sandboxes = info.context.sandboxes
+        return [
+            Provider(model=provider, on_sandbox=name in sandboxes)
+            for name, provider in info.context.providers.items()
+        ]
 
     @strawberry.field(
         description="The invoice a subscription would produce for a period, computed by the "

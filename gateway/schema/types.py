@@ -103,6 +103,7 @@ class LineItem:
 @strawberry.type(description="A provider this gateway serves, and what it can do.")
 class Provider:
     model: strawberry.Private[InvoiceProvider]
+    on_sandbox: strawberry.Private[bool]
 
     @strawberry.field(description="The provider's name, as in `Invoice.provider`.")
     def name(self) -> str:
@@ -110,7 +111,7 @@ class Provider:
 
     @strawberry.field(description="True when the provider is a local sandbox, not the real API.")
     def sandbox(self) -> bool:
-        return self.model.is_sandbox
+        return self.on_sandbox
 
     @strawberry.field(
         description="The operations the provider supports: show only these actions to a user. "

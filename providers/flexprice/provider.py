@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr, ValidationError
 
-from providers.base import CallCosts, Operation, ProviderBase
+from providers.base import CallCosts, Endpoint, Operation, ProviderBase
 from providers.errors import (
     Conflict,
     IdempotencyKeyReused,
-    ProviderAuthError,
+    MissingCredentials,
     ProviderBadResponse,
     ProviderRejected,
 )
@@ -52,11 +51,10 @@ from providers.models import (
     RecalculationResult,
 )
 from providers.paging import Position
-from providers.transport import AsgiTransport, Transport
+from providers.transport import Transport
 
-__all__ = ["SANDBOX_BASE_URL", "FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
+__all__ = ["FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
 
-SANDBOX_BASE_URL = "http://flexprice.sandbox/v1"
 # Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
 _KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
 
@@ -67,12 +65,11 @@ def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None
 
 
 class FlexPriceProvider(ProviderBase):
-    """FlexPrice, over HTTP: the real service, a standalone sandbox, or one in this process.
+    """FlexPrice, over HTTP: the real service, or whatever speaks its API at `base_url`.
 
     Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
-    the network, on aiohttp); `sandbox` when the other end is a FlexPrice sandbox (then a missing
-    key means the sandbox's public key); `policy` to override the timeouts and retry waits the
-    settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
+    the network, on aiohttp); `policy` to override the timeouts and retry waits the settings
+    describe. Raises `MissingCredentials` when there is no key.
     """
 
     name = PROVIDER
@@ -92,24 +89,17 @@ class FlexPriceProvider(ProviderBase):
         *,
         settings: FlexPriceSettings,
         transport: Transport | None = None,
-        sandbox: bool = False,
         policy: HttpPolicy | None = None,
     ) -> None:
         key = settings.api_key
         if key is None:
-            if not sandbox:
-                raise ProviderAuthError(
-                    PROVIDER,
-                    "FLEXPRICE_API_KEY is not set: export it, "
-                    "or leave flexprice out of GATEWAY_PROVIDERS",
-                )
-            from providers.flexprice.sandbox import DEFAULT_API_KEY
-
-            key = SecretStr(DEFAULT_API_KEY)
+            raise MissingCredentials(
+                PROVIDER,
+                "FLEXPRICE_API_KEY is not set: export it, "
+                "or leave flexprice out of GATEWAY_PROVIDERS",
+            )
         self.settings = settings
-        self.is_sandbox = sandbox
         self._key = key
-        self._in_process = isinstance(transport, AsgiTransport)
         self._policy = policy or settings.policy()
         self.client = FlexPriceClient.connect(
             base_url=settings.base_url,
@@ -118,52 +108,9 @@ class FlexPriceProvider(ProviderBase):
             transport=transport,
         )
 
-    @classmethod
-    def in_process_sandbox(
-        cls, *, settings: FlexPriceSettings | None = None, policy: HttpPolicy | None = None
-    ) -> FlexPriceProvider:
-        """A provider on a fresh sandbox app in this process (reached through `AsgiTransport`).
-
-        Only the timeouts of `settings` are used; the key and URL are the sandbox's.
-        """
-        from providers.flexprice.sandbox import DEFAULT_API_KEY, create_sandbox_app
-
-        base = settings or FlexPriceSettings()
-        settings = base.model_copy(
-            update={"api_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
-        )
-        app = create_sandbox_app(api_key=DEFAULT_API_KEY)
-        provider = cls(settings=settings, transport=AsgiTransport(app), sandbox=True, policy=policy)
-        provider.sandbox_app = app
-        return provider
-
-    def expose_sandbox(self, url: str) -> None:
-        """The gateway serves this provider's in-process sandbox at `url`: call it there (still
-        in-process), so the PDF links it hands out point at the gateway."""
-        if self.sandbox_app is None:
-            return
-        base = url.rstrip("/")
-        self.settings = self.settings.model_copy(update={"base_url": f"{base}/v1"})
-        transport = AsgiTransport(self.sandbox_app, root_path=urlsplit(base).path)
-        # The old client holds no connections: an ASGI transport only calls the app.
-        self.client = FlexPriceClient.connect(
-            base_url=self.settings.base_url,
-            api_key=self._key,
-            policy=self._policy,
-            transport=transport,
-        )
-
     def describe(self) -> str:
-        """Where this provider points. Only the sandbox's public key is ever shown."""
-        url = without_userinfo(self.settings.base_url)
-        if not self.is_sandbox:
-            return f"flexprice: {url}"
-        from providers.flexprice.sandbox import DEFAULT_API_KEY
-
-        secret = self._key.get_secret_value()
-        shown = secret if secret == DEFAULT_API_KEY else "set"
-        where = "(in-process)" if self._in_process else f"at {url}"
-        return f"flexprice: sandbox {where}, API key {shown}"
+        """Where this provider points; never its key."""
+        return f"flexprice: {without_userinfo(self.settings.base_url)}"
 
     def __repr__(self) -> str:
         return f"FlexPriceProvider({self.describe()!r})"
@@ -467,22 +414,32 @@ class FlexPriceProvider(ProviderBase):
 class FlexPriceProviderFactory:
     """The `invoice_gateway.providers` entry point: FLEXPRICE_* settings -> provider.
 
-    Without `FLEXPRICE_API_KEY` the provider runs on an in-process sandbox. Raises `ValueError`
-    naming the variable when a setting cannot be read (its value is never echoed).
+    With an `endpoint` (the gateway wiring the sandbox), the provider calls it with its key.
+    Raises `MissingCredentials` without `FLEXPRICE_API_KEY` and without an endpoint, and
+    `ValueError` naming the variable when a setting cannot be read (its value is never echoed).
     """
 
     name = PROVIDER
     settings = FlexPriceSettings
 
-    def __call__(self, environ: Mapping[str, str]) -> FlexPriceProvider:
+    def __call__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        endpoint: Endpoint | None = None,
+        policy: HttpPolicy | None = None,
+    ) -> FlexPriceProvider:
         try:
             settings = FlexPriceSettings.from_environ(environ)
         except ValidationError as exc:
             problems = FlexPriceSettings.problems(exc)
             raise ValueError(f"invalid flexprice settings: {problems}") from exc
-        if settings.api_key is None:
-            return FlexPriceProvider.in_process_sandbox(settings=settings)
-        return FlexPriceProvider(settings=settings)
+        if endpoint is None:
+            return FlexPriceProvider(settings=settings, policy=policy)
+        on_endpoint = settings.model_copy(
+            update={"api_key": SecretStr(endpoint.api_key), "base_url": endpoint.base_url}
+        )
+        return FlexPriceProvider(settings=on_endpoint, transport=endpoint.transport, policy=policy)
 
     def __repr__(self) -> str:
         return "FlexPriceProviderFactory()"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
+from providers.base import Endpoint
+from providers.http import HttpPolicy
 from providers.xendit.mapping import PROVIDER
 from providers.xendit.provider import XenditProvider
 from providers.xendit.settings import XenditSettings
@@ -16,22 +18,32 @@ __all__ = ["XenditProviderFactory", "factory"]
 class XenditProviderFactory:
     """The `invoice_gateway.providers` entry point: XENDIT_* settings -> provider.
 
-    Without `XENDIT_SECRET_KEY` the provider runs on an in-process sandbox. Raises `ValueError`
-    naming the variable when a setting cannot be read (its value is never echoed).
+    With an `endpoint` (the gateway wiring the sandbox), the provider calls it with its key.
+    Raises `MissingCredentials` without `XENDIT_SECRET_KEY` and without an endpoint, and
+    `ValueError` naming the variable when a setting cannot be read (its value is never echoed).
     """
 
     name = PROVIDER
     settings = XenditSettings
 
-    def __call__(self, environ: Mapping[str, str]) -> XenditProvider:
+    def __call__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        endpoint: Endpoint | None = None,
+        policy: HttpPolicy | None = None,
+    ) -> XenditProvider:
         try:
             settings = XenditSettings.from_environ(environ)
         except ValidationError as exc:
             problems = XenditSettings.problems(exc)
             raise ValueError(f"invalid xendit settings: {problems}") from exc
-        if settings.secret_key is None:
-            return XenditProvider.in_process_sandbox(settings=settings)
-        return XenditProvider(settings=settings)
+        if endpoint is None:
+            return XenditProvider(settings=settings, policy=policy)
+        on_endpoint = settings.model_copy(
+            update={"secret_key": SecretStr(endpoint.api_key), "base_url": endpoint.base_url}
+        )
+        return XenditProvider(settings=on_endpoint, transport=endpoint.transport, policy=policy)
 
     def __repr__(self) -> str:
         return "XenditProviderFactory()"

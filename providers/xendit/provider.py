@@ -8,19 +8,16 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
-from urllib.parse import urlsplit
-
-from pydantic import SecretStr
 
 from providers.base import CallCosts, Operation, ProviderBase
 from providers.errors import (
+    MissingCredentials,
     NotFound,
-    ProviderAuthError,
     ProviderRejected,
 )
 from providers.http import HttpPolicy, without_userinfo
 from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
-from providers.transport import AsgiTransport, Transport
+from providers.transport import Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.creation import check_draft, create_once, to_create_request
@@ -36,9 +33,7 @@ from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
 
-__all__ = ["SANDBOX_BASE_URL", "XenditProvider"]
-
-SANDBOX_BASE_URL = "http://xendit.sandbox"
+__all__ = ["XenditProvider"]
 
 #: What a listing position (the id of the last invoice read) can be: Xendit's ids are 24 hex
 #: digits; this is looser, and refuses what cannot be an id before it reaches a query string.
@@ -54,12 +49,11 @@ class _KeyLock:
 
 
 class XenditProvider(ProviderBase):
-    """Xendit, over HTTP: the real service, a standalone sandbox, or one in this process.
+    """Xendit, over HTTP: the real service, or whatever speaks its API at `base_url`.
 
     Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
-    the network, on aiohttp); `sandbox` when the other end is a Xendit sandbox (then a missing key
-    means the sandbox's public key); `policy` to override the timeouts and retry waits the
-    settings describe. Raises `ProviderAuthError` when there is no key and `sandbox` is false.
+    the network, on aiohttp); `policy` to override the timeouts and retry waits the settings
+    describe. Raises `MissingCredentials` when there is no key.
     """
 
     name = PROVIDER
@@ -81,24 +75,16 @@ class XenditProvider(ProviderBase):
         *,
         settings: XenditSettings,
         transport: Transport | None = None,
-        sandbox: bool = False,
         policy: HttpPolicy | None = None,
     ) -> None:
         key = settings.secret_key
         if key is None:
-            if not sandbox:
-                raise ProviderAuthError(
-                    PROVIDER,
-                    "XENDIT_SECRET_KEY is not set: export it, "
-                    "or leave xendit out of GATEWAY_PROVIDERS",
-                )
-            from providers.xendit.sandbox import DEFAULT_API_KEY
-
-            key = SecretStr(DEFAULT_API_KEY)
+            raise MissingCredentials(
+                PROVIDER,
+                "XENDIT_SECRET_KEY is not set: export it, or leave xendit out of GATEWAY_PROVIDERS",
+            )
         self.settings = settings
-        self.is_sandbox = sandbox
         self._key = key
-        self._in_process = isinstance(transport, AsgiTransport)
         self._policy = policy or settings.policy()
         # One bound per provider, shared by every fan-out running at the same time.
         self._in_flight = asyncio.Semaphore(settings.max_concurrency)
@@ -115,50 +101,11 @@ class XenditProvider(ProviderBase):
             transport=transport,
         )
 
-    @classmethod
-    def in_process_sandbox(
-        cls, *, settings: XenditSettings | None = None, policy: HttpPolicy | None = None
-    ) -> XenditProvider:
-        """A provider on a fresh sandbox app in this process (reached through `AsgiTransport`).
-
-        Only the timeouts, concurrency and sub-account of `settings` are used; the key and URL
-        are the sandbox's.
-        """
-        from providers.xendit.sandbox import DEFAULT_API_KEY, create_sandbox_app
-
-        base = settings or XenditSettings()
-        settings = base.model_copy(
-            update={"secret_key": SecretStr(DEFAULT_API_KEY), "base_url": SANDBOX_BASE_URL}
-        )
-        app = create_sandbox_app(api_key=DEFAULT_API_KEY)
-        provider = cls(settings=settings, transport=AsgiTransport(app), sandbox=True, policy=policy)
-        provider.sandbox_app = app
-        return provider
-
-    def expose_sandbox(self, url: str) -> None:
-        """The gateway serves this provider's in-process sandbox at `url`: call it there (still
-        in-process), so the links it hands out (`invoice_url`) point at the gateway."""
-        if self.sandbox_app is None:
-            return
-        base = url.rstrip("/")
-        self.settings = self.settings.model_copy(update={"base_url": base})
-        transport = AsgiTransport(self.sandbox_app, root_path=urlsplit(base).path)
-        # The old client holds no connections: an ASGI transport only calls the app.
-        self.client = self._connect(transport)
-
     def describe(self) -> str:
-        """Where this provider points. Only the sandbox's public key is ever shown."""
-        url = without_userinfo(self.settings.base_url)
+        """Where this provider points; never its key."""
         account = self.settings.for_user_id
         sub = f", sub-account {account}" if account else ""
-        if not self.is_sandbox:
-            return f"xendit: {url}{sub}"
-        from providers.xendit.sandbox import DEFAULT_API_KEY
-
-        secret = self._key.get_secret_value()
-        shown = secret if secret == DEFAULT_API_KEY else "set"
-        where = "(in-process)" if self._in_process else f"at {url}"
-        return f"xendit: sandbox {where}, secret key {shown}{sub}"
+        return f"xendit: {without_userinfo(self.settings.base_url)}{sub}"
 
     def __repr__(self) -> str:
         return f"XenditProvider({self.describe()!r})"

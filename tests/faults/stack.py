@@ -25,14 +25,14 @@ from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import DEFAULT_API_KEY as FLEXPRICE_KEY
-from providers.flexprice.sandbox import create_sandbox_app as flexprice_sandbox
 from providers.http import HttpPolicy
-from providers.sandbox_faults import ConnectionDropped
 from providers.xendit import XenditProvider, XenditSettings
-from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
-from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
-from providers.xendit.sandbox.store import MASTER_USER_ID
+from sandboxes.flexprice import DEFAULT_API_KEY as FLEXPRICE_KEY
+from sandboxes.flexprice import create_sandbox_app as flexprice_sandbox
+from sandboxes.kit.faults import ConnectionDropped
+from sandboxes.xendit import DEFAULT_API_KEY as XENDIT_KEY
+from sandboxes.xendit import create_sandbox_app as xendit_sandbox
+from sandboxes.xendit.store import MASTER_USER_ID
 
 __all__ = ["PROVIDERS", "LateCreates", "Sandbox", "Stack", "gateway", "sandboxes", "serve", "stack"]
 
@@ -244,9 +244,9 @@ def _provider(name: str, url: str, policy: HttpPolicy) -> InvoiceProvider:
     # Configured as for a standalone sandbox: a key and a base URL, the aiohttp transport.
     if name == "flexprice":
         settings = FlexPriceSettings(api_key=FLEXPRICE_KEY, base_url=f"{url}/v1")
-        return FlexPriceProvider(settings=settings, sandbox=True, policy=policy)
+        return FlexPriceProvider(settings=settings, policy=policy)
     xendit = XenditSettings(secret_key=XENDIT_KEY, base_url=url)
-    return XenditProvider(settings=xendit, sandbox=True, policy=policy)
+    return XenditProvider(settings=xendit, policy=policy)
 
 
 @contextlib.asynccontextmanager

@@ -16,10 +16,11 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from gateway.wiring import Wired
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import FlexPriceSandbox, create_sandbox_app
 from providers.http import HttpPolicy
 from providers.transport import AsgiTransport
+from sandboxes.flexprice import FlexPriceSandbox, create_sandbox_app
 from tests.serving import ServedApp
 
 SANDBOX_KEY = "sk_test_gateway"
@@ -90,8 +91,10 @@ async def gateway(mode: str, sandbox_app: Any, sandbox_url: str | None) -> Async
     else:
         base, transport = sandbox_url, None
     settings = FlexPriceSettings(api_key=SANDBOX_KEY, base_url=f"{base}/v1")
-    provider = FlexPriceProvider(settings=settings, transport=transport, sandbox=True, policy=FAST)
-    app = create_app(settings=GatewaySettings(), providers={"flexprice": provider})
+    provider = FlexPriceProvider(settings=settings, transport=transport, policy=FAST)
+    # In process, the sandbox is this gateway's own (as `serve` wires it without credentials).
+    wired = Wired(provider, sandbox=sandbox_app if transport else None, sandbox_key=SANDBOX_KEY)
+    app = create_app(settings=GatewaySettings(), providers={"flexprice": wired})
     control = (
         httpx.ASGITransport(app=sandbox_app)
         if transport is not None

@@ -25,11 +25,12 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from gateway.wiring import Wired
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import create_sandbox_app as flexprice_sandbox
 from providers.transport import AsgiTransport, Transport
 from providers.xendit import XenditProvider, XenditSettings
-from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
+from sandboxes.flexprice import create_sandbox_app as flexprice_sandbox
+from sandboxes.xendit import create_sandbox_app as xendit_sandbox
 from tests.gateway.conftest import FAST
 from tests.serving import ServedApp
 
@@ -70,12 +71,12 @@ class Hostile:
     ids: dict[str, list[str]] = field(default_factory=dict)
     #: The gateway's ASGI app, for walking its routes.
     app: Any = None
+    #: Each provider's in-process sandbox app.
+    sandboxes: dict[str, Any] = field(default_factory=dict)
 
     def sandbox(self, provider: str) -> Any:
         """The sandbox's in-memory state (for picking ids; counts are read over HTTP)."""
-        app = (self.flexprice if provider == "flexprice" else self.xendit).sandbox_app
-        assert app is not None
-        return app.state.sandbox
+        return self.sandboxes[provider].state.sandbox
 
     def upstream(self, client: httpx.Client) -> dict[str, int]:
         """API requests each sandbox served since the last `reset_upstream`, over HTTP."""
@@ -129,20 +130,20 @@ def served_gateway(
             api_key=SecretStr(FLEXPRICE_KEY), base_url="http://flexprice.sandbox/v1"
         ),
         transport=wrap(AsgiTransport(flexprice_app)),
-        sandbox=True,
         policy=FAST,
     )
-    flexprice.sandbox_app = flexprice_app
     xendit = XenditProvider(
         settings=XenditSettings(secret_key=SecretStr(XENDIT_KEY), base_url="http://xendit.sandbox"),
         transport=wrap(AsgiTransport(xendit_app)),
-        sandbox=True,
         policy=FAST,
     )
-    xendit.sandbox_app = xendit_app
     options: dict[str, Any] = {"api_keys": API_KEYS, "providers": PROVIDERS, **settings}
     app = create_app(
-        settings=GatewaySettings(**options), providers={"flexprice": flexprice, "xendit": xendit}
+        settings=GatewaySettings(**options),
+        providers={
+            "flexprice": Wired(flexprice, sandbox=flexprice_app, sandbox_key=FLEXPRICE_KEY),
+            "xendit": Wired(xendit, sandbox=xendit_app, sandbox_key=XENDIT_KEY),
+        },
     )
     try:
         with ServedApp(app) as served:
@@ -152,6 +153,7 @@ def served_gateway(
                 xendit=xendit,
                 ids=_pick_ids(flexprice_app.state.sandbox, xendit_app.state.sandbox),
                 app=app,
+                sandboxes={"flexprice": flexprice_app, "xendit": xendit_app},
             )
     finally:
 

@@ -9,13 +9,13 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
+from gateway.wiring import on_sandbox
 
 
 async def test_an_in_process_sandbox_is_served_by_the_gateway_with_working_pdf_links() -> None:
-    provider = FlexPriceProvider.in_process_sandbox()
+    wired = on_sandbox("flexprice")
     settings = GatewaySettings(public_url="http://gateway.test")
-    app = create_app(settings=settings, providers={"flexprice": provider})
+    app = create_app(settings=settings, providers={"flexprice": wired})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
         body = (
@@ -31,13 +31,14 @@ async def test_an_in_process_sandbox_is_served_by_the_gateway_with_working_pdf_l
         assert pdf.content.startswith(b"%PDF-")
         stats = (await client.get("/sandbox/flexprice/_sandbox/stats")).json()
         assert stats["requests"]["POST /v1/invoices/search"] == 1
-    await provider.aclose()
+    await wired.provider.aclose()
 
 
 async def test_pdf_urls_of_a_page_are_fetched_at_most_eight_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    provider = FlexPriceProvider.in_process_sandbox()
+    wired = on_sandbox("flexprice")
+    provider = wired.provider
     real = provider.get_invoice_pdf_url
     in_flight, peak, calls = 0, 0, 0
 
@@ -53,14 +54,14 @@ async def test_pdf_urls_of_a_page_are_fetched_at_most_eight_at_a_time(
             in_flight -= 1
 
     monkeypatch.setattr(provider, "get_invoice_pdf_url", counted)
-    app = create_app(settings=GatewaySettings(), providers={"flexprice": provider})
+    app = create_app(settings=GatewaySettings(), providers={"flexprice": wired})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         query = "{ invoices(first: 30) { edges { node { providerId a: pdfUrl b: pdfUrl } } } }"
         body = (await client.post("/graphql", json={"query": query})).json()
     nodes = [e["node"] for e in body["data"]["invoices"]["edges"]]
     assert all(node["a"].startswith("http") and node["a"] == node["b"] for node in nodes)
-    sandbox = provider.sandbox_app.state.sandbox
+    sandbox = wired.sandbox.state.sandbox
     unstored = [n for n in nodes if not sandbox.invoices[n["providerId"]].invoice_pdf_url]
     # One call per invoice with no stored URL: the alias asking again is served by the loader.
     assert calls == len(unstored) > 8

@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from gateway.wiring import Wired, on_sandbox
 from providers.errors import ProviderUnavailable
 from providers.flexprice import FlexPriceProvider
 from tests.gateway.conftest import FAST
@@ -58,35 +59,42 @@ class Held:
 
 
 @pytest.fixture
-async def provider() -> AsyncIterator[FlexPriceProvider]:
-    made = FlexPriceProvider.in_process_sandbox(policy=FAST)
+async def wired() -> AsyncIterator[Wired]:
+    made = on_sandbox("flexprice", policy=FAST)
     yield made
-    await made.aclose()
+    await made.provider.aclose()
 
 
 @pytest.fixture
-async def client(provider: FlexPriceProvider) -> AsyncIterator[httpx.AsyncClient]:
+def provider(wired: Wired) -> FlexPriceProvider:
+    assert isinstance(wired.provider, FlexPriceProvider)
+    return wired.provider
+
+
+@pytest.fixture
+async def client(wired: Wired) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        settings=GatewaySettings(providers=("flexprice",)), providers={"flexprice": provider}
+        settings=GatewaySettings(providers=("flexprice",)), providers={"flexprice": wired}
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
         yield c
 
 
-def _customer(provider: FlexPriceProvider) -> str:
-    assert provider.sandbox_app is not None
-    return str(sorted(provider.sandbox_app.state.sandbox.customers)[0])
+def _customer(wired: Wired) -> str:
+    assert wired.sandbox is not None
+    return str(sorted(wired.sandbox.state.sandbox.customers)[0])
 
 
 @pytest.mark.parametrize("literal", [False, True], ids=["first as a variable", "first: 5"])
 async def test_the_page_starts_its_invoices_and_summary_with_the_customer_look_up(
+    wired: Wired,
     provider: FlexPriceProvider,
     client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
     literal: bool,
 ) -> None:
     held = Held(provider, monkeypatch)
-    native = _customer(provider)
+    native = _customer(wired)
     variables = {"id": GlobalId(NodeType.CUSTOMER, "flexprice", native).encode(), "first": 5}
     query = PAGE
     if literal:  # as written in a document: the argument comes as its source text
@@ -111,9 +119,9 @@ async def test_an_unknown_customer_is_null_and_what_started_early_is_dropped(
 
 
 async def test_a_filtered_or_repeated_selection_resolves_after_the_customer_as_before(
-    provider: FlexPriceProvider, client: httpx.AsyncClient
+    wired: Wired, client: httpx.AsyncClient
 ) -> None:
-    native = _customer(provider)
+    native = _customer(wired)
     query = """query($id: ID!) { customer(id: $id) {
       a: invoices(first: 2) { edges { node { providerId } } }
       b: invoices(first: 3, filter: {status: [OPEN, PAID, VOID, DRAFT]}) { edges { node { id } } }
@@ -156,6 +164,7 @@ async def test_dropping_early_work_cancels_only_the_keys_given() -> None:
     ],
 )
 async def test_early_work_dropped_for_a_failed_customer_leaves_its_answer_to_other_fields(
+    wired: Wired,
     provider: FlexPriceProvider,
     client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
@@ -164,7 +173,7 @@ async def test_early_work_dropped_for_a_failed_customer_leaves_its_answer_to_oth
 ) -> None:
     """`customer(id:)` fails and drops the work it started; the same customer's field, asked
     later by a listing in the same request, still gets the loader's answer."""
-    native = _customer(provider)
+    native = _customer(wired)
     gid = GlobalId(NodeType.CUSTOMER, "flexprice", native).encode()
     failed = asyncio.Event()
     list_invoices = provider.list_invoices

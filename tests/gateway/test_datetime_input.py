@@ -16,18 +16,17 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
-from providers.xendit import XenditProvider
+from gateway.wiring import Wired, on_sandbox
 from tests.gateway.conftest import FAST
 
 
 @dataclass
 class Both:
     http: httpx.AsyncClient
-    providers: dict[str, FlexPriceProvider | XenditProvider]
+    providers: dict[str, Wired]
 
     def sandbox(self, name: str) -> Any:
-        app = self.providers[name].sandbox_app
+        app = self.providers[name].sandbox
         assert app is not None
         return app.state.sandbox
 
@@ -51,16 +50,16 @@ class Both:
 
 @pytest.fixture
 async def both() -> AsyncIterator[Both]:
-    providers: dict[str, FlexPriceProvider | XenditProvider] = {
-        "flexprice": FlexPriceProvider.in_process_sandbox(policy=FAST),
-        "xendit": XenditProvider.in_process_sandbox(policy=FAST),
+    providers = {
+        "flexprice": on_sandbox("flexprice", policy=FAST),
+        "xendit": on_sandbox("xendit", policy=FAST),
     }
     app = create_app(settings=GatewaySettings(), providers=providers)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
         yield Both(http=http, providers=providers)
-    for provider in providers.values():
-        await provider.aclose()
+    for wired in providers.values():
+        await wired.provider.aclose()
 
 
 CREATE = """mutation($c: ID!, $cur: String!, $d: DateTime) {

@@ -34,8 +34,8 @@ async def app() -> AsyncIterator[Any]:
     settings = GatewaySettings(document_cache_bytes=BUDGET)
     providers = providers_from_environment(settings, {})
     yield create_app(settings=settings, providers=providers)
-    for provider in providers.values():
-        await provider.aclose()
+    for wired in providers.values():
+        await wired.provider.aclose()
 
 
 def commented(n: int, size: int) -> str:

@@ -14,8 +14,8 @@ from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import create_sandbox_app
 from providers.transport import AsgiTransport, HandlerTransport, Request, Response, Transport
+from sandboxes.flexprice import create_sandbox_app
 from tests.gateway.conftest import FAST
 
 SENTINEL = "sk_live_SENTINEL_9f3a"
@@ -25,7 +25,7 @@ INVOICE = GlobalId(NodeType.INVOICE, "flexprice", "inv_1").encode()
 
 def _gateway_over(transport: Transport, key: str = SENTINEL) -> Any:
     settings = FlexPriceSettings(api_key=key, base_url="http://flexprice.test/v1")
-    provider = FlexPriceProvider(settings=settings, transport=transport, sandbox=False, policy=FAST)
+    provider = FlexPriceProvider(settings=settings, transport=transport, policy=FAST)
     return create_app(settings=GatewaySettings(), providers={"flexprice": provider}), provider
 
 

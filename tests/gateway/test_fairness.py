@@ -15,10 +15,11 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from gateway.wiring import Wired
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import create_sandbox_app
 from providers.http import HttpPolicy
 from providers.transport import AsgiTransport
+from sandboxes.flexprice import create_sandbox_app
 from tests.gateway.hostile import API_KEYS, READ_KEY, WRITE_KEY
 from tests.serving import ServedApp
 
@@ -46,13 +47,11 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     provider = FlexPriceProvider(
         settings=FlexPriceSettings(api_key=SecretStr(key), base_url="http://flexprice.sandbox/v1"),
         transport=AsgiTransport(app),
-        sandbox=True,
         policy=policy,
     )
-    provider.sandbox_app = app
     gateway = create_app(
         settings=GatewaySettings(api_keys=API_KEYS, providers=("flexprice",)),
-        providers={"flexprice": provider},
+        providers={"flexprice": Wired(provider, sandbox=app, sandbox_key=key)},
     )
     invoice = GlobalId(NodeType.INVOICE, "flexprice", sorted(app.state.sandbox.invoices)[0])
     with ServedApp(gateway) as server:

@@ -17,7 +17,7 @@ import pytest
 from gateway.app import create_app
 from gateway.graphiql import ASSETS, CONTENT_SECURITY_POLICY, STATIC_DIR, URL_PREFIX
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
+from gateway.wiring import on_sandbox
 
 BASE = "http://gateway.test"
 PAGE = f"{BASE}/graphql"
@@ -58,12 +58,12 @@ def sri(content: bytes) -> str:
 
 
 async def client_of(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    provider = FlexPriceProvider.in_process_sandbox()
-    app = create_app(settings=GatewaySettings(**settings), providers={"flexprice": provider})
+    wired = on_sandbox("flexprice")
+    app = create_app(settings=GatewaySettings(**settings), providers={"flexprice": wired})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
-    await provider.aclose()
+    await wired.provider.aclose()
 
 
 @pytest.fixture

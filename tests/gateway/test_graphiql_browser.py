@@ -132,7 +132,7 @@ def gateway_url() -> Iterator[str]:
     finally:
 
         async def close() -> None:
-            await asyncio.gather(*(provider.aclose() for provider in providers.values()))
+            await asyncio.gather(*(wired.provider.aclose() for wired in providers.values()))
 
         asyncio.run(close())
 

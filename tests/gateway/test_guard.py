@@ -11,7 +11,7 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
+from gateway.wiring import Wired, on_sandbox
 from tests.gateway.conftest import FAST
 
 READ = "reader-0123456789abcdef"
@@ -21,10 +21,10 @@ KEYS = f"dashboard:read:{READ},billing:write:{WRITE}"
 
 @pytest.fixture
 async def served() -> AsyncIterator[Callable[..., Any]]:
-    made: list[tuple[httpx.AsyncClient, FlexPriceProvider]] = []
+    made: list[tuple[httpx.AsyncClient, Wired]] = []
 
-    async def make(**settings: Any) -> tuple[httpx.AsyncClient, FlexPriceProvider]:
-        provider = FlexPriceProvider.in_process_sandbox(policy=FAST)
+    async def make(**settings: Any) -> tuple[httpx.AsyncClient, Wired]:
+        provider = on_sandbox("flexprice", policy=FAST)
         app = create_app(
             settings=GatewaySettings(providers=("flexprice",), **settings),
             providers={"flexprice": provider},
@@ -36,12 +36,12 @@ async def served() -> AsyncIterator[Callable[..., Any]]:
     yield make
     for client, provider in made:
         await client.aclose()
-        await provider.aclose()
+        await provider.provider.aclose()
 
 
-async def upstream(provider: FlexPriceProvider) -> int:
-    assert provider.sandbox_app is not None
-    transport = httpx.ASGITransport(app=provider.sandbox_app)
+async def upstream(provider: Wired) -> int:
+    assert provider.sandbox is not None
+    transport = httpx.ASGITransport(app=provider.sandbox)
     async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
         total: int = (await client.get("/_sandbox/stats")).json()["requests_total"]
         return total
@@ -51,9 +51,9 @@ MUTATION = """mutation($id: ID!) { finalizeInvoice(input: {id: $id}) {
   invoice { status } userErrors { code } } }"""
 
 
-def draft_id(provider: FlexPriceProvider) -> str:
-    assert provider.sandbox_app is not None
-    sandbox = provider.sandbox_app.state.sandbox
+def draft_id(provider: Wired) -> str:
+    assert provider.sandbox is not None
+    sandbox = provider.sandbox.state.sandbox
     native = next(
         i.id
         for i in sorted(sandbox.invoices.values(), key=lambda i: i.id)

@@ -13,9 +13,7 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.base import InvoiceProvider
-from providers.flexprice import FlexPriceProvider
-from providers.xendit import XenditProvider
+from gateway.wiring import Wired, on_sandbox
 from tests.gateway.conftest import FAST
 
 ALICE = "alice-0123456789abcdef0123"
@@ -26,24 +24,24 @@ CREATE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input)
   invoice { providerId customer { id } } userErrors { code field } } }"""
 
 
-def _customers(provider: InvoiceProvider) -> list[str]:
-    assert provider.sandbox_app is not None
-    sandbox = provider.sandbox_app.state.sandbox
+def _customers(provider: Wired) -> list[str]:
+    assert provider.sandbox is not None
+    sandbox = provider.sandbox.state.sandbox
     if provider.name == "xendit":
         account = next(iter(sandbox.accounts))
         return sorted(c.id for c in sandbox.customers.values() if c.user_id == account)
     return sorted(sandbox.customers)
 
 
-def _invoices_with(provider: InvoiceProvider, key: str) -> int:
-    assert provider.sandbox_app is not None
-    invoices = provider.sandbox_app.state.sandbox.invoices.values()
+def _invoices_with(provider: Wired, key: str) -> int:
+    assert provider.sandbox is not None
+    invoices = provider.sandbox.state.sandbox.invoices.values()
     held = [i.external_id if provider.name == "xendit" else i.idempotency_key for i in invoices]
     # The key as the provider holds it: scoped to the caller (`NAME:KEY`; `gw-` on Xendit).
     return sum(1 for h in held if h and h.endswith(f":{key}"))
 
 
-def _input(provider: InvoiceProvider, customer: str, key: str) -> dict[str, Any]:
+def _input(provider: Wired, customer: str, key: str) -> dict[str, Any]:
     currency = "IDR" if provider.name == "xendit" else "USD"
     return {
         "input": {
@@ -56,22 +54,18 @@ def _input(provider: InvoiceProvider, customer: str, key: str) -> dict[str, Any]
 
 
 @pytest.fixture(params=["flexprice", "xendit"])
-async def provider(request: pytest.FixtureRequest) -> AsyncIterator[InvoiceProvider]:
-    made: InvoiceProvider
-    if request.param == "xendit":
-        made = XenditProvider.in_process_sandbox(policy=FAST)
-    else:
-        made = FlexPriceProvider.in_process_sandbox(policy=FAST)
+async def provider(request: pytest.FixtureRequest) -> AsyncIterator[Wired]:
+    made = on_sandbox(request.param, policy=FAST)
     yield made
-    await made.aclose()
+    await made.provider.aclose()
 
 
 @pytest.fixture
-async def gateway_for() -> AsyncIterator[Callable[[InvoiceProvider], httpx.AsyncClient]]:
+async def gateway_for() -> AsyncIterator[Callable[[Wired], httpx.AsyncClient]]:
     """A new gateway (its own key memory) over the given provider: a restart, another worker."""
     clients: list[httpx.AsyncClient] = []
 
-    def make(provider: InvoiceProvider) -> httpx.AsyncClient:
+    def make(provider: Wired) -> httpx.AsyncClient:
         app = create_app(
             settings=GatewaySettings(providers=(provider.name,), api_keys=KEYS),
             providers={provider.name: provider},
@@ -97,7 +91,7 @@ async def _create(client: httpx.AsyncClient, key: str, variables: dict[str, Any]
 
 
 async def test_two_callers_with_one_key_get_an_invoice_each(
-    provider: InvoiceProvider, gateway_for: Callable[[InvoiceProvider], httpx.AsyncClient]
+    provider: Wired, gateway_for: Callable[[Wired], httpx.AsyncClient]
 ) -> None:
     first, second = _customers(provider)[:2]
     gateway = gateway_for(provider)
@@ -118,7 +112,7 @@ async def test_two_callers_with_one_key_get_an_invoice_each(
 
 
 async def test_a_key_the_provider_holds_for_another_invoice_is_refused(
-    provider: InvoiceProvider, gateway_for: Callable[[InvoiceProvider], httpx.AsyncClient]
+    provider: Wired, gateway_for: Callable[[Wired], httpx.AsyncClient]
 ) -> None:
     first, second = _customers(provider)[:2]
     made = await _create(gateway_for(provider), ALICE, _input(provider, first, "order-2"))

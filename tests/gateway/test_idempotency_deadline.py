@@ -28,12 +28,12 @@ from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
-from providers.flexprice.sandbox import DEFAULT_API_KEY as FLEXPRICE_KEY
-from providers.flexprice.sandbox import create_sandbox_app as flexprice_sandbox
 from providers.http import HttpPolicy
 from providers.xendit import XenditProvider, XenditSettings
-from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
-from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
+from sandboxes.flexprice import DEFAULT_API_KEY as FLEXPRICE_KEY
+from sandboxes.flexprice import create_sandbox_app as flexprice_sandbox
+from sandboxes.xendit import DEFAULT_API_KEY as XENDIT_KEY
+from sandboxes.xendit import create_sandbox_app as xendit_sandbox
 from tests.faults.stack import replaying, serve
 from tests.gateway.hostile import UNMASKED
 
@@ -173,9 +173,9 @@ Answer = dict[str, Any]
 def _provider(name: str, url: str) -> InvoiceProvider:
     if name == "xendit":
         settings = XenditSettings(secret_key=XENDIT_KEY, base_url=url)
-        return XenditProvider(settings=settings, sandbox=True, policy=SLOW_CALLS)
+        return XenditProvider(settings=settings, policy=SLOW_CALLS)
     flexprice = FlexPriceSettings(api_key=FLEXPRICE_KEY, base_url=f"{url}/v1")
-    return FlexPriceProvider(settings=flexprice, sandbox=True, policy=SLOW_CALLS)
+    return FlexPriceProvider(settings=flexprice, policy=SLOW_CALLS)
 
 
 @contextlib.asynccontextmanager

@@ -16,9 +16,7 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.base import InvoiceProvider
-from providers.flexprice import FlexPriceProvider
-from providers.xendit import XenditProvider
+from gateway.wiring import Wired, on_sandbox
 from tests.gateway.conftest import FAST
 
 WRITER = "writer-0123456789abcdef0123"
@@ -39,9 +37,9 @@ CHANGES: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-def _input(provider: InvoiceProvider, key: str, **change: Any) -> dict[str, Any]:
-    assert provider.sandbox_app is not None
-    sandbox = provider.sandbox_app.state.sandbox
+def _input(provider: Wired, key: str, **change: Any) -> dict[str, Any]:
+    assert provider.sandbox is not None
+    sandbox = provider.sandbox.state.sandbox
     if provider.name == "xendit":
         account = next(iter(sandbox.accounts))
         customer = min(c.id for c in sandbox.customers.values() if c.user_id == account)
@@ -67,22 +65,18 @@ def _input(provider: InvoiceProvider, key: str, **change: Any) -> dict[str, Any]
     return {"input": values}
 
 
-def _held(provider: InvoiceProvider, key: str) -> int:
-    assert provider.sandbox_app is not None
-    invoices = provider.sandbox_app.state.sandbox.invoices.values()
+def _held(provider: Wired, key: str) -> int:
+    assert provider.sandbox is not None
+    invoices = provider.sandbox.state.sandbox.invoices.values()
     held = [i.external_id if provider.name == "xendit" else i.idempotency_key for i in invoices]
     return sum(1 for h in held if h and h.endswith(f":{key}"))
 
 
 @pytest.fixture(params=["flexprice", "xendit"])
-async def provider(request: pytest.FixtureRequest) -> AsyncIterator[InvoiceProvider]:
-    made: InvoiceProvider
-    if request.param == "xendit":
-        made = XenditProvider.in_process_sandbox(policy=FAST)
-    else:
-        made = FlexPriceProvider.in_process_sandbox(policy=FAST)
+async def provider(request: pytest.FixtureRequest) -> AsyncIterator[Wired]:
+    made = on_sandbox(request.param, policy=FAST)
     yield made
-    await made.aclose()
+    await made.provider.aclose()
 
 
 Gateways = Callable[..., httpx.AsyncClient]
@@ -93,7 +87,7 @@ async def gateway_for() -> AsyncIterator[Gateways]:
     """A new gateway, with its own memory of keys, over the given provider."""
     clients: list[httpx.AsyncClient] = []
 
-    def make(provider: InvoiceProvider, **settings: Any) -> httpx.AsyncClient:
+    def make(provider: Wired, **settings: Any) -> httpx.AsyncClient:
         app = create_app(
             settings=GatewaySettings(providers=(provider.name,), api_keys=KEYS, **settings),
             providers={provider.name: provider},
@@ -128,7 +122,7 @@ def _refused_for(payload: Any, named: str) -> None:
 
 @pytest.mark.parametrize("change", list(CHANGES))
 async def test_a_restarted_gateway_refuses_the_key_with_another_input(
-    provider: InvoiceProvider, gateway_for: Gateways, change: str
+    provider: Wired, gateway_for: Gateways, change: str
 ) -> None:
     values, named = CHANGES[change]
     key = f"order-{change.replace(' ', '-')}"
@@ -145,7 +139,7 @@ async def test_a_restarted_gateway_refuses_the_key_with_another_input(
 
 
 async def test_a_key_past_its_ttl_is_refused_with_another_amount(
-    provider: InvoiceProvider, gateway_for: Gateways
+    provider: Wired, gateway_for: Gateways
 ) -> None:
     gateway = gateway_for(provider, idempotency_ttl_seconds=0.05)
     made = await _create(gateway, _input(provider, "order-ttl"))

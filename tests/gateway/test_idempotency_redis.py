@@ -19,11 +19,11 @@ from gateway.app import create_app
 from gateway.idempotency import NAMESPACE, ClaimPending, KeyReused, RedisStore, StoreUnavailable
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
+from gateway.wiring import Wired, on_sandbox
 from providers.http import HttpPolicy
 from providers.xendit import XenditProvider, XenditSettings
-from providers.xendit.sandbox import DEFAULT_API_KEY as XENDIT_KEY
-from providers.xendit.sandbox import create_sandbox_app as xendit_sandbox
+from sandboxes.xendit import DEFAULT_API_KEY as XENDIT_KEY
+from sandboxes.xendit import create_sandbox_app as xendit_sandbox
 from tests.faults.stack import LateCreates, serve
 from tests.gateway.conftest import FAST
 from tests.gateway.hostile import UNMASKED
@@ -221,7 +221,6 @@ async def test_two_gateways_on_one_redis_make_one_xendit_invoice_per_key(redis_u
         providers = [
             XenditProvider(
                 settings=XenditSettings(secret_key=XENDIT_KEY, base_url=served.url),
-                sandbox=True,
                 policy=FAST,
             )
             for _ in range(2)
@@ -267,15 +266,15 @@ async def test_two_gateways_on_one_redis_make_one_xendit_invoice_per_key(redis_u
 
 
 @pytest.fixture
-async def flexprice() -> AsyncIterator[FlexPriceProvider]:
-    provider = FlexPriceProvider.in_process_sandbox(policy=FAST)
-    yield provider
-    await provider.aclose()
+async def flexprice() -> AsyncIterator[Wired]:
+    wired = on_sandbox("flexprice", policy=FAST)
+    yield wired
+    await wired.provider.aclose()
 
 
-def _flexprice_input(provider: FlexPriceProvider, key: str | None) -> dict[str, Any]:
-    assert provider.sandbox_app is not None
-    customer = min(provider.sandbox_app.state.sandbox.customers)
+def _flexprice_input(wired: Wired, key: str | None) -> dict[str, Any]:
+    assert wired.sandbox is not None
+    customer = min(wired.sandbox.state.sandbox.customers)
     values: dict[str, Any] = {
         "customerId": GlobalId(NodeType.CUSTOMER, "flexprice", customer).encode(),
         "currency": "USD",
@@ -287,7 +286,7 @@ def _flexprice_input(provider: FlexPriceProvider, key: str | None) -> dict[str, 
 
 
 async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_work(
-    flexprice: FlexPriceProvider,
+    flexprice: Wired,
 ) -> None:
     password = "redis-password-7c41e9"  # made up, to show that it never leaks
     with redis_server("--requirepass", password) as url:
@@ -319,9 +318,9 @@ async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_wo
                 "url": url,  # without its password
             }
     # The server is gone now.
-    assert flexprice.sandbox_app is not None
+    assert flexprice.sandbox is not None
     sandbox = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=flexprice.sandbox_app), base_url="http://sandbox"
+        transport=httpx.ASGITransport(app=flexprice.sandbox), base_url="http://sandbox"
     )
     async with (
         sandbox,
@@ -367,7 +366,7 @@ async def test_with_redis_down_keyed_creates_fail_with_a_code_and_reads_still_wo
 
 
 async def test_readyz_says_keys_are_kept_in_this_process_without_redis(
-    flexprice: FlexPriceProvider,
+    flexprice: Wired,
 ) -> None:
     app = create_app(
         settings=GatewaySettings(providers=("flexprice",)), providers={"flexprice": flexprice}
@@ -402,7 +401,6 @@ async def test_a_create_in_doubt_keeps_its_key_from_the_other_processes_until_it
         providers = [
             XenditProvider(
                 settings=XenditSettings(secret_key=XENDIT_KEY, base_url=url),
-                sandbox=True,
                 policy=SHORT,
             )
             for _ in range(2)
@@ -445,12 +443,12 @@ async def test_a_create_in_doubt_keeps_its_key_from_the_other_processes_until_it
 
 
 async def test_a_repeat_that_outwaits_its_wait_is_told_to_retry_and_then_gets_the_invoice(
-    flexprice: FlexPriceProvider, redis_url: str
+    flexprice: Wired, redis_url: str
 ) -> None:
     """Gateway A's create is slow; the same create on gateway B waits GATEWAY_IDEMPOTENCY_
     WAIT_SECONDS, then answers IDEMPOTENCY_KEY_IN_PROGRESS (a GraphQL error a client retries)
     without calling the provider; once A is done, B answers with A's invoice."""
-    assert flexprice.sandbox_app is not None
+    assert flexprice.sandbox is not None
     apps = [
         create_app(
             settings=GatewaySettings(
@@ -468,7 +466,7 @@ async def test_a_repeat_that_outwaits_its_wait_is_told_to_retry_and_then_gets_th
         for app in apps
     ]
     sandbox = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=flexprice.sandbox_app), base_url="http://sandbox"
+        transport=httpx.ASGITransport(app=flexprice.sandbox), base_url="http://sandbox"
     )
     body = {"query": CREATE, "variables": _flexprice_input(flexprice, "order-slow")}
     try:

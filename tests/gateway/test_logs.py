@@ -25,6 +25,7 @@ from gateway.logs import (
     limit_query_logs,
 )
 from gateway.settings import GatewaySettings
+from gateway.wiring import on_sandbox
 from providers.flexprice import FlexPriceProvider
 from providers.transport import Request, Response, Timeouts, Transport
 from tests.gateway.conftest import FAST
@@ -59,11 +60,12 @@ def _restore_filters() -> Iterator[None]:
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[tuple[httpx.AsyncClient, FlexPriceProvider]]:
-    provider = FlexPriceProvider.in_process_sandbox(policy=FAST)
-    app = create_app(settings=GatewaySettings(), providers={"flexprice": provider})
+    wired = on_sandbox("flexprice", policy=FAST)
+    assert isinstance(wired.provider, FlexPriceProvider)
+    app = create_app(settings=GatewaySettings(), providers={"flexprice": wired})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
-        yield c, provider
-    await provider.aclose()
+        yield c, wired.provider
+    await wired.provider.aclose()
 
 
 def _record(msg: object, *args: object) -> logging.LogRecord:

@@ -14,9 +14,9 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from gateway.wiring import Wired, on_sandbox
 from providers.base import Operation, ProviderBase
 from providers.errors import ProviderUnavailable
-from providers.flexprice import FlexPriceProvider
 from providers.models import (
     Customer,
     Invoice,
@@ -97,8 +97,8 @@ class LedgerProvider(ProviderBase):
 
 
 @pytest.fixture
-async def two() -> AsyncIterator[tuple[httpx.AsyncClient, LedgerProvider, FlexPriceProvider]]:
-    flexprice = FlexPriceProvider.in_process_sandbox(policy=FAST)
+async def two() -> AsyncIterator[tuple[httpx.AsyncClient, LedgerProvider, Wired]]:
+    flexprice = on_sandbox("flexprice", policy=FAST)
     ledger = LedgerProvider(count=30)
     app = create_app(
         settings=GatewaySettings(providers=("flexprice", "ledger")),
@@ -107,7 +107,7 @@ async def two() -> AsyncIterator[tuple[httpx.AsyncClient, LedgerProvider, FlexPr
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         yield client, ledger, flexprice
-    await flexprice.aclose()
+    await flexprice.provider.aclose()
 
 
 async def _post(client: httpx.AsyncClient, query: str, variables: Any = None) -> Any:
@@ -135,7 +135,7 @@ async def test_a_listing_merges_both_providers_newest_first_and_walks_them_all(t
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    sandbox = flexprice.sandbox_app.state.sandbox
+    sandbox = flexprice.sandbox.state.sandbox
     listed = [i for i in sandbox.invoices.values() if i.invoice_status != "SKIPPED"]
     assert len(seen) == len(listed) + 30
     assert len(set(seen)) == len(seen)
@@ -178,7 +178,7 @@ async def test_an_operation_a_provider_lacks_is_a_user_error_without_a_call(two:
 
 async def test_invoices_of_both_providers_in_one_query_cost_one_call_each(two: Any) -> None:
     client, ledger, flexprice = two
-    sandbox = flexprice.sandbox_app.state.sandbox
+    sandbox = flexprice.sandbox.state.sandbox
     fp_ids = sorted(sandbox.invoices)[:5]
     wanted = [("f", "flexprice", i) for i in fp_ids] + [
         ("l", "ledger", f"L{n:03d}") for n in range(5)

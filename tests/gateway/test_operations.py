@@ -15,28 +15,34 @@ import pytest
 from gateway.callers import Caller, Scope
 from gateway.idempotency import MemoryStore
 from gateway.operations import Deadline, KeyMismatch, create_invoice
+from gateway.wiring import on_sandbox
 from providers.errors import InvalidInput
 from providers.flexprice import FlexPriceProvider
 from providers.models import InvoiceDraft, LineItemDraft
 from tests.gateway.conftest import FAST
 
+#: Each provider's in-process sandbox app (what `on_sandbox` wired it to).
+_SANDBOXES: dict[int, Any] = {}
+
 
 @pytest.fixture
 async def provider() -> AsyncIterator[FlexPriceProvider]:
-    made = FlexPriceProvider.in_process_sandbox(policy=FAST)
+    wired = on_sandbox("flexprice", policy=FAST)
+    made = wired.provider
+    assert isinstance(made, FlexPriceProvider)
+    _SANDBOXES[id(made)] = wired.sandbox
     yield made
+    del _SANDBOXES[id(made)]
     await made.aclose()
 
 
 def sandbox(provider: FlexPriceProvider) -> Any:
-    assert provider.sandbox_app is not None
-    return provider.sandbox_app.state.sandbox
+    return _SANDBOXES[id(provider)].state.sandbox
 
 
 async def calls(provider: FlexPriceProvider) -> dict[str, int]:
     """Requests the sandbox served, per route."""
-    assert provider.sandbox_app is not None
-    transport = httpx.ASGITransport(app=provider.sandbox_app)
+    transport = httpx.ASGITransport(app=_SANDBOXES[id(provider)])
     async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
         stats = (await client.get("/_sandbox/stats")).json()
     return {route: n for route, n in stats["requests"].items() if n}

@@ -15,8 +15,7 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
-from providers.xendit import XenditProvider
+from gateway.wiring import Wired, on_sandbox
 from tests.gateway.conftest import FAST
 
 CREATE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
@@ -27,10 +26,10 @@ CREATE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input)
 @dataclass
 class Gateway:
     http: httpx.AsyncClient
-    providers: dict[str, FlexPriceProvider | XenditProvider]
+    providers: dict[str, Wired]
 
     def sandbox(self, name: str) -> Any:
-        app = self.providers[name].sandbox_app
+        app = self.providers[name].sandbox
         assert app is not None
         return app.state.sandbox
 
@@ -46,9 +45,9 @@ class Gateway:
     async def stats(self) -> dict[str, dict[str, int]]:
         """The requests each sandbox served, per route."""
         counted = {}
-        for name, provider in self.providers.items():
-            assert provider.sandbox_app is not None
-            transport = httpx.ASGITransport(app=provider.sandbox_app)
+        for name, wired in self.providers.items():
+            assert wired.sandbox is not None
+            transport = httpx.ASGITransport(app=wired.sandbox)
             async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
                 stats = (await client.get("/_sandbox/stats")).json()
             counted[name] = {k: v for k, v in stats["requests"].items() if v}
@@ -66,19 +65,16 @@ class Gateway:
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
-    flexprice = FlexPriceProvider.in_process_sandbox(policy=FAST)
-    xendit = XenditProvider.in_process_sandbox(policy=FAST)
-    providers: dict[str, FlexPriceProvider | XenditProvider] = {
-        "flexprice": flexprice,
-        "xendit": xendit,
-    }
+    flexprice = on_sandbox("flexprice", policy=FAST)
+    xendit = on_sandbox("xendit", policy=FAST)
+    providers = {"flexprice": flexprice, "xendit": xendit}
     app = create_app(settings=GatewaySettings(providers=tuple(providers)), providers=providers)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gw"
     ) as http:
         yield Gateway(http=http, providers=providers)
-    await flexprice.aclose()
-    await xendit.aclose()
+    await flexprice.provider.aclose()
+    await xendit.provider.aclose()
 
 
 NO_CALLS: dict[str, dict[str, int]] = {"flexprice": {}, "xendit": {}}

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from providers.registry import create_providers
+from gateway.wiring import wire_all
 from tests.gateway.hostile import CONTROL, served_gateway
 
 ENVIRON = {
@@ -29,11 +29,11 @@ ENVIRON = {
 
 @pytest.fixture
 async def app() -> AsyncIterator[Any]:
-    providers = create_providers(("flexprice", "xendit"), ENVIRON)
+    providers = wire_all(("flexprice", "xendit"), ENVIRON)
     app = create_app(settings=GatewaySettings(), providers=providers)
     yield app
-    for provider in providers.values():
-        await provider.aclose()
+    for wired in providers.values():
+        await wired.provider.aclose()
 
 
 @pytest.fixture
@@ -57,9 +57,9 @@ async def test_the_guards_settings_come_from_the_environment(client: httpx.Async
 async def test_a_failing_provider_is_degraded_not_down_and_the_other_still_serves(
     app: Any, client: httpx.AsyncClient
 ) -> None:
-    flexprice = app.state.providers["flexprice"]
+    flexprice = app.state.wiring["flexprice"]
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=flexprice.sandbox_app), base_url="http://sandbox"
+        transport=httpx.ASGITransport(app=flexprice.sandbox), base_url="http://sandbox"
     ) as sandbox:
         faults = await sandbox.put("/_sandbox/faults", json={"error_rate": 1.0, "status": 503})
         assert faults.status_code == 200

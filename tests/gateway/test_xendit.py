@@ -15,7 +15,7 @@ import pytest
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from providers.flexprice import FlexPriceProvider
+from gateway.wiring import Wired, on_sandbox
 from providers.xendit import XenditProvider
 from tests.gateway.conftest import FAST
 
@@ -23,18 +23,18 @@ from tests.gateway.conftest import FAST
 @dataclass
 class Both:
     http: httpx.AsyncClient
-    flexprice: FlexPriceProvider
-    xendit: XenditProvider
+    flexprice: Wired
+    xendit: Wired
 
     @property
     def xsb(self) -> Any:
-        assert self.xendit.sandbox_app is not None
-        return self.xendit.sandbox_app.state.sandbox
+        assert self.xendit.sandbox is not None
+        return self.xendit.sandbox.state.sandbox
 
     @property
     def fsb(self) -> Any:
-        assert self.flexprice.sandbox_app is not None
-        return self.flexprice.sandbox_app.state.sandbox
+        assert self.flexprice.sandbox is not None
+        return self.flexprice.sandbox.state.sandbox
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         response = await self.http.post("/graphql", json={"query": query, "variables": variables})
@@ -42,32 +42,32 @@ class Both:
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def stats(self, provider: FlexPriceProvider | XenditProvider) -> dict[str, int]:
-        assert provider.sandbox_app is not None
-        transport = httpx.ASGITransport(app=provider.sandbox_app)
+    async def stats(self, provider: Wired) -> dict[str, int]:
+        assert provider.sandbox is not None
+        transport = httpx.ASGITransport(app=provider.sandbox)
         async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
             stats = (await client.get("/_sandbox/stats")).json()
         return {k: v for k, v in stats["requests"].items() if v}
 
     async def reset_stats(self) -> None:
         for provider in (self.flexprice, self.xendit):
-            assert provider.sandbox_app is not None
-            transport = httpx.ASGITransport(app=provider.sandbox_app)
+            assert provider.sandbox is not None
+            transport = httpx.ASGITransport(app=provider.sandbox)
             async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
                 await client.delete("/_sandbox/stats")
 
 
 @pytest.fixture
 async def both() -> AsyncIterator[Both]:
-    flexprice = FlexPriceProvider.in_process_sandbox(policy=FAST)
-    xendit = XenditProvider.in_process_sandbox(policy=FAST)
+    flexprice = on_sandbox("flexprice", policy=FAST)
+    xendit = on_sandbox("xendit", policy=FAST)
     settings = GatewaySettings(providers=("flexprice", "xendit"))
     app = create_app(settings=settings, providers={"flexprice": flexprice, "xendit": xendit})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
         yield Both(http=http, flexprice=flexprice, xendit=xendit)
-    await flexprice.aclose()
-    await xendit.aclose()
+    await flexprice.provider.aclose()
+    await xendit.provider.aclose()
 
 
 def xid(native: str) -> str:
@@ -237,8 +237,8 @@ async def test_create_a_xendit_invoice_with_a_payment_page_once_per_key(both: Bo
 
 async def test_a_payment_in_the_sandbox_shows_as_paid(both: Both) -> None:
     pending = pick(both, "PENDING")
-    assert both.xendit.sandbox_app is not None
-    transport = httpx.ASGITransport(app=both.xendit.sandbox_app)
+    assert both.xendit.sandbox is not None
+    transport = httpx.ASGITransport(app=both.xendit.sandbox)
     async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
         paid = await client.post(f"/_sandbox/invoices/{pending.id}/pay", json={})
         assert paid.status_code == 200
@@ -273,13 +273,13 @@ async def test_xendit_customers_by_id_fan_out_in_key_order(both: Both) -> None:
 
 async def test_with_the_xendit_sandbox_stopped_flexprice_still_answers() -> None:
     from providers.xendit import XenditSettings
-    from providers.xendit.sandbox import create_sandbox_app
+    from sandboxes.xendit import create_sandbox_app
     from tests.serving import ServedApp
 
-    flexprice = FlexPriceProvider.in_process_sandbox(policy=FAST)
+    flexprice = on_sandbox("flexprice", policy=FAST)
     with ServedApp(create_sandbox_app(api_key="xnd_test")) as served:
         settings = XenditSettings(secret_key="xnd_test", base_url=served.url)
-        xendit = XenditProvider(settings=settings, sandbox=True, policy=FAST)
+        xendit = XenditProvider(settings=settings, policy=FAST)
     # Leaving the block stopped the Xendit sandbox: its port refuses connections now.
     app = create_app(
         settings=GatewaySettings(providers=("flexprice", "xendit")),
@@ -296,7 +296,7 @@ async def test_with_the_xendit_sandbox_stopped_flexprice_still_answers() -> None
     assert {e["node"]["provider"] for e in body["data"]["invoices"]["edges"]} == {"flexprice"}
     [error] = body["errors"]
     assert error["extensions"] == {"code": "PROVIDER_UNAVAILABLE", "provider": "xendit"}
-    await flexprice.aclose()
+    await flexprice.provider.aclose()
     await xendit.aclose()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.wiring import on_sandbox
 from providers.base import InvoiceProvider
 from providers.flexprice import FlexPriceProvider
 from providers.http import HttpPolicy
@@ -18,10 +20,12 @@ from .contract import ProviderContract
 POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
 
+#: Each provider's in-process sandbox app, for its stats.
+_SANDBOXES: weakref.WeakKeyDictionary[InvoiceProvider, Any] = weakref.WeakKeyDictionary()
+
+
 async def _control(provider: InvoiceProvider, method: str, path: str) -> Any:
-    assert isinstance(provider, FlexPriceProvider)
-    assert provider.sandbox_app is not None
-    transport = httpx.ASGITransport(app=provider.sandbox_app)
+    transport = httpx.ASGITransport(app=_SANDBOXES[provider])
     async with httpx.AsyncClient(transport=transport, base_url="http://flexprice.sandbox") as c:
         response = await c.request(method, path)
         response.raise_for_status()
@@ -31,9 +35,11 @@ async def _control(provider: InvoiceProvider, method: str, path: str) -> Any:
 class TestFlexPriceContract(ProviderContract):
     @pytest.fixture
     async def provider(self) -> AsyncIterator[InvoiceProvider]:
-        provider = FlexPriceProvider.in_process_sandbox(policy=POLICY)
-        yield provider
-        await provider.aclose()
+        wired = on_sandbox("flexprice", policy=POLICY)
+        assert isinstance(wired.provider, FlexPriceProvider)
+        _SANDBOXES[wired.provider] = wired.sandbox
+        yield wired.provider
+        await wired.provider.aclose()
 
     async def upstream_requests(self, provider: InvoiceProvider) -> int:
         total: int = (await _control(provider, "GET", "/_sandbox/stats"))["requests_total"]

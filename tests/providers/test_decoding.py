@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from gateway.pagination import fetch_merged
+from gateway.wiring import on_sandbox
 from providers.flexprice import FlexPriceProvider
 from providers.flexprice import wire as flexprice_wire
 from providers.models import (
@@ -36,14 +37,16 @@ PAGE = 51
 
 @pytest.fixture
 async def flexprice() -> AsyncIterator[FlexPriceProvider]:
-    provider = FlexPriceProvider.in_process_sandbox()
+    provider = on_sandbox("flexprice").provider
+    assert isinstance(provider, FlexPriceProvider)
     yield provider
     await provider.aclose()
 
 
 @pytest.fixture
 async def xendit() -> AsyncIterator[XenditProvider]:
-    provider = XenditProvider.in_process_sandbox()
+    provider = on_sandbox("xendit").provider
+    assert isinstance(provider, XenditProvider)
     yield provider
     await provider.aclose()
 

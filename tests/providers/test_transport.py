@@ -74,10 +74,10 @@ def test_serving_and_calling_providers_never_imports_httpx() -> None:
             settings = GatewaySettings()
             providers = providers_from_environment(settings, {})
             create_app(settings=settings, providers=providers)
-            for provider in providers.values():
-                page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=2))
+            for wired in providers.values():
+                page = await wired.provider.list_invoices(InvoiceFilter(), PageRequest(first=2))
                 assert len(page.items) == 2
-                await provider.aclose()
+                await wired.provider.aclose()
 
         asyncio.run(main())
         clients = ("httpx", "httpcore", "httpx_aiohttp")

@@ -87,7 +87,6 @@ async def test_protocol_and_capabilities(provider: FlexPriceProvider) -> None:
         "VOID_INVOICE",
     ]
     assert provider.max_batch_size == 1000
-    assert provider.is_sandbox is False
 
 
 # -- batch reads --------------------------------------------------------------------------------
@@ -860,7 +859,6 @@ async def test_factory_with_a_key_points_at_the_real_service() -> None:
     provider = factory({"FLEXPRICE_API_KEY": API_KEY})
     try:
         assert isinstance(provider, FlexPriceProvider)
-        assert provider.is_sandbox is False
         assert provider.describe() == "flexprice: https://us.api.flexprice.io/v1"
     finally:
         await provider.aclose()

@@ -19,10 +19,9 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from providers.errors import InvalidInput, ProviderAuthError, ProviderRejected
+from providers.base import Endpoint
+from providers.errors import InvalidInput, MissingCredentials, ProviderAuthError, ProviderRejected
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings, factory
-from providers.flexprice.provider import SANDBOX_BASE_URL
-from providers.flexprice.sandbox import create_sandbox_app
 from providers.models import (
     Invoice,
     InvoiceDraft,
@@ -38,6 +37,8 @@ from providers.models import (
     PaymentStatusUpdate,
 )
 from providers.transport import AsgiTransport
+from sandboxes.flexprice import BASE_URL as SANDBOX_BASE_URL
+from sandboxes.flexprice import DEFAULT_API_KEY, create_sandbox_app
 
 from .conftest import POLICY, expected_statuses
 
@@ -51,11 +52,9 @@ def app() -> Starlette:
 
 @pytest.fixture
 async def provider(app: Starlette) -> AsyncIterator[FlexPriceProvider]:
-    # No key in the settings: a sandbox provider uses the sandbox's public key.
     provider = FlexPriceProvider(
-        settings=FlexPriceSettings(base_url=SANDBOX_BASE_URL),
+        settings=FlexPriceSettings(api_key=SecretStr(DEFAULT_API_KEY), base_url=SANDBOX_BASE_URL),
         transport=AsgiTransport(app),
-        sandbox=True,
         policy=POLICY,
     )
     yield provider
@@ -122,19 +121,25 @@ async def every_page(
 # -- the factory --------------------------------------------------------------------------------
 
 
-async def test_factory_without_a_key_runs_the_in_process_sandbox() -> None:
-    provider = factory({})
+def test_factory_without_a_key_names_the_variable_to_set() -> None:
+    """The provider never falls back to a sandbox by itself: the gateway wires one."""
+    with pytest.raises(MissingCredentials, match="FLEXPRICE_API_KEY is not set"):
+        factory({})
+
+
+async def test_factory_with_an_endpoint_calls_it_with_its_key(app: Starlette) -> None:
+    endpoint = Endpoint(
+        base_url=SANDBOX_BASE_URL, api_key=DEFAULT_API_KEY, transport=AsgiTransport(app)
+    )
+    provider = factory({"FLEXPRICE_MAX_ATTEMPTS": "1"}, endpoint=endpoint)
     try:
-        assert provider.is_sandbox is True
-        assert (
-            provider.describe() == "flexprice: sandbox (in-process), API key sk_sandbox_flexprice"
-        )
+        assert provider.describe() == f"flexprice: {SANDBOX_BASE_URL}"
+        assert provider.client.upstream.policy.attempts == 1  # the settings still apply
         await provider.check()
         page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=2))
         assert len(page.items) == 2
         assert page.total_count is not None
-        assert provider.sandbox_app is not None
-        assert await calls(provider.sandbox_app) == {
+        assert await calls(app) == {
             "POST /v1/customers/search": 1,
             "POST /v1/invoices/search": 1,
         }
@@ -146,7 +151,6 @@ async def test_a_wrong_key_is_refused(app: Starlette) -> None:
     provider = FlexPriceProvider(
         settings=FlexPriceSettings(api_key=SecretStr("sk_wrong"), base_url=SANDBOX_BASE_URL),
         transport=AsgiTransport(app),
-        sandbox=True,
         policy=POLICY,
     )
     try:
@@ -555,13 +559,12 @@ async def test_preview(app: Starlette, provider: FlexPriceProvider) -> None:
     assert preview.line_items
 
 
-async def test_describe_a_standalone_sandbox() -> None:
-    provider = FlexPriceProvider(
-        settings=FlexPriceSettings(base_url="http://127.0.0.1:8081/v1"), sandbox=True
+async def test_describe_a_standalone_sandbox_shows_where_never_the_key() -> None:
+    settings = FlexPriceSettings(
+        api_key=SecretStr(DEFAULT_API_KEY), base_url="http://127.0.0.1:8081/v1"
     )
+    provider = FlexPriceProvider(settings=settings)
     try:
-        assert provider.describe() == (
-            "flexprice: sandbox at http://127.0.0.1:8081/v1, API key sk_sandbox_flexprice"
-        )
+        assert provider.describe() == "flexprice: http://127.0.0.1:8081/v1"
     finally:
         await provider.aclose()

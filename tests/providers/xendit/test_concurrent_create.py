@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from gateway.wiring import on_sandbox
 from providers.http import HttpPolicy
 from providers.models import InvoiceDraft, LineItemDraft
 from providers.xendit import XenditProvider
@@ -13,9 +14,10 @@ POLICY = HttpPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0)
 
 
 async def test_concurrent_creates_with_one_key_make_one_invoice() -> None:
-    provider = XenditProvider.in_process_sandbox(policy=POLICY)
-    assert provider.sandbox_app is not None
-    sandbox = provider.sandbox_app.state.sandbox
+    wired = on_sandbox("xendit", policy=POLICY)
+    provider = wired.provider
+    assert isinstance(provider, XenditProvider)
+    sandbox = wired.sandbox.state.sandbox
     master = next(iter(sandbox.accounts))
     customer = sorted(c.id for c in sandbox.customers.values() if c.user_id == master)[0]
     draft = InvoiceDraft(

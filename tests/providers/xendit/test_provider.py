@@ -90,7 +90,6 @@ async def test_protocol_and_capabilities(provider: XenditProvider) -> None:
         Operation.VOID_INVOICE,
     }
     assert provider.max_batch_size == 100
-    assert provider.is_sandbox is False
 
 
 @pytest.mark.parametrize(
@@ -672,8 +671,6 @@ def test_max_concurrency_must_be_positive() -> None:
 async def test_factory_with_a_key_points_at_xendit() -> None:
     provider = factory({"XENDIT_SECRET_KEY": SECRET_KEY, "XENDIT_FOR_USER_ID": "sub-1"})
     try:
-        assert provider.is_sandbox is False
-        assert provider.sandbox_app is None
         assert provider.describe() == "xendit: https://api.xendit.co, sub-account sub-1"
         assert provider.client.upstream.base_url == "https://api.xendit.co"
     finally:

@@ -17,7 +17,8 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from providers.errors import NotFound, ProviderAuthError, ProviderRejected
+from providers.base import Endpoint
+from providers.errors import MissingCredentials, NotFound, ProviderAuthError, ProviderRejected
 from providers.models import (
     Invoice,
     InvoiceDraft,
@@ -29,9 +30,9 @@ from providers.models import (
 )
 from providers.transport import AsgiTransport
 from providers.xendit import XenditProvider, XenditSettings, factory
-from providers.xendit.provider import SANDBOX_BASE_URL
-from providers.xendit.sandbox import create_sandbox_app
-from providers.xendit.sandbox.store import MASTER, SUB_ACCOUNTS
+from sandboxes.xendit import BASE_URL as SANDBOX_BASE_URL
+from sandboxes.xendit import DEFAULT_API_KEY, create_sandbox_app
+from sandboxes.xendit.store import MASTER, SUB_ACCOUNTS
 
 from .conftest import POLICY
 
@@ -51,11 +52,10 @@ def app() -> Starlette:
 
 
 def sandbox_provider(app: Starlette, **settings: Any) -> XenditProvider:
-    # No key in the settings: a sandbox provider uses the sandbox's public key.
+    settings.setdefault("secret_key", SecretStr(DEFAULT_API_KEY))
     return XenditProvider(
         settings=XenditSettings(base_url=SANDBOX_BASE_URL, **settings),
         transport=AsgiTransport(app),
-        sandbox=True,
         policy=POLICY,
     )
 
@@ -339,17 +339,24 @@ async def test_check_and_a_wrong_key(app: Starlette, provider: XenditProvider) -
         await wrong.aclose()
 
 
-async def test_factory_without_a_key_runs_the_sandbox_in_process() -> None:
-    provider = factory({})
+def test_factory_without_a_key_names_the_variable_to_set() -> None:
+    """The provider never falls back to a sandbox by itself: the gateway wires one."""
+    with pytest.raises(MissingCredentials, match="XENDIT_SECRET_KEY is not set"):
+        factory({})
+
+
+async def test_factory_with_an_endpoint_calls_it_with_its_key(app: Starlette) -> None:
+    endpoint = Endpoint(
+        base_url=SANDBOX_BASE_URL, api_key=DEFAULT_API_KEY, transport=AsgiTransport(app)
+    )
+    provider = factory({"XENDIT_FOR_USER_ID": SUB_ACCOUNTS[0].user_id}, endpoint=endpoint)
     try:
-        assert provider.is_sandbox is True
-        assert provider.sandbox_app is not None
-        assert "sandbox (in-process)" in provider.describe()
+        assert (
+            provider.describe()
+            == f"xendit: {SANDBOX_BASE_URL}, sub-account {SUB_ACCOUNTS[0].user_id}"
+        )
         page = await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))
-        assert len(page.items) == 1
-        provider.expose_sandbox("http://127.0.0.1:8000/sandbox/xendit/")
-        assert provider.settings.base_url == "http://127.0.0.1:8000/sandbox/xendit"
-        again = await provider.list_invoices(InvoiceFilter(), PageRequest(first=1))
-        assert again.items[0].id == page.items[0].id
+        [invoice] = page.items
+        assert app.state.sandbox.invoices[invoice.id].user_id == SUB_ACCOUNTS[0].user_id
     finally:
         await provider.aclose()

@@ -1,0 +1,100 @@
+"""What a sandbox is to the outside: a `SandboxApp` (a Starlette app that knows the URL it is
+served at) and a `Sandbox`, the entry point naming how to build one, the key it accepts by
+default and the URL a provider calls it at in process."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from sandboxes.kit.controls import SandboxControls
+from sandboxes.kit.routing import Endpoint, api_route
+
+__all__ = ["AppFactory", "Sandbox", "SandboxApp", "build_app", "public_link"]
+
+E = TypeVar("E", bound=Endpoint[Any])
+
+
+class SandboxApp(Starlette):
+    """A sandbox's Starlette app. `expose(url)` tells it where browsers reach it (the gateway
+    mounts an in-process sandbox at ``<public URL>/sandbox/<name>``): the links it hands out
+    (`public_link`) point there from then on, whoever asked, in process or over HTTP."""
+
+    public_url: str | None = None
+
+    def expose(self, url: str) -> None:
+        self.public_url = url.rstrip("/")
+
+
+def public_link(request: Request, name: str, **params: Any) -> str:
+    """The absolute URL of the route `name`: under the app's public URL once it was exposed,
+    else as the request reached it (its host and mount path)."""
+    app = request.app
+    public = app.public_url if isinstance(app, SandboxApp) else None
+    if public is None:
+        return str(request.url_for(name, **params))
+    return public + str(app.url_path_for(name, **params))
+
+
+def build_app(
+    *,
+    state: object,
+    endpoints: Iterable[E],
+    serve: Callable[[E], Callable[[Request], Awaitable[Response]]],
+    failure: Callable[[], Response],
+    refuse: Callable[[int], Response],
+    control_routes: Sequence[BaseRoute],
+    not_found: Callable[[Request, Exception], Awaitable[Response]],
+    latency_ms: int = 0,
+    seed: int = 0,
+    middleware: Sequence[Middleware] = (),
+) -> SandboxApp:
+    """A sandbox's app over `state` (``app.state.sandbox``): one `api_route` per endpoint,
+    answered by ``serve(endpoint)`` and counted and faulted by its `SandboxControls`
+    (``app.state.controls``: `refuse` answers an injected error status in the provider's
+    shape; `latency_ms` is what ``DELETE /_sandbox/faults`` goes back to; `seed` seeds the
+    fault draws), then the ``/_sandbox`` routes. An unknown path or method is `not_found`."""
+    controls = SandboxControls(refuse=refuse, latency_ms=latency_ms, seed=seed)
+    routes = [
+        api_route(endpoint, serve(endpoint), controls=controls, failure=failure)
+        for endpoint in endpoints
+    ]
+    app = SandboxApp(
+        routes=[*routes, *control_routes],
+        middleware=list(middleware),
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.state.sandbox = state
+    app.state.controls = controls
+    return app
+
+
+#: Builds a sandbox's app: ``(*, api_key, seed, latency_ms) -> SandboxApp``.
+AppFactory = Callable[..., SandboxApp]
+
+
+@dataclass(frozen=True, slots=True)
+class Sandbox:
+    """One simulator, as the entry-point group ``invoice_gateway.sandboxes`` names it.
+
+    `create_app` builds a fresh app (``api_key``, ``seed``, ``latency_ms`` keywords);
+    `api_key` is the published key it accepts unless given another (not a secret);
+    `base_url` is what a provider is given as its API's URL when it calls the app in process:
+    a made-up host (never resolved) and the API's own path prefix.
+    """
+
+    name: str
+    create_app: AppFactory
+    api_key: str
+    base_url: str
+
+    def app(self, *, api_key: str | None = None, seed: int = 0, latency_ms: int = 0) -> SandboxApp:
+        """A fresh app with its seeded data; it accepts `api_key` (default: the public one)."""
+        return self.create_app(api_key=api_key or self.api_key, seed=seed, latency_ms=latency_ms)

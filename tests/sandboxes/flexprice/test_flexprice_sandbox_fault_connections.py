@@ -1,0 +1,179 @@
+"""Faults that cost the connection: ``hang`` and ``reset_rate``, in process and over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from sandboxes.flexprice import (
+    DEFAULT_API_KEY,
+    ConnectionDropped,
+    FlexPriceSandbox,
+    create_sandbox_app,
+)
+from tests.serving import ServedApp
+
+from .flexprice_sandbox_helpers import FakeClock, find_customer, one_off_body
+
+SPINS = 1000  # event-loop turns a held request may take to arrive
+POLLS = 500  # 10 ms polls of a served app's state
+RELEASE_TIMEOUT_S = 5.0  # a bound on a released request, not a measured duration
+
+
+def _held(app: Starlette) -> int:
+    held: int = app.state.controls.faults.held
+    return held
+
+
+async def _until_held(app: Starlette, count: int) -> None:
+    for _ in range(SPINS):
+        if _held(app) == count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{count} requests were never held (held: {_held(app)})")
+
+
+async def _wait_held(app: Starlette, count: int) -> None:
+    """For a served app, whose requests run on another thread's loop."""
+    for _ in range(POLLS):
+        if _held(app) == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} requests were never held (held: {_held(app)})")
+
+
+def _with_key(sandbox: FlexPriceSandbox, key: str) -> int:
+    return sum(1 for inv in list(sandbox.invoices.values()) if inv.idempotency_key == key)
+
+
+async def test_hang_holds_until_delete_then_answers(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get("/v1/customers"))
+    try:
+        await _until_held(app, 1)
+        assert not held.done()
+        # Control routes answer while the API hangs, and the held request is counted.
+        stats = (await client.get("/_sandbox/stats")).json()
+        assert stats["requests"] == {"GET /v1/customers": 1}
+        assert (await client.get("/_sandbox/faults")).json()["hang"] is True
+        await client.delete("/_sandbox/faults")
+        response = await asyncio.wait_for(held, RELEASE_TIMEOUT_S)
+    finally:
+        held.cancel()
+    assert response.status_code == 200
+    assert _held(app) == 0
+
+
+async def test_reset_releases_a_hang(app: Starlette, client: httpx.AsyncClient) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get("/v1/customers"))
+    try:
+        await _until_held(app, 1)
+        await client.post("/_sandbox/reset")
+        response = await asyncio.wait_for(held, RELEASE_TIMEOUT_S)
+    finally:
+        held.cancel()
+    assert response.status_code == 200
+    assert (await client.get("/_sandbox/faults")).json()["hang"] is False
+
+
+async def test_a_put_keeps_or_releases_the_hang_and_its_settings_apply(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = [asyncio.create_task(client.get("/v1/customers")) for _ in range(2)]
+    try:
+        await _until_held(app, 2)
+        await client.put("/_sandbox/faults", json={"hang": True, "error_rate": 1})
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert _held(app) == 2
+        await client.put("/_sandbox/faults", json={"error_rate": 1, "status": 429})
+        responses = await asyncio.wait_for(asyncio.gather(*held), RELEASE_TIMEOUT_S)
+    finally:
+        for task in held:
+            task.cancel()
+    assert [r.status_code for r in responses] == [429, 429]
+
+
+async def test_a_cancelled_held_request_is_let_go(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get("/v1/customers"))
+    await _until_held(app, 1)
+    held.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert _held(app) == 0
+
+
+async def test_reset_after_a_create_leaves_the_invoice_created(
+    client: httpx.AsyncClient, sandbox: FlexPriceSandbox
+) -> None:
+    await client.put("/_sandbox/faults", json={"reset_rate": 1, "malformed_rate": 1})
+    body = one_off_body(find_customer(sandbox).id, idempotency_key="reset-1")
+    # In process, httpx.ASGITransport re-raises what the app raised.
+    with pytest.raises(ConnectionDropped):
+        await client.post("/v1/invoices", json=body)
+    assert _with_key(sandbox, "reset-1") == 1
+    with pytest.raises(ConnectionResetError):
+        await client.get("/v1/customers")
+    await client.delete("/_sandbox/faults")
+    assert (await client.get("/v1/customers")).status_code == 200
+
+
+async def test_without_raise_app_exceptions_a_reset_is_a_status_without_body(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"reset_rate": 1})
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = {"x-api-key": DEFAULT_API_KEY}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as raw:
+        response = await raw.get("/v1/customers")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_over_http_a_reset_drops_the_connection_after_the_create() -> None:
+    app = create_sandbox_app(clock=FakeClock())
+    sandbox: FlexPriceSandbox = app.state.sandbox
+    body = one_off_body(find_customer(sandbox).id, idempotency_key="reset-http")
+    with ServedApp(app) as served, httpx.Client(base_url=served.url, timeout=10.0) as client:
+        client.put("/_sandbox/faults", json={"reset_rate": 1}).raise_for_status()
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.post("/v1/invoices", json=body, headers={"x-api-key": DEFAULT_API_KEY})
+        assert _with_key(sandbox, "reset-http") == 1  # created; only the answer was lost
+        client.delete("/_sandbox/faults").raise_for_status()
+        retried = client.post("/v1/invoices", json=body, headers={"x-api-key": DEFAULT_API_KEY})
+        assert retried.status_code in (200, 201, 409)
+    assert _with_key(sandbox, "reset-http") == 1
+
+
+async def test_over_http_a_client_that_gives_up_is_let_go_and_nothing_is_created() -> None:
+    app = create_sandbox_app(clock=FakeClock())
+    sandbox: FlexPriceSandbox = app.state.sandbox
+    body = one_off_body(find_customer(sandbox).id, idempotency_key="hang-http")
+    headers = {"x-api-key": DEFAULT_API_KEY}
+    with ServedApp(app) as served:
+        async with httpx.AsyncClient(base_url=served.url, headers=headers) as client:
+            (await client.put("/_sandbox/faults", json={"hang": True})).raise_for_status()
+            held = asyncio.create_task(client.post("/v1/invoices", json=body))
+            try:
+                await _wait_held(app, 1)
+                held.cancel()  # what the client's deadline does: it hangs up
+                with pytest.raises(asyncio.CancelledError):
+                    await held
+                # The server sees the disconnect and drops the request without running it.
+                await _wait_held(app, 0)
+            finally:
+                held.cancel()
+                (await client.delete("/_sandbox/faults")).raise_for_status()
+            stats = (await client.get("/_sandbox/stats")).json()
+    assert stats["requests"] == {"POST /v1/invoices": 1}
+    assert _with_key(sandbox, "hang-http") == 0
