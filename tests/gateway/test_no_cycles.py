@@ -19,7 +19,7 @@ from gateway.context import GatewayContext
 from gateway.documents import DocumentCache
 from gateway.schema import build_schema
 from gateway.settings import GatewaySettings
-from providers.registry import create_providers
+from gateway.wiring import on_sandbox
 
 # Every listing shape: one provider and both merged, cursors and page info read, customers
 # through the loaders, a second page from a cursor.
@@ -51,7 +51,7 @@ def _ours(garbage: list[Any]) -> Counter[str]:
 def test_a_listing_leaves_no_object_of_ours_in_a_cycle(provider: list[str] | None) -> None:
     async def run() -> Counter[str]:
         settings = GatewaySettings()
-        providers = create_providers(["flexprice", "xendit"], {})
+        providers = {name: on_sandbox(name).provider for name in ("flexprice", "xendit")}
         schema = build_schema(documents=DocumentCache())
 
         async def listing(after: str | None) -> str | None:
