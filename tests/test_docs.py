@@ -29,6 +29,7 @@ import pytest
 from gateway.app import create_app, providers_from_environment
 from gateway.cli import _parser
 from gateway.settings import GatewaySettings
+from gateway.wiring import load_sandbox
 from providers.registry import settings_classes
 from providers.settings import EnvironSettings
 
@@ -279,8 +280,9 @@ def sandbox_names() -> list[str]:
 
 
 def sandbox_app(name: str) -> Any:
-    (entry,) = [ep for ep in entry_points(group=SANDBOX_ENTRY_POINTS) if ep.name == name]
-    return entry.load()(api_key="sk_docs_test_key", seed=0, latency_ms=0)
+    sandbox = load_sandbox(name)  # what the entry point names (gateway.wiring)
+    assert sandbox is not None, name
+    return sandbox.app(api_key="sk_docs_test_key", seed=0, latency_ms=0)
 
 
 async def control_call(app: Any, method: str, path: str) -> Any:
@@ -345,7 +347,7 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             yield client
     finally:
-        await asyncio.gather(*(provider.aclose() for provider in providers.values()))
+        await asyncio.gather(*(wired.provider.aclose() for wired in providers.values()))
 
 
 async def ask(gateway: httpx.AsyncClient, query: str) -> dict[str, Any]:
