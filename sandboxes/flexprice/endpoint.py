@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,8 +27,10 @@ class Endpoint(routing.Endpoint[Handler]):
 
 
 def json_response(body: object, status: int = 200) -> Response:
-    """Compact JSON with gin's ``application/json; charset=utf-8`` content type."""
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact JSON (UTF-8, nothing escaped that need not be) with gin's ``application/json;
+    charset=utf-8`` content type; written by msgspec (a 51-invoice search answer in a fraction
+    of ``json.dumps``' time)."""
+    payload = msgspec.json.encode(body)
     return Response(payload, status_code=status, media_type="application/json; charset=utf-8")
 
 

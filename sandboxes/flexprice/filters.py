@@ -208,28 +208,33 @@ def search_invoices(
     bounds = query.period_bounds
 
     def keep(inv: Invoice) -> bool:
-        checks = (
-            inv.status == query.status,
-            not ids or inv.id in ids,
-            customer_id is None or inv.customer_id == customer_id,
-            query.subscription_id is None or inv.subscription_id == query.subscription_id,
-            not query.subscription_customer_ids
-            or inv.subscription_customer_id in query.subscription_customer_ids,
-            inv.invoice_status in statuses if statuses else inv.invoice_status != "SKIPPED",
-            not query.payment_status or inv.payment_status in query.payment_status,
-            query.invoice_type is None or inv.invoice_type == query.invoice_type,
-            query.billing_reason is None or inv.billing_reason == query.billing_reason,
-            query.currency is None or inv.currency == query.currency,
-            query.amount_due_gt is None or inv.amount_due > query.amount_due_gt,
-            query.amount_remaining_gt is None or inv.amount_remaining > query.amount_remaining_gt,
-            _within(
+        # Every condition in turn, the first that fails ends it (a search reads every invoice).
+        return (
+            inv.status == query.status
+            and (not ids or inv.id in ids)
+            and (customer_id is None or inv.customer_id == customer_id)
+            and (query.subscription_id is None or inv.subscription_id == query.subscription_id)
+            and (
+                not query.subscription_customer_ids
+                or inv.subscription_customer_id in query.subscription_customer_ids
+            )
+            and (inv.invoice_status in statuses if statuses else inv.invoice_status != "SKIPPED")
+            and (not query.payment_status or inv.payment_status in query.payment_status)
+            and (query.invoice_type is None or inv.invoice_type == query.invoice_type)
+            and (query.billing_reason is None or inv.billing_reason == query.billing_reason)
+            and (query.currency is None or inv.currency == query.currency)
+            and (query.amount_due_gt is None or inv.amount_due > query.amount_due_gt)
+            and (
+                query.amount_remaining_gt is None
+                or inv.amount_remaining > query.amount_remaining_gt
+            )
+            and _within(
                 inv.period_start, bounds.get("period_start_gte"), bounds.get("period_start_lte")
-            ),
-            _within(inv.period_end, bounds.get("period_end_gte"), bounds.get("period_end_lte")),
-            _within(inv.period_start, query.start_time, None),
-            _within(inv.period_end, None, query.end_time),
+            )
+            and _within(inv.period_end, bounds.get("period_end_gte"), bounds.get("period_end_lte"))
+            and _within(inv.period_start, query.start_time, None)
+            and _within(inv.period_end, None, query.end_time)
         )
-        return all(checks)
 
     matched = _window([i for i in invoices if keep(i)], query, INVOICE_COLUMNS, "invoice")
     page = matched[query.offset : query.offset + query.limit]

@@ -8,6 +8,7 @@ instead, because the spec marks nothing nullable and a strict validator refuses 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ def money(value: Decimal) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=16384)  # the same few thousand stored times, written per answer
 def timestamp(value: datetime) -> str:
     """RFC 3339 in UTC with trimmed fractional seconds, as Go's ``RFC3339Nano`` prints."""
     base = value.strftime("%Y-%m-%dT%H:%M:%S")
