@@ -1,8 +1,8 @@
 """What a customer's `invoices` and `invoiceSummary` fields read, through the request's loaders,
 and `start_children_early`, which starts both while `customer(id:)` is still reading the customer.
 
-These return domain data (a merged page, summaries); the node types in `gateway.schema.nodes`
-wrap them."""
+The invoices come back as a merged page, which `nodes.connection_of` turns into the connection
+the client reads, so this module needs no node type."""
 
 from __future__ import annotations
 
@@ -35,10 +35,12 @@ Info = strawberry.Info[GatewayContext, None]
 def invoices_key(
     provider: str, customer_id: str, first: int | None, after: str | None
 ) -> tuple[object, ...]:
+    """The key of a customer's `invoices` page started early (`GatewayContext.start_early`)."""
     return ("Customer.invoices", provider, customer_id, first, after)
 
 
 def summary_key(provider: str, customer_id: str) -> tuple[object, ...]:
+    """The key of a customer's `invoiceSummary` started early."""
     return ("Customer.invoiceSummary", provider, customer_id)
 
 

@@ -1,6 +1,7 @@
-"""The two node types, Invoice and Customer, which refer to each other.
+"""The two node types, Invoice and Customer, which refer to each other, and `connection_of`,
+the connection of invoices a client reads from a merged page.
 
-Related objects come through the request's loaders, never through HTTP here.
+Related objects come through the request's loaders (`customer_reads`), never through HTTP here.
 """
 
 from __future__ import annotations
