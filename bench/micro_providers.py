@@ -8,7 +8,7 @@ providers on them as `serve` would, and measures with `time.thread_time()` (the 
 thread only, so other processes on the machine do not inflate it) the client-side CPU of:
 
 - `flexprice-list-50`, `xendit-list-50`: `provider.list_invoices(first=50)`;
-- `merged-50`: the first merged page of both, as `invoice_connection` builds it up to the edges
+- `merged-50`: the first merged page of both, as `merged_page` builds it up to the edges
   (`gateway.pagination.fetch_merged`, 50 of the 102 invoices fetched);
 - `flexprice-get-10`, `xendit-get-10`: `get_invoices` for 10 ids;
 - `flexprice-http`, `xendit-http`: one `Upstream.request` of the 50-invoice page alone (the HTTP

@@ -7,21 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.schema import plan
+from gateway.schema.plan import verify
 from tests.redis_server import redis_server
 
 # Every planned field of every in-process gateway is executed by graphql-core too, and the
 # request fails on a difference (what GATEWAY_VERIFY_PLANS=1 turns on where the module is
 # imported; the gateways the tests start as processes run as users run them).
-plan._VERIFY = True
+verify.enabled = True
 
 
 @pytest.fixture(autouse=True)
 def _plans_agree_with_graphql_core() -> Iterator[None]:
     """No test may pass while a planned answer differed from graphql-core's."""
-    before = len(plan.mismatches)
+    before = len(verify.mismatches)
     yield
-    found = plan.mismatches[before:]
+    found = verify.mismatches[before:]
     assert not found, f"planned fields answered differently from graphql-core: {found}"
 
 

@@ -1,22 +1,30 @@
-"""The two node types, Invoice and Customer, which refer to each other.
+"""The two node types, Invoice and Customer, which refer to each other, and `connection_of`,
+the connection of invoices a client reads from a merged page.
 
-Related objects come through the request's loaders, never through HTTP here.
+Related objects come through the request's loaders (`customer_reads`), never through HTTP here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Awaitable
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.context import GatewayContext
 from gateway.ids import GlobalId, NodeType
-from gateway.loaders import shielded
+from gateway.pagination import MergedPage
+from gateway.schema.connections import InvoiceConnection, InvoiceEdge, PageInfo
+from gateway.schema.customer_reads import (
+    asks_total,
+    customer_invoice_summary,
+    customer_invoices,
+    invoices_key,
+    summary_key,
+)
 from gateway.schema.enums import InvoiceStatus, PaymentStatus
+from gateway.schema.filters import CustomerInvoiceFilterInput
 from gateway.schema.money import Money
 from gateway.schema.types import (
     Address,
@@ -29,10 +37,7 @@ from gateway.schema.types import (
 from providers import models
 from providers.base import Operation
 
-if TYPE_CHECKING:
-    from gateway.schema.connections import CustomerInvoiceFilterInput, InvoiceConnection
-
-__all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview", "start_children_early"]
+__all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview", "connection_of"]
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -116,24 +121,24 @@ class Customer(Node):
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: Annotated[CustomerInvoiceFilterInput, strawberry.lazy("gateway.schema.connections")]
-        | None = None,
-    ) -> Annotated[InvoiceConnection, strawberry.lazy("gateway.schema.connections")]:
-        key = _invoices_key(self.model.provider, self.model.id, first, after)
+        filter: CustomerInvoiceFilterInput | None = None,
+    ) -> InvoiceConnection:
+        key = invoices_key(self.model.provider, self.model.id, first, after)
         early = info.context.take_early(key) if filter is None else None
         if early is not None:
-            connection: InvoiceConnection = await early
-            return connection
-        [selected] = info.selected_fields
-        return await customer_invoices(
-            info,
-            self.model.provider,
-            self.model.id,
-            first=first,
-            after=after,
-            filter=filter,
-            count=asks_total(selected.selections),
-        )
+            page: MergedPage = await early
+        else:
+            [selected] = info.selected_fields
+            page = await customer_invoices(
+                info,
+                self.model.provider,
+                self.model.id,
+                first=first,
+                after=after,
+                filter=filter,
+                count=asks_total(selected.selections),
+            )
+        return connection_of(page, after)
 
     @strawberry.field(
         description="The customer's invoice totals, one entry per currency "
@@ -141,119 +146,11 @@ class Customer(Node):
         "error when the provider cannot say)."
     )
     async def invoice_summary(self, info: Info) -> list[CustomerInvoiceSummary] | None:
-        early = info.context.take_early(_summary_key(self.model.provider, self.model.id))
+        early = info.context.take_early(summary_key(self.model.provider, self.model.id))
         if early is not None:
             summaries: list[CustomerInvoiceSummary] = await early
             return summaries
         return await customer_invoice_summary(info, self.model.provider, self.model.id)
-
-
-def _invoices_key(
-    provider: str, customer_id: str, first: int | None, after: str | None
-) -> tuple[object, ...]:
-    return ("Customer.invoices", provider, customer_id, first, after)
-
-
-def _summary_key(provider: str, customer_id: str) -> tuple[object, ...]:
-    return ("Customer.invoiceSummary", provider, customer_id)
-
-
-def asks_total(selections: Sequence[Selection]) -> bool:
-    """Whether a connection's selection asks for `totalCount`, fragments included."""
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == "totalCount":
-                return True
-        elif asks_total(selection.selections):
-            return True
-    return False
-
-
-async def customer_invoices(
-    info: Info,
-    provider: str,
-    customer_id: str,
-    *,
-    first: int | None,
-    after: str | None,
-    filter: CustomerInvoiceFilterInput | None,
-    count: bool = True,
-) -> InvoiceConnection:
-    """A first page comes through the request's `first_pages` loader, batched with the other
-    customers' (`count`: whether its totalCount is wanted); a later page is the customer's own
-    listing."""
-    from gateway.schema.connections import invoice_connection, provider_filters
-
-    ctx = info.context
-    ctx.provider(provider, field="invoices")
-    everywhere = provider_filters(ctx, filter.for_all_providers() if filter else None)
-    mine = everywhere[provider].model_copy(update={"customer_ids": (customer_id,)})
-
-    async def first_page(size: int) -> models.Page[models.Invoice]:
-        key = (provider, customer_id, size, everywhere[provider], count)
-        # Shielded: dropping early work must not cancel the loader's cached answer, which
-        # another field of the request may share.
-        return await shielded(ctx.loaders.first_pages.load(key))
-
-    return await invoice_connection(
-        info, first=first, after=after, filters={provider: mine}, first_page=first_page
-    )
-
-
-async def customer_invoice_summary(
-    info: Info, provider: str, customer_id: str
-) -> list[CustomerInvoiceSummary]:
-    """Read once per customer in a request, however many times it is asked for."""
-    ctx = info.context
-    ctx.provider(provider, field="invoiceSummary")
-    # Shielded, as first pages are.
-    summaries = await shielded(ctx.loaders.summaries.load((provider, customer_id))) or ()
-    return [CustomerInvoiceSummary(model=s, locale=ctx.settings.locale) for s in summaries]
-
-
-def _literal_int(value: object) -> object:
-    # A literal argument comes as its source text (`first: 20` is "20"), a variable as a value.
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
-
-
-def start_children_early(info: Info, provider: str, customer_id: str) -> list[tuple[object, ...]]:
-    """Start the `invoices` and `invoiceSummary` this `customer(id:)` selects before the
-    customer itself is read: both need only its id, so the page costs one round trip, not
-    two. Only plain selections are started (no alias twice, no directive, no `filter`, no
-    fragment); anything else resolves as usual, after the customer."""
-    [selected] = info.selected_fields
-    fields = [child for child in selected.selections if isinstance(child, SelectedField)]
-    started: list[tuple[object, ...]] = []
-    if len(fields) != len(selected.selections):
-        return started
-    names = [child.name for child in fields]
-    for child in fields:
-        if child.directives or names.count(child.name) != 1:
-            continue
-        if child.name == "invoiceSummary":
-            work: Coroutine[Any, Any, Any] = customer_invoice_summary(info, provider, customer_id)
-            started.append(_summary_key(provider, customer_id))
-            info.context.start_early(started[-1], work)
-        elif child.name == "invoices" and set(child.arguments) <= {"first", "after"}:
-            first, after = _literal_int(child.arguments.get("first")), child.arguments.get("after")
-            if isinstance(first, int | None) and isinstance(after, str | None):
-                work = customer_invoices(
-                    info,
-                    provider,
-                    customer_id,
-                    first=first,
-                    after=after,
-                    filter=None,
-                    count=asks_total(child.selections),
-                )
-                started.append(_invoices_key(provider, customer_id, first, after))
-                info.context.start_early(started[-1], work)
-    return started
 
 
 @strawberry.interface(
@@ -422,3 +319,18 @@ class Invoice(Node, InvoiceContent):
 )
 class InvoicePreview(InvoiceContent):
     pass
+
+
+def connection_of(page: MergedPage, after: str | None) -> InvoiceConnection:
+    """The connection a client reads of a merged page asked for with `after`: an `Invoice` node
+    per edge (its cursor written only if selected)."""
+    return InvoiceConnection(
+        edges=[InvoiceEdge(_edge=edge, node=Invoice(model=edge.node)) for edge in page.edges],
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=False,
+            _page=page,
+            _after=after,
+        ),
+        total_count=page.total_count,
+    )

@@ -7,14 +7,11 @@ import strawberry
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, NodeType
-from gateway.schema.connections import (
-    InvoiceConnection,
-    InvoiceFilterInput,
-    invoice_connection,
-    provider_filters,
-)
+from gateway.schema.connections import InvoiceConnection, merged_page
+from gateway.schema.customer_reads import start_children_early
+from gateway.schema.filters import InvoiceFilterInput, provider_filters
 from gateway.schema.inputs import InvoicePreviewInput
-from gateway.schema.nodes import Customer, Invoice, InvoicePreview, start_children_early
+from gateway.schema.nodes import Customer, Invoice, InvoicePreview, connection_of
 from gateway.schema.types import Node, Provider
 from providers.models import InvoicePreviewRequest
 
@@ -68,7 +65,8 @@ class Query:
         filter: InvoiceFilterInput | None = None,
     ) -> InvoiceConnection:
         filters = provider_filters(info.context, filter)
-        return await invoice_connection(info, first=first, after=after, filters=filters)
+        page = await merged_page(info, first=first, after=after, filters=filters)
+        return connection_of(page, after)
 
     @strawberry.field(description="One customer by its global ID; null when it does not exist.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:

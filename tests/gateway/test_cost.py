@@ -16,7 +16,7 @@ import pytest
 
 from bench.client import GatewayClient
 from bench.scenarios import KEY_PLACEHOLDER, SCENARIOS
-from gateway.schema import cost as cost_module
+from gateway.schema.cost import extension as cost_extension
 from gateway.schema.extensions import MAX_ERRORS_PER_KIND
 from gateway.settings import GatewaySettings
 from tests.gateway.hostile import WRITE_KEY, Hostile, served_gateway
@@ -306,13 +306,13 @@ def test_a_repeated_query_without_variables_is_estimated_once(
     gateway: Hostile, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walks: list[str | None] = []
-    real = cost_module.estimate
+    real = cost_extension.estimate
 
     def counted(schema: Any, operation: Any, *args: Any, **kwargs: Any) -> Any:
         walks.append(operation.name.value if operation.name else None)
         return real(schema, operation, *args, **kwargs)
 
-    monkeypatch.setattr(cost_module, "estimate", counted)
+    monkeypatch.setattr(cost_extension, "estimate", counted)
     plain = (
         "query Plain { invoices(first: 3) { edges { node { id } } } } query Other { __typename }"
     )

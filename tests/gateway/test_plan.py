@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 import strawberry
 
-from gateway.schema import plan
-from gateway.schema.plan import PlanInfo, PlannedExecutor
+from gateway.schema.plan import PlanInfo, PlannedExecutor, compiler, verify
 
 CALLS: list[str] = []
 
@@ -98,7 +97,7 @@ PLAIN = strawberry.Schema(query=Query)
 
 @pytest.fixture
 def verify_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan, "_VERIFY", False)
+    monkeypatch.setattr(verify, "enabled", False)
 
 
 def both(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -130,11 +129,11 @@ def test_plain_fields_are_planned(verify_off: None) -> None:
 
 def test_verification_catches_a_difference(monkeypatch: pytest.MonkeyPatch) -> None:
     # infoKind differs by construction (PlanInfo vs Strawberry's Info): verification must say so.
-    monkeypatch.setattr(plan, "_VERIFY", True)
-    before = len(plan.mismatches)
+    monkeypatch.setattr(verify, "enabled", True)
+    before = len(verify.mismatches)
     result = asyncio.run(PLANNED.execute("{ first { infoKind } }"))
-    found = plan.mismatches[before:]
-    del plan.mismatches[before:]  # expected here: not a failure of this test
+    found = verify.mismatches[before:]
+    del verify.mismatches[before:]  # expected here: not a failure of this test
     assert found
     assert "Item.infoKind" in found[0]
     assert result.errors
@@ -196,12 +195,12 @@ def test_a_planned_resolver_runs_once(verify_off: None) -> None:
 
 def test_plans_are_dropped_with_their_document(verify_off: None) -> None:
     gc.collect()
-    before = len(plan._plans.by_operation)
+    before = len(compiler.document_plans.by_operation)
     for n in range(20):
         # Distinct documents (Strawberry parses each anew: no cache in this schema).
         asyncio.run(PLANNED.execute(f"{{ items {{ name n{n}: upper }} }}"))
     gc.collect()
-    assert len(plan._plans.by_operation) <= before
+    assert len(compiler.document_plans.by_operation) <= before
 
 
 def test_plan_info_has_only_the_context() -> None:

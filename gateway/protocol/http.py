@@ -1,5 +1,5 @@
-"""The HTTP/1.1 protocol `serve` runs: uvicorn's httptools protocol, but a request that offers
-an upgrade other than WebSocket is answered over HTTP/1.1, with its body.
+"""`HttpProtocol`, the HTTP/1.1 protocol `serve` runs: uvicorn's httptools protocol, but a
+request that offers an upgrade other than WebSocket is answered over HTTP/1.1, with its body.
 
 Java's `HttpClient.newHttpClient()` offers `Upgrade: h2c` (with `Connection: Upgrade,
 HTTP2-Settings`) on its first request, body included. llhttp stops parsing at the end of the
@@ -31,86 +31,25 @@ stayed open):
   were 503 for every caller while 520 connections dripped headers.
 
 The values come from `GatewayConfig` (a `uvicorn.Config` with these fields, which `serve` and
-the tests use); under a plain `uvicorn.Config` the defaults below apply.
+the tests use); under a plain `uvicorn.Config` the defaults in `gateway.protocol.config` apply.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any, Final
 
 import httptools
-import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.supervisors import Multiprocess
 
-__all__ = [
-    "DEFAULT_HEADERS_TIMEOUT",
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_MAX_HEADER_BYTES",
-    "DEFAULT_REQUEST_TIMEOUT",
-    "HTTP_PROTOCOL",
-    "GatewayConfig",
-    "HttpProtocol",
-    "serve",
-]
+from gateway.protocol.config import (
+    DEFAULT_HEADERS_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+)
+from gateway.protocol.messages import head_without_upgrade, refusal
 
-#: nginx's and Node's default: 16 kB of request line and headers.
-DEFAULT_MAX_HEADER_BYTES: Final = 16_384
-DEFAULT_HEADERS_TIMEOUT: Final = 10.0
-DEFAULT_REQUEST_TIMEOUT: Final = 30.0
-DEFAULT_MAX_CONNECTIONS: Final = 500
-#: uvicorn's exit status when its server could not start (`uvicorn.main.STARTUP_FAILURE`).
-STARTUP_FAILURE: Final = 3
-
-
-class GatewayConfig(uvicorn.Config):
-    """uvicorn's configuration plus the limits `HttpProtocol` applies."""
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
-        headers_timeout: float = DEFAULT_HEADERS_TIMEOUT,
-        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        **options: Any,
-    ) -> None:
-        super().__init__(app, **options)
-        self.max_header_bytes = max_header_bytes
-        self.headers_timeout = headers_timeout
-        self.request_timeout = request_timeout
-        self.max_connections = max_connections
-
-
-def serve(config: GatewayConfig) -> None:
-    """What `uvicorn.run` does with its config, in one process or `config.workers`; exits
-    with uvicorn's status 3 when a single process could not start."""
-    server = uvicorn.Server(config)
-    try:
-        if config.workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
-        else:
-            server.run()
-    except KeyboardInterrupt:
-        pass
-    if not server.started and config.workers == 1:
-        raise SystemExit(STARTUP_FAILURE)
-
-
-def _refusal(status: bytes, code: str, message: str) -> tuple[bytes, bytes]:
-    """A status line and a JSON body with one coded error, as the gateway's other refusals."""
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return b"HTTP/1.1 " + status + b"\r\n", body.encode()
-
-
-#: What `uvicorn.run(http=...)` takes for this protocol (an import string: workers import it).
-HTTP_PROTOCOL = "gateway.protocol:HttpProtocol"
-
-# The headers that offer an upgrade, and the `Connection` options that point at them.
-_UPGRADE_HEADERS = frozenset({b"upgrade", b"http2-settings"})
+__all__ = ["HttpProtocol"]
 
 
 class _HeadTooLarge(Exception):
@@ -120,7 +59,7 @@ class _HeadTooLarge(Exception):
 class HttpProtocol(HttpToolsProtocol):
     """`HttpToolsProtocol` that declines every upgrade but WebSocket, keeping the body, and
     bounds the head's size, the time to send it and the whole request, and the connections
-    open (module doc)."""
+    open (the module's docstring)."""
 
     _declined: bool = False
     _replayed: bool = False
@@ -253,16 +192,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _write_refusal(self, status: bytes, code: str, message: str) -> None:
-        line, body = _refusal(status, code, message)
-        head = [line]
-        for name, value in self.server_state.default_headers:
-            head += [name, b": ", value, b"\r\n"]
-        head += [
-            b"content-type: application/json\r\n",
-            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-            b"connection: close\r\n\r\n",
-        ]
-        self.transport.write(b"".join(head) + body)
+        self.transport.write(refusal(status, code, message, self.server_state.default_headers))
 
     def _refuse_large_head(self) -> None:
         limit = getattr(self.config, "max_header_bytes", DEFAULT_MAX_HEADER_BYTES)
@@ -349,21 +279,12 @@ class HttpProtocol(HttpToolsProtocol):
         """Parse the request again from its head, minus the upgrade offer, then `rest` (the
         body and whatever follows), with a fresh parser for the rest of the connection."""
         version = self.parser.get_http_version().encode()
-        head = [self.parser.get_method(), b" ", self.url, b" HTTP/", version, b"\r\n"]
-        for name, value in self.scope["headers"]:
-            if name in _UPGRADE_HEADERS:
-                continue
-            if name == b"connection":
-                options = [o.strip() for o in value.split(b",")]
-                kept = [o for o in options if o.lower() not in _UPGRADE_HEADERS]
-                if not kept:
-                    continue
-                value = b", ".join(kept)
-            head += [name, b": ", value, b"\r\n"]
-        head.append(b"\r\n")
+        head = head_without_upgrade(
+            self.parser.get_method(), self.url, version, self.scope["headers"]
+        )
         self.parser = httptools.HttpRequestParser(self)
         self._replayed = True
         try:
-            self.data_received(b"".join(head) + rest)
+            self.data_received(head + rest)
         finally:
             self._replayed = False

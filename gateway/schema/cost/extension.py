@@ -1,0 +1,159 @@
+"""The estimate at work: `UpstreamCost`, the schema extension that counts an operation's upstream
+calls, refuses it before it runs when its estimate is over GATEWAY_MAX_COST (`too_costly`), and
+reports `extensions.cost`; the estimates of operations without variables are remembered per
+document."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from gateway.context import GatewayContext
+from gateway.errors import ErrorCode
+from gateway.schema.cost.model import MAX_VISITS
+from gateway.schema.cost.walk import estimate
+from gateway.settings import GatewaySettings
+from providers.base import InvoiceProvider
+from providers.calls import counting
+
+__all__ = ["UpstreamCost", "too_costly"]
+
+
+def too_costly(estimated: int | None, limit: int) -> GraphQLError:
+    if estimated is None:
+        message = (
+            f"The operation is too large to estimate (over {MAX_VISITS} fields once its "
+            "fragments are expanded): split it"
+        )
+    else:
+        message = (
+            f"The operation may make {estimated} upstream calls; the limit is {limit} "
+            "(GATEWAY_MAX_COST): ask for fewer items (a smaller `first`), fewer nested "
+            "connections, or split it"
+        )
+    return GraphQLError(
+        message,
+        extensions={
+            "code": ErrorCode.QUERY_TOO_COSTLY.value,
+            "cost": {"estimated": estimated, "limit": limit},
+        },
+    )
+
+
+class UpstreamCost(SchemaExtension):
+    """Counts the operation's upstream calls (`providers.calls`, with its caller and its
+    GATEWAY_MAX_UPSTREAM_CALLS), refuses it before execution when its estimate is over
+    GATEWAY_MAX_COST (QUERY_TOO_COSTLY: nothing reaches a provider), and reports
+    `extensions.cost = {estimated, actual}` on every response."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.estimated: int | None = 0
+
+    def _context(self) -> GatewayContext | None:
+        context = self.execution_context.context
+        return context if isinstance(context, GatewayContext) else None
+
+    def on_operation(self) -> Iterator[None]:
+        context = self._context()
+        if context is None:
+            yield
+            return
+        with counting(context.calls):
+            yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self._context()
+        document = self.execution_context.graphql_document
+        if context is not None and document is not None and not self.execution_context.result:
+            name = self.execution_context.operation_name
+            known, estimated = _remembered(document, name, context)
+            if not known:
+                operation = get_operation_ast(document, name)
+                if operation is None:
+                    yield
+                    return
+                fragments = {
+                    d.name.value: d
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                found = estimate(
+                    self.execution_context.schema._schema,
+                    operation,
+                    fragments,
+                    self.execution_context.variables,
+                    providers=context.providers,
+                    settings=context.settings,
+                )
+                estimated = None if found is None else found.total
+                if not operation.variable_definitions:
+                    _remember(document, name, context, estimated)
+            self.estimated = estimated
+            limit = context.settings.max_cost
+            if limit and (estimated is None or estimated > limit):
+                self.execution_context.result = GraphQLExecutionResult(
+                    data=None, errors=[too_costly(estimated, limit)]
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        context = self._context()
+        if context is None:
+            return {}
+        return {"cost": {"estimated": self.estimated, "actual": context.calls.made}}
+
+
+#: The estimates of operations that declare no variables, which depend on nothing but the
+#: document, the operation's name, the providers and the settings: by the document's id, with
+#: a weak reference to it (an entry goes when its document does: the document cache's
+#: documents keep theirs), the providers and settings it was made for, and the estimate (None:
+#: too large) per operation name. A repeated query is walked once, not on every request.
+_ESTIMATES: dict[
+    int,
+    tuple[
+        weakref.ref[DocumentNode],
+        Mapping[str, InvoiceProvider],
+        GatewaySettings,
+        dict[str | None, int | None],
+    ],
+] = {}
+
+
+def _remembered(
+    document: DocumentNode, name: str | None, context: GatewayContext
+) -> tuple[bool, int | None]:
+    entry = _ESTIMATES.get(id(document))
+    if (
+        entry is None
+        or entry[0]() is not document
+        or entry[1] is not context.providers
+        or entry[2] is not context.settings
+        or name not in entry[3]
+    ):
+        return False, None
+    return True, entry[3][name]
+
+
+def _remember(
+    document: DocumentNode, name: str | None, context: GatewayContext, estimated: int | None
+) -> None:
+    key = id(document)
+    entry = _ESTIMATES.get(key)
+    if entry is None or entry[0]() is not document:
+        weakref.finalize(document, _ESTIMATES.pop, key, None)
+    if (
+        entry is None
+        or entry[0]() is not document
+        or entry[1] is not context.providers
+        or entry[2] is not context.settings
+    ):
+        entry = (weakref.ref(document), context.providers, context.settings, {})
+        _ESTIMATES[key] = entry
+    entry[3][name] = estimated
