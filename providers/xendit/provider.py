@@ -11,7 +11,7 @@ from typing import Final
 
 from pydantic import SecretStr
 
-from providers.adapter import HttpProvider
+from providers.adapter import AdapterFactory, HttpProvider
 from providers.base import CallCosts, Operation
 from providers.errors import NotFound, ProviderRejected
 from providers.http import HttpPolicy
@@ -32,7 +32,7 @@ from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
 
-__all__ = ["XenditProvider"]
+__all__ = ["XenditProvider", "factory"]
 
 #: What a listing position (the id of the last invoice read) can be: Xendit's ids are 24 hex
 #: digits; this is looser, and refuses what cannot be an id before it reaches a query string.
@@ -253,3 +253,6 @@ class XenditProvider(HttpProvider[XenditSettings, XenditClient]):
                 status=exc.status,
                 provider_code=exc.provider_code,
             ) from exc
+
+
+factory = AdapterFactory(name=PROVIDER, settings=XenditSettings, provider=XenditProvider)
