@@ -6,15 +6,38 @@ developer's shell and nothing reads `os.environ` behind the app factory's back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Self
 
 from pydantic import Field, ValidationError
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from providers.http import HttpPolicy
 
-__all__ = ["EnvironSettings", "HttpSettings"]
+__all__ = ["EnvironSettings", "HttpSettings", "header_value"]
+
+# What an HTTP header can carry as is: printable ASCII without spaces. A newline breaks aiohttp
+# and a non-ASCII character cannot be sent, both with errors far from the setting.
+_HEADER_CHARACTERS = re.compile(r"[!-~]+")
+
+
+def header_value(value: str, *, variable: str, error_type: str, alone: str = "value") -> str:
+    """`value` without surrounding whitespace (a secret file often ends in a newline), for a
+    setting sent in a header (a key, an account id). One that is empty then, or holds a
+    character a header cannot carry, is a validation error naming `variable` and never echoing
+    the value; use it in a `field_validator` of a settings class with `hide_input_in_errors`.
+    """
+    value = value.strip()
+    if not _HEADER_CHARACTERS.fullmatch(value):
+        raise PydanticCustomError(
+            error_type,
+            f"{variable} must be printable ASCII without whitespace or control characters "
+            f"(surrounding whitespace is stripped): set it to the {alone} alone",
+        )
+    return value
+
 
 # HttpPolicy is a slots dataclass, so its defaults live on an instance, not on the class.
 _POLICY = HttpPolicy()

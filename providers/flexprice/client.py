@@ -9,24 +9,19 @@ carries an idempotency key; calls that change state without one are sent once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-import msgspec
 from pydantic import SecretStr
 
-from providers.errors import NotFound, ProviderBadResponse
+from providers.client import ApiClient, ApiKeyAuth, decode_record, error_body, segment
 from providers.flexprice import wire
-from providers.http import ErrorBody, HttpPolicy, Response, Upstream
+from providers.http import ErrorBody, HttpPolicy, Response
 from providers.records import Record, decode_object
-from providers.redaction import redacting
 from providers.transport import Transport
 
 __all__ = ["FlexPriceClient", "parse_error"]
 
 PROVIDER = "flexprice"
-_MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
 
 R = TypeVar("R", bound=Record)
 
@@ -42,46 +37,17 @@ def parse_error(response: Response) -> ErrorBody:
         error = decode_object(wire.ErrorResponse, response.content)
     except ValueError:  # not JSON, or not an error object
         return None, None
-    message = error.message or error.error
-    return error.code, message[:_MAX_MESSAGE] if message else None
-
-
-def _user_agent() -> str:
-    try:
-        return f"invoice-gateway/{version('invoice-gateway')}"
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "invoice-gateway/0+unknown"
+    return error_body(error.code, error.message or error.error)
 
 
 def _segment(value: str) -> str:
-    # Quote everything, "/" included, so an id stays one path segment. "." and ".." would be
-    # removed from the path by URL normalisation and reach another route; FlexPrice ids are
-    # never empty or dots.
-    if value in ("", ".", ".."):
-        raise NotFound(PROVIDER, f"flexprice has no record with id {value!r}", status=404)
-    return quote(value, safe="")
+    return segment(PROVIDER, value)
 
 
-def _parse(model: type[R], response: Response) -> R:
-    try:
-        return decode_object(model, response.content)
-    except msgspec.ValidationError as exc:
-        raise ProviderBadResponse(
-            PROVIDER,
-            f"flexprice answered HTTP {response.status_code} with a body that is not "
-            f"a {model.__name__}",
-        ) from exc
-    except msgspec.DecodeError as exc:
-        raise ProviderBadResponse(
-            PROVIDER, f"flexprice answered HTTP {response.status_code} with a body that is not JSON"
-        ) from exc
-
-
-class FlexPriceClient:
+class FlexPriceClient(ApiClient):
     """One method per FlexPrice endpoint; paths are relative to the base URL (which ends in /v1)."""
 
-    def __init__(self, upstream: Upstream) -> None:
-        self.upstream = upstream
+    provider = PROVIDER
 
     @classmethod
     def connect(
@@ -97,24 +63,13 @@ class FlexPriceClient:
         `transport` defaults to the network (see `providers.http.build_transport`). The key is
         one of the upstream's `credentials`, so no repr or snapshot shows it.
         """
-        secret = api_key.get_secret_value()
-        return cls(
-            Upstream(
-                provider=PROVIDER,
-                base_url=base_url,
-                policy=policy,
-                parse_error=redacting(parse_error, secret),
-                headers={"accept": "application/json", "user-agent": _user_agent()},
-                credentials={"x-api-key": secret},
-                transport=transport,
-            )
+        return cls.open(
+            base_url=base_url,
+            auth=ApiKeyAuth(api_key, header="x-api-key"),
+            policy=policy,
+            parse_error=parse_error,
+            transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"FlexPriceClient({self.upstream!r})"
-
-    async def aclose(self) -> None:
-        await self.upstream.aclose()
 
     async def _call(
         self,
@@ -133,7 +88,7 @@ class FlexPriceClient:
         response = await self.upstream.request(
             method, path, retry=retry, json_body=json_body, params=params, ok=ok
         )
-        return _parse(model, response)
+        return decode_record(PROVIDER, model, response)
 
     # -- invoices ---------------------------------------------------------------------------
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator, Mapping, Sequence
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from providers.base import CallCosts, Endpoint, Operation, ProviderBase
+from providers.adapter import AdapterFactory, HttpProvider, run_all
+from providers.base import CallCosts, Operation
 from providers.errors import (
     Conflict,
     IdempotencyKeyReused,
-    MissingCredentials,
     ProviderBadResponse,
     ProviderRejected,
 )
@@ -36,7 +35,6 @@ from providers.flexprice.search import (
     to_invoice_searches,
 )
 from providers.flexprice.settings import FlexPriceSettings
-from providers.http import HttpPolicy, without_userinfo
 from providers.models import (
     Customer,
     CustomerInvoiceSummary,
@@ -53,7 +51,7 @@ from providers.models import (
 from providers.paging import Position
 from providers.transport import Transport
 
-__all__ = ["FlexPriceProvider", "FlexPriceProviderFactory", "factory"]
+__all__ = ["FlexPriceProvider", "factory"]
 
 # Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
 _KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
@@ -64,12 +62,11 @@ def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None
         yield tuple(values[start : start + size])
 
 
-class FlexPriceProvider(ProviderBase):
+class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
     """FlexPrice, over HTTP: the real service, or whatever speaks its API at `base_url`.
 
-    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
-    the network, on aiohttp); `policy` to override the timeouts and retry waits the settings
-    describe. Raises `MissingCredentials` when there is no key.
+    Built as every `providers.adapter.HttpProvider` is: keyword-only `settings`, `transport`
+    and `policy`; `MissingCredentials` without FLEXPRICE_API_KEY.
     """
 
     name = PROVIDER
@@ -84,43 +81,10 @@ class FlexPriceProvider(ProviderBase):
     # A second create with a key FlexPrice holds is a 409 `already_exists`, from any process.
     deduplicates_creates = True
 
-    def __init__(
-        self,
-        *,
-        settings: FlexPriceSettings,
-        transport: Transport | None = None,
-        policy: HttpPolicy | None = None,
-    ) -> None:
-        key = settings.api_key
-        if key is None:
-            raise MissingCredentials(
-                PROVIDER,
-                "FLEXPRICE_API_KEY is not set: export it, "
-                "or leave flexprice out of GATEWAY_PROVIDERS",
-            )
-        self.settings = settings
-        self._key = key
-        self._policy = policy or settings.policy()
-        self.client = FlexPriceClient.connect(
-            base_url=settings.base_url,
-            api_key=key,
-            policy=self._policy,
-            transport=transport,
+    def connect(self, key: SecretStr, transport: Transport | None) -> FlexPriceClient:
+        return FlexPriceClient.connect(
+            base_url=self.base_url, api_key=key, policy=self._policy, transport=transport
         )
-
-    def describe(self) -> str:
-        """Where this provider points; never its key."""
-        return f"flexprice: {without_userinfo(self.settings.base_url)}"
-
-    def __repr__(self) -> str:
-        return f"FlexPriceProvider({self.describe()!r})"
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def upstream_status(self) -> dict[str, object]:
-        """The HTTP guards' settings and state (circuit breaker, bulkhead, retry budget)."""
-        return self.client.upstream.snapshot()
 
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
@@ -277,14 +241,7 @@ class FlexPriceProvider(ProviderBase):
     ) -> list[wire.ListInvoicesResponse]:
         # Several searches run at once; if one fails the others are cancelled and the first
         # failure is raised as itself (a ProviderError), not as an exception group.
-        if len(searches) == 1:
-            return [await self.client.search_invoices(searches[0])]
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self.client.search_invoices(s)) for s in searches]
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the transport error)
-        return [task.result() for task in tasks]
+        return await run_all(self.client.search_invoices(s) for s in searches)
 
     async def get_customer_invoice_summary(
         self, customer_id: str
@@ -411,38 +368,4 @@ class FlexPriceProvider(ProviderBase):
         return to_invoice(await self.client.get_invoice(invoice_id))
 
 
-class FlexPriceProviderFactory:
-    """The `invoice_gateway.providers` entry point: FLEXPRICE_* settings -> provider.
-
-    With an `endpoint` (the gateway wiring the sandbox), the provider calls it with its key.
-    Raises `MissingCredentials` without `FLEXPRICE_API_KEY` and without an endpoint, and
-    `ValueError` naming the variable when a setting cannot be read (its value is never echoed).
-    """
-
-    name = PROVIDER
-    settings = FlexPriceSettings
-
-    def __call__(
-        self,
-        environ: Mapping[str, str],
-        *,
-        endpoint: Endpoint | None = None,
-        policy: HttpPolicy | None = None,
-    ) -> FlexPriceProvider:
-        try:
-            settings = FlexPriceSettings.from_environ(environ)
-        except ValidationError as exc:
-            problems = FlexPriceSettings.problems(exc)
-            raise ValueError(f"invalid flexprice settings: {problems}") from exc
-        if endpoint is None:
-            return FlexPriceProvider(settings=settings, policy=policy)
-        on_endpoint = settings.model_copy(
-            update={"api_key": SecretStr(endpoint.api_key), "base_url": endpoint.base_url}
-        )
-        return FlexPriceProvider(settings=on_endpoint, transport=endpoint.transport, policy=policy)
-
-    def __repr__(self) -> str:
-        return "FlexPriceProviderFactory()"
-
-
-factory = FlexPriceProviderFactory()
+factory = AdapterFactory(name=PROVIDER, settings=FlexPriceSettings, provider=FlexPriceProvider)

@@ -11,21 +11,14 @@ retries and retry budget, circuit breaker, bulkhead, response size cap).
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, SecretStr, field_validator
-from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
-from providers.settings import HttpSettings
+from providers.settings import HttpSettings, header_value
 
 __all__ = ["DEFAULT_BASE_URL", "FlexPriceSettings"]
 
 DEFAULT_BASE_URL = "https://us.api.flexprice.io/v1"
-
-# An HTTP header value the transports send as is: printable ASCII, no spaces. A newline breaks
-# aiohttp and a non-ASCII character cannot be sent, both with errors far from the setting.
-_KEY_CHARACTERS = re.compile(r"[!-~]+")
 
 
 class FlexPriceSettings(HttpSettings):
@@ -48,15 +41,11 @@ class FlexPriceSettings(HttpSettings):
     @field_validator("api_key")
     @classmethod
     def _clean_api_key(cls, key: SecretStr | None) -> SecretStr | None:
-        # Surrounding whitespace is stripped (a secret file often ends in a newline); anything
-        # else unsendable is refused here, naming the variable, never echoing the value.
         if key is None:
             return None
-        value = key.get_secret_value().strip()
-        if not _KEY_CHARACTERS.fullmatch(value):
-            raise PydanticCustomError(
-                "api_key_characters",
-                "FLEXPRICE_API_KEY must be printable ASCII without whitespace or control "
-                "characters (surrounding whitespace is stripped): set it to the key alone",
+        value = key.get_secret_value()
+        return SecretStr(
+            header_value(
+                value, variable="FLEXPRICE_API_KEY", error_type="api_key_characters", alone="key"
             )
-        return SecretStr(value)
+        )

@@ -6,8 +6,7 @@ and the gateway wires the provider to the sandbox in `sandboxes.xendit` instead,
 package never imports.
 """
 
-from providers.xendit.factory import factory
-from providers.xendit.provider import XenditProvider
+from providers.xendit.provider import XenditProvider, factory
 from providers.xendit.settings import XenditSettings
 
 __all__ = ["XenditProvider", "XenditSettings", "factory"]

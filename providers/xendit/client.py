@@ -9,26 +9,28 @@ key, so a blind retry could bill twice; the provider retries it itself after a l
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import Any
 
-import msgspec
 from pydantic import SecretStr
 
-from providers.errors import NotFound, ProviderBadResponse, ProviderRejected
-from providers.http import ErrorBody, HttpPolicy, Response, Upstream, exact_json
-from providers.records import decode_list, decode_object
-from providers.redaction import redacting
+from providers.client import (
+    ApiClient,
+    BasicAuth,
+    decode_record,
+    decode_records,
+    error_body,
+    segment,
+)
+from providers.errors import NotFound, ProviderRejected
+from providers.http import ErrorBody, HttpPolicy, Response, exact_json
+from providers.records import decode_object
 from providers.transport import Transport
 from providers.xendit import wire
 
 __all__ = ["NOT_FOUND_CODES", "XenditClient", "parse_error"]
 
 PROVIDER = "xendit"
-_MAX_MESSAGE = 500  # an error message is shown to clients: keep a runaway body out of it
 
 #: Codes that mean "no such record", whatever the status: the Customer API answers 400 for
 #: an unknown customer.
@@ -41,8 +43,6 @@ NOT_FOUND_CODES = frozenset(
     }
 )
 
-R = TypeVar("R", bound=wire.ResponseModel)
-
 
 def parse_error(response: Response) -> ErrorBody:
     """(error_code, message) of a Xendit error body `{error_code, message}`. Never raises."""
@@ -50,62 +50,17 @@ def parse_error(response: Response) -> ErrorBody:
         error = decode_object(wire.Error, response.content)
     except ValueError:  # not JSON, or not an error object
         return None, None
-    message = error.message
-    return error.error_code, message[:_MAX_MESSAGE] if message else None
-
-
-def _user_agent() -> str:
-    try:
-        return f"invoice-gateway/{version('invoice-gateway')}"
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "invoice-gateway/0+unknown"
+    return error_body(error.error_code, error.message)
 
 
 def _segment(value: str) -> str:
-    # One path segment whatever it holds ("/" included). "." and ".." would be removed by URL
-    # normalisation and reach another route; Xendit ids are never empty or dots.
-    if value in ("", ".", ".."):
-        raise NotFound(PROVIDER, f"xendit has no record with id {value!r}", status=404)
-    return quote(value, safe="")
+    return segment(PROVIDER, value)
 
 
-def _bad(model: type[wire.ResponseModel], response: Response) -> ProviderBadResponse:
-    return ProviderBadResponse(
-        PROVIDER,
-        f"xendit answered HTTP {response.status_code} with a body that is not "
-        f"{'a list of ' if model is wire.Invoice else 'a '}{model.__name__}",
-    )
-
-
-def _not_json(response: Response) -> ProviderBadResponse:
-    return ProviderBadResponse(
-        PROVIDER, f"xendit answered HTTP {response.status_code} with a body that is not JSON"
-    )
-
-
-def _parse(model: type[R], response: Response) -> R:
-    try:
-        return decode_object(model, response.content)
-    except msgspec.ValidationError as exc:
-        raise _bad(model, response) from exc
-    except msgspec.DecodeError as exc:
-        raise _not_json(response) from exc
-
-
-def _parse_list(model: type[R], response: Response) -> list[R]:
-    try:
-        return decode_list(model, response.content)
-    except msgspec.ValidationError as exc:
-        raise _bad(model, response) from exc
-    except msgspec.DecodeError as exc:
-        raise _not_json(response) from exc
-
-
-class XenditClient:
+class XenditClient(ApiClient):
     """One method per Xendit endpoint; paths are relative to the base URL (the host)."""
 
-    def __init__(self, upstream: Upstream) -> None:
-        self.upstream = upstream
+    provider = PROVIDER
 
     @classmethod
     def connect(
@@ -125,28 +80,14 @@ class XenditClient:
         authorization header is one of the upstream's `credentials`, so no repr or snapshot
         shows it.
         """
-        headers = {"accept": "application/json", "user-agent": _user_agent()}
-        if for_user_id is not None:
-            headers["for-user-id"] = for_user_id
-        secret = secret_key.get_secret_value()
-        token = base64.b64encode(f"{secret}:".encode()).decode("ascii")
-        return cls(
-            Upstream(
-                provider=PROVIDER,
-                base_url=base_url,
-                policy=policy,
-                parse_error=redacting(parse_error, secret),
-                headers=headers,
-                credentials={"authorization": f"Basic {token}"},
-                transport=transport,
-            )
+        return cls.open(
+            base_url=base_url,
+            auth=BasicAuth(secret_key),
+            policy=policy,
+            parse_error=parse_error,
+            headers={"for-user-id": for_user_id} if for_user_id is not None else None,
+            transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"XenditClient({self.upstream!r})"
-
-    async def aclose(self) -> None:
-        await self.upstream.aclose()
 
     async def _send(
         self,
@@ -180,32 +121,32 @@ class XenditClient:
     async def get_invoice(self, invoice_id: str) -> wire.Invoice:
         """`GET /v2/invoices/{id}`; raises `NotFound` for an unknown id."""
         response = await self._send("GET", f"/v2/invoices/{_segment(invoice_id)}", retry=True)
-        return _parse(wire.Invoice, response)
+        return decode_record(PROVIDER, wire.Invoice, response)
 
     async def list_invoices(self, params: Mapping[str, str | Sequence[str]]) -> list[wire.Invoice]:
         """`GET /v2/invoices`: a bare array, newest first. A sequence value is sent as
         repeated keys, as the SDK sends arrays (`statuses=PAID&statuses=SETTLED`)."""
         response = await self._send("GET", "/v2/invoices", retry=True, params=params)
-        return _parse_list(wire.Invoice, response)
+        return decode_records(PROVIDER, wire.Invoice, response)
 
     async def create_invoice(self, request: wire.CreateInvoiceRequest) -> wire.Invoice:
         """`POST /v2/invoices/` (trailing slash as the SDK sends it), sent exactly once."""
         body = exact_json(request.body())  # amounts as their own digits, never via a float
         response = await self._send("POST", "/v2/invoices/", retry=False, content=body)
-        return _parse(wire.Invoice, response)
+        return decode_record(PROVIDER, wire.Invoice, response)
 
     async def expire_invoice(self, invoice_id: str) -> wire.Invoice:
         """`POST /invoices/{id}/expire!` (no `/v2`, a literal `!`); answers the invoice."""
         path = f"/invoices/{_segment(invoice_id)}/expire!"
         response = await self._send("POST", path, retry=False)
-        return _parse(wire.Invoice, response)
+        return decode_record(PROVIDER, wire.Invoice, response)
 
     # -- customers --------------------------------------------------------------------------
 
     async def get_customer(self, customer_id: str) -> wire.Customer:
         """`GET /customers/{id}`; raises `NotFound` for an unknown id (404 or a 400 code)."""
         response = await self._send("GET", f"/customers/{_segment(customer_id)}", retry=True)
-        return _parse(wire.Customer, response)
+        return decode_record(PROVIDER, wire.Customer, response)
 
 
 # Xendit does not document whether a create answers 200 or 201: either is fine.

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Final
 
-from providers.base import CallCosts, Operation, ProviderBase
-from providers.errors import (
-    MissingCredentials,
-    NotFound,
-    ProviderRejected,
-)
-from providers.http import HttpPolicy, without_userinfo
+from pydantic import SecretStr
+
+from providers.adapter import AdapterFactory, HttpProvider
+from providers.base import CallCosts, Operation
+from providers.errors import NotFound, ProviderRejected
+from providers.http import HttpPolicy
 from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
 from providers.transport import Transport
 from providers.xendit import wire
@@ -33,13 +32,11 @@ from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
 
-__all__ = ["XenditProvider"]
+__all__ = ["XenditProvider", "factory"]
 
 #: What a listing position (the id of the last invoice read) can be: Xendit's ids are 24 hex
 #: digits; this is looser, and refuses what cannot be an id before it reaches a query string.
 _INVOICE_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -48,12 +45,12 @@ class _KeyLock:
     users: int = 0
 
 
-class XenditProvider(ProviderBase):
+class XenditProvider(HttpProvider[XenditSettings, XenditClient]):
     """Xendit, over HTTP: the real service, or whatever speaks its API at `base_url`.
 
-    Keyword-only construction: `settings`; `transport` to plug in an ASGI app or a script (default:
-    the network, on aiohttp); `policy` to override the timeouts and retry waits the settings
-    describe. Raises `MissingCredentials` when there is no key.
+    Built as every `providers.adapter.HttpProvider` is: keyword-only `settings`, `transport`
+    and `policy`; `MissingCredentials` without XENDIT_SECRET_KEY. Ids are read one call each
+    (`fan_out`), `XENDIT_MAX_CONCURRENCY` at once.
     """
 
     name = PROVIDER
@@ -70,6 +67,8 @@ class XenditProvider(ProviderBase):
     # No batch read, no batch listing; an invoice carries a copy of its customer (name, email).
     call_costs = CallCosts(ids_per_call=1, customers_per_listing=1, embedded_customer="partial")
 
+    key_setting = "secret_key"
+
     def __init__(
         self,
         *,
@@ -77,76 +76,32 @@ class XenditProvider(ProviderBase):
         transport: Transport | None = None,
         policy: HttpPolicy | None = None,
     ) -> None:
-        key = settings.secret_key
-        if key is None:
-            raise MissingCredentials(
-                PROVIDER,
-                "XENDIT_SECRET_KEY is not set: export it, or leave xendit out of GATEWAY_PROVIDERS",
-            )
-        self.settings = settings
-        self._key = key
-        self._policy = policy or settings.policy()
-        # One bound per provider, shared by every fan-out running at the same time.
-        self._in_flight = asyncio.Semaphore(settings.max_concurrency)
+        super().__init__(settings=settings, transport=transport, policy=policy)
         self._creating: dict[str, _KeyLock] = {}
         self._unanswered = UnansweredCreates()
-        self.client = self._connect(transport)
 
-    def _connect(self, transport: Transport | None) -> XenditClient:
+    def connect(self, key: SecretStr, transport: Transport | None) -> XenditClient:
         return XenditClient.connect(
-            base_url=self.settings.base_url,
-            secret_key=self._key,
+            base_url=self.base_url,
+            secret_key=key,
             policy=self._policy,
             for_user_id=self.settings.for_user_id,
             transport=transport,
         )
 
-    def describe(self) -> str:
-        """Where this provider points; never its key."""
+    def concurrency(self) -> int:
+        """`XENDIT_MAX_CONCURRENCY`: Xendit has no batch read, so ids are fetched one by one."""
+        return self.settings.max_concurrency
+
+    def describe_more(self) -> str:
         account = self.settings.for_user_id
-        sub = f", sub-account {account}" if account else ""
-        return f"xendit: {without_userinfo(self.settings.base_url)}{sub}"
-
-    def __repr__(self) -> str:
-        return f"XenditProvider({self.describe()!r})"
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def upstream_status(self) -> dict[str, object]:
-        """The HTTP guards' settings and state (circuit breaker, bulkhead, retry budget)."""
-        return self.client.upstream.snapshot()
+        return f", sub-account {account}" if account else ""
 
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
         await self.client.list_invoices({"limit": "1"})
 
     # -- reads ------------------------------------------------------------------------------
-
-    async def _fan_out(
-        self, ids: Sequence[str], fetch: Callable[[str], Awaitable[T]]
-    ) -> list[T | None]:
-        # Xendit has no batch read: one call per distinct id, `max_concurrency` at a time.
-        # A 404 is that key's None; any other failure cancels the rest and is raised as itself.
-        async def one(key: str) -> T | None:
-            async with self._in_flight:
-                try:
-                    return await fetch(key)
-                except NotFound:
-                    return None
-
-        distinct = list(dict.fromkeys(ids))
-        if len(distinct) <= 1:
-            results = [await one(key) for key in distinct]
-        else:
-            try:
-                async with asyncio.TaskGroup() as group:
-                    tasks = [group.create_task(one(key)) for key in distinct]
-            except BaseExceptionGroup as failed:
-                raise failed.exceptions[0]  # noqa: B904 - keeps its own cause (the transport error)
-            results = [task.result() for task in tasks]
-        found = dict(zip(distinct, results, strict=True))
-        return [found[key] for key in ids]
 
     async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]:
         """`GET /v2/invoices/{id}` per distinct id, at most `max_concurrency` at once.
@@ -158,7 +113,7 @@ class XenditProvider(ProviderBase):
         async def fetch(invoice_id: str) -> Invoice:
             return to_invoice(await self.client.get_invoice(invoice_id))
 
-        return await self._fan_out(ids, fetch)
+        return await self.fan_out(ids, fetch)
 
     async def get_customers(self, ids: Sequence[str]) -> Sequence[Customer | None]:
         """`GET /customers/{id}` per distinct id, exactly as `get_invoices` does."""
@@ -166,7 +121,7 @@ class XenditProvider(ProviderBase):
         async def fetch(customer_id: str) -> Customer:
             return to_customer(await self.client.get_customer(customer_id))
 
-        return await self._fan_out(ids, fetch)
+        return await self.fan_out(ids, fetch)
 
     def listing_calls(self, filters: InvoiceFilter) -> int:
         """None when no Xendit status can match; up to `MAX_SCANNED_PAGES` when customers or
@@ -298,3 +253,6 @@ class XenditProvider(ProviderBase):
                 status=exc.status,
                 provider_code=exc.provider_code,
             ) from exc
+
+
+factory = AdapterFactory(name=PROVIDER, settings=XenditSettings, provider=XenditProvider)

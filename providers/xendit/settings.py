@@ -13,35 +13,14 @@ retries and retry budget, circuit breaker, bulkhead, response size cap).
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, SecretStr, field_validator
-from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsConfigDict
 
-from providers.settings import HttpSettings
+from providers.settings import HttpSettings, header_value
 
 __all__ = ["DEFAULT_BASE_URL", "XenditSettings"]
 
 DEFAULT_BASE_URL = "https://api.xendit.co"
-
-# What an HTTP header can carry as is: printable ASCII without spaces. The key ends up in the
-# Basic credentials and the sub-account id in `for-user-id`; a newline or a non-ASCII
-# character would fail deep in a transport, far from the setting.
-_HEADER_CHARACTERS = re.compile(r"[!-~]+")
-
-
-def _cleaned(value: str, *, variable: str, error_type: str) -> str:
-    # Surrounding whitespace is stripped (a secret file often ends in a newline); anything else
-    # unsendable is refused here, naming the variable and never echoing the value.
-    value = value.strip()
-    if not _HEADER_CHARACTERS.fullmatch(value):
-        raise PydanticCustomError(
-            error_type,
-            f"{variable} must be printable ASCII without whitespace or control characters "
-            "(surrounding whitespace is stripped): set it to the value alone",
-        )
-    return value
 
 
 class XenditSettings(HttpSettings):
@@ -77,7 +56,7 @@ class XenditSettings(HttpSettings):
             return None
         value = key.get_secret_value()
         return SecretStr(
-            _cleaned(value, variable="XENDIT_SECRET_KEY", error_type="secret_key_characters")
+            header_value(value, variable="XENDIT_SECRET_KEY", error_type="secret_key_characters")
         )
 
     @field_validator("for_user_id")
@@ -85,4 +64,6 @@ class XenditSettings(HttpSettings):
     def _clean_for_user_id(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        return _cleaned(value, variable="XENDIT_FOR_USER_ID", error_type="for_user_id_characters")
+        return header_value(
+            value, variable="XENDIT_FOR_USER_ID", error_type="for_user_id_characters"
+        )
