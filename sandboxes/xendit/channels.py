@@ -7,9 +7,14 @@ The per-currency sets are the sandbox's model of a typical account's activated c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
+
+from .encoding import dumps
 from .records import Invoice
 
 _Table = Mapping[str, tuple[str, ...]]
@@ -91,11 +96,41 @@ def is_retail(channel: str) -> bool:
     return any(channel in channels for channels in _RETAIL.values())
 
 
-def _offered(inv: Invoice, table: _Table) -> list[str]:
+def _offered(inv: Invoice | _Channels, table: _Table) -> list[str]:
     return [c for c in table.get(inv.currency, ()) if c in inv.payment_methods]
 
 
-def available(inv: Invoice, transfer_amount: Decimal) -> dict[str, list[dict[str, object]]]:
+def available_json(inv: Invoice, transfer_amount: Decimal) -> dict[str, msgspec.Raw]:
+    """`available`, each array already written as JSON (what ``encoding.dumps`` writes): made
+    once for each (merchant, currency, channels, amount), which most invoices share. Written
+    anew, they were most of the time of a listing's answer."""
+    return _available_json(
+        inv.merchant_name, inv.currency, tuple(inv.payment_methods), transfer_amount
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _available_json(
+    merchant_name: str, currency: str, payment_methods: tuple[str, ...], amount: Decimal
+) -> dict[str, msgspec.Raw]:
+    shape = _Channels(
+        merchant_name=merchant_name, currency=currency, payment_methods=payment_methods
+    )
+    return {key: msgspec.Raw(dumps(value)) for key, value in available(shape, amount).items()}
+
+
+@dataclass(frozen=True)
+class _Channels:
+    """What `available` reads of an invoice."""
+
+    merchant_name: str
+    currency: str
+    payment_methods: tuple[str, ...]
+
+
+def available(
+    inv: Invoice | _Channels, transfer_amount: Decimal
+) -> dict[str, list[dict[str, object]]]:
     """The six ``available_*`` arrays of an invoice (always present, possibly empty)."""
     holder = inv.merchant_name.upper()
     return {

@@ -35,8 +35,8 @@ def _exact(value: object) -> object:
     any type JSON has no word for, refused (a float here would be a money bug)."""
     # The common types first, by exact type (an ABC's isinstance costs ten times more).
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
+    if kind is str or kind is int or kind is bool or value is None or kind is msgspec.Raw:
+        return value  # a Raw is JSON written already
     if kind is dict:
         return {key: _exact(item) for key, item in value.items()}  # type: ignore[attr-defined]
     if kind is list:

@@ -100,7 +100,7 @@ def invoice_json(inv: Invoice) -> JSON:
         "amount": inv.amount,
         "expiry_date": timestamp(inv.expiry_date),
         "invoice_url": f"https://checkout-staging.xendit.co/web/{inv.id}",
-        **channels.available(inv, inv.amount),
+        **channels.available_json(inv, inv.amount),
         "should_exclude_credit_card": channels.CREDIT_CARD not in inv.payment_methods,
         "should_send_email": inv.should_send_email,
         "created": timestamp(inv.created),
