@@ -146,7 +146,7 @@ async def test_stamina_schedules_every_retry_the_first_one_included(
     finally:
         stamina.instrumentation.set_on_retry_hooks(None)
     assert response.status_code == 200
-    assert seen == [(1, "_RetryableStatus"), (2, "ConnectionLost")]
+    assert seen == [(1, "RetryableStatus"), (2, "ConnectionLost")]
     assert len(sleeps) == 2
     assert len(script.requests) == 3
 

@@ -1,31 +1,12 @@
-"""How providers call their APIs: `Upstream` (timeouts, retries, guards, status -> error) on a
-`providers.transport.Transport` (aiohttp on the network, the app itself in process).
-
-Every upstream call goes through `Upstream.request`, which
-- bounds the whole call, retries and a slowly dripping body included, by `HttpPolicy.deadline`;
-- reads at most `HttpPolicy.max_response_bytes` of a body (streamed; more is an error);
-- retries, with jittered exponential backoff (stamina), only calls the caller marks `retry=True`
-  (reads, and creates that carry an idempotency key the provider honours), on transport errors
-  and on 429/502/503/504, honouring `Retry-After` within the deadline, and only while the
-  provider's retry budget allows (`providers.resilience`);
-- passes the provider's circuit breaker (fails fast with `ProviderCircuitOpen` while it is open)
-  and bulkhead (`ProviderBusy` when no slot frees up in time), where one caller of the gateway
-  holds at most `max_in_flight_per_caller` slots;
-- counts every HTTP request it sends (retries included) against the current gateway request's
-  `providers.calls.RequestCalls`, and sends none past its limit (`UpstreamCallLimit`);
-- turns every failure into a `providers.errors.ProviderError`, chained to the transport's error.
-"""
+"""`Upstream`: a provider's API behind the gateway's deadline, retries, guards and error
+policy (the package's docstring says what each does)."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -35,23 +16,26 @@ from yarl import URL
 
 from providers.calls import current_calls
 from providers.errors import (
-    Conflict,
-    NotFound,
-    ProviderAuthError,
     ProviderBadResponse,
     ProviderBusy,
     ProviderCircuitOpen,
     ProviderConnectionLost,
     ProviderError,
     ProviderRateLimited,
-    ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
     UpstreamCallLimit,
 )
+from providers.http.policy import HttpPolicy, build_transport, without_userinfo
+from providers.http.status import (
+    RETRYABLE_STATUSES,
+    ErrorBody,
+    RetryableStatus,
+    error_for_status,
+    retry_after,
+)
 from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
 from providers.transport import (
-    AiohttpTransport,
     AttemptTimeout,
     ConnectionLost,
     Request,
@@ -64,126 +48,7 @@ from providers.transport import (
     UnreadableResponse,
 )
 
-__all__ = [
-    "ErrorBody",
-    "HttpPolicy",
-    "Response",
-    "Upstream",
-    "build_transport",
-    "decode_json",
-    "error_for_status",
-    "exact_json",
-    "without_userinfo",
-]
-
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-
-#: What a provider's error body says: (its error code, a message safe to show a client).
-ErrorBody = tuple[str | None, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class HttpPolicy:
-    """How the gateway calls one provider. Times are in seconds.
-
-    `deadline` bounds one call with all its retries; `max_in_flight` caps concurrent calls
-    (the bulkhead, and the connection pool's size), `max_in_flight_per_caller` those of one
-    caller (None: half of `max_in_flight`), and `queue_timeout` is how long a call waits for a
-    slot before `ProviderBusy`.
-    """
-
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
-    deadline: float = 20.0
-    attempts: int = 3
-    wait_initial: float = 0.1
-    wait_max: float = 2.0
-    wait_jitter: float = 0.5
-    max_response_bytes: int = 8 * 1024 * 1024
-    retry_budget_ratio: float = 0.2
-    retry_budget_min_per_second: float = 10.0
-    breaker_threshold: int = 5
-    breaker_reset_seconds: float = 10.0
-    max_in_flight: int = 64
-    max_in_flight_per_caller: int | None = None
-    queue_timeout: float = 1.0
-
-    @property
-    def caller_share(self) -> int:
-        """The bulkhead slots one caller may hold at once."""
-        if self.max_in_flight_per_caller is not None:
-            return min(self.max_in_flight_per_caller, self.max_in_flight)
-        return max(1, self.max_in_flight // 2)
-
-    def snapshot(self) -> dict[str, object]:
-        return {
-            "connect_timeout_seconds": self.connect_timeout,
-            "read_timeout_seconds": self.read_timeout,
-            "deadline_seconds": self.deadline,
-            "max_attempts": self.attempts,
-            "max_response_bytes": self.max_response_bytes,
-        }
-
-
-def without_userinfo(url: str) -> str:
-    """`url` without a user name or password, for showing it."""
-    return str(URL(url).with_user(None))
-
-
-def build_transport(policy: HttpPolicy) -> AiohttpTransport:
-    """The network transport: aiohttp, with a pool of `max_in_flight` connections."""
-    return AiohttpTransport(max_connections=policy.max_in_flight)
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _retry_after(response: Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def error_for_status(provider: str, response: Response, body: ErrorBody) -> ProviderError:
-    """The error for a non-2xx answer. Only 4xx messages are passed on: 5xx text stays in logs."""
-    status = response.status_code
-    code, message = body
-    if status in (401, 403):
-        return ProviderAuthError(
-            provider,
-            f"{provider} refused the gateway's credentials (HTTP {status}): check its API key",
-            status=status,
-            provider_code=code,
-        )
-    if status == 429:
-        return ProviderRateLimited(
-            provider, f"{provider} is rate limiting the gateway", status=status, provider_code=code
-        )
-    if status >= 500:
-        return ProviderUnavailable(
-            provider, f"{provider} answered HTTP {status}", status=status, provider_code=code
-        )
-    text = message or f"{provider} refused the request (HTTP {status})"
-    cls: type[ProviderRejected] = ProviderRejected
-    if status == 404:
-        cls = NotFound
-    elif status == 409:
-        cls = Conflict
-    return cls(provider, text, status=status, provider_code=code)
+__all__ = ["Upstream"]
 
 
 class Upstream:
@@ -326,8 +191,8 @@ class Upstream:
             if tried >= attempts:
                 return False
             decision: bool | float
-            if isinstance(exc, _RetryableStatus):
-                wait = _retry_after(exc.response)
+            if isinstance(exc, RetryableStatus):
+                wait = retry_after(exc.response)
                 # A wait past the deadline would only end in a timeout: answer with the status.
                 remaining = policy.deadline - (loop.time() - started)
                 decision = True if not wait else (wait if wait < remaining else False)
@@ -350,7 +215,7 @@ class Upstream:
             async with self.bulkhead.slot(owner):
                 response = await send(request, timeouts=timeouts, max_bytes=cap)
             if response.status_code in RETRYABLE_STATUSES:
-                raise _RetryableStatus(response)
+                raise RetryableStatus(response)
             return response
 
         try:
@@ -362,7 +227,7 @@ class Upstream:
                 # exactly as if it had made that attempt itself.
                 try:
                     return await attempt_once()
-                except (TransportError, _RetryableStatus) as exc:
+                except (TransportError, RetryableStatus) as exc:
                     if attempts == 1:
                         raise
                     first_failure: Exception = exc
@@ -411,51 +276,6 @@ class Upstream:
             raise ProviderBadResponse(
                 self.provider, f"{self.provider} sent a response that could not be read"
             ) from exc
-        except _RetryableStatus as exc:
+        except RetryableStatus as exc:
             return exc.response
         return response
-
-
-def exact_json(value: object) -> bytes:
-    """Compact JSON in which every `Decimal` is written as its own digits: a JSON number that
-    never passes through a float (for APIs that take money as numbers). Floats are refused."""
-    out: list[str] = []
-    _write(value, out)
-    return "".join(out).encode()
-
-
-def _write(value: object, out: list[str]) -> None:
-    if value is None or isinstance(value, bool | str):
-        out.append(json.dumps(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} is not a finite number")
-        out.append(format(value, "f"))
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Mapping):
-        out.append("{")
-        for n, (key, item) in enumerate(value.items()):
-            out.append(("," if n else "") + json.dumps(str(key)) + ":")
-            _write(item, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for n, item in enumerate(value):
-            if n:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    else:
-        raise TypeError(f"{type(value).__name__} is not written as exact JSON")
-
-
-def decode_json(provider: str, response: Response) -> Any:
-    """The JSON body, or `ProviderBadResponse` when it is not JSON."""
-    try:
-        return json.loads(response.content)
-    except ValueError as exc:
-        raise ProviderBadResponse(
-            provider,
-            f"{provider} answered HTTP {response.status_code} with a body that is not JSON",
-        ) from exc
