@@ -28,8 +28,8 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from gateway.app import GatewayGraphQL
 from gateway.ids import GlobalId, NodeType
+from gateway.view import GatewayGraphQL
 from providers.transport import Request, Response, Timeouts, Transport
 from tests.gateway.hostile import CONTROL, READ_KEY, WRITE_KEY, Hostile, leaks, served_gateway
 from tests.serving import ServedApp

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import GatewayGraphQL
+from gateway.view import GatewayGraphQL
 from tests.gateway.hostile import READ_KEY, WRITE_KEY, Hostile, served_gateway
 
 JSON = "application/json"
