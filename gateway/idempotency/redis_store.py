@@ -1,18 +1,6 @@
-"""Create-once: the same idempotency key with the same input gets the first result.
-
-`IdempotencyStore` is the interface. `MemoryStore` keeps keys in this process (the default, for
-one process); `RedisStore` keeps them in Redis, shared by every process and host that points at
-it (`GATEWAY_REDIS_URL`). A key is claimed before the create: a second request with it waits
-for the first to finish and gets its invoice, also while the first is in flight; the same key
-with a different input is refused. Only a success is remembered: a create that failed leaves
-the key free for a retry (the provider's own idempotency still guards that one).
-
-A key remembers the id of its invoice, not the invoice: up to `max_keys` whole invoices (with
-their line items and raw provider JSON, ~7 kB each) would hold hundreds of megabytes, and a
-repeat is better answered with the invoice as it is now than as it was then.
-
-Keys belong to a caller: the same key from two callers is two keys.
-"""
+"""`RedisStore`: keys shared in Redis by every process and host that points at it
+(`GATEWAY_REDIS_URL`): claims with a renewed lease, completion and release by Lua scripts, and
+what a failure is called in words a client may read."""
 
 from __future__ import annotations
 
@@ -22,12 +10,10 @@ import hashlib
 import json
 import logging
 import secrets
-import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -36,155 +22,20 @@ from redis.exceptions import AuthenticationError, MaxConnectionsError, RedisErro
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = [
-    "Claim",
-    "ClaimPending",
-    "IdempotencyStore",
-    "KeyReused",
-    "MemoryStore",
-    "RedisStore",
-    "StoreUnavailable",
-]
+from gateway.idempotency.scripts import COMPLETE, RELEASE, RENEW
+from gateway.idempotency.store import (
+    Claim,
+    ClaimPending,
+    KeyReused,
+    StoreUnavailable,
+    give_up_at,
+    redacted_url,
+)
+
+__all__ = ["NAMESPACE", "RedisStore", "what_failed"]
 
 logger = logging.getLogger("gateway.idempotency")
 
-
-class KeyReused(Exception):
-    """The key was used for a create with another input."""
-
-
-class StoreUnavailable(Exception):
-    """The shared store could not be asked: no key was claimed, so nothing may be created."""
-
-
-class ClaimPending(Exception):
-    """Another request still holds the key after the wait: the client should retry later."""
-
-
-@dataclass(slots=True)
-class Claim:
-    """What `claim` found: `done` holds the id of the remembered invoice; otherwise the caller
-    owns the key and must `complete` or `abandon` it."""
-
-    done: str | None = None
-
-
-class IdempotencyStore(Protocol):
-    #: True when every process that shares the store sees the same keys.
-    shared: bool
-
-    async def claim(
-        self, caller: str, key: str, fingerprint: str, *, until: float | None = None
-    ) -> Claim:
-        """Own `key`, or wait for its owner and get the id of the invoice it made. Raises
-        `KeyReused` when `key` was claimed with another `fingerprint`, `StoreUnavailable` when
-        the store cannot be asked, `ClaimPending` when the owner did not finish in time: within
-        the store's `wait`, and never past `until` (the event loop's clock), the moment the
-        request's create must be over. A shared store also stops renewing the claim it gives
-        at `until`, so it lapses at most one lease later whatever becomes of the request."""
-
-    async def complete(self, caller: str, key: str, invoice_id: str) -> None:
-        """Remember the invoice of a key this request owns. Never raises for the store: the
-        invoice exists, and the provider's own record answers a repeat the store lost."""
-
-    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
-        """Free a key this request owns (its create failed). `in_doubt`: the provider may still
-        carry the create out (it timed out), so a shared store keeps others from creating with
-        the key until the claim lapses. Never raises for the store."""
-
-    async def status(self) -> dict[str, object]:
-        """What `/readyz` shows of the store: JSON-ready, never a secret."""
-
-    async def aclose(self) -> None: ...
-
-
-@dataclass(slots=True)
-class _Entry:
-    fingerprint: str
-    expires: float
-    result: asyncio.Future[str | None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class MemoryStore:
-    """Keys in this process, kept `ttl` seconds after success, at most `max_keys` of them; a
-    repeat waits at most `wait` seconds for the request that holds its key."""
-
-    shared = False
-
-    def __init__(
-        self,
-        *,
-        ttl: float,
-        wait: float = 30.0,
-        max_keys: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl = ttl
-        self.wait = wait
-        self.max_keys = max_keys
-        self.clock = clock
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def claim(
-        self, caller: str, key: str, fingerprint: str, *, until: float | None = None
-    ) -> Claim:
-        scoped = (caller, key)
-        loop = asyncio.get_running_loop()
-        give_up = _give_up(loop.time(), self.wait, until)
-        for _ in range(100):  # bounded: each pass waits for an owner that then gave up
-            entry = self._entries.get(scoped)
-            if entry is not None and entry.expires <= self.clock():
-                del self._entries[scoped]
-                entry = None
-            if entry is None:
-                self._entries[scoped] = _Entry(fingerprint, expires=float("inf"))
-                self._evict()
-                return Claim()
-            if entry.fingerprint != fingerprint:
-                raise KeyReused(key)
-            try:
-                async with asyncio.timeout_at(give_up):
-                    done = await asyncio.shield(entry.result)
-            except TimeoutError:
-                raise ClaimPending(key) from None
-            if done is not None:
-                return Claim(done=done)
-        raise RuntimeError("the key kept being abandoned")  # pragma: no cover
-
-    async def complete(self, caller: str, key: str, invoice_id: str) -> None:
-        entry = self._entries.get((caller, key))
-        if entry is not None:
-            entry.expires = self.clock() + self.ttl
-            if not entry.result.done():
-                entry.result.set_result(invoice_id)
-
-    async def abandon(self, caller: str, key: str, *, in_doubt: bool = False) -> None:
-        # One process: the provider's own per-key lock and memory of unanswered creates
-        # (Xendit's `UnansweredCreates`) hold back a create in doubt; waiters may go on.
-        entry = self._entries.pop((caller, key), None)
-        if entry is not None and not entry.result.done():
-            entry.result.set_result(None)  # waiters try to claim it themselves
-
-    async def status(self) -> dict[str, object]:
-        return {"store": "memory", "across_processes": False, "ready": True}
-
-    async def aclose(self) -> None:
-        return None
-
-    def _evict(self) -> None:
-        while len(self._entries) > self.max_keys:
-            oldest, entry = next(iter(self._entries.items()))
-            if not entry.result.done():
-                break  # never drop a create in flight
-            del self._entries[oldest]
-
-
-#: Every key the gateway writes starts with this; `v1` is the layout of the values.
 NAMESPACE = "invoice-gateway:idempotency:v1"
 #: Seconds one Redis command may take (connect, or send and answer).
 REDIS_TIMEOUT_S = 2.0
@@ -194,36 +45,9 @@ REDIS_MAX_CONNECTIONS = 32
 POLL_FIRST_S = 0.01
 POLL_MOST_S = 0.2
 
-# Each script acts only while the key still holds the value the owner wrote (its claim, with
-# a random token): a claim whose lease lapsed and was taken over is never touched again.
-_COMPLETE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return 1
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
 
 def _encode(value: dict[str, str]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _give_up(now: float, wait: float, until: float | None) -> float:
-    """When a repeat stops waiting: after `wait`, and never past `until`."""
-    return now + wait if until is None else min(now + wait, until)
 
 
 @dataclass(slots=True)
@@ -271,9 +95,9 @@ class RedisStore:
         self.wait = wait
         self.where = where
         self._client = client
-        self._complete = client.register_script(_COMPLETE)
-        self._release = client.register_script(_RELEASE)
-        self._renew = client.register_script(_RENEW)
+        self._complete = client.register_script(COMPLETE)
+        self._release = client.register_script(RELEASE)
+        self._renew = client.register_script(RENEW)
         self._held: dict[str, _Held] = {}
 
     @classmethod
@@ -324,7 +148,7 @@ class RedisStore:
             }
         )
         loop = asyncio.get_running_loop()
-        give_up = _give_up(loop.time(), self.wait, until)
+        give_up = give_up_at(loop.time(), self.wait, until)
         delay = POLL_FIRST_S
         while True:
             async with self._asking():
@@ -456,13 +280,3 @@ def what_failed(error: BaseException) -> str:
         if isinstance(error, kind):
             return words
     return "answered with an error"
-
-
-def redacted_url(url: str) -> str:
-    """`url` without its user name and password."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    where = f"{host}:{parts.port}" if parts.port else host
-    return f"{parts.scheme}://{where}{parts.path}"
