@@ -13,13 +13,13 @@ protocol in `providers.base`. Ids the sandbox cannot know are `unknown_invoice_i
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 import pytest
 
 from providers.base import InvoiceProvider, Operation
-from providers.errors import NotFound, ProviderError, UnsupportedOperation
+from providers.errors import NotFound, ProviderRejected, UnsupportedOperation
 from providers.models import (
     Invoice,
     InvoiceDraft,
@@ -304,17 +304,71 @@ class ProviderContract(abc.ABC):
     async def test_a_supported_operation_is_not_refused(
         self, provider: InvoiceProvider, operation: Operation
     ) -> None:
-        """`capabilities` lists what the provider does: no listed operation is unsupported."""
+        """`capabilities` lists what the provider does: each listed operation answers.
+
+        It is called on seeded data the sandbox knows (one invoice of each status and payment
+        status among the newest, and their customer): it must return for at least one of them.
+        A `ProviderRejected` (the invoice's state forbids it) is that invoice's right, never
+        `UnsupportedOperation` nor any other error. Only `PREVIEW_INVOICE`, which needs a
+        subscription the contract cannot know, may be rejected on every target.
+        """
         if operation not in provider.capabilities:
             pytest.skip(f"{provider.name} does not support {operation.value}")
-        try:
-            await OPERATION_CALLS[operation](
-                provider, self.unknown_invoice_id, self.unknown_customer_id
-            )
-        except UnsupportedOperation:
-            pytest.fail(f"{operation.value} is in capabilities but raised UnsupportedOperation")
-        except ProviderError:
-            pass  # unknown ids: refusing them is the provider's right
+        await self.check_operation_answers(provider, operation)
+
+    async def check_operation_answers(
+        self, provider: InvoiceProvider, operation: Operation
+    ) -> None:
+        """The body of `test_a_supported_operation_is_not_refused` (the meta-tests call it)."""
+        if operation is Operation.LIST_INVOICES:
+            targets = [(self.unknown_invoice_id, self.unknown_customer_id)]
+        else:
+            targets = await self.operation_targets(provider)
+        rejected: list[str] = []
+        for invoice_id, customer_id in targets:
+            try:
+                answer = await OPERATION_CALLS[operation](provider, invoice_id, customer_id)
+            except UnsupportedOperation:
+                pytest.fail(f"{operation.value} is in capabilities but raised UnsupportedOperation")
+            except NotFound as exc:
+                if operation is not Operation.PREVIEW_INVOICE:
+                    pytest.fail(f"{operation.value} did not find seeded {invoice_id}: {exc}")
+                rejected.append(f"{invoice_id}: {exc}")
+            except ProviderRejected as exc:
+                rejected.append(f"{invoice_id}: {exc}")
+            except Exception as exc:
+                pytest.fail(f"{operation.value} on seeded {invoice_id} raised {exc!r}")
+            else:
+                self.check_answer(operation, answer, invoice_id, customer_id)
+                return
+        if operation is Operation.PREVIEW_INVOICE and rejected:
+            return  # an unknown subscription: refusing it is the provider's right
+        pytest.fail(f"{operation.value} answered no seeded target: {rejected}")
+
+    def check_answer(
+        self, operation: Operation, answer: object, invoice_id: str, customer_id: str
+    ) -> None:
+        """What a read returns for a seeded id: the invoice or customer asked for."""
+        if operation is Operation.GET_INVOICES:
+            assert isinstance(answer, Sequence)
+            assert [i.id if i is not None else None for i in answer] == [invoice_id]
+        elif operation is Operation.GET_CUSTOMERS:
+            assert isinstance(answer, Sequence)
+            assert [c.id if c is not None else None for c in answer] == [customer_id]
+        elif operation is Operation.LIST_INVOICES:
+            assert isinstance(answer, Page)
+
+    async def operation_targets(self, provider: InvoiceProvider) -> list[tuple[str, str]]:
+        """(invoice id, customer id): one seeded invoice per (status, payment status)."""
+        listed = await provider.list_invoices(InvoiceFilter(), PageRequest(first=60))
+        targets: dict[tuple[object, object], tuple[str, str]] = {}
+        for invoice in listed.items:
+            owner = invoice.customer_id or (invoice.customer.id if invoice.customer else None)
+            if owner is not None:
+                targets.setdefault((invoice.status, invoice.payment_status), (invoice.id, owner))
+        if not targets:
+            pytest.fail(f"the {provider.name} sandbox must seed invoices with customers")
+        return list(targets.values())
 
     def test_every_operation_has_a_contract_call(self) -> None:
         assert set(OPERATION_CALLS) == set(Operation)
