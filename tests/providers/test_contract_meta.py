@@ -11,13 +11,16 @@ from providers.adapter import AdapterFactory
 from providers.base import Endpoint, Operation
 from providers.errors import ProviderBadResponse
 from providers.http import HttpPolicy
-from providers.models import Invoice, InvoiceDraft
+from providers.models import Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
 from providers.transport import HandlerTransport
 
 from . import test_contract_memo as memo_contract
 from .memo import MemoProvider, factory
 from .memo.api import BASE_URL, KEY, MemoApi
 from .memo.provider import MemoSettings
+
+#: The contract's checks, called directly on a provider the test builds.
+CONTRACT = memo_contract.TestMemoContract()
 
 POLICY = HttpPolicy(deadline=5.0, attempts=1, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
 
@@ -78,3 +81,40 @@ async def test_the_sound_provider_passes_the_same_check() -> None:
             )
     finally:
         await provider.aclose()
+
+
+class CreatesTwice(MemoProvider):
+    """Forgets the idempotency key: each create is a new invoice."""
+
+    calls = 0
+
+    async def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
+        self.calls += 1
+        return await super().create_invoice(
+            draft, idempotency_key=f"{idempotency_key}-{self.calls}"
+        )
+
+
+class FilterIgnoresCurrency(MemoProvider):
+    """Lists every currency whatever the filter asks."""
+
+    async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:
+        return await super().list_invoices(filters.model_copy(update={"currencies": ()}), page)
+
+
+async def test_a_create_that_forgets_its_key_fails_the_contract() -> None:
+    broken = await broken_memo(CreatesTwice)
+    try:
+        with pytest.raises(AssertionError):
+            await CONTRACT.test_a_create_repeated_with_its_key_makes_one_invoice(broken)
+    finally:
+        await broken.aclose()
+
+
+async def test_a_filter_the_provider_drops_fails_the_contract() -> None:
+    broken = await broken_memo(FilterIgnoresCurrency)
+    try:
+        with pytest.raises(AssertionError):
+            await CONTRACT.test_filters_list_exactly_the_matching_invoices(broken)
+    finally:
+        await broken.aclose()
