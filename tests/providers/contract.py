@@ -470,7 +470,7 @@ class ProviderContract(abc.ABC):
         with pytest.raises(MissingCredentials) as caught:
             self.factory()({})
         assert self.key_variable
-        assert self.key_variable in caught.value.message
+        assert f"{self.key_variable} is not set" in caught.value.message
 
     async def test_without_a_key_the_gateway_wires_the_sandbox(self) -> None:
         wired = await self.wire_without_key()
@@ -485,16 +485,27 @@ class ProviderContract(abc.ABC):
         finally:
             await wired.provider.aclose()
 
-    @pytest.mark.parametrize("operation", [Operation.GET_INVOICES, Operation.LIST_INVOICES])
-    async def test_a_wrong_key_is_an_auth_error_asked_once(self, operation: Operation) -> None:
+    async def test_check_passes_with_the_key_the_sandbox_accepts(
+        self, provider: InvoiceProvider
+    ) -> None:
+        await self.reset_upstream_requests(provider)
+        await provider.check()
+        assert await self.upstream_requests(provider) >= 1  # it asked, with the key
+
+    @pytest.mark.parametrize("call", ["check", "get_invoices", "list_invoices"])
+    async def test_a_wrong_key_is_an_auth_error_asked_once(self, call: str) -> None:
+        """`check` (what `/readyz` runs) and the reads: ProviderAuthError, never retried."""
         wrong = "wrong-contract-key-0123456789"
         provider = await self.make_provider(POLICY, api_key=wrong)
+        calls: dict[str, Callable[[], Awaitable[object]]] = {
+            "check": provider.check,
+            "get_invoices": lambda: provider.get_invoices([self.unknown_invoice_id]),
+            "list_invoices": lambda: provider.list_invoices(InvoiceFilter(), PageRequest(first=1)),
+        }
         try:
             await self.reset_upstream_requests(provider)
             with pytest.raises(ProviderAuthError) as caught:
-                await OPERATION_CALLS[operation](
-                    provider, self.unknown_invoice_id, self.unknown_customer_id
-                )
+                await calls[call]()
             assert not isinstance(caught.value, MissingCredentials)
             assert caught.value.provider == provider.name
             assert wrong not in str(caught.value)
