@@ -5,6 +5,7 @@ leaves behind) stays in ``tests/sandboxes/<name>/``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -84,9 +85,31 @@ def kind(request: pytest.FixtureRequest) -> Kind:
 
 
 @pytest.fixture
-async def client(kind: Kind) -> AsyncIterator[httpx.AsyncClient]:
-    async with kind.client(kind.app(seed=0)) as http:
+def app(kind: Kind) -> Starlette:
+    return kind.app(seed=0)
+
+
+@pytest.fixture
+async def client(kind: Kind, app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with kind.client(app) as http:
         yield http
+
+
+SPINS = 1000  # event-loop turns a held request may take to arrive
+RELEASE_TIMEOUT_S = 5.0  # a bound on a released request, not a measured duration
+
+
+def _held(app: Starlette) -> int:
+    held: int = app.state.controls.faults.held
+    return held
+
+
+async def _until_held(app: Starlette, count: int) -> None:
+    for _ in range(SPINS):
+        if _held(app) == count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{count} requests were never held (held: {_held(app)})")
 
 
 async def _statuses(kind: Kind, client: httpx.AsyncClient, count: int) -> list[int]:
@@ -270,3 +293,70 @@ async def test_malformed_also_spoils_error_answers(kind: Kind, client: httpx.Asy
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         json.loads(response.content)
+
+
+# -- hang, in process (each sandbox's file keeps its resets and the tests over HTTP) ---------
+
+
+async def test_hang_holds_until_delete_then_answers(
+    kind: Kind, app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get(kind.read))
+    try:
+        await _until_held(app, 1)
+        assert not held.done()
+        # Control routes answer while the API hangs, and the held request is counted.
+        stats = (await client.get("/_sandbox/stats")).json()
+        assert stats["requests"] == {f"GET {kind.read}": 1}
+        assert (await client.get("/_sandbox/faults")).json()["hang"] is True
+        await client.delete("/_sandbox/faults")
+        response = await asyncio.wait_for(held, RELEASE_TIMEOUT_S)
+    finally:
+        held.cancel()
+    assert response.status_code == 200
+    assert _held(app) == 0
+
+
+async def test_reset_releases_a_hang(kind: Kind, app: Starlette, client: httpx.AsyncClient) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get(kind.read))
+    try:
+        await _until_held(app, 1)
+        await client.post("/_sandbox/reset")
+        response = await asyncio.wait_for(held, RELEASE_TIMEOUT_S)
+    finally:
+        held.cancel()
+    assert response.status_code == 200
+    assert (await client.get("/_sandbox/faults")).json()["hang"] is False
+
+
+async def test_a_put_keeps_or_releases_the_hang_and_its_settings_apply(
+    kind: Kind, app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = [asyncio.create_task(client.get(kind.read)) for _ in range(2)]
+    try:
+        await _until_held(app, 2)
+        await client.put("/_sandbox/faults", json={"hang": True, "error_rate": 1})
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert _held(app) == 2
+        await client.put("/_sandbox/faults", json={"error_rate": 1, "status": 429})
+        responses = await asyncio.wait_for(asyncio.gather(*held), RELEASE_TIMEOUT_S)
+    finally:
+        for task in held:
+            task.cancel()
+    assert [r.status_code for r in responses] == [429, 429]
+
+
+async def test_a_cancelled_held_request_is_let_go(
+    kind: Kind, app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await client.put("/_sandbox/faults", json={"hang": True})
+    held = asyncio.create_task(client.get(kind.read))
+    await _until_held(app, 1)
+    held.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert _held(app) == 0
