@@ -1,15 +1,16 @@
 """Memo, the minimal provider on `providers.adapter`, passes the provider contract on its
 in-memory API (behind `HandlerTransport`: no socket), built by its factory exactly as the
-gateway builds a provider on a sandbox (an `Endpoint`)."""
+gateway builds a provider on a sandbox (an `Endpoint`).
+
+Memo's API has no fault API (`has_fault_api = False`: the fault cases skip, saying so), and its
+sandbox is registered through the entry point only in `test_adapter.py`, which checks that
+`gateway.wiring.wire` falls back to it without a key."""
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
 
-import pytest
-
-from providers.base import Endpoint, InvoiceProvider
+from providers.base import Endpoint, InvoiceProvider, ProviderFactory
 from providers.http import HttpPolicy
 from providers.transport import HandlerTransport
 
@@ -17,22 +18,27 @@ from .contract import ProviderContract
 from .memo import MemoProvider, factory
 from .memo.api import BASE_URL, KEY, MemoApi
 
-#: Tiny backoff waits: a retried call costs no wall-clock time.
-POLICY = HttpPolicy(deadline=5.0, attempts=3, wait_initial=0.001, wait_max=0.01, wait_jitter=0)
-
 _APIS: weakref.WeakKeyDictionary[InvoiceProvider, MemoApi] = weakref.WeakKeyDictionary()
 
 
 class TestMemoContract(ProviderContract):
-    @pytest.fixture
-    async def provider(self) -> AsyncIterator[InvoiceProvider]:
+    has_fault_api = False
+    key_variable = "MEMO_API_KEY"
+
+    async def make_provider(
+        self, policy: HttpPolicy, *, api_key: str | None = None
+    ) -> InvoiceProvider:
         api = MemoApi()
-        endpoint = Endpoint(base_url=BASE_URL, api_key=KEY, transport=HandlerTransport(api))
-        provider = factory({}, endpoint=endpoint, policy=POLICY)
+        endpoint = Endpoint(
+            base_url=BASE_URL, api_key=api_key or KEY, transport=HandlerTransport(api)
+        )
+        provider = factory({}, endpoint=endpoint, policy=policy)
         assert isinstance(provider, MemoProvider)
         _APIS[provider] = api
-        yield provider
-        await provider.aclose()
+        return provider
+
+    def factory(self) -> ProviderFactory:
+        return factory
 
     async def upstream_requests(self, provider: InvoiceProvider) -> int:
         return _APIS[provider].requests

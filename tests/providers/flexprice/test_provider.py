@@ -110,14 +110,6 @@ async def test_get_invoices_is_one_search_in_key_order(
     }
 
 
-async def test_get_invoices_with_no_ids_makes_no_call(
-    fake: FakeFlexPrice, provider: FlexPriceProvider
-) -> None:
-    assert await provider.get_invoices([]) == []
-    assert await provider.get_customers([]) == []
-    assert fake.requests == []
-
-
 async def test_get_invoices_chunks_at_1000(
     fake: FakeFlexPrice, provider: FlexPriceProvider
 ) -> None:

@@ -97,7 +97,7 @@ class MemoApi:
                 invoice
                 for invoice in self.invoices.values()
                 if all(invoice[name] in values for name, values in wanted.items())
-                and since <= _time(invoice["created"]) < until
+                and since < _time(invoice["created"]) < until
             ),
             key=lambda invoice: (_time(invoice["created"]), invoice["id"]),
             reverse=True,

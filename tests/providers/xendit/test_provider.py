@@ -21,7 +21,6 @@ from providers.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    UnsupportedOperation,
 )
 from providers.models import (
     InvoiceDraft,
@@ -41,7 +40,6 @@ from providers.transport import (
 from providers.xendit import XenditProvider, XenditSettings, factory
 from providers.xendit.listing import MAX_SCANNED_PAGES, last_invoice_of, position_token
 from providers.xendit.unanswered import UnansweredCreates
-from tests.providers.contract import OPERATION_CALLS
 
 from .conftest import POLICY, SECRET_KEY, FakeXendit, error, fixture, invoice, make_provider
 
@@ -92,17 +90,6 @@ async def test_protocol_and_capabilities(provider: XenditProvider) -> None:
     assert provider.max_batch_size == 100
 
 
-@pytest.mark.parametrize(
-    "operation", [op for op in Operation if op not in XenditProvider.capabilities]
-)
-async def test_unsupported_operations_make_no_call(
-    fake: FakeXendit, provider: XenditProvider, operation: Operation
-) -> None:
-    with pytest.raises(UnsupportedOperation):
-        await OPERATION_CALLS[operation](provider, "inv_1", CUSTOMER_ID)
-    assert fake.requests == []
-
-
 # -- batch reads --------------------------------------------------------------------------------
 
 
@@ -123,12 +110,6 @@ async def test_get_invoices_in_key_order_deduplicated(
         "GET /v2/invoices/inv_c",
         "GET /v2/invoices/inv_x",
     ]
-
-
-async def test_empty_batches_make_no_call(fake: FakeXendit, provider: XenditProvider) -> None:
-    assert await provider.get_invoices([]) == []
-    assert await provider.get_customers([]) == []
-    assert fake.requests == []
 
 
 async def test_fan_out_never_has_more_than_max_concurrency_in_flight() -> None:
