@@ -29,7 +29,6 @@ OVER_SIZE = {
     "providers/validation.py": "issue 12: pending (the domain rules, from point 4)",
     "providers/transport.py": "issue 12: pending (point 1 moves the ASGI transport's use)",
     # Point 2 (one adapter base for HTTP providers) rewrites the provider packages.
-    "providers/flexprice/mapping.py": "issue 12: pending (point 2)",
     "providers/flexprice/provider.py": "issue 12: pending (point 2)",
     "providers/flexprice/wire.py": "issue 12: pending (point 2)",
     "providers/xendit/creation.py": "issue 12: pending (point 2)",

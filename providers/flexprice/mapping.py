@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import partial
@@ -17,121 +16,35 @@ from typing import Any, Final
 
 import msgspec
 
-from providers.errors import ProviderBadResponse, ProviderRejected
+from providers.errors import ProviderBadResponse
 from providers.flexprice import wire
+from providers.flexprice.statuses import invoice_status_of, payment_status_of, report_unknown
 from providers.models import (
     Address,
     Customer,
     CustomerInvoiceSummary,
     Deferred,
     Invoice,
-    InvoiceDraft,
-    InvoicePreviewRequest,
     InvoiceStatus,
-    InvoiceUpdate,
     LazyInvoices,
     LineItem,
     Money,
     PaymentStatus,
-    PaymentStatusUpdate,
 )
 from providers.records import finite, utc
 
 __all__ = [
-    "ANY",
-    "INVOICE_STATUS_TABLE",
-    "PAYMENT_STATUS_OVERRIDES",
-    "PAYMENT_STATUS_TABLE",
-    "PAYMENT_STATUS_TARGETS",
     "PROVIDER",
-    "create_differences",
-    "invoice_status_of",
+    "decoded_lines",
     "metadata_of",
-    "payment_status_of",
-    "to_create_request",
     "to_customer",
     "to_invoice",
     "to_invoices",
     "to_line_item",
-    "to_payment_status_request",
-    "to_preview_request",
     "to_summary",
-    "to_update_request",
 ]
 
 PROVIDER: Final = "flexprice"
-logger = logging.getLogger(__name__)
-
-#: In a table key: every payment status, including ones FlexPrice adds later.
-ANY: Final = "*"
-
-#: (invoice_status, payment_status) -> status. An exact key wins over `(invoice_status, ANY)`.
-INVOICE_STATUS_TABLE: Final[dict[tuple[str, str], InvoiceStatus]] = {
-    ("DRAFT", ANY): InvoiceStatus.DRAFT,
-    # A zero-amount subscription draft that is never payable: VOID is a judgement call.
-    ("SKIPPED", ANY): InvoiceStatus.VOID,
-    ("VOIDED", ANY): InvoiceStatus.VOID,
-    ("FINALIZED", "INITIATED"): InvoiceStatus.OPEN,
-    ("FINALIZED", "PENDING"): InvoiceStatus.OPEN,
-    ("FINALIZED", "PROCESSING"): InvoiceStatus.OPEN,
-    ("FINALIZED", "FAILED"): InvoiceStatus.OPEN,
-    # A voided *payment*, not a voided invoice: the invoice is still owed.
-    ("FINALIZED", "VOIDED"): InvoiceStatus.OPEN,
-    ("FINALIZED", "SUCCEEDED"): InvoiceStatus.PAID,
-    ("FINALIZED", "OVERPAID"): InvoiceStatus.PAID,
-    ("FINALIZED", "PARTIALLY_REFUNDED"): InvoiceStatus.PAID,
-    ("FINALIZED", "REFUNDED"): InvoiceStatus.PAID,
-}
-
-#: payment_status -> payment status, whatever the invoice_status (unless overridden below).
-PAYMENT_STATUS_TABLE: Final[dict[str, PaymentStatus]] = {
-    "INITIATED": PaymentStatus.UNPAID,
-    "PENDING": PaymentStatus.UNPAID,
-    "PROCESSING": PaymentStatus.PROCESSING,
-    "SUCCEEDED": PaymentStatus.PAID,
-    "OVERPAID": PaymentStatus.OVERPAID,
-    "FAILED": PaymentStatus.FAILED,
-    "REFUNDED": PaymentStatus.REFUNDED,
-    "PARTIALLY_REFUNDED": PaymentStatus.PARTIALLY_REFUNDED,
-    "VOIDED": PaymentStatus.UNPAID,
-}
-
-#: invoice_status -> payment status that holds whatever payment_status says.
-PAYMENT_STATUS_OVERRIDES: Final[dict[str, PaymentStatus]] = {
-    "SKIPPED": PaymentStatus.UNPAID,
-}
-
-#: The target of a manual payment status update -> FlexPrice's value (the only targets its
-#: transition table has).
-PAYMENT_STATUS_TARGETS: Final[dict[PaymentStatus, str]] = {
-    PaymentStatus.UNPAID: "PENDING",
-    PaymentStatus.PAID: "SUCCEEDED",
-    PaymentStatus.OVERPAID: "OVERPAID",
-    PaymentStatus.FAILED: "FAILED",
-}
-
-_reported: set[tuple[str, str]] = set()
-_MAX_REPORTED = 256  # a misbehaving upstream must not grow this set without bound
-
-
-def _report_unknown(vocabulary: str, value: str) -> None:
-    key = (vocabulary, value)
-    if key in _reported or len(_reported) >= _MAX_REPORTED:
-        return
-    _reported.add(key)
-    logger.warning("flexprice sent an unknown %s %r: mapped to UNKNOWN", vocabulary, value)
-
-
-def invoice_status_of(invoice_status: str, payment_status: str) -> InvoiceStatus | None:
-    """The table lookup alone: `None` for a combination the table does not know. Never logs."""
-    found = INVOICE_STATUS_TABLE.get((invoice_status, payment_status))
-    return found if found is not None else INVOICE_STATUS_TABLE.get((invoice_status, ANY))
-
-
-def payment_status_of(invoice_status: str, payment_status: str) -> PaymentStatus | None:
-    """The table lookup alone: `None` for a payment status the table does not know. Never logs."""
-    found = PAYMENT_STATUS_OVERRIDES.get(invoice_status)
-    return found if found is not None else PAYMENT_STATUS_TABLE.get(payment_status)
 
 
 def _finite(amount: Decimal) -> Decimal:
@@ -234,7 +147,7 @@ def to_line_item(line: wire.InvoiceLineItemResponse, *, currency: str) -> LineIt
     )
 
 
-def _decoded_lines(invoice: wire.InvoiceResponse) -> list[wire.InvoiceLineItemResponse]:
+def decoded_lines(invoice: wire.InvoiceResponse) -> list[wire.InvoiceLineItemResponse]:
     try:
         return wire.lines_of(invoice)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -244,7 +157,7 @@ def _decoded_lines(invoice: wire.InvoiceResponse) -> list[wire.InvoiceLineItemRe
 
 
 def _line_items(invoice: wire.InvoiceResponse, currency: str) -> list[LineItem]:
-    lines = _decoded_lines(invoice)
+    lines = decoded_lines(invoice)
     if _bad_lines(lines):
         raise ProviderBadResponse(PROVIDER, "flexprice sent an amount that is not a number")
     return [to_line_item(line, currency=currency) for line in lines]
@@ -263,11 +176,11 @@ def to_invoice(invoice: wire.InvoiceResponse, *, preview: bool = False) -> Invoi
     raw_payment = invoice.payment_status or ""
     status = invoice_status_of(raw_status, raw_payment)
     if status is None:
-        _report_unknown("invoice_status/payment_status", f"{raw_status}/{raw_payment}")
+        report_unknown("invoice_status/payment_status", f"{raw_status}/{raw_payment}")
         status = InvoiceStatus.UNKNOWN
     payment_status = payment_status_of(raw_status, raw_payment)
     if payment_status is None:
-        _report_unknown("payment_status", raw_payment)
+        report_unknown("payment_status", raw_payment)
         payment_status = PaymentStatus.UNKNOWN
     currency = (invoice.currency or "").upper()
     customer = invoice.customer
@@ -361,106 +274,4 @@ def to_summary(summary: wire.CustomerInvoiceSummary) -> CustomerInvoiceSummary:
         total_overdue=Money(
             amount=_finite(summary.total_overdue_amount or zero), currency=currency
         ),
-    )
-
-
-def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
-    """A one-off invoice with the exact line sums as subtotal, total and amount due.
-
-    The key is always sent: without one FlexPrice makes a new, time-based key per call, so a retry
-    would bill twice.
-    """
-    subtotal = draft.subtotal
-    return wire.CreateInvoiceRequest(
-        customer_id=draft.customer_id,
-        currency=draft.currency.lower(),
-        idempotency_key=idempotency_key,
-        subtotal=subtotal,
-        total=subtotal,
-        amount_due=subtotal,
-        line_items=tuple(
-            wire.CreateInvoiceLineItemRequest(
-                display_name=line.description, quantity=line.quantity, amount=line.amount
-            )
-            for line in draft.line_items
-        ),
-        due_date=draft.due_at,
-        description=draft.description,
-        metadata=dict(draft.metadata) or None,
-    )
-
-
-def _same_time(a: dt.datetime | None, b: dt.datetime | None) -> bool:
-    # FlexPrice keeps microseconds; a second's slack is allowed for a store that keeps less.
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) < dt.timedelta(seconds=1)
-
-
-def _lines(
-    lines: Iterable[tuple[str | None, Decimal | None, Decimal | None]],
-) -> list[tuple[str, Decimal | None, Decimal | None]]:
-    # A set of lines: the order FlexPrice lists them in is not the create's to decide.
-    return sorted(
-        ((name or "", quantity, amount) for name, quantity, amount in lines),
-        key=lambda line: (line[0], str(line[1]), str(line[2])),
-    )
-
-
-def create_differences(
-    request: wire.CreateInvoiceRequest, found: wire.InvoiceResponse
-) -> list[str]:
-    """The draft's fields (by their domain names; the gateway names the input fields) in which
-    `found`, the invoice FlexPrice holds under `request`'s idempotency key, differs from what
-    `request` asks for: everything a create sends and FlexPrice keeps. Empty when `found` is
-    what `request` would make.
-
-    Due date and metadata are compared as they are now: an invoice updated since its create
-    differs from the create's input, and a repeat of it is refused rather than answered.
-    """
-    differs: list[str] = []
-    if (found.customer_id or None) != request.customer_id:
-        differs.append("customer_id")
-    if (found.currency or "").lower() != request.currency.lower():
-        differs.append("currency")
-    sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
-    kept = _lines((line.display_name, line.quantity, line.amount) for line in _decoded_lines(found))
-    if sent != kept or found.subtotal != request.subtotal:
-        differs.append("line_items")
-    if not _same_time(utc(found.due_date), request.due_date):
-        differs.append("due_at")
-    if (found.description or None) != (request.description or None):
-        differs.append("description")
-    if metadata_of(found.metadata) != dict(request.metadata or {}):
-        differs.append("metadata")
-    return differs
-
-
-def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
-    """Only the fields the update sets; FlexPrice replaces `metadata` as a whole."""
-    return wire.UpdateInvoiceRequest(
-        due_date=update.due_at,
-        invoice_pdf_url=update.pdf_url,
-        metadata=update.metadata,
-    )
-
-
-def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePaymentStatusRequest:
-    """Raises `ProviderRejected` (field `status`) for a status FlexPrice cannot be set to."""
-    target = PAYMENT_STATUS_TARGETS.get(update.status)
-    if target is None:
-        allowed = ", ".join(status.value for status in PAYMENT_STATUS_TARGETS)
-        raise ProviderRejected(
-            PROVIDER,
-            f"flexprice cannot set a payment status of {update.status.value}: use one of {allowed}",
-            field="status",
-        )
-    return wire.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
-
-
-def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoiceRequest:
-    return wire.GetPreviewInvoiceRequest(
-        subscription_id=request.subscription_id,
-        period_start=request.period_start,
-        period_end=request.period_end,
     )

@@ -18,14 +18,16 @@ from providers.flexprice import limits, wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.mapping import (
     PROVIDER,
-    create_differences,
-    to_create_request,
     to_customer,
     to_invoice,
     to_invoices,
+    to_summary,
+)
+from providers.flexprice.requests import (
+    create_differences,
+    to_create_request,
     to_payment_status_request,
     to_preview_request,
-    to_summary,
     to_update_request,
 )
 from providers.flexprice.search import (
@@ -274,7 +276,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
 
         Safe to repeat with the same key. A 409 `already_exists` means an earlier attempt with
         this key succeeded: that invoice is returned when it is what `draft` asks for, else
-        `IdempotencyKeyReused` names what differs (`mapping.create_differences`); the
+        `IdempotencyKeyReused` names what differs (`requests.create_differences`); the
         `Conflict` is raised if it is not found.
         """
         self.check_draft(draft)

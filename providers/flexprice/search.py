@@ -18,7 +18,8 @@ from typing import Final
 
 from providers.errors import ProviderRejected
 from providers.flexprice import wire
-from providers.flexprice.mapping import PROVIDER, invoice_status_of, payment_status_of
+from providers.flexprice.mapping import PROVIDER
+from providers.flexprice.statuses import invoice_status_of, payment_status_of
 from providers.models import (
     Invoice,
     InvoiceFilter,

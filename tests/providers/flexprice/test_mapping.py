@@ -16,11 +16,13 @@ from providers.errors import ProviderBadResponse, ProviderRejected
 from providers.flexprice import wire
 from providers.flexprice.mapping import (
     _exact_quotient,
-    to_create_request,
     to_customer,
     to_invoice,
-    to_payment_status_request,
     to_summary,
+)
+from providers.flexprice.requests import (
+    to_create_request,
+    to_payment_status_request,
     to_update_request,
 )
 from providers.flexprice.search import to_invoice_searches

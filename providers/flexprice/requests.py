@@ -1,0 +1,125 @@
+"""The gateway's drafts and updates as FlexPrice's requests, and what an invoice FlexPrice holds
+under a create's idempotency key differs in from that create (`create_differences`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from providers.errors import ProviderRejected
+from providers.flexprice import wire
+from providers.flexprice.mapping import PROVIDER, decoded_lines, metadata_of
+from providers.flexprice.statuses import PAYMENT_STATUS_TARGETS
+from providers.models import InvoiceDraft, InvoicePreviewRequest, InvoiceUpdate, PaymentStatusUpdate
+from providers.records import utc
+
+__all__ = [
+    "create_differences",
+    "to_create_request",
+    "to_payment_status_request",
+    "to_preview_request",
+    "to_update_request",
+]
+
+
+def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
+    """A one-off invoice with the exact line sums as subtotal, total and amount due.
+
+    The key is always sent: without one FlexPrice makes a new, time-based key per call, so a retry
+    would bill twice.
+    """
+    subtotal = draft.subtotal
+    return wire.CreateInvoiceRequest(
+        customer_id=draft.customer_id,
+        currency=draft.currency.lower(),
+        idempotency_key=idempotency_key,
+        subtotal=subtotal,
+        total=subtotal,
+        amount_due=subtotal,
+        line_items=tuple(
+            wire.CreateInvoiceLineItemRequest(
+                display_name=line.description, quantity=line.quantity, amount=line.amount
+            )
+            for line in draft.line_items
+        ),
+        due_date=draft.due_at,
+        description=draft.description,
+        metadata=dict(draft.metadata) or None,
+    )
+
+
+def _same_time(a: dt.datetime | None, b: dt.datetime | None) -> bool:
+    # FlexPrice keeps microseconds; a second's slack is allowed for a store that keeps less.
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) < dt.timedelta(seconds=1)
+
+
+def _lines(
+    lines: Iterable[tuple[str | None, Decimal | None, Decimal | None]],
+) -> list[tuple[str, Decimal | None, Decimal | None]]:
+    # A set of lines: the order FlexPrice lists them in is not the create's to decide.
+    return sorted(
+        ((name or "", quantity, amount) for name, quantity, amount in lines),
+        key=lambda line: (line[0], str(line[1]), str(line[2])),
+    )
+
+
+def create_differences(
+    request: wire.CreateInvoiceRequest, found: wire.InvoiceResponse
+) -> list[str]:
+    """The draft's fields (by their domain names; the gateway names the input fields) in which
+    `found`, the invoice FlexPrice holds under `request`'s idempotency key, differs from what
+    `request` asks for: everything a create sends and FlexPrice keeps. Empty when `found` is
+    what `request` would make.
+
+    Due date and metadata are compared as they are now: an invoice updated since its create
+    differs from the create's input, and a repeat of it is refused rather than answered.
+    """
+    differs: list[str] = []
+    if (found.customer_id or None) != request.customer_id:
+        differs.append("customer_id")
+    if (found.currency or "").lower() != request.currency.lower():
+        differs.append("currency")
+    sent = _lines((line.display_name, line.quantity, line.amount) for line in request.line_items)
+    kept = _lines((line.display_name, line.quantity, line.amount) for line in decoded_lines(found))
+    if sent != kept or found.subtotal != request.subtotal:
+        differs.append("line_items")
+    if not _same_time(utc(found.due_date), request.due_date):
+        differs.append("due_at")
+    if (found.description or None) != (request.description or None):
+        differs.append("description")
+    if metadata_of(found.metadata) != dict(request.metadata or {}):
+        differs.append("metadata")
+    return differs
+
+
+def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
+    """Only the fields the update sets; FlexPrice replaces `metadata` as a whole."""
+    return wire.UpdateInvoiceRequest(
+        due_date=update.due_at,
+        invoice_pdf_url=update.pdf_url,
+        metadata=update.metadata,
+    )
+
+
+def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePaymentStatusRequest:
+    """Raises `ProviderRejected` (field `status`) for a status FlexPrice cannot be set to."""
+    target = PAYMENT_STATUS_TARGETS.get(update.status)
+    if target is None:
+        allowed = ", ".join(status.value for status in PAYMENT_STATUS_TARGETS)
+        raise ProviderRejected(
+            PROVIDER,
+            f"flexprice cannot set a payment status of {update.status.value}: use one of {allowed}",
+            field="status",
+        )
+    return wire.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
+
+
+def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoiceRequest:
+    return wire.GetPreviewInvoiceRequest(
+        subscription_id=request.subscription_id,
+        period_start=request.period_start,
+        period_end=request.period_end,
+    )
