@@ -6,16 +6,14 @@ third-party provider takes is the path the built-ins prove every day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 
-from providers.base import InvoiceProvider, ProviderFactory
+from providers.base import ProviderFactory
 from providers.settings import EnvironSettings
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "available",
-    "create_providers",
     "load_factory",
     "settings_classes",
 ]
@@ -38,25 +36,6 @@ def load_factory(name: str) -> ProviderFactory:
         f"GATEWAY_PROVIDERS names {name!r}, which is not installed (installed: {installed}); "
         f"install its package or remove it from GATEWAY_PROVIDERS"
     )
-
-
-def create_providers(
-    names: Sequence[str], environ: Mapping[str, str]
-) -> dict[str, InvoiceProvider]:
-    """Build the named providers from `environ`, in order. Raises LookupError for unknown names.
-
-    A provider's `name` must be its entry-point name: it is the provider part of every global ID.
-    """
-    built: dict[str, InvoiceProvider] = {}
-    for name in names:
-        provider = load_factory(name)(environ)
-        if provider.name != name:
-            raise LookupError(
-                f"the entry point {name!r} built a provider named {provider.name!r}; "
-                "a provider's name must be its entry-point name"
-            )
-        built[name] = provider
-    return built
 
 
 def settings_classes() -> dict[str, type[EnvironSettings]]:

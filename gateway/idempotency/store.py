@@ -1,4 +1,6 @@
-"""The interface every key store has (`IdempotencyStore`, `Claim`) and what it raises."""
+"""The interface every key store has (`IdempotencyStore`, `Claim`), what it raises, and what both
+stores share: when a wait for a held key gives up (`give_up_at`), and where a store is, without
+its password (`redacted_url`)."""
 
 from __future__ import annotations
 
