@@ -323,15 +323,62 @@ def test_a_repeated_query_without_variables_is_estimated_once(
     other = client.post("/graphql", json={"query": plain, "operationName": "Other"})
     assert other.json()["extensions"]["cost"]["estimated"] == 0
     assert walks == ["Plain", "Other"]
-    # With variables, the estimate depends on them: walked every time.
+    # With variables, the estimate depends on them: walked once for each set of them.
     walks.clear()
-    varied = "query Varied($n: Int) { invoices(first: $n) { edges { node { id } } } }"
-    for n in (1, 2):
-        response = client.post("/graphql", json={"query": varied, "variables": {"n": n}})
-        assert response.json()["extensions"]["cost"]["estimated"] == 2
+    varied = (
+        "query Varied($p: [String!]) "
+        "{ invoices(first: 2, filter: {provider: $p}) { edges { node { id } } } }"
+    )
+    for providers, expected in [
+        (["flexprice"], 1),
+        (["xendit", "flexprice"], 2),
+        (["flexprice"], 1),
+        (["xendit", "flexprice"], 2),
+    ]:
+        response = client.post("/graphql", json={"query": varied, "variables": {"p": providers}})
+        assert response.json()["extensions"]["cost"]["estimated"] == expected
     assert walks == ["Varied", "Varied"]
     # A refusal is remembered as well as a pass: the answer is the same every time.
     too_costly = client.post("/graphql", json={"query": FANNED_OUT})
     again = client.post("/graphql", json={"query": FANNED_OUT})
     assert codes(too_costly.json()) == codes(again.json()) == ["QUERY_TOO_COSTLY"]
     assert too_costly.json()["errors"] == again.json()["errors"]
+
+
+def test_estimates_with_variables_are_kept_by_their_values_and_bounded(
+    gateway: Hostile, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[str | None] = []
+    real = cost_extension.estimate
+
+    def counted(schema: Any, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        walks.append(json.dumps(args[1], sort_keys=True))
+        return real(schema, operation, *args, **kwargs)
+
+    monkeypatch.setattr(cost_extension, "estimate", counted)
+    monkeypatch.setattr(cost_extension, "MAX_KEPT_WITH_VARIABLES", 2)
+    fanned = FANNED_OUT.replace("{ invoices(first:100,", "query F($n: Int) { invoices(first:$n,")
+
+    def cost_of(n: Any) -> tuple[list[str], Any]:
+        body = client.post("/graphql", json={"query": fanned, "variables": {"n": n}}).json()
+        return codes(body), body["extensions"]["cost"]["estimated"]
+
+    # A refusal is kept as well as a pass, each for its own values.
+    # (n = 100: 101 searches and 100 x 100 summaries, over the limit; n = 1 and 2 under it.)
+    too_many, one, two = 10102, 102, 204
+    assert cost_of(100) == (["QUERY_TOO_COSTLY"], too_many)
+    assert cost_of(1) == ([], one)
+    assert cost_of(100) == (["QUERY_TOO_COSTLY"], too_many)
+    assert cost_of(1) == ([], one)
+    assert walks == ['{"n": 100}', '{"n": 1}']
+    # Over the bound the oldest goes: n = 100 is walked again after two others.
+    assert cost_of(2)[1] == two
+    assert cost_of(100) == (["QUERY_TOO_COSTLY"], too_many)
+    assert walks == ['{"n": 100}', '{"n": 1}', '{"n": 2}', '{"n": 100}']
+    # Variables too long to keep are walked every time (a cursor of 600 characters here).
+    walks.clear()
+    long = "query L($a: String) { invoices(first: 1, after: $a) { edges { node { id } } } }"
+    for _ in range(2):
+        body = client.post("/graphql", json={"query": long, "variables": {"a": "x" * 600}})
+        assert body.json()["extensions"]["cost"]["estimated"] == 2
+    assert len(walks) == 2

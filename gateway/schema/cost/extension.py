@@ -1,10 +1,10 @@
 """The estimate at work: `UpstreamCost`, the schema extension that counts an operation's upstream
 calls, refuses it before it runs when its estimate is over GATEWAY_MAX_COST (`too_costly`), and
-reports `extensions.cost`; the estimates of operations without variables are remembered per
-document."""
+reports `extensions.cost`; estimates are remembered per document, operation and variables."""
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -73,7 +73,8 @@ class UpstreamCost(SchemaExtension):
         document = self.execution_context.graphql_document
         if context is not None and document is not None and not self.execution_context.result:
             name = self.execution_context.operation_name
-            known, estimated = _remembered(document, name, context)
+            variables = self.execution_context.variables
+            known, estimated = _remembered(document, name, variables, context)
             if not known:
                 operation = get_operation_ast(document, name)
                 if operation is None:
@@ -93,8 +94,7 @@ class UpstreamCost(SchemaExtension):
                     settings=context.settings,
                 )
                 estimated = None if found is None else found.total
-                if not operation.variable_definitions:
-                    _remember(document, name, context, estimated)
+                _remember(document, name, variables, context, estimated)
             self.estimated = estimated
             limit = context.settings.max_cost
             if limit and (estimated is None or estimated > limit):
@@ -109,6 +109,12 @@ class UpstreamCost(SchemaExtension):
             return {}
         return {"cost": {"estimated": self.estimated, "actual": context.calls.made}}
 
+
+#: Variables whose JSON is longer than this are walked every time rather than kept.
+MAX_KEPT_VARIABLES_CHARS = 512
+#: Estimates of operations with variables kept at once, over every document (the oldest goes
+#: first): bounded in all, whatever number of documents and variables clients send.
+MAX_KEPT_WITH_VARIABLES = 4096
 
 #: The estimates of operations that declare no variables, which depend on nothing but the
 #: document, the operation's name, the providers and the settings: by the document's id, with
@@ -125,10 +131,47 @@ _ESTIMATES: dict[
     ],
 ] = {}
 
+#: The estimates of operations with variables (typed clients send every operation so), by
+#: (document id, operation name, variables as sorted JSON), with what they were made for as
+#: above; at most MAX_KEPT_WITH_VARIABLES, in the order they were made.
+_WITH_VARIABLES: dict[
+    tuple[int, str | None, str],
+    tuple[
+        weakref.ref[DocumentNode],
+        Mapping[str, InvoiceProvider],
+        GatewaySettings,
+        int | None,
+    ],
+] = {}
+
+
+def _variables_key(variables: Mapping[str, Any]) -> str | None:
+    """The variables as sorted JSON, or None when they are too long to keep."""
+    try:
+        # json, not msgspec: it writes NaN as NaN (json.loads reads it), not as null.
+        encoded = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):  # pragma: no cover - a request's JSON always encodes
+        return None
+    return encoded if len(encoded) <= MAX_KEPT_VARIABLES_CHARS else None
+
 
 def _remembered(
-    document: DocumentNode, name: str | None, context: GatewayContext
+    document: DocumentNode,
+    name: str | None,
+    variables: Mapping[str, Any] | None,
+    context: GatewayContext,
 ) -> tuple[bool, int | None]:
+    if variables:
+        key = _variables_key(variables)
+        kept = None if key is None else _WITH_VARIABLES.get((id(document), name, key))
+        if (
+            kept is None
+            or kept[0]() is not document
+            or kept[1] is not context.providers
+            or kept[2] is not context.settings
+        ):
+            return False, None
+        return True, kept[3]
     entry = _ESTIMATES.get(id(document))
     if (
         entry is None
@@ -142,12 +185,29 @@ def _remembered(
 
 
 def _remember(
-    document: DocumentNode, name: str | None, context: GatewayContext, estimated: int | None
+    document: DocumentNode,
+    name: str | None,
+    variables: Mapping[str, Any] | None,
+    context: GatewayContext,
+    estimated: int | None,
 ) -> None:
-    key = id(document)
-    entry = _ESTIMATES.get(key)
+    if variables:
+        key = _variables_key(variables)
+        if key is None:
+            return
+        while len(_WITH_VARIABLES) >= MAX_KEPT_WITH_VARIABLES:
+            del _WITH_VARIABLES[next(iter(_WITH_VARIABLES))]
+        _WITH_VARIABLES[(id(document), name, key)] = (
+            weakref.ref(document),
+            context.providers,
+            context.settings,
+            estimated,
+        )
+        return
+    slot = id(document)
+    entry = _ESTIMATES.get(slot)
     if entry is None or entry[0]() is not document:
-        weakref.finalize(document, _ESTIMATES.pop, key, None)
+        weakref.finalize(document, _ESTIMATES.pop, slot, None)
     if (
         entry is None
         or entry[0]() is not document
@@ -155,5 +215,5 @@ def _remember(
         or entry[2] is not context.settings
     ):
         entry = (weakref.ref(document), context.providers, context.settings, {})
-        _ESTIMATES[key] = entry
+        _ESTIMATES[slot] = entry
     entry[3][name] = estimated
