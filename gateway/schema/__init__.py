@@ -19,6 +19,7 @@ from gateway.context import GatewayContext
 from gateway.documents import DocumentCache, cached_documents
 from gateway.schema.cost import UpstreamCost
 from gateway.schema.extensions import ErrorPolicy, OperationNameRequired, fuse
+from gateway.schema.input_building import install as install_input_builders
 from gateway.schema.limits import refusal_code
 from gateway.schema.mutation import Mutation
 from gateway.schema.nodes import Customer, Invoice
@@ -96,7 +97,7 @@ def build_schema(
     extensions.extend(limits)
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Invoice, Customer],
@@ -106,3 +107,5 @@ def build_schema(
         # Suggestions name fields a client did not ask for; pointless when the schema is hidden.
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
+    install_input_builders(schema)  # input objects built without Strawberry's per-call work
+    return schema
