@@ -31,7 +31,6 @@ OVER_SIZE = {
     "providers/flexprice/provider.py": "issue 12: pending (point 2)",
     "providers/flexprice/wire.py": "issue 12: pending (point 2)",
     "providers/xendit/creation.py": "issue 12: pending (point 2)",
-    "providers/xendit/mapping.py": "issue 12: pending (point 2)",
 }
 
 #: Import cycles still in the product, each with its reason. Empty: none is allowed.

@@ -30,7 +30,8 @@ from providers.models import Invoice, InvoiceDraft
 from providers.records import utc
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.mapping import PROVIDER, metadata_of, to_invoice
+from providers.xendit.fields import PROVIDER, metadata_of
+from providers.xendit.mapping import to_invoice
 from providers.xendit.unanswered import UnansweredCreates
 
 __all__ = [

@@ -20,6 +20,8 @@ from providers.transport import Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
 from providers.xendit.creation import check_draft, create_once, to_create_request
+from providers.xendit.customers import to_customer
+from providers.xendit.fields import PROVIDER
 from providers.xendit.listing import (
     MAX_LIMIT,
     MAX_SCANNED_PAGES,
@@ -28,7 +30,7 @@ from providers.xendit.listing import (
     read_page,
     xendit_statuses,
 )
-from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
+from providers.xendit.mapping import to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
 
