@@ -30,7 +30,6 @@ OVER_SIZE = {
     # Point 2 (one adapter base for HTTP providers) rewrites the provider packages.
     "providers/flexprice/provider.py": "issue 12: pending (point 2)",
     "providers/flexprice/wire.py": "issue 12: pending (point 2)",
-    "providers/xendit/creation.py": "issue 12: pending (point 2)",
 }
 
 #: Import cycles still in the product, each with its reason. Empty: none is allowed.
