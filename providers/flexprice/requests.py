@@ -1,5 +1,6 @@
-"""The gateway's drafts and updates as FlexPrice's requests, and what an invoice FlexPrice holds
-under a create's idempotency key differs in from that create (`create_differences`)."""
+"""The gateway's drafts and updates as FlexPrice's requests, the search for the invoice FlexPrice
+holds under a create's idempotency key (`key_holder_search`), and what that invoice differs in
+from the create (`create_differences`)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from providers.records import utc
 
 __all__ = [
     "create_differences",
+    "key_holder_search",
     "to_create_request",
     "to_payment_status_request",
     "to_preview_request",
     "to_update_request",
 ]
+
+# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
+_KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
 
 
 def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
@@ -122,4 +127,20 @@ def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoice
         subscription_id=request.subscription_id,
         period_start=request.period_start,
         period_end=request.period_end,
+    )
+
+
+def key_holder_search(key: str) -> wire.InvoiceFilter:
+    """The search for the invoice holding idempotency key `key`: one invoice, in any status that
+    still holds a key. FlexPrice may widen it: the caller checks the key of what it finds."""
+    condition = wire.FilterCondition.model_validate(
+        {
+            "field": "idempotency_key",
+            "operator": "eq",
+            "data_type": "string",
+            "value": {"string": key},
+        }
+    )
+    return wire.InvoiceFilter(
+        filters=(condition,), invoice_status=_KEY_HOLDER_STATUSES, limit=1, offset=0
     )
