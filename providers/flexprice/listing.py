@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from providers.errors import ProviderRejected
-from providers.flexprice import wire
+from providers.flexprice import bodies, wire
 from providers.flexprice.mapping import PROVIDER, to_invoice, to_invoices
 from providers.flexprice.search import (
     merge_searches,
@@ -23,7 +23,7 @@ from providers.paging import Position
 __all__ = ["SearchEach", "first_pages", "read_page"]
 
 #: Sends searches at once and answers each, in order (the provider's `_search_each`).
-SearchEach = Callable[[Sequence[wire.InvoiceFilter]], Awaitable[list[wire.ListInvoicesResponse]]]
+SearchEach = Callable[[Sequence[bodies.InvoiceFilter]], Awaitable[list[wire.ListInvoicesResponse]]]
 
 
 async def read_page(

@@ -14,7 +14,7 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderRejected,
 )
-from providers.flexprice import limits, wire
+from providers.flexprice import bodies, limits, wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.listing import first_pages, read_page
 from providers.flexprice.mapping import (
@@ -84,7 +84,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
 
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
-        await self.client.search_customers(wire.CustomerFilter(limit=1))
+        await self.client.search_customers(bodies.CustomerFilter(limit=1))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -96,7 +96,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         found: dict[str, Invoice] = {}
         for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
             response = await self.client.search_invoices(
-                wire.InvoiceFilter(
+                bodies.InvoiceFilter(
                     invoice_ids=chunk,
                     limit=len(chunk),
                     invoice_status=wire.INVOICE_STATUSES,
@@ -114,7 +114,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         found: dict[str, Customer] = {}
         for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
             response = await self.client.search_customers(
-                wire.CustomerFilter(customer_ids=chunk, limit=len(chunk))
+                bodies.CustomerFilter(customer_ids=chunk, limit=len(chunk))
             )
             wanted = set(chunk)
             for item in response.items or ():
@@ -171,7 +171,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         return [pages[customer_id] for customer_id in customer_ids]
 
     async def _search_each(
-        self, searches: Sequence[wire.InvoiceFilter]
+        self, searches: Sequence[bodies.InvoiceFilter]
     ) -> list[wire.ListInvoicesResponse]:
         # Several searches run at once; if one fails the others are cancelled and the first
         # failure is raised as itself (a ProviderError), not as an exception group.
