@@ -12,7 +12,7 @@ same file the PyPI package `iso4217` 1.16.20260101 ships. Regenerate it with
 gold, SDR, test and "no currency" codes) are not here: no invoice is made in them.
 
 A provider that deviates from ISO 4217 says so in its own package (Xendit takes IDR in whole
-rupiah only: `providers/xendit/creation.py`).
+rupiah only: `providers/xendit/drafts.py`).
 """
 
 from __future__ import annotations

@@ -20,12 +20,14 @@ def one_letter_aliases(source: str) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             pairs = [(alias.name, alias.asname) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            pairs = [(f"{node.module}.{alias.name}", alias.asname) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # A relative import (`from . import inputs as i`) is always of our own modules.
+            base = "." * node.level + (node.module or "")
+            pairs = [(f"{base.rstrip('.')}.{alias.name}", alias.asname) for alias in node.names]
         else:
             continue
         for name, asname in pairs:
-            if asname is not None and len(asname) == 1 and _ours(name):
+            if asname is not None and len(asname) == 1 and (name.startswith(".") or _ours(name)):
                 found.append(f"line {node.lineno}: {name} as {asname}")
     return found
 
@@ -36,6 +38,11 @@ def test_the_rule_sees_a_one_letter_alias() -> None:
     ]
     assert one_letter_aliases("import providers.models as m\nimport datetime as d\n") == [
         "line 1: providers.models as m"
+    ]
+    # However the import is spelled: relative, or from a parent package.
+    assert one_letter_aliases("from . import inputs as i\nfrom ..models import Invoice as I\n") == [
+        "line 1: .inputs as i",
+        "line 2: ..models.Invoice as I",
     ]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import strawberry
 
 from gateway.schema.enums import PaymentStatus
-from providers.validation import MAX_LINE_ITEMS, MAX_METADATA_ENTRIES
+from providers.rules import MAX_LINE_ITEMS, MAX_METADATA_ENTRIES
 
 __all__ = [
     "CreateInvoiceInput",

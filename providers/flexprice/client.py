@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import SecretStr
 
 from providers.client import ApiClient, ApiKeyAuth, decode_record, error_body, segment
-from providers.flexprice import wire
+from providers.flexprice import bodies, wire
 from providers.http import ErrorBody, HttpPolicy, Response
 from providers.records import Record, decode_object
 from providers.transport import Transport
@@ -78,7 +78,7 @@ class FlexPriceClient(ApiClient):
         path: str,
         *,
         retry: bool,
-        body: wire.RequestModel | None = None,
+        body: bodies.RequestModel | None = None,
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         ok: frozenset[int] = frozenset({200}),
@@ -92,7 +92,7 @@ class FlexPriceClient(ApiClient):
 
     # -- invoices ---------------------------------------------------------------------------
 
-    async def search_invoices(self, search: wire.InvoiceFilter) -> wire.ListInvoicesResponse:
+    async def search_invoices(self, search: bodies.InvoiceFilter) -> wire.ListInvoicesResponse:
         """`POST /invoices/search`: a read, so retried."""
         return await self._call(
             wire.ListInvoicesResponse, "POST", "/invoices/search", retry=True, body=search
@@ -102,7 +102,7 @@ class FlexPriceClient(ApiClient):
         path = f"/invoices/{_segment(invoice_id)}"
         return await self._call(wire.InvoiceResponse, "GET", path, retry=True)
 
-    async def create_invoice(self, request: wire.CreateInvoiceRequest) -> wire.InvoiceResponse:
+    async def create_invoice(self, request: bodies.CreateInvoiceRequest) -> wire.InvoiceResponse:
         """`POST /invoices` (201). Retried: the body's `idempotency_key` makes a repeat safe."""
         # 200 is accepted too: the spec says 201, but a 200 with an invoice is no failure.
         return await self._call(
@@ -115,7 +115,7 @@ class FlexPriceClient(ApiClient):
         )
 
     async def update_invoice(
-        self, invoice_id: str, request: wire.UpdateInvoiceRequest
+        self, invoice_id: str, request: bodies.UpdateInvoiceRequest
     ) -> wire.InvoiceResponse:
         path = f"/invoices/{_segment(invoice_id)}"
         return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
@@ -135,7 +135,7 @@ class FlexPriceClient(ApiClient):
         )
 
     async def update_payment_status(
-        self, invoice_id: str, request: wire.UpdatePaymentStatusRequest
+        self, invoice_id: str, request: bodies.UpdatePaymentStatusRequest
     ) -> wire.InvoiceResponse:
         path = f"/invoices/{_segment(invoice_id)}/payment"
         return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
@@ -169,7 +169,9 @@ class FlexPriceClient(ApiClient):
         path = f"/invoices/{_segment(invoice_id)}/comms/trigger"
         return await self._call(wire.SuccessResponse, "POST", path, retry=False)
 
-    async def preview_invoice(self, request: wire.GetPreviewInvoiceRequest) -> wire.InvoiceResponse:
+    async def preview_invoice(
+        self, request: bodies.GetPreviewInvoiceRequest
+    ) -> wire.InvoiceResponse:
         """`POST /invoices/preview`: nothing is stored, so it is retried like a read."""
         return await self._call(
             wire.InvoiceResponse, "POST", "/invoices/preview", retry=True, body=request
@@ -177,7 +179,7 @@ class FlexPriceClient(ApiClient):
 
     # -- customers --------------------------------------------------------------------------
 
-    async def search_customers(self, search: wire.CustomerFilter) -> wire.ListCustomersResponse:
+    async def search_customers(self, search: bodies.CustomerFilter) -> wire.ListCustomersResponse:
         """`POST /customers/search`: a read, so retried."""
         return await self._call(
             wire.ListCustomersResponse, "POST", "/customers/search", retry=True, body=search

@@ -22,7 +22,7 @@ __all__ = ["MAX_AMOUNT", "MAX_DECIMALS", "check_amount", "check_draft"]
 MAX_AMOUNT: Final = Decimal(10) ** 12
 MAX_DECIMALS: Final = 8
 _PLACES: Final = Decimal(1).scaleb(-MAX_DECIMALS)
-# Room for any value the domain allows (`providers.validation`), and their products.
+# Room for any value the domain allows (`providers.rules`), and their products.
 _WIDE: Final = decimal.Context(prec=100)
 
 

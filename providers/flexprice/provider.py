@@ -14,26 +14,24 @@ from providers.errors import (
     ProviderBadResponse,
     ProviderRejected,
 )
-from providers.flexprice import limits, wire
+from providers.flexprice import bodies, limits, wire
 from providers.flexprice.client import FlexPriceClient
+from providers.flexprice.listing import first_pages, read_page
 from providers.flexprice.mapping import (
     PROVIDER,
     to_customer,
     to_invoice,
-    to_invoices,
     to_summary,
 )
 from providers.flexprice.requests import (
     create_differences,
+    key_holder_search,
     to_create_request,
     to_payment_status_request,
     to_preview_request,
     to_update_request,
 )
 from providers.flexprice.search import (
-    merge_searches,
-    parse_positions,
-    search_request,
     to_invoice_searches,
 )
 from providers.flexprice.settings import FlexPriceSettings
@@ -50,13 +48,9 @@ from providers.models import (
     PaymentStatusUpdate,
     RecalculationResult,
 )
-from providers.paging import Position
 from providers.transport import Transport
 
 __all__ = ["FlexPriceProvider", "factory"]
-
-# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
-_KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
 
 
 def _chunks(values: Sequence[str], size: int) -> Generator[tuple[str, ...], None, None]:
@@ -90,7 +84,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
 
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""
-        await self.client.search_customers(wire.CustomerFilter(limit=1))
+        await self.client.search_customers(bodies.CustomerFilter(limit=1))
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -102,7 +96,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         found: dict[str, Invoice] = {}
         for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
             response = await self.client.search_invoices(
-                wire.InvoiceFilter(
+                bodies.InvoiceFilter(
                     invoice_ids=chunk,
                     limit=len(chunk),
                     invoice_status=wire.INVOICE_STATUSES,
@@ -120,7 +114,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         found: dict[str, Customer] = {}
         for chunk in _chunks(list(dict.fromkeys(ids)), self.max_batch_size):
             response = await self.client.search_customers(
-                wire.CustomerFilter(customer_ids=chunk, limit=len(chunk))
+                bodies.CustomerFilter(customer_ids=chunk, limit=len(chunk))
             )
             wanted = set(chunk)
             for item in response.items or ():
@@ -146,34 +140,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         Raises `ProviderRejected` for a `first` below 1 (field `first`) or a cursor that is not
         ours (field `after`).
         """
-        if page.first < 1:
-            raise ProviderRejected(PROVIDER, "first must be at least 1", field="first")
-        first = min(page.first, self.max_batch_size)
-        searches = to_invoice_searches(filters)
-        if not searches:
-            return Page[Invoice](
-                items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
-            )
-        positions = parse_positions(page.after, len(searches))
-        responses = await self._search_each(
-            [
-                search_request(position, search, first)
-                for search, position in zip(searches, positions, strict=True)
-            ]
-        )
-        parts: list[Sequence[Invoice]] = []
-        more: list[bool] = []
-        counts: list[int | None] = []
-        for position, response in zip(positions, responses, strict=True):
-            items = response.items or ()
-            # Mapped only when read: a merge across providers keeps about half of them.
-            parts.append(position.unread(to_invoices(items)))
-            total = response.pagination.total if response.pagination else None
-            asked = first + len(position.tie_ids)
-            more.append(len(items) < total if total is not None else len(items) == asked)
-            # Read before the position, plus what FlexPrice still counts (the ties included).
-            counts.append(None if total is None else position.seen - len(position.tie_ids) + total)
-        return merge_searches(parts, positions=positions, more=more, counts=counts, first=first)
+        return await read_page(self._search_each, filters, page, limit=self.max_batch_size)
 
     def listing_calls(self, filters: InvoiceFilter) -> int:
         """One search per part of the status filter (`to_invoice_searches`): 0 to 3."""
@@ -196,50 +163,15 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         first = min(first, self.max_batch_size)
         pages: dict[str, Page[Invoice] | None] = {}
         for chunk in _chunks(list(dict.fromkeys(customer_ids)), self.max_batch_size):
-            pages.update(await self._first_pages(filters, chunk, first, count=count))
+            pages.update(
+                await first_pages(
+                    self._search_each, filters, chunk, first, count=count, limit=self.max_batch_size
+                )
+            )
         return [pages[customer_id] for customer_id in customer_ids]
 
-    async def _first_pages(
-        self, filters: InvoiceFilter, chunk: tuple[str, ...], first: int, *, count: bool
-    ) -> dict[str, Page[Invoice] | None]:
-        searches = to_invoice_searches(filters.model_copy(update={"customer_ids": chunk}))
-        if not searches:
-            empty = Page[Invoice](
-                items=(), item_cursors=(), end_cursor=None, has_next_page=False, total_count=0
-            )
-            return dict.fromkeys(chunk, empty)
-        limit = self.max_batch_size
-        responses = await self._search_each(
-            [search.model_copy(update={"limit": limit, "offset": 0}) for search in searches]
-        )
-        found: dict[str, list[list[Invoice]]] = {c: [[] for _ in searches] for c in chunk}
-        complete: list[bool] = []
-        for n, response in enumerate(responses):
-            total = response.pagination.total if response.pagination else None
-            items = response.items or ()
-            read = len(items)
-            complete.append(read < limit if total is None else read >= total)
-            for item in items:
-                invoice = to_invoice(item)
-                if invoice.customer_id in found:
-                    found[invoice.customer_id][n].append(invoice)
-        pages: dict[str, Page[Invoice] | None] = {}
-        for customer_id, parts in found.items():
-            pairs = list(zip(complete, parts, strict=True))
-            if not all(done or (not count and len(part) > first) for done, part in pairs):
-                pages[customer_id] = None
-                continue
-            pages[customer_id] = merge_searches(
-                [part[:first] for part in parts],
-                positions=[Position()] * len(parts),
-                more=[len(part) > first or not done for done, part in pairs],
-                counts=[len(part) if done else None for done, part in pairs],
-                first=first,
-            )
-        return pages
-
     async def _search_each(
-        self, searches: Sequence[wire.InvoiceFilter]
+        self, searches: Sequence[bodies.InvoiceFilter]
     ) -> list[wire.ListInvoicesResponse]:
         # Several searches run at once; if one fails the others are cancelled and the first
         # failure is raised as itself (a ProviderError), not as an exception group.
@@ -297,19 +229,7 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
         return to_invoice(created)
 
     async def _find_by_idempotency_key(self, key: str) -> wire.InvoiceResponse | None:
-        condition = wire.FilterCondition.model_validate(
-            {
-                "field": "idempotency_key",
-                "operator": "eq",
-                "data_type": "string",
-                "value": {"string": key},
-            }
-        )
-        response = await self.client.search_invoices(
-            wire.InvoiceFilter(
-                filters=(condition,), invoice_status=_KEY_HOLDER_STATUSES, limit=1, offset=0
-            )
-        )
+        response = await self.client.search_invoices(key_holder_search(key))
         # FlexPrice drops a DSL condition it cannot read and widens the search, so
         # the key is checked here rather than trusted.
         for item in response.items or ():

@@ -1,5 +1,6 @@
-"""The gateway's drafts and updates as FlexPrice's requests, and what an invoice FlexPrice holds
-under a create's idempotency key differs in from that create (`create_differences`)."""
+"""The gateway's drafts and updates as FlexPrice's requests, the search for the invoice FlexPrice
+holds under a create's idempotency key (`key_holder_search`), and what that invoice differs in
+from the create (`create_differences`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from providers.errors import ProviderRejected
-from providers.flexprice import wire
+from providers.flexprice import bodies, wire
 from providers.flexprice.mapping import PROVIDER, decoded_lines, metadata_of
 from providers.flexprice.statuses import PAYMENT_STATUS_TARGETS
 from providers.models import InvoiceDraft, InvoicePreviewRequest, InvoiceUpdate, PaymentStatusUpdate
@@ -16,21 +17,25 @@ from providers.records import utc
 
 __all__ = [
     "create_differences",
+    "key_holder_search",
     "to_create_request",
     "to_payment_status_request",
     "to_preview_request",
     "to_update_request",
 ]
 
+# Finding a create's invoice by its key: a VOIDED invoice no longer holds the key.
+_KEY_HOLDER_STATUSES = ("DRAFT", "FINALIZED", "SKIPPED")
 
-def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.CreateInvoiceRequest:
+
+def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> bodies.CreateInvoiceRequest:
     """A one-off invoice with the exact line sums as subtotal, total and amount due.
 
     The key is always sent: without one FlexPrice makes a new, time-based key per call, so a retry
     would bill twice.
     """
     subtotal = draft.subtotal
-    return wire.CreateInvoiceRequest(
+    return bodies.CreateInvoiceRequest(
         customer_id=draft.customer_id,
         currency=draft.currency.lower(),
         idempotency_key=idempotency_key,
@@ -38,7 +43,7 @@ def to_create_request(draft: InvoiceDraft, *, idempotency_key: str) -> wire.Crea
         total=subtotal,
         amount_due=subtotal,
         line_items=tuple(
-            wire.CreateInvoiceLineItemRequest(
+            bodies.CreateInvoiceLineItemRequest(
                 display_name=line.description, quantity=line.quantity, amount=line.amount
             )
             for line in draft.line_items
@@ -67,7 +72,7 @@ def _lines(
 
 
 def create_differences(
-    request: wire.CreateInvoiceRequest, found: wire.InvoiceResponse
+    request: bodies.CreateInvoiceRequest, found: wire.InvoiceResponse
 ) -> list[str]:
     """The draft's fields (by their domain names; the gateway names the input fields) in which
     `found`, the invoice FlexPrice holds under `request`'s idempotency key, differs from what
@@ -95,16 +100,16 @@ def create_differences(
     return differs
 
 
-def to_update_request(update: InvoiceUpdate) -> wire.UpdateInvoiceRequest:
+def to_update_request(update: InvoiceUpdate) -> bodies.UpdateInvoiceRequest:
     """Only the fields the update sets; FlexPrice replaces `metadata` as a whole."""
-    return wire.UpdateInvoiceRequest(
+    return bodies.UpdateInvoiceRequest(
         due_date=update.due_at,
         invoice_pdf_url=update.pdf_url,
         metadata=update.metadata,
     )
 
 
-def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePaymentStatusRequest:
+def to_payment_status_request(update: PaymentStatusUpdate) -> bodies.UpdatePaymentStatusRequest:
     """Raises `ProviderRejected` (field `status`) for a status FlexPrice cannot be set to."""
     target = PAYMENT_STATUS_TARGETS.get(update.status)
     if target is None:
@@ -114,12 +119,28 @@ def to_payment_status_request(update: PaymentStatusUpdate) -> wire.UpdatePayment
             f"flexprice cannot set a payment status of {update.status.value}: use one of {allowed}",
             field="status",
         )
-    return wire.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
+    return bodies.UpdatePaymentStatusRequest(payment_status=target, amount=update.amount)
 
 
-def to_preview_request(request: InvoicePreviewRequest) -> wire.GetPreviewInvoiceRequest:
-    return wire.GetPreviewInvoiceRequest(
+def to_preview_request(request: InvoicePreviewRequest) -> bodies.GetPreviewInvoiceRequest:
+    return bodies.GetPreviewInvoiceRequest(
         subscription_id=request.subscription_id,
         period_start=request.period_start,
         period_end=request.period_end,
+    )
+
+
+def key_holder_search(key: str) -> bodies.InvoiceFilter:
+    """The search for the invoice holding idempotency key `key`: one invoice, in any status that
+    still holds a key. FlexPrice may widen it: the caller checks the key of what it finds."""
+    condition = bodies.FilterCondition.model_validate(
+        {
+            "field": "idempotency_key",
+            "operator": "eq",
+            "data_type": "string",
+            "value": {"string": key},
+        }
+    )
+    return bodies.InvoiceFilter(
+        filters=(condition,), invoice_status=_KEY_HOLDER_STATUSES, limit=1, offset=0
     )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from providers.errors import ProviderRejected
-from providers.flexprice import wire
+from providers.flexprice import bodies, wire
 from providers.flexprice.mapping import PROVIDER
 from providers.flexprice.statuses import invoice_status_of, payment_status_of
 from providers.models import (
@@ -48,8 +48,8 @@ __all__ = [
 
 
 def search_request(
-    position: Position, search: wire.InvoiceFilter, limit: int
-) -> wire.InvoiceFilter:
+    position: Position, search: bodies.InvoiceFilter, limit: int
+) -> bodies.InvoiceFilter:
     """The search for the next `limit` unread invoices from `position` (plus the ties it will
     drop): keyset, not offset, so that invoices created, finalized or voided while a client
     pages neither shift it nor make it skip any. FlexPrice's filters cannot say "(created_at,
@@ -97,14 +97,14 @@ def _selects(filters: InvoiceFilter, status: InvoiceStatus, payment: PaymentStat
     )
 
 
-def _condition(field: str, operator: str, value: object) -> wire.FilterCondition:
+def _condition(field: str, operator: str, value: object) -> bodies.FilterCondition:
     data_type = "date" if isinstance(value, dt.datetime) else "array"
-    return wire.FilterCondition.model_validate(
+    return bodies.FilterCondition.model_validate(
         {"field": field, "operator": operator, "data_type": data_type, "value": {data_type: value}}
     )
 
 
-_Part = tuple[dict[str, object], list[wire.FilterCondition]]
+_Part = tuple[dict[str, object], list[bodies.FilterCondition]]
 
 
 def _status_parts(filters: InvoiceFilter) -> list[_Part]:
@@ -127,7 +127,7 @@ def _status_parts(filters: InvoiceFilter) -> list[_Part]:
     parts: list[_Part] = []
     for payments, statuses in payments_of.items():
         fields: dict[str, object] = {}
-        conditions: list[wire.FilterCondition] = []
+        conditions: list[bodies.FilterCondition] = []
         # Without `invoice_status` FlexPrice searches all of LISTED_INVOICE_STATUSES.
         if filters.statuses or tuple(statuses) != LISTED_INVOICE_STATUSES:
             fields["invoice_status"] = tuple(statuses)
@@ -139,7 +139,7 @@ def _status_parts(filters: InvoiceFilter) -> list[_Part]:
     return parts
 
 
-def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...]:
+def to_invoice_searches(filters: InvoiceFilter) -> tuple[bodies.InvoiceFilter, ...]:
     """Searches (without `limit` and `offset`) whose disjoint union is what `filters` selects.
 
     Usually one. FlexPrice ANDs every condition, so a status filter that is not one product of
@@ -152,7 +152,7 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
     `invoice_status` is not sent, so FlexPrice's default (which hides SKIPPED) applies.
     """
     common: dict[str, object] = {}
-    conditions: list[wire.FilterCondition] = []
+    conditions: list[bodies.FilterCondition] = []
     customer_ids = tuple(dict.fromkeys(filters.customer_ids))
     if len(customer_ids) == 1:
         common["customer_id"] = customer_ids[0]
@@ -175,7 +175,7 @@ def to_invoice_searches(filters: InvoiceFilter) -> tuple[wire.InvoiceFilter, ...
         body = {**common, **fields}
         if every := [*conditions, *part_conditions]:
             body["filters"] = tuple(every)
-        searches.append(wire.InvoiceFilter.model_validate(body))
+        searches.append(bodies.InvoiceFilter.model_validate(body))
     return tuple(searches)
 
 

@@ -1,4 +1,5 @@
-"""FlexPrice's JSON as pydantic models, named after FlexPrice's own schemas.
+"""FlexPrice's answers as records, named after FlexPrice's own schemas (what we send is
+`bodies.py`'s).
 
 Responses are `providers.records.Record`s, decoded from the body's bytes in one pass: every field
 is optional, unknown fields are ignored (they stay in `raw`), and `null` counts as absent (a list
@@ -7,19 +8,15 @@ spec does not mark nullable and newer servers add fields. Money is decoded strai
 (the mapping refuses a value that is not finite); timestamps are `datetime`s the mapping turns
 into UTC (`records.utc`). Each response keeps the bytes of the JSON object it was read from; `raw`
 decodes them.
-
-Requests are strict (`extra="forbid"`) and dumped with `body()`: absent fields are left out,
-money is a plain decimal string (never exponent notation), times are RFC 3339.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from providers.records import Record
 
@@ -27,28 +24,18 @@ __all__ = [
     "INVOICE_STATUSES",
     "NO_LINES",
     "PAYMENT_STATUSES",
-    "CreateInvoiceLineItemRequest",
-    "CreateInvoiceRequest",
-    "CustomerFilter",
     "CustomerInvoiceSummary",
     "CustomerMultiCurrencyInvoiceSummary",
     "CustomerResponse",
     "ErrorResponse",
-    "FilterCondition",
-    "FilterValue",
-    "GetPreviewInvoiceRequest",
-    "InvoiceFilter",
     "InvoiceLineItemResponse",
     "InvoicePdfUrlResponse",
     "InvoiceResponse",
     "ListCustomersResponse",
     "ListInvoicesResponse",
     "PaginationResponse",
-    "RequestModel",
     "SuccessResponse",
     "TemporalWorkflowResult",
-    "UpdateInvoiceRequest",
-    "UpdatePaymentStatusRequest",
     "lines_of",
 ]
 
@@ -66,21 +53,6 @@ PAYMENT_STATUSES = (
     "VOIDED",
 )
 
-
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    # A request's time is sent in UTC; a naive value is taken to be UTC.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def _rfc3339(value: dt.datetime) -> str:
-    return _as_utc(value).isoformat().replace("+00:00", "Z")
-
-
-#: Money in a request: the exact decimal as a plain string (`format(d, "f")` never uses exponents).
-DecimalString = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
-RequestDatetime = Annotated[dt.datetime, PlainSerializer(_rfc3339, return_type=str)]
 
 #: Metadata is `{string: string}`; values of other types from a newer server are read as they
 #: come and turned into text by the mapping (`mapping.metadata_of`).
@@ -239,88 +211,3 @@ class ErrorResponse(Record):
     message: str | None = None
     http_status_code: int | None = None
     error: str | None = None
-
-
-# -- requests ---------------------------------------------------------------------------------
-
-
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body: unset (`None`) fields are left out, never sent as `null`."""
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-class FilterValue(RequestModel):
-    string: str | None = None
-    date: RequestDatetime | None = None
-    array: tuple[str, ...] | None = None
-
-
-class FilterCondition(RequestModel):
-    """One condition of the `filters` DSL; conditions are ANDed."""
-
-    field: str
-    operator: Literal["eq", "in", "not_in", "before", "after"]
-    data_type: Literal["string", "date", "array"]
-    value: FilterValue
-
-
-class InvoiceFilter(RequestModel):
-    """The body of `POST /invoices/search`."""
-
-    invoice_ids: tuple[str, ...] | None = None
-    customer_id: str | None = None
-    invoice_status: tuple[str, ...] | None = None
-    payment_status: tuple[str, ...] | None = None
-    currency: str | None = None
-    filters: tuple[FilterCondition, ...] | None = None
-    limit: int | None = None
-    offset: int | None = None
-
-
-class CustomerFilter(RequestModel):
-    """The body of `POST /customers/search`."""
-
-    customer_ids: tuple[str, ...] | None = None
-    limit: int | None = None
-    offset: int | None = None
-
-
-class CreateInvoiceLineItemRequest(RequestModel):
-    display_name: str | None = None
-    quantity: DecimalString
-    amount: DecimalString
-    metadata: dict[str, str] | None = None
-
-
-class CreateInvoiceRequest(RequestModel):
-    customer_id: str
-    currency: str
-    invoice_type: Literal["ONE_OFF"] = "ONE_OFF"
-    idempotency_key: str
-    subtotal: DecimalString
-    total: DecimalString
-    amount_due: DecimalString
-    line_items: tuple[CreateInvoiceLineItemRequest, ...]
-    due_date: RequestDatetime | None = None
-    description: str | None = None
-    metadata: dict[str, str] | None = None
-
-
-class UpdateInvoiceRequest(RequestModel):
-    due_date: RequestDatetime | None = None
-    invoice_pdf_url: str | None = None
-    metadata: dict[str, str] | None = None
-
-
-class UpdatePaymentStatusRequest(RequestModel):
-    payment_status: str
-    amount: DecimalString | None = None
-
-
-class GetPreviewInvoiceRequest(RequestModel):
-    subscription_id: str
-    period_start: RequestDatetime | None = None
-    period_end: RequestDatetime | None = None

@@ -28,13 +28,8 @@ from providers.models import (
 )
 from providers.paging import BadPosition, LazyTokens, Position, decode_positions, encode_positions
 from providers.xendit import wire
-from providers.xendit.mapping import (
-    PROVIDER,
-    currency_of,
-    customer_id_of,
-    to_invoice,
-    to_invoices,
-)
+from providers.xendit.fields import PROVIDER
+from providers.xendit.mapping import currency_of, customer_id_of, to_invoice, to_invoices
 
 __all__ = [
     "MAX_LIMIT",

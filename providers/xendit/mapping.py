@@ -1,4 +1,5 @@
-"""Pure functions between Xendit's wire models and the domain model.
+"""Xendit's invoices as domain invoices: its status table, the lines, the money, a listing's
+invoices mapped when read (customers are `customers.py`'s, shared helpers `fields.py`'s).
 
 Xendit has one status axis (https://docs.xendit.co/xeninvoice/statuses); the table below folds
 it into the gateway's `InvoiceStatus` and `PaymentStatus`. A status Xendit adds later maps
@@ -13,32 +14,29 @@ Field choices Xendit's model forces:
   paid any more). `subtotal` is the exact sum of the items when there are items. `tax` and
   `discount` are None: Xendit's `fees` are free-form `{type, value}` pairs with no tax or
   discount meaning (they stay in `raw`).
-- The customer is the one embedded in the invoice; its `id` (the Customer API id) is the
-  `customer_id`. An embedded customer without an `id` names no record, so it is not mapped
-  (`customer` and `customer_id` are None; it stays in `raw`).
+- The customer is the one embedded in the invoice (`customers.to_embedded_customer`); its `id`
+  (the Customer API id) is the `customer_id`. An embedded customer without an `id` names no
+  record, so it is not mapped (`customer` and `customer_id` are None; it stays in `raw`).
 
 Where Xendit deviates from ISO 4217: it takes and sends IDR in whole rupiah (it truncates
 decimals) although ISO 4217 gives IDR two minor units. Amounts are mapped as Xendit sends them
 (75000), and the schema pads them to ISO 4217's digits (75000.00) like any other provider's; a
-create with an IDR fraction is refused before it reaches Xendit (`creation.WHOLE_CURRENCIES`).
+create with an IDR fraction is refused before it reaches Xendit (`drafts.WHOLE_CURRENCIES`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import json
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Any, Final
+from typing import Final
 
 from providers.errors import ProviderBadResponse
 from providers.models import (
     EXACT,
-    Address,
-    Customer,
     Deferred,
     Invoice,
     InvoiceStatus,
@@ -49,21 +47,20 @@ from providers.models import (
 )
 from providers.records import finite, utc
 from providers.xendit import wire
+from providers.xendit.customers import to_embedded_customer
+from providers.xendit.fields import PROVIDER, metadata_of, text_of
 
 __all__ = [
     "DEFAULT_CURRENCY",
-    "PROVIDER",
     "STATUS_TABLE",
-    "metadata_of",
+    "currency_of",
+    "customer_id_of",
     "statuses_of",
-    "to_customer",
-    "to_embedded_customer",
     "to_invoice",
     "to_invoices",
     "to_line_item",
 ]
 
-PROVIDER: Final = "xendit"
 logger = logging.getLogger(__name__)
 
 #: Xendit `status` -> (status, payment status). Xendit makes no drafts and voids nothing.
@@ -97,116 +94,6 @@ def statuses_of(status: str) -> tuple[InvoiceStatus, PaymentStatus]:
         _report_unknown(status)
         return _UNKNOWN
     return found
-
-
-def metadata_of(metadata: dict[str, Any] | None) -> dict[str, str]:
-    """A record's `metadata` as text: strings as they are, any other value as compact JSON with
-    sorted keys (`1.5` -> `"1.5"`, `true` -> `"true"`); `null` values are left out."""
-    if not metadata:
-        return {}
-    return {
-        str(key): value
-        if isinstance(value, str)
-        else json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        for key, value in metadata.items()
-        if value is not None
-    }
-
-
-def _text(value: str | None) -> str | None:
-    return value or None
-
-
-def _name(*parts: str | None) -> str | None:
-    return " ".join(part for part in parts if part) or None
-
-
-def _address(
-    *,
-    line1: str | None,
-    line2: str | None,
-    city: str | None,
-    state: str | None,
-    postal_code: str | None,
-    country: str | None,
-) -> Address | None:
-    fields = (line1, line2, city, state, postal_code, country)
-    if not any(fields):
-        return None
-    line1, line2, city, state, postal_code, country = (_text(value) for value in fields)
-    return Address(
-        line1=line1, line2=line2, city=city, state=state, postal_code=postal_code, country=country
-    )
-
-
-def to_customer(customer: wire.Customer) -> Customer:
-    """A Customer API record as a domain customer; raises `ProviderBadResponse` without an id.
-
-    `external_id` is the merchant's `reference_id`; `name` the business name of a BUSINESS,
-    else the individual's names; `address` the primary address (else the first).
-    """
-    if not customer.id:
-        raise ProviderBadResponse(PROVIDER, "xendit returned a customer without an id")
-    person = customer.individual_detail
-    business = customer.business_detail
-    personal = _name(person.given_names, person.middle_name, person.surname) if person else None
-    business_name = _text(business.business_name) if business else None
-    # A BUSINESS is named by its business name; anyone else by their names, if any.
-    name = business_name or personal if customer.type == "BUSINESS" else personal or business_name
-    addresses = sorted(customer.addresses or (), key=lambda address: not address.is_primary)
-    address = None
-    if addresses:
-        first = addresses[0]
-        address = _address(
-            line1=first.street_line1,
-            line2=first.street_line2,
-            city=first.city,
-            state=first.province_state,
-            postal_code=first.postal_code,
-            country=first.country,
-        )
-    return Customer(
-        provider=PROVIDER,
-        id=customer.id,
-        external_id=_text(customer.reference_id),
-        name=name,
-        email=_text(customer.email),
-        address=address,
-        metadata=metadata_of(customer.metadata),
-        created_at=utc(customer.created),
-        raw_source=customer.origin,
-    )
-
-
-def to_embedded_customer(customer: wire.CustomerObject) -> Customer | None:
-    """The customer embedded in an invoice, or None when it has no `id` to name it by.
-
-    `external_id` is the object's `customer_id` when it differs from `id` (the merchant's
-    reference, when one was sent).
-    """
-    if not customer.id:
-        return None
-    address = None
-    if customer.addresses:
-        first = customer.addresses[0]
-        address = _address(
-            line1=first.street_line1,
-            line2=first.street_line2,
-            city=first.city,
-            state=first.state or first.province,
-            postal_code=first.postal_code,
-            country=first.country,
-        )
-    return Customer(
-        provider=PROVIDER,
-        id=customer.id,
-        external_id=_text(customer.customer_id) if customer.customer_id != customer.id else None,
-        name=_name(customer.given_names, customer.surname),
-        email=_text(customer.email),
-        address=address,
-        raw_source=customer.origin,
-        complete=False,  # a copy made when the invoice was: no reference id, no created time
-    )
 
 
 def _product(price: Decimal, quantity: Decimal) -> Decimal | None:
@@ -248,8 +135,8 @@ def _line(item: wire.InvoiceItem, currency: str) -> tuple[LineItem, Decimal | No
     if item.url:
         metadata["url"] = item.url
     line = LineItem(
-        id=_text(item.reference_id),
-        description=_text(item.name),
+        id=text_of(item.reference_id),
+        description=text_of(item.name),
         quantity=quantity,
         unit_amount=Money(amount=price, currency=currency) if price is not None else None,
         amount=Money(amount=amount if amount is not None else Decimal(0), currency=currency),
@@ -318,7 +205,7 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         raw_status,  # provider_status
         currency,  # currency
         created,  # created_at
-        _text(invoice.external_id),  # number
+        text_of(invoice.external_id),  # number
         _money(_subtotal(products), currency),  # subtotal
         total,  # total
         total,  # amount_due
@@ -327,7 +214,7 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         None,  # tax
         None,  # discount
         Deferred(partial(_lines, items, currency)) if items else (),  # line_items
-        _text(invoice.description),  # description
+        text_of(invoice.description),  # description
         customer.id if customer else None,  # customer_id
         customer,  # customer
         created,  # issued_at
@@ -336,7 +223,7 @@ def to_invoice(invoice: wire.Invoice) -> Invoice:
         None,  # voided_at
         None,  # finalized_at
         None,  # pdf_url
-        _text(invoice.invoice_url),  # payment_url
+        text_of(invoice.invoice_url),  # payment_url
         metadata_of(invoice.metadata),  # metadata
         invoice.origin,  # raw_source
     )

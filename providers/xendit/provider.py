@@ -19,7 +19,10 @@ from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Pag
 from providers.transport import Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
-from providers.xendit.creation import check_draft, create_once, to_create_request
+from providers.xendit.creation import create_once
+from providers.xendit.customers import to_customer
+from providers.xendit.drafts import check_draft, to_create_request
+from providers.xendit.fields import PROVIDER
 from providers.xendit.listing import (
     MAX_LIMIT,
     MAX_SCANNED_PAGES,
@@ -28,7 +31,7 @@ from providers.xendit.listing import (
     read_page,
     xendit_statuses,
 )
-from providers.xendit.mapping import PROVIDER, to_customer, to_invoice
+from providers.xendit.mapping import to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
 
@@ -163,7 +166,7 @@ class XenditProvider(HttpProvider[XenditSettings, XenditClient]):
     # -- changes ----------------------------------------------------------------------------
 
     def check_draft(self, draft: InvoiceDraft) -> None:
-        """What Xendit cannot take (`creation.check_draft`): a currency it has no invoices in,
+        """What Xendit cannot take (`drafts.check_draft`): a currency it has no invoices in,
         a fraction of IDR or VND, an expiry past one year, more than 50 metadata keys."""
         check_draft(draft, now=dt.datetime.now(dt.UTC))
 
@@ -171,7 +174,7 @@ class XenditProvider(HttpProvider[XenditSettings, XenditClient]):
         """An open (PENDING) invoice for `draft`, safe to repeat with the same key.
 
         Xendit's Invoice API takes no idempotency key, so the key becomes the invoice's
-        `external_id` (`creation.external_id_for`) and `creation.create_once` looks it up before
+        `external_id` (`drafts.external_id_for`) and `creation.create_once` looks it up before
         each attempt: a retry, or a later call with the same key, returns the invoice an earlier
         attempt stored instead of billing twice. Creates with one key in this process run one
         after the other. A create Xendit did not answer in time may still be made: for one more

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from providers.xendit.creation import external_id_for
+from providers.xendit.drafts import external_id_for
 from tests.faults.clients import Order, Tally
 from tests.faults.stack import Sandbox
 

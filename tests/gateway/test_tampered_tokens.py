@@ -26,7 +26,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.ids import GlobalId, NodeType, unwrap
 from gateway.pagination import Position, decode_cursor, wrap_cursor
 from providers.errors import ProviderRejected
-from providers.flexprice import wire
+from providers.flexprice import bodies
 from providers.flexprice.search import parse_positions, search_request
 from providers.paging import encode_positions
 from tests.gateway.hostile import WRITE_KEY, Hostile, leaks, served_gateway
@@ -136,7 +136,7 @@ def test_a_flexprice_position_parses_into_searches_or_is_refused_naming_after(
     except ProviderRejected as refused:
         assert refused.field == "after"  # noqa: PT017
         return
-    search = wire.InvoiceFilter()
+    search = bodies.InvoiceFilter()
     for position in positions:
         search_request(position, search, 10)  # the next search: its bound is a date it takes
     assert parse_positions(encode_positions(positions), count) == positions

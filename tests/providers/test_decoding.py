@@ -18,6 +18,7 @@ import pytest
 from gateway.pagination import fetch_merged
 from gateway.wiring import on_sandbox
 from providers.flexprice import FlexPriceProvider
+from providers.flexprice import bodies as flexprice_bodies
 from providers.flexprice import wire as flexprice_wire
 from providers.models import (
     Invoice,
@@ -68,7 +69,7 @@ async def test_a_flexprice_page_is_records_the_collector_never_tracks(
     flexprice: FlexPriceProvider,
 ) -> None:
     response = await flexprice.client.search_invoices(
-        flexprice_wire.InvoiceFilter(limit=PAGE, offset=0)
+        flexprice_bodies.InvoiceFilter(limit=PAGE, offset=0)
     )
     items = response.items or []
     assert len(items) == PAGE

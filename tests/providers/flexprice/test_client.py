@@ -14,7 +14,7 @@ from providers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from providers.flexprice import FlexPriceProvider, wire
+from providers.flexprice import FlexPriceProvider, bodies, wire
 from providers.flexprice.client import FlexPriceClient, parse_error
 from providers.transport import Response, Unreachable
 
@@ -32,7 +32,7 @@ async def test_every_request_carries_key_accept_and_user_agent(
     fake.on("GET /v1/invoices/inv_1", invoice())
     fake.on("POST /v1/invoices/search", page([], total=0))
     await client.get_invoice("inv_1")
-    await client.search_invoices(wire.InvoiceFilter(limit=1))
+    await client.search_invoices(bodies.InvoiceFilter(limit=1))
 
     for request in fake.requests:
         assert request.headers["x-api-key"] == API_KEY
@@ -69,7 +69,7 @@ async def test_ids_that_would_change_the_path_are_not_sent(
 
 async def test_search_returns_wire_models(fake: FakeFlexPrice, client: FlexPriceClient) -> None:
     fake.on("POST /v1/invoices/search", page([invoice()], total=7, offset=5))
-    result = await client.search_invoices(wire.InvoiceFilter(invoice_ids=("inv_1",), limit=1))
+    result = await client.search_invoices(bodies.InvoiceFilter(invoice_ids=("inv_1",), limit=1))
     assert fake.body() == {"invoice_ids": ["inv_1"], "limit": 1}
     assert result.pagination == wire.PaginationResponse(total=7, limit=1, offset=5)
     assert result.items[0].amount_due == Decimal("120.5")
@@ -79,7 +79,7 @@ async def test_create_expects_201_and_is_retried_with_the_same_body(
     fake: FakeFlexPrice, client: FlexPriceClient
 ) -> None:
     fake.on("POST /v1/invoices", Response.of(503), Response.of(201, json=invoice()))
-    request = wire.CreateInvoiceRequest(
+    request = bodies.CreateInvoiceRequest(
         customer_id="c",
         currency="usd",
         idempotency_key="k-1",
@@ -170,7 +170,7 @@ async def test_validation_error_passes_flexprice_message_on(
 async def test_invalid_operation_is_rejected(fake: FakeFlexPrice, client: FlexPriceClient) -> None:
     message = "Manual payment status updates are disabled for payment-based invoices."
     fake.on("PUT /v1/invoices/inv_1/payment", error(400, "invalid_operation", message))
-    request = wire.UpdatePaymentStatusRequest(payment_status="SUCCEEDED")
+    request = bodies.UpdatePaymentStatusRequest(payment_status="SUCCEEDED")
     with pytest.raises(ProviderRejected, match="payment-based invoices"):
         await client.update_payment_status("inv_1", request)
 
@@ -216,7 +216,7 @@ async def test_json_of_the_wrong_shape_is_a_bad_response(
 ) -> None:
     fake.on("POST /v1/invoices/search", Response.of(200, json=body))
     with pytest.raises(ProviderBadResponse) as caught:
-        await client.search_invoices(wire.InvoiceFilter(limit=1))
+        await client.search_invoices(bodies.InvoiceFilter(limit=1))
     # The pydantic error is chained for the logs, never raised.
     assert not isinstance(caught.value, ValueError)
 

@@ -23,9 +23,10 @@ from providers.models import (
 )
 from providers.records import decode_object
 from providers.xendit import wire
-from providers.xendit.creation import external_id_for, to_create_request
+from providers.xendit.customers import to_customer
+from providers.xendit.drafts import external_id_for, to_create_request
 from providers.xendit.listing import list_params, xendit_statuses
-from providers.xendit.mapping import STATUS_TABLE, to_customer, to_invoice
+from providers.xendit.mapping import STATUS_TABLE, to_invoice
 
 from .conftest import fixture, fixture_text
 
