@@ -24,7 +24,7 @@ from bench import report
 from bench.client import GatewayClient
 from bench.measurement import DriverError, Settings, measure
 from bench.profiling import Profiler
-from bench.scenarios import SCENARIOS
+from bench.scenarios import FLOORS, SCENARIOS, Scenario
 from bench.stack import Stack, StackError
 
 __all__ = ["main"]
@@ -94,6 +94,21 @@ def _parser() -> argparse.ArgumentParser:
         help="a gateway setting for this run, e.g. GATEWAY_ACCESS_LOG=false (repeatable; only "
         "GATEWAY_* names; shown under the table)",
     )
+    parser.add_argument(
+        "--floor",
+        nargs="+",
+        choices=sorted(FLOORS),
+        default=None,
+        metavar="MODE",
+        help="measure bench/floor_app.py in MODE instead of the gateway, one stack each: "
+        f"{', '.join(FLOORS)} (replaces --scenario)",
+    )
+    parser.add_argument(
+        "--awake",
+        action="store_true",
+        help="keep the gateway's CPU from idling with a lowest-priority busy loop (needs "
+        "pinning): how much of concurrency 1 is the CPU waking up (a diagnosis)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write JSON here")
     parser.add_argument(
         "--png",
@@ -154,6 +169,62 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
+def _run_stack(
+    args: argparse.Namespace,
+    floor: str | None,
+    scenarios: list[Scenario],
+    *,
+    settings: Settings,
+    gateway_env: dict[str, str],
+    cpus: tuple[set[int] | None, set[int] | None],
+    log_dir: Path,
+) -> list[dict[str, Any]]:
+    """Start a stack (the gateway, or the floor app in mode `floor`), measure `scenarios` at
+    every concurrency on it, stop it; return the entries."""
+    gateway_cpus, other_cpus = cpus
+    results: list[dict[str, Any]] = []
+    with (
+        Stack(
+            log_dir=log_dir,
+            latency_ms=args.upstream_latency_ms,
+            workers=args.workers,
+            gateway_cpus=gateway_cpus,
+            other_cpus=other_cpus,
+            gateway_env=gateway_env,
+            floor=floor,
+            awake=args.awake,
+        ) as stack,
+        GatewayClient(stack.gateway_url, api_key=stack.api_key) as client,
+    ):
+        profiler = None
+        if args.profile is not None:
+            profiler = Profiler(args.profile, cpus=other_cpus, log=log_dir / "py-spy.log")
+        for scenario in scenarios:
+            for concurrency in args.concurrency:
+                print(f"run.py: {scenario.name} x {concurrency} ...", file=sys.stderr)
+                entry = measure(
+                    stack,
+                    client,
+                    scenario,
+                    concurrency=concurrency,
+                    settings=settings,
+                    cpus=other_cpus,
+                    log_dir=log_dir,
+                    profiler=profiler,
+                )
+                results.append(entry)
+                if entry["other_load_cores"] > OTHER_LOAD_WARNING:
+                    print(
+                        f"run.py:   warning: other processes kept "
+                        f"{entry['other_load_cores']:.2f} cores busy meanwhile: these "
+                        "numbers are perturbed",
+                        file=sys.stderr,
+                    )
+                for sample in entry["error_samples"]:
+                    print(f"run.py:   error: {sample}", file=sys.stderr)
+    return results
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     _stop_on_signals()
@@ -170,8 +241,17 @@ def main(argv: list[str]) -> int:
             )
             return 2
         gateway_env[name] = value
-    scenarios = [SCENARIOS[name] for name in (args.scenario or SCENARIOS)]
+    if args.floor and (args.scenario or args.workers != 1 or gateway_env):
+        print("run.py: --floor takes no --scenario, --workers or --gateway-env", file=sys.stderr)
+        return 2
+    # One stack per floor (each its own app); one for every scenario of the gateway.
+    runs: list[tuple[str | None, list[Scenario]]] = [
+        (mode, [FLOORS[mode]]) for mode in args.floor or ()
+    ] or [(None, [SCENARIOS[name] for name in (args.scenario or SCENARIOS)])]
     gateway_cpus, other_cpus = _cpu_split(args.pin, args.workers)
+    if args.awake and gateway_cpus is None:
+        print("run.py: --awake needs pinning (2 CPUs or more, no --no-pin)", file=sys.stderr)
+        return 2
     machine = _machine(gateway_cpus, other_cpus)
     settings = Settings(
         duration_s=args.duration,
@@ -182,43 +262,16 @@ def main(argv: list[str]) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="invoice-gateway-bench-"))
     results: list[dict[str, Any]] = []
     try:
-        with (
-            Stack(
-                log_dir=log_dir,
-                latency_ms=args.upstream_latency_ms,
-                workers=args.workers,
-                gateway_cpus=gateway_cpus,
-                other_cpus=other_cpus,
+        for floor, scenarios in runs:
+            results += _run_stack(
+                args,
+                floor,
+                scenarios,
+                settings=settings,
                 gateway_env=gateway_env,
-            ) as stack,
-            GatewayClient(stack.gateway_url, api_key=stack.api_key) as client,
-        ):
-            profiler = None
-            if args.profile is not None:
-                profiler = Profiler(args.profile, cpus=other_cpus, log=log_dir / "py-spy.log")
-            for scenario in scenarios:
-                for concurrency in args.concurrency:
-                    print(f"run.py: {scenario.name} x {concurrency} ...", file=sys.stderr)
-                    entry = measure(
-                        stack,
-                        client,
-                        scenario,
-                        concurrency=concurrency,
-                        settings=settings,
-                        cpus=other_cpus,
-                        log_dir=log_dir,
-                        profiler=profiler,
-                    )
-                    results.append(entry)
-                    if entry["other_load_cores"] > OTHER_LOAD_WARNING:
-                        print(
-                            f"run.py:   warning: other processes kept "
-                            f"{entry['other_load_cores']:.2f} cores busy meanwhile: these "
-                            "numbers are perturbed",
-                            file=sys.stderr,
-                        )
-                    for sample in entry["error_samples"]:
-                        print(f"run.py:   error: {sample}", file=sys.stderr)
+                cpus=(gateway_cpus, other_cpus),
+                log_dir=log_dir,
+            )
     except KeyboardInterrupt as stopped:
         print(f"run.py: stopped ({stopped}); every process it started is stopped", file=sys.stderr)
         return 130
@@ -228,7 +281,12 @@ def main(argv: list[str]) -> int:
         )
         return 1
     shutil.rmtree(log_dir, ignore_errors=True)
-    run = {**settings.as_json(), "concurrency": args.concurrency, "gateway_env": gateway_env}
+    run = {
+        **settings.as_json(),
+        "concurrency": args.concurrency,
+        "gateway_env": gateway_env,
+        "awake": args.awake,
+    }
     print(report.table(results))
     print(report.machine_line(machine, run))
     if args.json is not None:

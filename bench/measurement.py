@@ -71,6 +71,8 @@ class Counters:
         for name, pids in stack.sandbox_pids().items():
             cpu[name] = procfs.cpu_seconds(pids)
         cpu["driver"] = procfs.cpu_seconds([driver])
+        if stack.spinner_pids():  # --awake: its busy loop is ours, not another's load
+            cpu["awake"] = procfs.cpu_seconds(stack.spinner_pids())
         return cls(
             cpu_s=cpu,
             upstream=stack.upstream_requests(),

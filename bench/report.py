@@ -65,7 +65,10 @@ def table(results: Sequence[dict[str, Any]]) -> str:
                 " / ".join(
                     _num(entry["cpu_ms_per_request"][who], 2) for who in ("flexprice", "xendit")
                 ),
-                " / ".join(_num(value, 2) for value in entry["cpu_utilisation"].values()),
+                " / ".join(
+                    _num(entry["cpu_utilisation"][who], 2)
+                    for who in ("gateway", "flexprice", "xendit", "driver")
+                ),
                 _num(entry["other_load_cores"], 2),
             )
         )
@@ -86,6 +89,7 @@ def machine_line(machine: dict[str, Any], settings: dict[str, Any]) -> str:
         f"upstream latency {settings['upstream_latency_ms']} ms, "
         f"{settings['workers']} gateway worker(s)"
         + "".join(f", {name}={value}" for name, value in settings.get("gateway_env", {}).items())
+        + (", its CPU kept awake (--awake)" if settings.get("awake") else "")
         + f"; {machine['date']}"
     )
 

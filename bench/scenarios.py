@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.client import GatewayClient
 
-__all__ = ["KEY_PLACEHOLDER", "SCENARIOS", "Scenario", "Workload"]
+__all__ = ["FLOORS", "KEY_PLACEHOLDER", "SCENARIOS", "Scenario", "Workload"]
 
 #: In a body with `fresh_keys`, replaced by a new idempotency key for every request.
 KEY_PLACEHOLDER = "__BENCH_IDEMPOTENCY_KEY__"
@@ -272,4 +272,33 @@ SCENARIOS: dict[str, Scenario] = {
             prepare=_create_invoice,
         ),
     ]
+}
+
+
+#: `python bench/run.py --floor MODE`: the same request as `typename`, answered by
+#: `bench.floor_app` in MODE instead of the gateway: what a Python server on this stack costs
+#: with no gateway in it, bare (`serve`) and with one upstream call (`proxy`, `proxy-decode`).
+FLOORS: dict[str, Scenario] = {
+    "serve": Scenario(
+        name="floor-serve",
+        description="uvicorn answering a fixed body: the floor under `typename`",
+        floor_round_trips=0,
+        floor_basis="no upstream call",
+        prepare=_typename,
+    ),
+    "proxy": Scenario(
+        name="floor-proxy",
+        description="the same after one GET of Xendit's 50-invoice page through bare aiohttp",
+        floor_round_trips=1,
+        floor_basis="one list call",
+        prepare=_typename,
+    ),
+    "proxy-decode": Scenario(
+        name="floor-proxy-decode",
+        description="floor-proxy, the page decoded as the gateway decodes it: the floor under "
+        "`xendit-50`",
+        floor_round_trips=1,
+        floor_basis="one list call",
+        prepare=_typename,
+    ),
 }

@@ -7,6 +7,7 @@ then SIGKILL after a bounded wait), whatever went wrong.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import secrets
@@ -28,6 +29,7 @@ from bench import procfs
 __all__ = ["Stack", "StackError", "cli_command", "free_port", "spawn", "stop"]
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 #: The sandbox's answer to the control routes, and the gateway's to /readyz, must come fast.
@@ -93,6 +95,20 @@ def spawn(
     return process
 
 
+#: A loop that only runs when nothing else on its CPU wants to (SCHED_IDLE).
+_SPINNER = "import os\nos.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\nwhile True: pass"
+
+
+def _spin(cpus: set[int] | None, log: Path) -> subprocess.Popen[bytes]:
+    """A busy loop on `cpus` at the lowest priority there is: it yields its CPU the moment the
+    gateway wants it, so the gateway's work is unchanged, but the CPU never goes idle. On a
+    virtual machine an idle CPU is handed back to the host, and waking it again costs the next
+    request (`--awake` in bench/README.md). A diagnosis, not a way to serve."""
+    if not cpus:
+        raise StackError("--awake needs pinning (--pin) to know which CPU to keep awake")
+    return spawn([sys.executable, "-c", _SPINNER], env=os.environ, log=log, cpus=cpus)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop `process` and its group: SIGTERM, then SIGKILL if still there after a bounded wait."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -139,8 +155,14 @@ class Stack:
         gateway_cpus: set[int] | None,
         other_cpus: set[int] | None,
         gateway_env: Mapping[str, str] | None = None,
+        floor: str | None = None,
+        awake: bool = False,
     ) -> None:
         self.log_dir = log_dir
+        #: A `bench.floor_app` mode served instead of the gateway (`bench/floors.py`).
+        self.floor = floor
+        #: Keep the gateway's CPUs from idling (a SCHED_IDLE spinner on them: see `_spin`).
+        self.awake = awake
         self.gateway_env = dict(gateway_env or {})
         self.latency_ms = latency_ms
         self.workers = workers
@@ -150,6 +172,7 @@ class Stack:
         self.sandboxes: dict[str, Server] = {}
         self.gateway: Server | None = None
         self._started: list[subprocess.Popen[bytes]] = []
+        self._spinner: subprocess.Popen[bytes] | None = None
         self._http = httpx.Client(timeout=CONTROL_TIMEOUT_S)
 
     def __enter__(self) -> Stack:
@@ -211,7 +234,13 @@ class Stack:
             self.sandboxes[name] = Server(name, process, f"http://{HOST}:{port}", log)
         for server in self.sandboxes.values():
             self._wait(server, "/_sandbox/stats")
+        if self.awake:
+            self._spinner = _spin(self.gateway_cpus, self.log_dir / "awake.log")
+            self._started.append(self._spinner)
         port = free_port()
+        if self.floor is not None:
+            self._start_floor(port, base_env, keys["xendit"])
+            return
         env = {
             **base_env,
             "GATEWAY_PROVIDERS": ",".join(keys),
@@ -231,6 +260,26 @@ class Stack:
         self._wait(self.gateway, "/readyz")
         if self.workers > 1:
             self._wait_for_workers()
+
+    def _start_floor(self, port: int, base_env: Mapping[str, str], xendit_key: str) -> None:
+        """`bench.floor_app` under uvicorn as `serve` runs the gateway (uvloop, httptools, no
+        access log), fetching Xendit's 50-invoice page (the gateway asks for 51) if it proxies."""
+        token = base64.b64encode(f"{xendit_key}:".encode()).decode()
+        env = {
+            **base_env,
+            "FLOOR_MODE": str(self.floor),
+            "FLOOR_UPSTREAM": f"{self.sandboxes['xendit'].url}/v2/invoices?limit=51",
+            "FLOOR_AUTHORIZATION": f"Basic {token}",
+            "PYTHONPATH": str(ROOT),
+        }
+        argv = [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--host", HOST]
+        argv += ["--port", str(port), "--loop", "uvloop", "--http", "httptools"]
+        argv += ["--no-access-log", "--log-level", "warning", "--no-server-header"]
+        log = self.log_dir / "floor.log"
+        process = spawn(argv, env=env, log=log, cpus=self.gateway_cpus, cwd=ROOT)
+        self._started.append(process)
+        self.gateway = Server("floor", process, f"http://{HOST}:{port}", log)
+        self._wait(self.gateway, "/readyz")
 
     def _wait(self, server: Server, path: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -273,6 +322,10 @@ class Stack:
     def gateway_pids(self) -> list[int]:
         assert self.gateway is not None
         return procfs.process_tree(self.gateway.process.pid)
+
+    def spinner_pids(self) -> list[int]:
+        """The `--awake` busy loop's process, if there is one."""
+        return [self._spinner.pid] if self._spinner is not None else []
 
     def sandbox_pids(self) -> dict[str, list[int]]:
         return {name: procfs.process_tree(s.process.pid) for name, s in self.sandboxes.items()}
