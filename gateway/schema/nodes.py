@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.context import GatewayContext
-from gateway.ids import GlobalId, NodeType
+from gateway.ids import NodeType, encode_id
 from gateway.pagination import MergedPage
 from gateway.schema.connections import InvoiceConnection, InvoiceEdge, PageInfo
 from gateway.schema.customer_reads import (
@@ -39,6 +39,8 @@ from providers.base import Operation
 
 __all__ = ["Customer", "Invoice", "InvoiceContent", "InvoicePreview", "connection_of"]
 
+_INVOICE, _CUSTOMER = NodeType.INVOICE.value, NodeType.CUSTOMER.value
+
 Info = strawberry.Info[GatewayContext, None]
 
 
@@ -52,9 +54,7 @@ class Customer(Node):
 
     @strawberry.field(description="The global ID of the customer.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(
-            GlobalId(NodeType.CUSTOMER, self.model.provider, self.model.id).encode()
-        )
+        return strawberry.ID(encode_id(_CUSTOMER, self.model.provider, self.model.id))
 
     @strawberry.field(description="The provider the customer lives in, e.g. flexprice.")
     def provider(self) -> str:
@@ -230,9 +230,7 @@ async def _customer_of(found: Awaitable[models.Customer | None]) -> Customer | N
 class Invoice(Node, InvoiceContent):
     @strawberry.field(description="The global ID of the invoice.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(
-            GlobalId(NodeType.INVOICE, self.model.provider, self.model.id).encode()
-        )
+        return strawberry.ID(encode_id(_INVOICE, self.model.provider, self.model.id))
 
     @strawberry.field(description="The provider's own id of the invoice.")
     def provider_id(self) -> str:

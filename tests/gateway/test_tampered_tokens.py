@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.errors import ErrorCode, GatewayError
-from gateway.ids import GlobalId, NodeType, unwrap
+from gateway.ids import GlobalId, NodeType, encode_id, unwrap
 from gateway.pagination import Position, decode_cursor, wrap_cursor
 from providers.errors import ProviderRejected
 from providers.flexprice import bodies
@@ -90,6 +90,16 @@ IDS = st.one_of(
 
 
 # -- the decoders -----------------------------------------------------------------------------
+
+
+@FAST
+@given(kind=st.sampled_from(NodeType), provider=st.text(max_size=70), native=st.text(max_size=300))
+def test_an_id_is_unpadded_url_safe_base64_of_its_parts(
+    kind: NodeType, provider: str, native: str
+) -> None:
+    expected = base64.urlsafe_b64encode(f"{kind.value}:{provider}:{native}".encode())
+    assert encode_id(kind.value, provider, native) == expected.rstrip(b"=").decode("ascii")
+    assert GlobalId(kind, provider, native).encode() == encode_id(kind.value, provider, native)
 
 
 @FAST
