@@ -22,6 +22,9 @@ from providers.currencies import minor_units
 
 __all__ = ["Money", "padded"]
 
+#: Wide enough for any amount a provider or an input holds (Babel computes in the current context).
+_WIDE = decimal.Context(prec=100)
+
 
 def padded(amount: Decimal, currency: str) -> Decimal:
     """`amount` with trailing zeros up to the ISO 4217 minor units of `currency` (never fewer
@@ -29,12 +32,13 @@ def padded(amount: Decimal, currency: str) -> Decimal:
     digits = minor_units(currency)
     exponent = amount.as_tuple().exponent
     if digits is not None and isinstance(exponent, int) and exponent > -digits:
-        return amount.quantize(Decimal(1).scaleb(-digits))  # adds zeros only
+        # Zeros only, in a context wider than the default's 28 digits (which raise
+        # InvalidOperation for a longer amount); one past even that is shown as it came.
+        try:
+            return amount.quantize(Decimal(1).scaleb(-digits), context=_WIDE)
+        except decimal.InvalidOperation:
+            return amount
     return amount
-
-
-#: Wide enough for any amount a provider or an input holds (Babel computes in the current context).
-_WIDE = decimal.Context(prec=100)
 
 
 @functools.lru_cache(maxsize=256)

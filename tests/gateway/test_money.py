@@ -26,6 +26,10 @@ from providers.currencies import minor_units
         ("1000", "JPY", "1000"),
         ("1.2", "BHD", "1.200"),
         ("7", "XYZ", "7"),  # not ISO 4217: as the provider sent it
+        # Past the default context's 28 digits (which raised InvalidOperation), and past even
+        # the wide context's 100: padded, then as it came.
+        ("1" * 30 + ".5", "USD", "1" * 30 + ".50"),
+        ("9" * 120, "USD", "9" * 120),
     ],
 )
 def test_amounts_are_padded_to_iso_minor_units_only(
