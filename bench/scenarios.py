@@ -279,26 +279,19 @@ SCENARIOS: dict[str, Scenario] = {
 #: `bench.floor_app` in MODE instead of the gateway: what a Python server on this stack costs
 #: with no gateway in it, bare (`serve`) and with one upstream call (`proxy`, `proxy-decode`).
 FLOORS: dict[str, Scenario] = {
-    "serve": Scenario(
-        name="floor-serve",
-        description="uvicorn answering a fixed body: the floor under `typename`",
-        floor_round_trips=0,
-        floor_basis="no upstream call",
-        prepare=_typename,
-    ),
-    "proxy": Scenario(
-        name="floor-proxy",
-        description="the same after one GET of Xendit's 50-invoice page through bare aiohttp",
-        floor_round_trips=1,
-        floor_basis="one list call",
-        prepare=_typename,
-    ),
-    "proxy-decode": Scenario(
-        name="floor-proxy-decode",
-        description="floor-proxy, the page decoded as the gateway decodes it: the floor under "
-        "`xendit-50`",
-        floor_round_trips=1,
-        floor_basis="one list call",
-        prepare=_typename,
-    ),
+    mode: Scenario(
+        name=f"floor-{mode}",
+        description=description,
+        floor_round_trips=0 if mode == "serve" else 1,
+        floor_basis="no upstream call" if mode == "serve" else "one list call",
+        prepare=_typename,  # the floor app answers what the gateway answers `{ __typename }`
+    )
+    for mode, description in [
+        ("serve", "uvicorn answering a fixed body: the floor under `typename`"),
+        ("proxy", "the same after one GET of Xendit's 50-invoice page through bare aiohttp"),
+        (
+            "proxy-decode",
+            "floor-proxy, the page decoded as the gateway decodes it: the floor under `xendit-50`",
+        ),
+    ]
 }
