@@ -471,8 +471,16 @@ async def test_a_repeat_that_outwaits_its_wait_is_told_to_retry_and_then_gets_th
     body = {"query": CREATE, "variables": _flexprice_input(flexprice, "order-slow")}
     try:
         assert (await sandbox.put("/_sandbox/faults", json={"latency_ms": 1500})).is_success
+        await sandbox.delete("/_sandbox/stats")
         slow = asyncio.create_task(clients[0].post("/graphql", json=body, headers=AUTH))
-        await asyncio.sleep(0.3)  # A holds the key, its create under way
+        # A holds the key once its create has reached the sandbox (it claims the key first):
+        # waited for, not guessed (a fixed 0.3 s failed on a loaded machine).
+        for _ in range(500):  # at most 10 s
+            if (await sandbox.get("/_sandbox/stats")).json()["requests_total"]:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("gateway A's create never reached the sandbox")
         await sandbox.delete("/_sandbox/stats")
         told = (await clients[1].post("/graphql", json=body, headers=AUTH)).json()
         [error] = told["errors"]
