@@ -53,6 +53,10 @@ async def test_one_claim_per_key_across_stores_and_every_waiter_gets_its_invoice
     claims = [
         asyncio.create_task(stores[n % 2].claim("billing", "order-1", "fp")) for n in range(20)
     ]
+    # The first claim to end is the owner's (the others wait for the key, up to 10 s); then
+    # time for any other to end wrongly. Waited for, not guessed: a fixed 0.2 s for the first
+    # one failed once on a slow machine (connecting to a fresh Redis took longer).
+    await asyncio.wait(claims, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     await asyncio.sleep(0.2)
     owners = [task for task in claims if task.done()]
     assert len(owners) == 1  # the others wait, in both stores
