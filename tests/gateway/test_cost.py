@@ -356,7 +356,7 @@ def test_estimates_with_variables_are_kept_by_their_values_and_bounded(
         return real(schema, operation, *args, **kwargs)
 
     monkeypatch.setattr(cost_extension, "estimate", counted)
-    monkeypatch.setattr(cost_extension, "MAX_KEPT_WITH_VARIABLES", 2)
+    monkeypatch.setattr(cost_extension, "MAX_KEPT_ESTIMATES", 2)
     fanned = FANNED_OUT.replace("{ invoices(first:100,", "query F($n: Int) { invoices(first:$n,")
 
     def cost_of(n: Any) -> tuple[list[str], Any]:

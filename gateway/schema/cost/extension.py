@@ -73,8 +73,8 @@ class UpstreamCost(SchemaExtension):
         document = self.execution_context.graphql_document
         if context is not None and document is not None and not self.execution_context.result:
             name = self.execution_context.operation_name
-            variables = self.execution_context.variables
-            known, estimated = _remembered(document, name, variables, context)
+            key = _key(document, name, self.execution_context.variables)
+            known, estimated = _remembered(key, document, context)
             if not known:
                 operation = get_operation_ast(document, name)
                 if operation is None:
@@ -94,7 +94,7 @@ class UpstreamCost(SchemaExtension):
                     settings=context.settings,
                 )
                 estimated = None if found is None else found.total
-                _remember(document, name, variables, context, estimated)
+                _remember(key, document, context, estimated)
             self.estimated = estimated
             limit = context.settings.max_cost
             if limit and (estimated is None or estimated > limit):
@@ -112,108 +112,59 @@ class UpstreamCost(SchemaExtension):
 
 #: Variables whose JSON is longer than this are walked every time rather than kept.
 MAX_KEPT_VARIABLES_CHARS = 512
-#: Estimates of operations with variables kept at once, over every document (the oldest goes
-#: first): bounded in all, whatever number of documents and variables clients send.
-MAX_KEPT_WITH_VARIABLES = 4096
+#: Estimates kept at once, over every document (the oldest goes first): bounded in all,
+#: whatever number of documents and variables clients send.
+MAX_KEPT_ESTIMATES = 4096
 
-#: The estimates of operations that declare no variables, which depend on nothing but the
-#: document, the operation's name, the providers and the settings: by the document's id, with
-#: a weak reference to it (an entry goes when its document does: the document cache's
-#: documents keep theirs), the providers and settings it was made for, and the estimate (None:
-#: too large) per operation name. A repeated query is walked once, not on every request.
+_Key = tuple[int, str | None, str | None]
+
+#: The estimates, which depend on nothing but the document, the operation's name, its
+#: variables, the providers and the settings: by (the document's id, the operation's name, the
+#: variables as sorted JSON or None without any), with a weak reference to the document (so a
+#: reused id is not mistaken for it), the providers and settings the estimate was made for, and
+#: the estimate (None: too large). A repeated query is walked once, not on every request: with
+#: its variables too, as typed clients send every operation (their `after` cursors make new
+#: keys). At most MAX_KEPT_ESTIMATES, in the order they were made.
 _ESTIMATES: dict[
-    int,
-    tuple[
-        weakref.ref[DocumentNode],
-        Mapping[str, InvoiceProvider],
-        GatewaySettings,
-        dict[str | None, int | None],
-    ],
-] = {}
-
-#: The estimates of operations with variables (typed clients send every operation so), by
-#: (document id, operation name, variables as sorted JSON), with what they were made for as
-#: above; at most MAX_KEPT_WITH_VARIABLES, in the order they were made.
-_WITH_VARIABLES: dict[
-    tuple[int, str | None, str],
-    tuple[
-        weakref.ref[DocumentNode],
-        Mapping[str, InvoiceProvider],
-        GatewaySettings,
-        int | None,
-    ],
+    _Key,
+    tuple[weakref.ref[DocumentNode], Mapping[str, InvoiceProvider], GatewaySettings, int | None],
 ] = {}
 
 
-def _variables_key(variables: Mapping[str, Any]) -> str | None:
-    """The variables as sorted JSON, or None when they are too long to keep."""
+def _key(
+    document: DocumentNode, name: str | None, variables: Mapping[str, Any] | None
+) -> _Key | None:
+    """Where the estimate of this operation is kept; None when its variables are too long to
+    keep (it is walked every time)."""
+    if not variables:
+        return id(document), name, None
     try:
         # json, not msgspec: it writes NaN as NaN (json.loads reads it), not as null.
         encoded = json.dumps(variables, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError):  # pragma: no cover - a request's JSON always encodes
         return None
-    return encoded if len(encoded) <= MAX_KEPT_VARIABLES_CHARS else None
+    return (id(document), name, encoded) if len(encoded) <= MAX_KEPT_VARIABLES_CHARS else None
 
 
 def _remembered(
-    document: DocumentNode,
-    name: str | None,
-    variables: Mapping[str, Any] | None,
-    context: GatewayContext,
+    key: _Key | None, document: DocumentNode, context: GatewayContext
 ) -> tuple[bool, int | None]:
-    if variables:
-        key = _variables_key(variables)
-        kept = None if key is None else _WITH_VARIABLES.get((id(document), name, key))
-        if (
-            kept is None
-            or kept[0]() is not document
-            or kept[1] is not context.providers
-            or kept[2] is not context.settings
-        ):
-            return False, None
-        return True, kept[3]
-    entry = _ESTIMATES.get(id(document))
+    kept = None if key is None else _ESTIMATES.get(key)
     if (
-        entry is None
-        or entry[0]() is not document
-        or entry[1] is not context.providers
-        or entry[2] is not context.settings
-        or name not in entry[3]
+        kept is None
+        or kept[0]() is not document
+        or kept[1] is not context.providers
+        or kept[2] is not context.settings
     ):
         return False, None
-    return True, entry[3][name]
+    return True, kept[3]
 
 
 def _remember(
-    document: DocumentNode,
-    name: str | None,
-    variables: Mapping[str, Any] | None,
-    context: GatewayContext,
-    estimated: int | None,
+    key: _Key | None, document: DocumentNode, context: GatewayContext, estimated: int | None
 ) -> None:
-    if variables:
-        key = _variables_key(variables)
-        if key is None:
-            return
-        while len(_WITH_VARIABLES) >= MAX_KEPT_WITH_VARIABLES:
-            del _WITH_VARIABLES[next(iter(_WITH_VARIABLES))]
-        _WITH_VARIABLES[(id(document), name, key)] = (
-            weakref.ref(document),
-            context.providers,
-            context.settings,
-            estimated,
-        )
+    if key is None:
         return
-    slot = id(document)
-    entry = _ESTIMATES.get(slot)
-    if entry is None or entry[0]() is not document:
-        weakref.finalize(document, _ESTIMATES.pop, slot, None)
-    if (
-        entry is None
-        or entry[0]() is not document
-        or entry[1] is not context.providers
-        or entry[2] is not context.settings
-    ):
-        entry = (weakref.ref(document), context.providers, context.settings, {})
-        _ESTIMATES[slot] = entry
-    entry[3][name] = estimated
+    while len(_ESTIMATES) >= MAX_KEPT_ESTIMATES:
+        del _ESTIMATES[next(iter(_ESTIMATES))]
+    _ESTIMATES[key] = (weakref.ref(document), context.providers, context.settings, estimated)
