@@ -13,10 +13,10 @@ this record, never the provider.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from starlette.types import Receive, Scope, Send
 
@@ -28,8 +28,10 @@ from providers.transport import AsgiTransport
 
 __all__ = [
     "SANDBOX_ENTRY_POINTS",
+    "Deliver",
     "SandboxApp",
     "SandboxEntry",
+    "SendsWebhooks",
     "Wired",
     "load_sandbox",
     "on_sandbox",
@@ -42,6 +44,11 @@ __all__ = [
 SANDBOX_ENTRY_POINTS = "invoice_gateway.sandboxes"
 
 
+#: How a sandbox delivers a webhook to a receiver in the same process: ``(url, headers,
+#: body) -> the HTTP status the receiver answered``.
+Deliver = Callable[[str, Sequence[tuple[str, str]], bytes], Awaitable[int]]
+
+
 class SandboxApp(Protocol):
     """A sandbox's ASGI app, as the gateway serves it: `expose(url)` tells it its public URL
     (the links it hands out, such as FlexPrice's PDF URLs, point there)."""
@@ -49,6 +56,19 @@ class SandboxApp(Protocol):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
     def expose(self, url: str) -> None: ...
+
+
+@runtime_checkable
+class SendsWebhooks(Protocol):
+    """A sandbox app that sends its provider's webhooks (optional: one that does not is still
+    a sandbox). `webhook_settings()` is what its provider needs to authenticate them
+    (environment names to values, e.g. the callback token it sends), and
+    `send_webhooks_to(url, deliver)` makes it send them, from then on, to `url` through
+    `deliver`: the gateway's own receiver, in process."""
+
+    def webhook_settings(self) -> Mapping[str, str]: ...
+
+    def send_webhooks_to(self, url: str, deliver: Deliver) -> None: ...
 
 
 class SandboxEntry(Protocol):
@@ -125,7 +145,12 @@ def on_sandbox(
     endpoint = Endpoint(
         base_url=entry.base_url, api_key=entry.api_key, transport=AsgiTransport(app)
     )
-    provider = load_factory(name)(environ or {}, endpoint=endpoint, policy=policy)
+    # The provider authenticates the webhooks of this very app (its callback token, its
+    # signing secret), whatever the environment says of the real provider's.
+    settings = dict(environ or {})
+    if isinstance(app, SendsWebhooks):
+        settings.update(app.webhook_settings())
+    provider = load_factory(name)(settings, endpoint=endpoint, policy=policy)
     return Wired(_checked(name, provider), sandbox=app, sandbox_key=entry.api_key)
 
 

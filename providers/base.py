@@ -8,6 +8,7 @@ unknown. An operation a provider lacks raises `UnsupportedOperation` and is left
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,6 +27,7 @@ from providers.models import (
     PageRequest,
     PaymentStatusUpdate,
     RecalculationResult,
+    WebhookEvent,
 )
 
 if TYPE_CHECKING:
@@ -134,6 +136,16 @@ class InvoiceProvider(Protocol):
     async def get_customer_invoice_summary(
         self, customer_id: str
     ) -> Sequence[CustomerInvoiceSummary]: ...
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, received_at: dt.datetime
+    ) -> Sequence[WebhookEvent]:
+        """Authenticate one delivery of this provider's webhooks (`headers` with lower-case
+        names) and read what it says about invoices: no event for a delivery about something
+        else (a customer, a wallet), which is still answered 2xx. Raises `WebhookRefused`
+        when it fails authentication (also when no secret is configured: deny by default),
+        `WebhookMalformed` when an authenticated body cannot be read, `UnsupportedOperation`
+        when the provider sends no webhooks. No call upstream."""
+
     def upstream_status(self) -> dict[str, object]:
         """What `/readyz` shows of the guards around this provider's calls (circuit breaker,
         bulkhead, retry budget, timeouts): JSON-ready, never a secret."""
@@ -178,6 +190,11 @@ class ProviderBase:
     def check_draft(self, draft: InvoiceDraft) -> None:
         """No limits beyond the domain's own (`providers.validation`) unless the provider
         declares them."""
+
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, received_at: dt.datetime
+    ) -> Sequence[WebhookEvent]:
+        raise UnsupportedOperation(self.name, "webhooks")
 
     def upstream_status(self) -> dict[str, object]:
         """Nothing to show unless the provider overrides it (see `providers.http.Upstream`)."""

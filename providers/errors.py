@@ -19,7 +19,10 @@ ProviderError                 base; carries `provider`
 │   └── Conflict              a duplicate (409)
 │       └── IdempotencyKeyReused  the provider holds an invoice under the create's key that
 │                                 another input made
-└── UnsupportedOperation      the provider has no such operation
+├── UnsupportedOperation      the provider has no such operation
+├── WebhookRefused            a webhook delivery failed its authentication (401): no secret is
+│                             configured, the token or signature is wrong, or it is too old
+└── WebhookMalformed          an authenticated delivery whose body cannot be read (400)
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ __all__ = [
     "UnsupportedOperation",
     "UpstreamCallLimit",
     "Violation",
+    "WebhookMalformed",
+    "WebhookRefused",
 ]
 
 
@@ -202,3 +207,18 @@ class UnsupportedOperation(ProviderError):
     def __init__(self, provider: str, operation: str) -> None:
         super().__init__(provider, f"{provider} does not support {operation}")
         self.operation = operation
+
+
+class WebhookRefused(ProviderError):
+    """A webhook delivery that is not the provider's: no verification secret is configured
+    (deny by default), the token or the signature does not match, or its timestamp is outside
+    the tolerance. `message` says which, never a secret or what was sent in its place."""
+
+    code = "WEBHOOK_UNAUTHENTICATED"
+
+
+class WebhookMalformed(ProviderError):
+    """An authenticated webhook delivery whose body is not what the provider sends: `message`
+    names the field and the rule."""
+
+    code = "WEBHOOK_MALFORMED"

@@ -25,6 +25,7 @@ from providers.models.domain import (
     Money,
     PaymentStatus,
 )
+from providers.models.events import InvoiceEventType, WebhookEvent
 from providers.models.pages import (
     Deferred,
     Lazy,
@@ -55,6 +56,7 @@ __all__ = [
     "DomainRecord",
     "Invoice",
     "InvoiceDraft",
+    "InvoiceEventType",
     "InvoiceFilter",
     "InvoicePreviewRequest",
     "InvoiceStatus",
@@ -70,6 +72,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentStatusUpdate",
     "RecalculationResult",
+    "WebhookEvent",
     "created_times",
     "ids_of",
     "pick",

@@ -4,7 +4,7 @@ default and the URL a provider calls it at in process."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,6 +31,17 @@ class SandboxApp(Starlette):
 
     def expose(self, url: str) -> None:
         self.public_url = url.rstrip("/")
+
+    def webhook_settings(self) -> Mapping[str, str]:
+        """What a provider needs to authenticate this sandbox's webhooks (none by default:
+        a sandbox that sends webhooks overrides this)."""
+        return {}
+
+    def send_webhooks_to(
+        self, url: str, deliver: Callable[[str, Sequence[tuple[str, str]], bytes], Awaitable[int]]
+    ) -> None:
+        """Send this sandbox's webhooks to `url` through `deliver` (a no-op for a sandbox
+        that sends none)."""
 
 
 def public_link(request: Request, name: str, **params: Any) -> str:
