@@ -64,11 +64,15 @@ class SendsWebhooks(Protocol):
     a sandbox). `webhook_settings()` is what its provider needs to authenticate them
     (environment names to values, e.g. the callback token it sends), and
     `send_webhooks_to(url, deliver)` makes it send them, from then on, to `url` through
-    `deliver`: the gateway's own receiver, in process."""
+    `deliver`: the gateway's own receiver, in process. `stop_webhooks()` stops sending
+    (what is queued is dropped) and waits, bounded, for a delivery in flight: the gateway
+    calls it when it shuts down."""
 
     def webhook_settings(self) -> Mapping[str, str]: ...
 
     def send_webhooks_to(self, url: str, deliver: Deliver) -> None: ...
+
+    async def stop_webhooks(self) -> None: ...
 
 
 class SandboxEntry(Protocol):

@@ -43,6 +43,9 @@ class SandboxApp(Starlette):
         """Send this sandbox's webhooks to `url` through `deliver` (a no-op for a sandbox
         that sends none)."""
 
+    async def stop_webhooks(self) -> None:
+        """Stop sending webhooks (nothing to stop for a sandbox that sends none)."""
+
 
 def public_link(request: Request, name: str, **params: Any) -> str:
     """The absolute URL of the route `name`: under the app's public URL once it was exposed,
