@@ -1,5 +1,5 @@
-"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, /readyz, GraphiQL's files at
-/_graphiql, the in-process sandboxes.
+"""The ASGI app: /graphql (HTTP, WebSocket, SSE), /webhooks/<provider>, /healthz, /readyz,
+GraphiQL's files at /_graphiql, the in-process sandboxes.
 
 `create_app` builds everything long-lived (settings, providers and their HTTP clients) once; the
 lifespan closes the providers. Nothing here reads `os.environ`: the caller passes the mapping.
@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp
+from yarl import URL
 
 from gateway.auth import KeyGate
 from gateway.callers import parse_api_keys
+from gateway.events import EventLog, Events, MemoryEventLog, RedisEventLog, WebhookReceiver
 from gateway.graphiql import graphiql_routes
 from gateway.guard import RequestGuard
 from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
@@ -28,10 +32,24 @@ from gateway.readiness import Readiness, healthz
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Drain, drain_on_sigterm
 from gateway.view import GatewayGraphQL
-from gateway.wiring import Wired, wire_all, wired
+from gateway.wiring import Deliver, SendsWebhooks, Wired, wire_all, wired
 from providers.base import InvoiceProvider
+from providers.transport import AsgiTransport
+from providers.transport.exchange import Request as TransportRequest
+from providers.transport.exchange import Timeouts
 
-__all__ = ["create_app", "create_app_from_environment", "providers_from_environment"]
+__all__ = [
+    "create_app",
+    "create_app_from_environment",
+    "event_log",
+    "in_process_delivery",
+    "providers_from_environment",
+]
+
+logger = logging.getLogger("gateway.events")
+
+#: The longest one blocking read of the event log waits (the feed reads again after it).
+EVENT_READ_BLOCK_S = 5.0
 
 
 def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
@@ -46,6 +64,42 @@ def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
         lease=settings.idempotency_lease_seconds,
         wait=settings.idempotency_wait_seconds,
     )
+
+
+def event_log(settings: GatewaySettings) -> EventLog:
+    """Redis when GATEWAY_REDIS_URL is set (every process shares the events), else this
+    process's memory."""
+    if settings.redis_url is None:
+        return MemoryEventLog(retention=settings.event_retention)
+    return RedisEventLog.from_url(
+        settings.redis_url.get_secret_value(),
+        retention=settings.event_retention,
+        block_seconds=EVENT_READ_BLOCK_S,
+    )
+
+
+def in_process_delivery(app: ASGIApp) -> Deliver:
+    """How an in-process sandbox posts a webhook to `app`'s receiver: an ASGI call, no socket.
+    The status is what the receiver answered (500 for an exception, which the sandbox retries
+    as it would a real failure)."""
+    transport = AsgiTransport(app)
+    timeouts = Timeouts(connect=5.0, read=30.0)
+
+    async def deliver(url: str, headers: Sequence[tuple[str, str]], body: bytes) -> int:
+        request = TransportRequest(
+            method="POST",
+            url=URL(url),
+            headers={name.lower(): value for name, value in headers},
+            content=body,
+        )
+        try:
+            response = await transport.send(request, timeouts=timeouts, max_bytes=65_536)
+        except Exception:
+            logger.exception("an in-process webhook delivery to %s failed", url)
+            return 500
+        return response.status_code
+
+    return deliver
 
 
 def create_app(
@@ -71,12 +125,19 @@ def create_app(
     if graphiql is None:
         graphiql = sandboxes == frozenset(wiring)
     store = idempotency_store(settings)
+    events = Events(
+        event_log(settings),
+        clients,
+        max_per_caller=settings.max_subscriptions_per_caller,
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
     graphql = GatewayGraphQL(
         providers=clients,
         sandboxes=sandboxes,
         settings=settings,
         keys_required=bool(keys),
         idempotency=store,
+        events=events,
         graphql_ide="graphiql" if graphiql else None,
         subscription_protocols=("graphql-transport-ws",),
         allowed_origins=settings.cors_origins,
@@ -85,13 +146,20 @@ def create_app(
     drain = Drain()
     readiness = Readiness(wiring, store, drain, cache_seconds=settings.readiness_cache_seconds)
 
+    senders: list[tuple[str, SendsWebhooks]] = []
+    for name, entry in wiring.items():
+        if isinstance(entry.sandbox, SendsWebhooks):
+            senders.append((name, entry.sandbox))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
                 yield
         finally:
+            await asyncio.gather(*(sandbox.stop_webhooks() for _, sandbox in senders))
             await readiness.close()
+            await events.aclose()
             await asyncio.gather(*(p.aclose() for p in clients.values()), store.aclose())
 
     routes: list[BaseRoute] = [
@@ -99,6 +167,13 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.respond, methods=["GET"]),
+        Route(
+            "/webhooks/{provider}",
+            WebhookReceiver(
+                clients, events.log, max_body_bytes=settings.webhook_max_body_bytes
+            ).handle,
+            methods=["POST"],
+        ),
     ]
     if graphiql:
         routes += graphiql_routes()
@@ -140,6 +215,12 @@ def create_app(
     app.state.documents = graphql.documents
     app.state.drain = drain
     app.state.idempotency = store
+    app.state.events = events
+    # The in-process sandboxes send their webhooks to this app's own receivers (their
+    # provider was built to authenticate them: `gateway.wiring.on_sandbox`).
+    deliver = in_process_delivery(app)
+    for name, sandbox in senders:
+        sandbox.send_webhooks_to(f"http://gateway.internal/webhooks/{name}", deliver)
     return app
 
 

@@ -5,8 +5,10 @@ to any route (/graphql, GraphiQL, the in-process sandboxes under /sandbox/<name>
 /_sandbox controls, a route added later) needs a valid key, read from the headers alone: the
 method, the query string and the body play no part, so no spelling of them can skip the check.
 Two probes are open: `GET`/`HEAD` of exactly `/healthz`, and of exactly `/readyz`, which shows
-an anonymous caller its status only. CORS preflights never get here: the CORS middleware in
-front answers them (a browser sends no key on a preflight).
+an anonymous caller its status only. A `POST` to exactly `/webhooks/<provider>` is let through
+without a key, as nobody, to the webhook receiver alone, which authenticates the provider by
+its own secret (deny by default: none configured, every delivery is refused). CORS preflights
+never get here: the CORS middleware in front answers them (a browser sends no key on a preflight).
 
 A `read` key may only read: outside /graphql (where `CanWrite` judges each operation) it may
 send only `GET` and `HEAD`; any other method, such as a change to an in-process sandbox's data
@@ -18,6 +20,7 @@ GraphQL view and /readyz read; nothing downstream identifies the caller again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -30,6 +33,7 @@ from gateway.guard import refuse
 __all__ = [
     "NOBODY",
     "OPEN_PATHS",
+    "WEBHOOK_PATH",
     "WS_UNAUTHENTICATED",
     "Admission",
     "KeyGate",
@@ -39,6 +43,9 @@ __all__ = [
 
 #: The paths a request without a key may GET (or HEAD): liveness, and readiness's status.
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+#: A provider's webhook: a POST to exactly `/webhooks/<name>`, which the provider's own secret
+#: authenticates (`gateway.events.receiver`): a provider cannot send the gateway's API key.
+WEBHOOK_PATH = re.compile(r"/webhooks/[a-z0-9][a-z0-9_-]{0,63}")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 #: Where the app itself decides what a `read` key may send (GraphQL: `CanWrite`).
 _SCOPED_BY_APP = frozenset({"/graphql"})
@@ -95,6 +102,15 @@ class KeyGate:
         # Always overwritten: a value placed in the state by anything before us is not trusted.
         scope.setdefault("state", {})[_STATE_KEY] = decided
         reads = kind == "websocket" or scope["method"] in _READ_METHODS
+        if (
+            kind == "http"
+            and scope["method"] == "POST"
+            and WEBHOOK_PATH.fullmatch(_route_path(scope))
+        ):
+            # Admitted to the receiver alone, as nobody: it checks the provider's secret.
+            scope["state"][_STATE_KEY] = NOBODY
+            await self.app(scope, receive, send)
+            return
         if not decided.admitted:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": WS_UNAUTHENTICATED})

@@ -12,6 +12,7 @@ from graphql import GraphQLError
 
 from gateway.callers import Caller
 from gateway.errors import ErrorCode, GatewayError
+from gateway.events import Events
 from gateway.idempotency import IdempotencyStore
 from gateway.loaders import Loaders, retrieve_failure
 from gateway.settings import GatewaySettings
@@ -33,6 +34,8 @@ class GatewayContext:
     idempotency: IdempotencyStore | None = None
     #: The providers running on their in-process sandbox (`gateway.wiring.Wired`).
     sandboxes: frozenset[str] = frozenset()
+    #: Provider events, for subscriptions (shared by every request).
+    events: Events | None = None
     loaders: Loaders = field(init=False)
     #: The upstream requests this operation sent, its limit, and the caller they are made for
     #: (a provider's bulkhead keeps each caller to its share).

@@ -58,6 +58,13 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_STORE_UNAVAILABLE = "IDEMPOTENCY_STORE_UNAVAILABLE"
     #: Another request holds the idempotency key and did not finish within the wait.
     IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
+    #: `invoiceEvents(after:)` names an event older than GATEWAY_EVENT_RETENTION: what came
+    #: after it may be gone, so the subscription cannot promise to miss nothing.
+    EVENT_CURSOR_EXPIRED = "EVENT_CURSOR_EXPIRED"
+    #: The event log (Redis) cannot be reached; the subscription ends, resume it with `after`.
+    EVENT_LOG_UNAVAILABLE = "EVENT_LOG_UNAVAILABLE"
+    #: The connection or the caller has GATEWAY_MAX_SUBSCRIPTIONS_PER_* open already.
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 

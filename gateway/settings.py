@@ -5,6 +5,8 @@ Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -21,6 +23,9 @@ __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 #: uvicorn's log levels, from the quietest.
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+#: A duration: a number of seconds, or a number with a unit (s, m, h, d).
+_DURATION = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd]?)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class GatewaySettings(EnvironSettings):
@@ -165,6 +170,34 @@ class GatewaySettings(EnvironSettings):
         description="let serve --workers N>1 start without GATEWAY_REDIS_URL although a provider "
         "(Xendit) cannot refuse a second create with one key: accepts duplicate invoices",
     )
+    event_retention: dt.timedelta = Field(
+        default=dt.timedelta(hours=24),
+        description="how long provider events are kept for subscribers that resume with "
+        "`after`, and deliveries remembered to drop a provider's retries: seconds, or a number "
+        "with s, m, h or d (24h)",
+    )
+    webhook_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest webhook body /webhooks/* reads (413 above)"
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=10,
+        ge=1,
+        description="subscriptions one WebSocket connection may have open at once "
+        "(TOO_MANY_SUBSCRIPTIONS above)",
+    )
+    max_subscriptions_per_caller: int = Field(
+        default=100,
+        ge=1,
+        description="subscriptions one API key (or all anonymous callers together) may have "
+        "open at once in one process (TOO_MANY_SUBSCRIPTIONS above)",
+    )
+    heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description="how often an open subscription is sent a heartbeat (a graphql-transport-ws "
+        "ping, an SSE comment), so proxies keep it open and dead clients are found",
+    )
     shutdown_drain_seconds: float = Field(
         default=5, ge=0, description="on SIGTERM, /readyz answers 503 this long before stopping"
     )
@@ -243,6 +276,26 @@ class GatewaySettings(EnvironSettings):
                 "GATEWAY_REDIS_URL must be a redis://HOST:PORT/DB, rediss:// or unix:// URL"
             )
         return SecretStr(text)
+
+    @field_validator("event_retention", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = _DURATION.fullmatch(value.strip().lower())
+            if match is None:
+                raise ValueError(
+                    "GATEWAY_EVENT_RETENTION must be seconds or a number with s, m, h or d, "
+                    "such as 24h or 90m"
+                )
+            return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2] or "s"])
+        return value
+
+    @field_validator("event_retention")
+    @classmethod
+    def _positive_retention(cls, value: dt.timedelta) -> dt.timedelta:
+        if not dt.timedelta(seconds=1) <= value <= dt.timedelta(days=365):
+            raise ValueError("GATEWAY_EVENT_RETENTION must be between 1 second and 365 days")
+        return value
 
     @field_validator("api_keys")
     @classmethod

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.streaming import SSETransport
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -26,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from gateway.auth import WS_UNAUTHENTICATED, admission, refuse_unauthenticated
 from gateway.context import GatewayContext
 from gateway.documents import DocumentCache
+from gateway.events import Events
 from gateway.graphiql import PAGE_HEADERS, graphiql_page
 from gateway.guard import PREFLIGHT_HEADERS
 from gateway.idempotency import IdempotencyStore
@@ -55,6 +57,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         settings: GatewaySettings,
         keys_required: bool,
         idempotency: IdempotencyStore,
+        events: Events | None = None,
         sandboxes: frozenset[str] = frozenset(),
         **kw: Any,
     ) -> None:
@@ -75,9 +78,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.settings = settings
         self.keys_required = keys_required
         self.idempotency = idempotency
-        #: POSTs with a JSON body are answered by `_post`, unless a stream transport (SSE,
-        #: multipart) is on: those only Strawberry's `run` serves.
-        self._direct_posts = not self._stream_transport_map
+        self.events = events
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
+        # GraphQL over SSE (distinct connections mode) for subscriptions, with the
+        # gateway's heartbeat: a POST (or GET) that accepts text/event-stream.
+        self._stream_transport_map[SSETransport.protocol] = SSETransport(
+            heartbeat_interval=settings.heartbeat_seconds
+        )
+        #: POSTs with a JSON body that ask for no stream are answered by `_post`; a stream
+        #: (SSE) only Strawberry's `run` serves.
+        self._direct_posts = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # KeyGate, around the whole app, has refused this already; refused here too, so that
@@ -241,6 +251,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             keys_required=self.keys_required,
             idempotency=self.idempotency,
             sandboxes=self.sandboxes,
+            events=self.events,
         )
 
 
@@ -250,9 +261,12 @@ _POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 
 def _plain_json_post(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:
     """The headers (the first of each name) when the content type is exactly
-    `application/json` (parameters aside), else None: Strawberry reads every other one."""
+    `application/json` (parameters aside) and no `accept` header asks for a stream (SSE,
+    multipart), else None: Strawberry reads every other one."""
     headers: dict[bytes, bytes] = {}
     for name, value in raw:
+        if name == b"accept" and (b"text/event-stream" in value or b"multipart/" in value):
+            return None
         headers.setdefault(name, value)
     kind = headers.get(b"content-type")
     if kind is None or kind.split(b";", 1)[0].strip() != b"application/json":

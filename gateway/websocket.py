@@ -3,6 +3,8 @@ gateway's refusals (malformed messages, the connection's key)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from gateway.context import GatewayContext
+from gateway.errors import ErrorCode
 
 __all__ = ["GatewayTransportWS", "GatewayWebSocket", "malformed_ws_message"]
 
@@ -108,9 +111,51 @@ class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
         return None
 
+    _heartbeat: asyncio.Task[None] | None = None
+
     async def handle_message(self, message: Any) -> None:
         problem = malformed_ws_message(message)
         if problem is not None:
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        ):
+            # Strawberry's own refusal has no code; this one is the gateway's.
+            error = {
+                "message": f"This connection has {limit} operations open, the most allowed "
+                "(GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION): complete one first",
+                "extensions": {"code": ErrorCode.TOO_MANY_SUBSCRIPTIONS.value},
+            }
+            refusal: Any = {"id": message["id"], "type": "error", "payload": [error]}
+            await self.send_message(refusal)
+            return
+        await super().handle_subscribe(message)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        """A graphql-transport-ws `ping` every GATEWAY_HEARTBEAT_SECONDS: proxies see
+        traffic, and a peer that is gone is found when the send fails."""
+        interval = self.view.settings.heartbeat_seconds  # type: ignore[attr-defined]
+        with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
+            while True:
+                await asyncio.sleep(interval)
+                await self.send_message({"type": "ping"})
+
+    async def shutdown(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        await super().shutdown()

@@ -6,6 +6,7 @@ developer's shell and nothing reads `os.environ` behind the app factory's back.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any, Self
@@ -110,6 +111,12 @@ def _shown(default: Any) -> str:
         return str(default).lower()
     if isinstance(default, tuple):
         return ",".join(map(str, default)) or "unset"
+    if isinstance(default, dt.timedelta):  # as a duration setting is written: 24h, 90m, 45s
+        seconds = default.total_seconds()
+        for unit, size in (("h", 3600), ("m", 60)):
+            if seconds >= size and seconds % size == 0:
+                return f"{int(seconds // size)}{unit}"
+        return f"{seconds:g}s"
     return str(default)
 
 

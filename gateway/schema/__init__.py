@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from gateway.context import GatewayContext
 from gateway.documents import DocumentCache, cached_documents
 from gateway.schema.cost import UpstreamCost
+from gateway.schema.events import Subscription
 from gateway.schema.extensions import ErrorPolicy, OperationNameRequired, fuse
 from gateway.schema.input_building import install as install_input_builders
 from gateway.schema.limits import refusal_code
@@ -100,6 +101,7 @@ def build_schema(
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Invoice, Customer],
         extensions=extensions,
         scalar_overrides={Decimal: DECIMAL, dt.datetime: DATETIME},

@@ -322,6 +322,11 @@ def test_every_route_without_a_key_is_401_but_health_and_the_readiness_status(
             assert response.status == 200, (method, path)
             if method == "GET":
                 assert response.json() == {"status": "ready"}  # the status, nothing else
+        elif method == "POST" and path.startswith("/webhooks/"):
+            # The one route that takes no key: the receiver, which checks the provider's own
+            # secret (tests/gateway/test_webhook_receiver.py); no provider is named "x".
+            assert response.status == 404, (method, path)
+            assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         else:
             assert_unauthenticated(response, head=method == "HEAD")
 
