@@ -16,9 +16,10 @@ STARTUP_TIMEOUT_S = 10.0
 
 
 class ServedApp:
-    """`with ServedApp(app) as served:` binds an ephemeral port on 127.0.0.1 (`served.url`)."""
+    """`with ServedApp(app) as served:` binds an ephemeral port on 127.0.0.1 (`served.url`).
+    With `lifespan`, the app's lifespan runs too (what it opens, it closes on the way out)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, lifespan: bool = False) -> None:
         # What `serve` runs: its protocol, and the limits of the app's settings (the defaults
         # for an app without them, such as a sandbox).
         settings = getattr(getattr(app, "state", None), "settings", None)
@@ -28,7 +29,7 @@ class ServedApp:
             host="127.0.0.1",
             port=0,
             log_level="warning",
-            lifespan="off",
+            lifespan="on" if lifespan else "off",
             loop="asyncio",
             http=HTTP_PROTOCOL,  # what `serve` runs
             server_header=False,  # as `serve` and `sandbox` do

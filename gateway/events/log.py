@@ -66,7 +66,7 @@ class MemoryEventLog:
     """The log in this process's memory: a subscriber sees only what this process received.
 
     At most `max_events` are kept (the oldest go first) besides the retention; a delivery key
-    is remembered as long as its event is."""
+    is remembered for the retention, at most twice `max_events` of them."""
 
     def __init__(self, *, retention: dt.timedelta, max_events: int = 100_000) -> None:
         self.retention = retention
@@ -93,7 +93,9 @@ class MemoryEventLog:
         if drop > 0:
             del self._keys[:drop]
             del self._events[:drop]
-        while self._by_age and self._by_age[0][0] < cutoff[0]:
+        while self._by_age and (
+            self._by_age[0][0] < cutoff[0] or len(self._by_age) > 2 * self.max_events
+        ):
             _, key = self._by_age.popleft()
             self._delivered.pop(key, None)
 
@@ -109,6 +111,8 @@ class MemoryEventLog:
         self._events.append(_at(event, position))
         self._delivered[delivery] = position
         self._by_age.append((key[0], delivery))
+        if len(self._events) > self.max_events:
+            self._trim()
         async with self._changed:
             self._changed.notify_all()
         return position
