@@ -38,7 +38,9 @@ EVENTS = {
 
 def invoice(invoice_id: str, status: InvoiceStatus, customer: str = "cust-1") -> Invoice:
     paid = PaymentStatus.PAID if status is InvoiceStatus.PAID else PaymentStatus.UNPAID
-    return Invoice(NAME, invoice_id, status, paid, status.value, "USD", CREATED, customer_id=customer)
+    return Invoice(
+        NAME, invoice_id, status, paid, status.value, "USD", CREATED, customer_id=customer
+    )
 
 
 class Ledger(ProviderBase):

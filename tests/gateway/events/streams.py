@@ -53,9 +53,12 @@ class SseSubscription:
 
     def _read(self) -> None:
         name, data = "", ""
-        with contextlib.suppress(httpx.HTTPError, RuntimeError), self._client.stream(
-            "POST", f"{self._url}/graphql", json=self._body, headers=self._headers
-        ) as response:
+        with (
+            contextlib.suppress(httpx.HTTPError, RuntimeError),
+            self._client.stream(
+                "POST", f"{self._url}/graphql", json=self._body, headers=self._headers
+            ) as response,
+        ):
             self.status = response.status_code
             self.content_type = response.headers.get("content-type", "")
             self._opened.set()

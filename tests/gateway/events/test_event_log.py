@@ -57,14 +57,16 @@ async def test_a_delivery_is_recorded_once_and_read_back_in_order(log: EventLog)
     positions = [await log.append(event(n)) for n in range(5)]
     assert all(p is not None for p in positions)
     keys = [position_key(p) for p in positions if p is not None]
-    assert keys == sorted(keys) and len(set(keys)) == 5
+    assert keys == sorted(keys)
+    assert len(set(keys)) == 5
     # The provider's retry of delivery 2: not recorded again.
     assert await log.append(event(99, key="delivery-2")) is None
     # The same delivery key from another provider is another event.
     assert await log.append(event(5, provider="flexprice", key="delivery-2")) is not None
     read = await log.read_after("0-0", limit=100)
     assert [e.invoice_id for e in read] == ["inv-0", "inv-1", "inv-2", "inv-3", "inv-4", "inv-5"]
-    assert read[0].raw == b'{"id": "inv-0"}' and read[0].type is InvoiceEventType.PAID
+    assert read[0].raw == b'{"id": "inv-0"}'
+    assert read[0].type is InvoiceEventType.PAID
     assert [e.position for e in read[:5]] == positions
     assert await log.last_position() == read[-1].position
     after_two = await log.read_after(read[1].position, limit=2)

@@ -64,7 +64,8 @@ def test_every_subscriber_gets_each_event_once_in_order_and_the_invoice_is_read_
         ledger.invoices["inv-1"] = invoice("inv-1", InvoiceStatus.OPEN)
         ledger.invoices["inv-2"] = invoice("inv-2", InvoiceStatus.PAID)
         with SseSubscription(url, EVENTS) as one, SseSubscription(url, EVENTS) as two:
-            assert one.status == 200 and one.content_type.startswith("text/event-stream")
+            assert one.status == 200
+            assert one.content_type.startswith("text/event-stream")
             time.sleep(0.3)  # both subscribed
             answers = [
                 deliver(url, {"id": "d1", "event": "created", "invoice": "inv-1"}),
@@ -80,7 +81,8 @@ def test_every_subscriber_gets_each_event_once_in_order_and_the_invoice_is_read_
                 {"recorded": 1, "duplicates": 0},
             ]
             got = [events_of(one.payloads(3)), events_of(two.payloads(3))]
-            assert one.nothing_more() and two.nothing_more()  # the retry reached nobody
+            assert one.nothing_more()
+            assert two.nothing_more()
     for events in got:
         assert [(e["type"], e["providerEvent"], e["invoiceId"]) for e in events] == [
             ("CREATED", "created", gid("inv-1")),
@@ -161,7 +163,8 @@ def test_filters_narrow_by_type_provider_and_customer() -> None:
             # inv-2's webhook names no customer: its invoice, read again, does.
             assert [e["type"] for e in events_of(theirs.payloads(2))] == ["PAID", "VOIDED"]
             assert len(events_of(ledgers.payloads(3))) == 3
-            assert paid.nothing_more() and theirs.nothing_more(0.1)
+            assert paid.nothing_more()
+            assert theirs.nothing_more(0.1)
 
 
 @pytest.mark.parametrize(
@@ -203,7 +206,8 @@ def test_deliveries_that_fail_their_check_are_refused_and_reach_no_subscriber() 
     for answer in (wrong, missing, doubled):
         assert answer.status_code == 401, answer.text
         assert answer.json()["errors"][0]["extensions"]["code"] == "WEBHOOK_UNAUTHENTICATED"
-        assert TOKEN not in answer.text and "WRONG" not in answer.text
+        assert TOKEN not in answer.text
+        assert "WRONG" not in answer.text
     assert malformed.status_code == 400
     assert malformed.json()["errors"][0]["extensions"]["code"] == "WEBHOOK_MALFORMED"
     assert unknown.status_code == 404
@@ -254,7 +258,8 @@ def test_over_websocket_with_heartbeats_and_a_limit_per_connection() -> None:
             ws.subscribe("1", PLAIN)
             ws.subscribe("2", PLAIN)
             refused = ws.received()
-            assert refused["type"] == "error" and refused["id"] == "2"
+            assert refused["type"] == "error"
+            assert refused["id"] == "2"
             assert refused["payload"][0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
             assert ws.received(skip_pings=False, wait=2)["type"] == "ping"
             deliver(url, {"id": "d1", "event": "paid", "invoice": "inv-1"})
