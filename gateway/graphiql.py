@@ -86,7 +86,7 @@ ASSETS: tuple[Asset, ...] = (
     ),
     Asset(
         "page.js",
-        "sha384-RF7U/DETqzSImn63q5Ku6QJp5A/tD+YcH9SGkJkH2ddCANWnjTHFqtopML2ZyR8J",
+        "sha384-gWf4ev49PJk+tn/Eqz3I2AH2vrjpRxd8bTWAyklq4iCXZOD6gdH4ZjcTVaK2a66v",
         versioned=False,
     ),
 )

@@ -54,18 +54,85 @@
   // The page is served at the GraphQL endpoint itself, whatever prefix a proxy adds.
   const fetchURL = window.location.href.split("?")[0];
 
-  function httpUrlToWebSocketUrl(url) {
-    const parsedURL = new URL(url);
-    parsedURL.protocol = parsedURL.protocol === "http:" ? "ws:" : "wss:";
-    parsedURL.hash = "";
-    return parsedURL.toString();
+  // Queries and mutations: GraphiQL's own fetcher (JSON POSTs).
+  const httpFetcher = GraphiQL.createFetcher({ url: fetchURL, headers: {} });
+
+  // Whether the operation GraphiQL runs is a subscription (its parsed document when GraphiQL
+  // passes one, else the text's first keyword).
+  function isSubscription(params, opts) {
+    const ast = opts && opts.documentAST;
+    if (ast && ast.definitions) {
+      const operations = ast.definitions.filter(function (d) {
+        return d.kind === "OperationDefinition";
+      });
+      const chosen = params.operationName
+        ? operations.find(function (d) {
+            return d.name && d.name.value === params.operationName;
+          })
+        : operations[0];
+      return Boolean(chosen) && chosen.operation === "subscription";
+    }
+    return /^\s*subscription\b/.test(params.query || "");
   }
 
-  const fetcher = GraphiQL.createFetcher({
-    url: fetchURL,
-    headers: {},
-    subscriptionUrl: httpUrlToWebSocketUrl(fetchURL),
-  });
+  // Subscriptions: GraphQL over SSE (distinct connections mode) on this same URL. A browser's
+  // WebSocket cannot carry an Authorization header; fetch can, so the headers typed in the
+  // headers editor (an API key) reach the gateway as they do for a query. Each SSE `next`
+  // event is one result; stopping the subscription in GraphiQL aborts the request.
+  async function* sseSubscription(params, opts) {
+    const controller = new AbortController();
+    try {
+      const response = await fetch(fetchURL, {
+        method: "POST",
+        headers: Object.assign(
+          { "content-type": "application/json", accept: "text/event-stream" },
+          (opts && opts.headers) || {},
+        ),
+        body: JSON.stringify(params),
+        signal: controller.signal,
+      });
+      const type = response.headers.get("content-type") || "";
+      if (!type.startsWith("text/event-stream")) {
+        yield await response.json(); // refused before it started: one answer with errors
+        return;
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          return;
+        }
+        buffer += value.replace(/\r\n/g, "\n");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = "";
+          let data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event:")) {
+              event = line.slice(6).trim();
+            } else if (line.startsWith("data:")) {
+              data += line.slice(5).trim();
+            }
+          }
+          if (event === "complete") {
+            return;
+          }
+          if (event === "next" && data) {
+            yield JSON.parse(data);
+          }
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
+  function fetcher(params, opts) {
+    return isSubscription(params, opts) ? sseSubscription(params, opts) : httpFetcher(params, opts);
+  }
 
   function GraphiQLWithExplorer() {
     const [query, setQuery] = React.useState(parameters.q || EXAMPLE_QUERY);
