@@ -90,7 +90,7 @@ def same_secret(given: str, expected: str) -> bool:
 
 _AT: Final = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING: Final = re.compile(r"Object missing required field `(?P<field>[^`]+)`")
-_EXPECTED: Final = re.compile(r"Expected `(?P<want>\w+)`, got `(?P<got>\w+)`")
+_EXPECTED: Final = re.compile(r"Expected `(?P<want>[\w |]+)`, got `(?P<got>\w+)`")
 _TOO_SHORT: Final = re.compile(r"Expected `\w+` of length >= 1")
 _KINDS: Final = {
     "str": "a string",
@@ -120,12 +120,14 @@ def _malformed(provider: str, at: tuple[str, ...], error: msgspec.ValidationErro
         steps.append(missing["field"])
         rule = "is required"
     elif expected := _EXPECTED.fullmatch(message):
-        want, got = expected["want"], expected["got"]
-        rule = f"must be {_KINDS.get(want, want)}, not {_KINDS.get(got, got)}"
+        want = " or ".join(_KINDS.get(kind, kind) for kind in expected["want"].split(" | "))
+        rule = f"must be {want}, not {_KINDS.get(expected['got'], expected['got'])}"
     elif _TOO_SHORT.fullmatch(message):
         rule = "must not be empty"
     elif message.startswith("Invalid RFC3339"):
         rule = "must be an ISO 8601 time"
+    elif message.startswith("Invalid decimal"):
+        rule = "must be a number"
     else:
         rule = message[:1].lower() + message[1:]
     field = ".".join(steps) or "body"
