@@ -139,12 +139,15 @@ class InvoiceProvider(Protocol):
     def read_webhook(
         self, headers: Mapping[str, str], body: bytes, *, received_at: dt.datetime
     ) -> Sequence[WebhookEvent]:
-        """Authenticate one delivery of this provider's webhooks (`headers` with lower-case
-        names) and read what it says about invoices: no event for a delivery about something
-        else (a customer, a wallet), which is still answered 2xx. Raises `WebhookRefused`
-        when it fails authentication (also when no secret is configured: deny by default),
-        `WebhookMalformed` when an authenticated body cannot be read, `UnsupportedOperation`
-        when the provider sends no webhooks. No call upstream."""
+        """Authenticate one delivery of this provider's webhooks and read what it says about
+        invoices. `headers` are all the delivery's headers as received, names in any case,
+        every value of a repeated header yielded by `items()`: pass Starlette's
+        `request.headers` itself, not `dict(request.headers)`, which keeps only the first value
+        and so hides a header given twice (refused when the provider checks it). No event for
+        a delivery about something else (a customer, a wallet), which is still answered 2xx.
+        Raises `WebhookRefused` when it fails authentication (also when no secret is
+        configured: deny by default), `WebhookMalformed` when an authenticated body cannot be
+        read, `UnsupportedOperation` when the provider sends no webhooks. No call upstream."""
 
     def upstream_status(self) -> dict[str, object]:
         """What `/readyz` shows of the guards around this provider's calls (circuit breaker,

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Generator, Mapping, Sequence
 
 from pydantic import SecretStr
 
 from providers.adapter import AdapterFactory, HttpProvider, run_all
 from providers.base import CallCosts, Operation
-from providers.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    ProviderBadResponse,
-    ProviderRejected,
-)
-from providers.flexprice import bodies, limits, wire
+from providers.errors import Conflict, IdempotencyKeyReused, ProviderBadResponse, ProviderRejected
+from providers.flexprice import bodies, limits, webhooks, wire
 from providers.flexprice.client import FlexPriceClient
 from providers.flexprice.listing import first_pages, read_page
-from providers.flexprice.mapping import (
-    PROVIDER,
-    to_customer,
-    to_invoice,
-    to_summary,
-)
+from providers.flexprice.mapping import PROVIDER, to_customer, to_invoice, to_summary
 from providers.flexprice.requests import (
     create_differences,
     key_holder_search,
@@ -31,9 +22,7 @@ from providers.flexprice.requests import (
     to_preview_request,
     to_update_request,
 )
-from providers.flexprice.search import (
-    to_invoice_searches,
-)
+from providers.flexprice.search import to_invoice_searches
 from providers.flexprice.settings import FlexPriceSettings
 from providers.models import (
     Customer,
@@ -47,6 +36,7 @@ from providers.models import (
     PageRequest,
     PaymentStatusUpdate,
     RecalculationResult,
+    WebhookEvent,
 )
 from providers.transport import Transport
 
@@ -284,6 +274,16 @@ class FlexPriceProvider(HttpProvider[FlexPriceSettings, FlexPriceClient]):
     async def trigger_communication(self, invoice_id: str) -> None:
         """Fire FlexPrice's `invoice.communication.triggered` webhook for the invoice."""
         await self.client.trigger_comms(invoice_id)
+
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, received_at: dt.datetime
+    ) -> Sequence[WebhookEvent]:
+        """A Svix-signed delivery verified with FLEXPRICE_WEBHOOK_SECRET, or a native one
+        carrying FLEXPRICE_WEBHOOK_HEADER; refused when neither is set (`webhooks`)."""
+        settings = self.settings
+        return webhooks.read_delivery(
+            settings.webhook_secret, settings.webhook_header, headers, body, received_at=received_at
+        )
 
     async def _reread(self, invoice_id: str) -> Invoice:
         # These operations answer only {"message"}; the state they left is read back.

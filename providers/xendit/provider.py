@@ -15,7 +15,15 @@ from providers.adapter import AdapterFactory, HttpProvider
 from providers.base import CallCosts, Operation
 from providers.errors import NotFound, ProviderRejected
 from providers.http import HttpPolicy
-from providers.models import Customer, Invoice, InvoiceDraft, InvoiceFilter, Page, PageRequest
+from providers.models import (
+    Customer,
+    Invoice,
+    InvoiceDraft,
+    InvoiceFilter,
+    Page,
+    PageRequest,
+    WebhookEvent,
+)
 from providers.transport import Transport
 from providers.xendit import wire
 from providers.xendit.client import XenditClient
@@ -34,6 +42,7 @@ from providers.xendit.listing import (
 from providers.xendit.mapping import to_invoice
 from providers.xendit.settings import XenditSettings
 from providers.xendit.unanswered import UnansweredCreates
+from providers.xendit.webhooks import read_callback
 
 __all__ = ["XenditProvider", "factory"]
 
@@ -162,6 +171,15 @@ class XenditProvider(HttpProvider[XenditSettings, XenditClient]):
 
         first = min(page.first, MAX_LIMIT)
         return await read_page(fetch, filters, first=first, after=page.after)
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, received_at: dt.datetime
+    ) -> Sequence[WebhookEvent]:
+        """An invoice callback (`webhooks.read_callback`): refused unless its
+        `x-callback-token` is XENDIT_CALLBACK_TOKEN, and always when that is not set."""
+        return read_callback(self.settings.callback_token, headers, body, received_at=received_at)
 
     # -- changes ----------------------------------------------------------------------------
 

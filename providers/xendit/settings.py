@@ -6,6 +6,7 @@
 | `XENDIT_BASE_URL`         | `https://api.xendit.co`                   |
 | `XENDIT_FOR_USER_ID`      | unset: the account that owns the key      |
 | `XENDIT_MAX_CONCURRENCY`  | `8` requests in flight per provider       |
+| `XENDIT_CALLBACK_TOKEN`   | unset: every callback is refused          |
 
 and every field of `providers.settings.HttpSettings` as `XENDIT_<FIELD>` (timeouts, deadline,
 retries and retry budget, circuit breaker, bulkhead, response size cap).
@@ -28,8 +29,9 @@ class XenditSettings(HttpSettings):
 
     `secret_key` and `for_user_id` lose surrounding whitespace; one that is empty then, or holds
     a character an HTTP header cannot carry, is a validation error naming the variable.
-    `max_concurrency` bounds the requests one provider has in flight for a fan-out (Xendit
-    has no batch read).
+    `callback_token`, the token Xendit's invoice callbacks carry in `x-callback-token`, is
+    cleaned the same way. `max_concurrency` bounds the requests one provider has in flight for
+    a fan-out (Xendit has no batch read).
     """
 
     # A refused value may be the key itself: errors name the field and the rule, not the input.
@@ -48,6 +50,11 @@ class XenditSettings(HttpSettings):
     max_concurrency: int = Field(
         default=8, ge=1, description="one-by-one look-ups in flight at once (no batch call)"
     )
+    callback_token: SecretStr | None = Field(
+        default=None,
+        description="the callback verification token of the Xendit dashboard, which invoice "
+        "callbacks carry in x-callback-token (default: unset, every callback is refused)",
+    )
 
     @field_validator("secret_key")
     @classmethod
@@ -57,6 +64,21 @@ class XenditSettings(HttpSettings):
         value = key.get_secret_value()
         return SecretStr(
             header_value(value, variable="XENDIT_SECRET_KEY", error_type="secret_key_characters")
+        )
+
+    @field_validator("callback_token")
+    @classmethod
+    def _clean_callback_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None:
+            return None
+        value = token.get_secret_value()
+        return SecretStr(
+            header_value(
+                value,
+                variable="XENDIT_CALLBACK_TOKEN",
+                error_type="callback_token_characters",
+                alone="token",
+            )
         )
 
     @field_validator("for_user_id")

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import datetime as dt
+import json
+import re
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -23,7 +26,7 @@ import httpx
 import pytest
 
 from gateway.wiring import Wired, load_sandbox, wire
-from providers.base import Endpoint, InvoiceProvider, Operation, ProviderFactory
+from providers.base import Endpoint, InvoiceProvider, Operation, ProviderBase, ProviderFactory
 from providers.errors import (
     MissingCredentials,
     NotFound,
@@ -36,6 +39,7 @@ from providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     UnsupportedOperation,
+    WebhookRefused,
 )
 from providers.http import HttpPolicy
 from providers.models import (
@@ -115,6 +119,35 @@ WALKED_FILTERS = [
     ),
 ]
 PAGE_SIZE = 10
+
+
+#: A body every provider would read as an invoice event if it skipped authentication (FlexPrice's
+#: envelope and Xendit's callback in one object), and the ways a delivery may be spelled.
+WEBHOOK_BODY = json.dumps(
+    {
+        "event_type": "invoice.update.payment",
+        "invoice": {"id": "inv_contract", "payment_status": "SUCCEEDED"},
+        "id": "inv_contract",
+        "external_id": "contract",
+        "user_id": "user_contract",
+        "status": "PAID",
+        "merchant_name": "Contract",
+        "amount": 1,
+        "created": "2026-01-01T00:00:00Z",
+        "updated": "2026-01-01T00:00:00Z",
+        "currency": "USD",
+    }
+).encode()
+WEBHOOK_HEADERS = [
+    pytest.param({}, id="no-headers"),
+    pytest.param({"x-callback-token": "contract-token"}, id="token"),
+    pytest.param({"x-callback-token": ""}, id="empty-token"),
+    pytest.param(
+        {"svix-id": "msg_contract", "svix-timestamp": "1", "svix-signature": "v1,Y29udHJhY3Q="},
+        id="svix",
+    ),
+    pytest.param({"authorization": "Bearer contract", "x-api-key": "contract"}, id="static"),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -451,6 +484,25 @@ class ProviderContract(abc.ABC):
         if not targets:
             pytest.fail(f"the {provider.name} sandbox must seed invoices with customers")
         return list(targets.values())
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("headers", WEBHOOK_HEADERS)
+    async def test_without_a_webhook_secret_every_delivery_is_refused(
+        self, provider: InvoiceProvider, headers: dict[str, str]
+    ) -> None:
+        """Deny by default: built with no webhook setting (as `provider` is), a provider that
+        reads webhooks refuses every delivery, saying which setting is missing; one that does
+        not read them says so. Either way nothing is read and nothing is called upstream."""
+        await self.reset_upstream_requests(provider)
+        reads = type(provider).read_webhook is not ProviderBase.read_webhook
+        expected = WebhookRefused if reads else UnsupportedOperation
+        with pytest.raises(expected) as caught:
+            provider.read_webhook(headers, WEBHOOK_BODY, received_at=dt.datetime.now(dt.UTC))
+        assert caught.value.provider == provider.name
+        if reads:  # it names the variable to set ("X is not set", "neither X nor Y is set")
+            assert re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b.* set\b", caught.value.message)
+        assert await self.upstream_requests(provider) == 0
 
     def test_every_operation_has_a_contract_call(self) -> None:
         assert set(OPERATION_CALLS) == set(Operation)

@@ -3,13 +3,12 @@
 
 Its invoices live in a dict (`invoices`), its reads are counted (`reads`), and a webhook is
 `{"id": delivery, "event": "paid" | ..., "invoice": id, "customer": id?}` with the header
-`x-ledger-token: <token>`, compared in constant time; no token configured refuses all.
+`x-ledger-token: <token>` (once), compared in constant time; no token configured refuses all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 
@@ -26,6 +25,7 @@ from providers.models import (
     PaymentStatus,
     WebhookEvent,
 )
+from providers.webhooks import DeliveryHeaders, same_secret
 
 NAME = "ledger"
 CREATED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -73,8 +73,8 @@ class Ledger(ProviderBase):
     ) -> Sequence[WebhookEvent]:
         if self.token is None:
             raise WebhookRefused(NAME, "LEDGER_TOKEN is not set: every delivery is refused")
-        sent = headers.get("x-ledger-token", "")
-        if not hmac.compare_digest(sent.encode(), self.token.encode()):
+        sent = DeliveryHeaders(NAME, headers).one("x-ledger-token")
+        if not same_secret(sent, self.token):
             raise WebhookRefused(NAME, "x-ledger-token does not match LEDGER_TOKEN")
         try:
             data = json.loads(body)
