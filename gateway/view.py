@@ -255,7 +255,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         )
 
 
-#: What a POST may run (Strawberry's `OperationType.from_http("POST")`).
+#: What a POST may run (Strawberry's `OperationType.from_http("POST")`; the schema refuses a
+#: subscription outside a stream: `gateway.schema.SubscriptionNeedsAStream`).
 _POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 
 

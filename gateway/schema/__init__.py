@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.context import GatewayContext
 from gateway.documents import DocumentCache, cached_documents
@@ -28,7 +32,7 @@ from gateway.schema.plan import PlannedExecutor
 from gateway.schema.query import Query
 from gateway.schema.scalars import DATETIME, DECIMAL
 
-__all__ = ["GatewaySchema", "build_schema"]
+__all__ = ["GatewaySchema", "SubscriptionNeedsAStream", "build_schema"]
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -42,6 +46,16 @@ def _refusal(error: GraphQLError) -> bool:
     return error.path is None and (error.original_error is None or refused)
 
 
+class SubscriptionNeedsAStream(InvalidOperationTypeError):
+    """A subscription sent to be run once (a GET, or a POST that accepts no stream)."""
+
+    def as_http_error_reason(self, method: str) -> str:
+        return (
+            "A subscription needs a stream: send it with Accept: text/event-stream (GraphQL "
+            "over SSE), or over the WebSocket (graphql-transport-ws)"
+        )
+
+
 class GatewaySchema(strawberry.Schema):
     @staticmethod
     def remove_field_suggestion(error: GraphQLError) -> None:
@@ -49,6 +63,36 @@ class GatewaySchema(strawberry.Schema):
         # "Cannot query field" hint; graphql-core also suggests argument, type, enum value and
         # input field names, each a piece of a schema that introspection hides.
         error.message = _SUGGESTION.sub("", error.message)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        # A subscription is only ever subscribed to (a stream: SSE or the WebSocket); executed
+        # once, as Strawberry would for a GET or POST without a stream, it answered a masked
+        # error. Refused instead (InvalidOperationTypeError: 400, or the view's own words).
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        allowed.discard(OperationType.SUBSCRIPTION)
+        try:
+            return await super().execute(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=operation_extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise SubscriptionNeedsAStream(exc.operation_type) from None
+            raise
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]

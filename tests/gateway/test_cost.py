@@ -115,6 +115,8 @@ def test_the_documented_queries_fit_under_the_default(
     gateway: Hostile, client: httpx.Client
 ) -> None:
     blocks = re.findall(r"```graphql\n(.*?)```", DOCUMENTS, re.DOTALL)
+    # A subscription runs as a stream, not one POST (tests/gateway/events run the docs' one).
+    blocks = [block for block in blocks if not block.lstrip().startswith("subscription")]
     assert len(blocks) >= 2
     customer = gateway.ids["flexprice_customer"][0]
     for block in blocks:

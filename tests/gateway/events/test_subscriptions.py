@@ -307,3 +307,18 @@ def test_a_webhook_to_one_gateway_reaches_a_subscriber_of_another_on_the_same_re
             (event,) = events_of(on_b.payloads(1))
             assert on_b.nothing_more()
     assert event["invoice"] == {"providerId": "inv-1", "status": "PAID"}
+
+
+def test_a_subscription_sent_without_a_stream_is_refused_not_run_as_a_query() -> None:
+    with served() as (url, _):
+        posted = httpx.post(f"{url}/graphql", json={"query": PLAIN}, timeout=10)
+        through_get = httpx.get(
+            f"{url}/graphql",
+            params={"query": PLAIN},
+            headers={"apollo-require-preflight": "true"},
+            timeout=10,
+        )
+    assert posted.status_code == 400
+    assert posted.json()["errors"][0]["message"].startswith("A subscription needs a stream")
+    assert through_get.status_code == 400
+    assert through_get.json()["errors"][0]["message"] == posted.json()["errors"][0]["message"]
