@@ -6,6 +6,7 @@ Everything a test may inspect is a plain ``dict`` keyed by id (see the package d
 from __future__ import annotations
 
 import random
+from collections import deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +17,9 @@ from sandboxes.kit.store import Clock, Populate, SeededState, utc_now
 from . import errors
 from .records import Customer, Invoice, Subscription
 
-__all__ = ["Clock", "FlexPriceSandbox", "make_id", "utc_now"]
+__all__ = ["EVENTS_KEPT", "Clock", "FlexPriceSandbox", "make_id", "utc_now"]
+
+EVENTS_KEPT = 1000
 
 
 def make_id(prefix: str, millis: int, rng: random.Random) -> str:
@@ -29,8 +32,9 @@ class FlexPriceSandbox(SeededState):
     """The state behind one sandbox app.
 
     ``customers``, ``invoices`` and ``subscriptions`` map ids to records; ``wallets`` maps a
-    customer id to ``{currency: balance}``; ``events`` lists the webhook events fired (so far
-    only ``invoice.communication.triggered``). ``reset()`` restores the seeded data in place, so
+    customer id to ``{currency: balance}``; ``events`` lists the last `EVENTS_KEPT` webhook
+    events fired (``webhooks.emit``; what went to which endpoint is in ``webhooks``, the
+    outbox). ``reset()`` restores the seeded data in place, so
     references to this object stay valid.
     """
 
@@ -41,7 +45,7 @@ class FlexPriceSandbox(SeededState):
         self.subscriptions: dict[str, Subscription] = {}
         self.wallets: dict[str, dict[str, Decimal]] = {}
         #: Webhook events the real service would deliver, oldest first: (event_type, invoice id).
-        self.events: list[tuple[str, str]] = []
+        self.events: deque[tuple[str, str]] = deque(maxlen=EVENTS_KEPT)
         self._last_stamp: datetime | None = None
         self._invoice_numbers: dict[str, int] = {}
         self.reset()
