@@ -99,6 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="the key the sandbox accepts")
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every API call")
+    sandbox.add_argument(
+        "--webhook-secret",
+        default=None,
+        help="flexprice: the Svix secret (whsec_...) its webhooks are signed with "
+        "(default: the published sandbox secret)",
+    )
+    sandbox.add_argument(
+        "--callback-token",
+        default=None,
+        help="xendit: the x-callback-token its invoice callbacks carry "
+        "(default: the published sandbox token)",
+    )
 
     export = commands.add_parser("export-schema", help="print the schema's SDL")
     export.add_argument("--output", type=Path, default=None, help="write it to this file instead")
@@ -226,12 +238,30 @@ async def _close(providers: dict[str, Wired]) -> None:
     await asyncio.gather(*(entry.provider.aclose() for entry in providers.values()))
 
 
+#: A sandbox's own options: (flag, keyword of its app factory, the sandbox that takes it).
+_SANDBOX_OPTIONS = (
+    ("--webhook-secret", "webhook_secret", "flexprice"),
+    ("--callback-token", "callback_token", "xendit"),
+)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     entry = load_sandbox(args.provider.lower())
     if entry is None:
         return _fail(f"no sandbox named {args.provider!r}; available: {', '.join(sandbox_names())}")
     key = args.api_key or entry.api_key
-    app = entry.app(api_key=key, seed=args.seed, latency_ms=args.latency_ms)
+    options: dict[str, Any] = {}
+    for option, keyword, owner in _SANDBOX_OPTIONS:
+        value = getattr(args, keyword)
+        if value is None:
+            continue
+        if entry.name != owner:
+            return _fail(f"{option} is an option of the {owner} sandbox, not of {entry.name}")
+        options[keyword] = value
+    try:
+        app = entry.app(api_key=key, seed=args.seed, latency_ms=args.latency_ms, **options)
+    except ValueError as refused:
+        return _fail(f"cannot start the {entry.name} sandbox: {refused}")
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
         f"(seed {args.seed}); it accepts the API key {key}",
