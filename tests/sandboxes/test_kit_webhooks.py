@@ -5,6 +5,7 @@ outbox bounds: its queue, and the wait for an answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -223,3 +224,30 @@ async def test_a_receiver_that_does_not_answer_in_time_counts_as_failed(
     assert (delivery["status"], delivery["attempts"]) == ("failed", 2)
     assert delivery["last_error"] == "no answer within 0.05 s"
     assert receiver.cancelled == 2
+
+
+async def test_a_flexprice_body_is_the_invoice_when_its_delivery_is_first_attempted(
+    fp_app: SandboxApp, fp_api: httpx.AsyncClient
+) -> None:
+    receiver = InProcess(hold=True)
+    fp_app.send_webhooks_to(RECEIVER, receiver)
+    customer = find_customer(fp_app.state.sandbox)
+    created = (await fp_api.post("/v1/invoices", json=one_off_body(customer.id))).json()
+    await receiver.wait_for(1)  # the create's delivery is under way, held by the receiver
+    path = f"/v1/invoices/{created['id']}"
+    assert (await fp_api.put(path, json={"metadata": {"step": "1"}})).is_success
+    assert (await fp_api.put(path, json={"metadata": {"step": "2"}})).is_success
+    receiver.hold = False
+    receiver.release.set()
+    await receiver.wait_for(3)
+    await fp_app.stop_webhooks()
+    bodies = [json.loads(body) for _, _, body in receiver.calls]
+    assert [b["event_type"] for b in bodies] == [
+        "invoice.update.finalized",
+        *["invoice.update"] * 2,
+    ]
+    # The first went out before the updates; the two queued behind it were built when their
+    # turn came, so both show the invoice as it was then: after the second update.
+    assert bodies[0]["invoice"]["metadata"] == {"order_id": "42"}
+    assert [b["invoice"]["metadata"] for b in bodies[1:]] == [{"step": "2"}] * 2
+    assert bodies[2]["invoice"] == (await fp_api.get(path)).json()
