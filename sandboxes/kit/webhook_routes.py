@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandboxes.kit.webhooks import Deliver, Outbox, WebhookEndpoint
+from sandboxes.kit.webhooks import Deliver, Outbox, WebhookEndpoint, reachable
 
 __all__ = ["InvalidWebhook", "Options", "WebhookSender", "parse_url", "webhook_routes"]
 
@@ -65,7 +65,8 @@ def _json(body: object, status: int) -> Response:
 
 
 def parse_url(value: object) -> str:
-    """An absolute ``http``/``https`` URL with a host, at most `MAX_URL` characters."""
+    """An absolute ``http``/``https`` URL with a host, at most `MAX_URL` characters, not at an
+    address `reachable` refuses (a name's addresses are checked at each delivery)."""
     if not isinstance(value, str) or not value:
         raise InvalidWebhook("url", "url is required: an absolute http or https URL")
     parts = urlsplit(value)
@@ -75,6 +76,14 @@ def parse_url(value: object) -> str:
         )
     if any(ord(c) <= 32 or ord(c) == 127 for c in value):
         raise InvalidWebhook("url", "url must not contain spaces or control characters")
+    try:
+        refused = not reachable(parts.hostname)
+    except ValueError:  # a name: its addresses are checked when a delivery connects
+        refused = False
+    if refused:
+        raise InvalidWebhook(
+            "url", "url may not be a link-local, multicast, unspecified or reserved address"
+        )
     return value
 
 

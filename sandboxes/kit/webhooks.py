@@ -26,14 +26,18 @@ waits between attempts are real time (a sandbox whose clock is moved still waits
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import logging
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import aiohttp
+from aiohttp.abc import ResolveResult
+from yarl import URL
 
 __all__ = [
     "Deliver",
@@ -41,8 +45,10 @@ __all__ = [
     "Headers",
     "Outbox",
     "Publication",
+    "Unreachable",
     "WebhookEndpoint",
     "http_post",
+    "reachable",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,17 +65,69 @@ LOG_SIZE = 200
 STOP_WAIT_S = 5.0
 
 
+class Unreachable(OSError):
+    """A receiver's address webhooks may not go to (see `reachable`)."""
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def reachable(address: str) -> bool:
+    """Whether a webhook may be sent to this IP address: not link-local (169.254.0.0/16 holds
+    the clouds' metadata services), multicast, unspecified or reserved, however spelled (an
+    IPv4 address inside IPv6 is read as the IPv4 one). Loopback and private networks are
+    allowed: the sandboxes post to receivers on the developer's machine and network."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.is_loopback:  # before the rest: ::1 is in IPv6's reserved ::/8
+        return True
+    return not (ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved)
+
+
+class _ReachableOnly(aiohttp.ThreadedResolver):
+    """The system's resolver, without the addresses `reachable` refuses: the connection is made
+    to what is left, so a name cannot lead a webhook where an address may not."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await super().resolve(host, port, family)
+        allowed = [entry for entry in found if reachable(entry["host"])]
+        if not allowed:
+            raise Unreachable(f"{host} has no address webhooks may be sent to")
+        return allowed
+
+
 async def http_post(
     url: str, headers: Sequence[tuple[str, str]], body: bytes, *, timeout_s: float
 ) -> int:
-    """POST `body` to `url`; the status answered (the answer's body is read and dropped)."""
+    """POST `body` to `url`; the status answered (the answer's body is read and dropped; a
+    redirect is not followed, so it is not a 2xx). Raises `Unreachable` for a host
+    `reachable` refuses, literal or resolved."""
+    host = URL(url).host or ""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and not reachable(host):
+        raise Unreachable(f"{host} is not an address webhooks may be sent to")
     timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as session,
-        session.post(url, data=body, headers=list(headers), allow_redirects=False) as answer,
-    ):
-        await answer.read()
-        return answer.status
+    connector = aiohttp.TCPConnector(resolver=_ReachableOnly(), use_dns_cache=False)
+    try:
+        async with (
+            aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+            session.post(url, data=body, headers=list(headers), allow_redirects=False) as answer,
+        ):
+            await answer.read()
+            return answer.status
+    except aiohttp.ClientConnectorError as failed:
+        if isinstance(failed.__cause__, Unreachable):  # say why, not "cannot connect"
+            raise failed.__cause__ from None
+        raise
 
 
 @dataclass(frozen=True)

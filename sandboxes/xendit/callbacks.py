@@ -130,4 +130,3 @@ class XenditCallbacks:
             details={"callback_token": self.token},
             deliver=deliver,
         )
-

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 
+import aiohttp
 import httpx
 import pytest
 from svix.webhooks import Webhook
@@ -251,3 +252,60 @@ async def test_a_flexprice_body_is_the_invoice_when_its_delivery_is_first_attemp
     assert bodies[0]["invoice"]["metadata"] == {"order_id": "42"}
     assert [b["invoice"]["metadata"] for b in bodies[1:]] == [{"step": "2"}] * 2
     assert bodies[2]["invoice"] == (await fp_api.get(path)).json()
+
+
+# Where a webhook may go -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("10.1.2.3", True),
+        ("192.168.1.10", True),
+        ("93.184.216.34", True),
+        ("169.254.169.254", False),  # the clouds' metadata service
+        ("::ffff:169.254.169.254", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("fe80::1", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+    ],
+)
+def test_webhooks_go_to_local_and_private_networks_but_not_link_local_ones(
+    address: str, allowed: bool
+) -> None:
+    assert webhooks.reachable(address) is allowed
+
+
+async def test_a_name_that_resolves_to_a_link_local_address_is_not_posted_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No network in tests: the system resolver answers as a hostile DNS would.
+    async def resolve(self: object, host: str, port: int = 0, family: int = 0) -> list[dict]:  # type: ignore[type-arg]
+        address = "169.254.169.254" if host == "metadata.test" else "127.0.0.1"
+        return [
+            {"hostname": host, "host": address, "port": port, "family": 2, "proto": 0, "flags": 0}
+        ]
+
+    monkeypatch.setattr(aiohttp.ThreadedResolver, "resolve", resolve)
+    with pytest.raises(webhooks.Unreachable, match=r"metadata\.test has no address"):
+        await webhooks.http_post("http://metadata.test/hook", [], b"{}", timeout_s=5)
+    with pytest.raises(webhooks.Unreachable, match=r"169\.254\.169\.254 is not an address"):
+        await webhooks.http_post("http://169.254.169.254/hook", [], b"{}", timeout_s=5)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest", "http://[::ffff:169.254.169.254]/", "http://0.0.0.0:80/x"],
+)
+async def test_registering_a_link_local_address_is_refused(
+    xnd_api: httpx.AsyncClient, url: str
+) -> None:
+    answer = await xnd_api.post("/_sandbox/webhooks", json={"url": url})
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "url"
+    assert "link-local" in answer.json()["message"]
