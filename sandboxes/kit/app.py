@@ -4,7 +4,8 @@ default and the URL a provider calls it at in process."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -64,6 +65,14 @@ class SandboxApp(Starlette):
             await self._outbox().stop()
 
 
+@asynccontextmanager
+async def _lifespan(app: SandboxApp) -> AsyncIterator[None]:
+    """A sandbox served on its own (``invoice-gateway sandbox``) stops its webhooks when the
+    server stops; mounted in the gateway, the gateway calls `stop_webhooks` itself."""
+    yield
+    await app.stop_webhooks()
+
+
 def public_link(request: Request, name: str, **params: Any) -> str:
     """The absolute URL of the route `name`: under the app's public URL once it was exposed,
     else as the request reached it (its host and mount path)."""
@@ -105,6 +114,7 @@ def build_app(
         routes=[*routes, *control_routes, *hooks],
         middleware=list(middleware),
         exception_handlers={404: not_found, 405: not_found},
+        lifespan=_lifespan,
     )
     app.state.sandbox = state
     app.state.controls = controls

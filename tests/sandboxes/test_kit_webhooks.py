@@ -309,3 +309,17 @@ async def test_registering_a_link_local_address_is_refused(
     assert answer.status_code == 400
     assert answer.json()["field"] == "url"
     assert "link-local" in answer.json()["message"]
+
+
+async def test_a_standalone_sandbox_stops_its_webhooks_when_its_server_stops(
+    fp_app: SandboxApp, fp_api: httpx.AsyncClient
+) -> None:
+    receiver = InProcess(hold=True)
+    async with fp_app.router.lifespan_context(fp_app):  # what uvicorn runs around serving
+        fp_app.send_webhooks_to(RECEIVER, receiver)
+        customer = find_customer(fp_app.state.sandbox)
+        await fp_api.post("/v1/invoices", json=one_off_body(customer.id))
+        await receiver.wait_for(1)
+        assert len(_workers()) == 1
+    assert _workers() == []
+    assert receiver.cancelled == 1
