@@ -6,7 +6,6 @@ Everything a test may inspect is a plain ``dict`` keyed by id (see the package d
 from __future__ import annotations
 
 import random
-from collections import deque
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -45,7 +44,7 @@ class FlexPriceSandbox(SeededState):
         self.subscriptions: dict[str, Subscription] = {}
         self.wallets: dict[str, dict[str, Decimal]] = {}
         #: Webhook events the real service would deliver, oldest first: (event_type, invoice id).
-        self.events: deque[tuple[str, str]] = deque(maxlen=EVENTS_KEPT)
+        self.events: list[tuple[str, str]] = []
         self._last_stamp: datetime | None = None
         self._invoice_numbers: dict[str, int] = {}
         self.reset()

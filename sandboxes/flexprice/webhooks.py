@@ -41,7 +41,7 @@ from sandboxes.kit.webhooks import Deliver, Headers, Outbox, Publication, Webhoo
 
 from .records import Invoice
 from .serialize import JSON, invoice_json
-from .store import FlexPriceSandbox
+from .store import EVENTS_KEPT, FlexPriceSandbox
 
 __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
@@ -79,6 +79,10 @@ def full_invoice(sb: FlexPriceSandbox, inv: Invoice) -> JSON:
 def emit(sb: FlexPriceSandbox, event: str, inv: Invoice) -> None:
     """Fire `event` about `inv`: noted in ``sb.events`` and sent to every endpoint."""
     sb.events.append((event, inv.id))
+    if len(sb.events) > EVENTS_KEPT:
+        del sb.events[: len(sb.events) - EVENTS_KEPT]
+    if not sb.webhooks.endpoints:
+        return
     invoice_id = inv.id
 
     def body() -> bytes:

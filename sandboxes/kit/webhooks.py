@@ -280,6 +280,7 @@ class Outbox:
             except Exception:  # a bug in a body or headers: this delivery fails, not the rest
                 logger.exception("sandbox webhook %s failed", delivery.publication.event)
                 delivery.status, delivery.last_error = "failed", "the sandbox failed to send it"
+            delivery.body = None  # sent or given up: the log keeps what it says, not the body
             endpoint.queue.popleft()
 
     async def _deliver(self, endpoint: WebhookEndpoint, delivery: Delivery) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from svix.webhooks import Webhook, WebhookVerificationError
 
-from sandboxes.flexprice import DEFAULT_API_KEY, FlexPriceSandbox, create_sandbox_app
+from sandboxes.flexprice import DEFAULT_API_KEY, FlexPriceSandbox, create_sandbox_app, webhooks
 from sandboxes.flexprice.webhooks import DEFAULT_WEBHOOK_SECRET
 from sandboxes.kit import SandboxApp
 from tests.sandboxes.webhook_receiver import Receiver, served_receiver
@@ -331,3 +331,15 @@ async def test_a_removed_endpoint_gets_nothing_and_reset_keeps_endpoints_but_not
     await api.post("/v1/invoices", json=one_off_body(find_customer(_state(app)).id))
     await receiver.wait_for(2)
     await receiver.stays_at(2)
+
+
+async def test_the_events_fired_are_kept_in_order_and_bounded(
+    app: SandboxApp, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "EVENTS_KEPT", 3)
+    sandbox = _state(app)
+    customer = find_customer(sandbox)
+    created = (await api.post("/v1/invoices", json=one_off_body(customer.id))).json()
+    for _ in range(3):
+        assert (await api.post(f"/v1/invoices/{created['id']}/comms/trigger")).is_success
+    assert sandbox.events == [("invoice.communication.triggered", created["id"])] * 3
