@@ -62,6 +62,18 @@ def _environment_help() -> str:
     return "\n".join(lines)
 
 
+#: A sandbox's own options: flag, its app factory's keyword, the sandbox, what it sets.
+_SANDBOX_OPTIONS = (
+    (
+        "--webhook-secret",
+        "webhook_secret",
+        "flexprice",
+        "the Svix secret its webhooks are signed with",
+    ),
+    ("--callback-token", "callback_token", "xendit", "the x-callback-token its callbacks carry"),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invoice-gateway", description="One GraphQL API in front of invoice providers."
@@ -99,18 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="the key the sandbox accepts")
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every API call")
-    sandbox.add_argument(
-        "--webhook-secret",
-        default=None,
-        help="flexprice: the Svix secret (whsec_...) its webhooks are signed with "
-        "(default: the published sandbox secret)",
-    )
-    sandbox.add_argument(
-        "--callback-token",
-        default=None,
-        help="xendit: the x-callback-token its invoice callbacks carry "
-        "(default: the published sandbox token)",
-    )
+    for flag, _, owner, what in _SANDBOX_OPTIONS:
+        sandbox.add_argument(flag, default=None, help=f"{owner} only: {what} (default: published)")
 
     export = commands.add_parser("export-schema", help="print the schema's SDL")
     export.add_argument("--output", type=Path, default=None, help="write it to this file instead")
@@ -238,20 +240,13 @@ async def _close(providers: dict[str, Wired]) -> None:
     await asyncio.gather(*(entry.provider.aclose() for entry in providers.values()))
 
 
-#: A sandbox's own options: (flag, keyword of its app factory, the sandbox that takes it).
-_SANDBOX_OPTIONS = (
-    ("--webhook-secret", "webhook_secret", "flexprice"),
-    ("--callback-token", "callback_token", "xendit"),
-)
-
-
 def _sandbox(args: argparse.Namespace) -> int:
     entry = load_sandbox(args.provider.lower())
     if entry is None:
         return _fail(f"no sandbox named {args.provider!r}; available: {', '.join(sandbox_names())}")
     key = args.api_key or entry.api_key
     options: dict[str, Any] = {}
-    for option, keyword, owner in _SANDBOX_OPTIONS:
+    for option, keyword, owner, _ in _SANDBOX_OPTIONS:
         value = getattr(args, keyword)
         if value is None:
             continue

@@ -15,7 +15,9 @@ Two delivery modes, per endpoint:
   ``svix-id`` (``msg_<ULID>``, one per event, the same on every retry and endpoint),
   ``svix-timestamp`` (the attempt's time, by the sandbox's clock, in Unix seconds) and
   ``svix-signature`` (``v1,<base64 HMAC-SHA256>`` of ``id.timestamp.body`` with the sandbox's
-  ``whsec_`` secret). Svix retries after 5 min, 30 min, 2 h, 5 h and 10 h; the sandbox keeps
+  ``whsec_`` secret), made by ``standardwebhooks``, the library ``svix.webhooks.Webhook``
+  signs and verifies with (importing ``svix`` itself would load its API client's httpx into
+  the gateway). Svix retries after 5 min, 30 min, 2 h, 5 h and 10 h; the sandbox keeps
   the five retries but takes seconds for minutes and minutes for hours (5 s, 30 s, 2 min,
   5 min, 10 min), so a user sees the end of it. Svix gives an endpoint 15 s to answer.
 - ``native`` (a self-hosted FlexPrice): a plain POST with the static headers of its
@@ -33,7 +35,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import msgspec
-from svix.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
 from sandboxes.kit.webhook_routes import InvalidWebhook, Options, reject_unknown, retry_schedule
