@@ -62,6 +62,18 @@ def _environment_help() -> str:
     return "\n".join(lines)
 
 
+#: A sandbox's own options: flag, its app factory's keyword, the sandbox, what it sets.
+_SANDBOX_OPTIONS = (
+    (
+        "--webhook-secret",
+        "webhook_secret",
+        "flexprice",
+        "the Svix secret its webhooks are signed with",
+    ),
+    ("--callback-token", "callback_token", "xendit", "the x-callback-token its callbacks carry"),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invoice-gateway", description="One GraphQL API in front of invoice providers."
@@ -99,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--api-key", default=None, help="the key the sandbox accepts")
     sandbox.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     sandbox.add_argument("--latency-ms", type=int, default=0, help="added to every API call")
+    for flag, _, owner, what in _SANDBOX_OPTIONS:
+        sandbox.add_argument(flag, default=None, help=f"{owner} only: {what} (default: published)")
 
     export = commands.add_parser("export-schema", help="print the schema's SDL")
     export.add_argument("--output", type=Path, default=None, help="write it to this file instead")
@@ -231,7 +245,18 @@ def _sandbox(args: argparse.Namespace) -> int:
     if entry is None:
         return _fail(f"no sandbox named {args.provider!r}; available: {', '.join(sandbox_names())}")
     key = args.api_key or entry.api_key
-    app = entry.app(api_key=key, seed=args.seed, latency_ms=args.latency_ms)
+    options: dict[str, Any] = {}
+    for option, keyword, owner, _ in _SANDBOX_OPTIONS:
+        value = getattr(args, keyword)
+        if value is None:
+            continue
+        if entry.name != owner:
+            return _fail(f"{option} is an option of the {owner} sandbox, not of {entry.name}")
+        options[keyword] = value
+    try:
+        app = entry.app(api_key=key, seed=args.seed, latency_ms=args.latency_ms, **options)
+    except ValueError as refused:
+        return _fail(f"cannot start the {entry.name} sandbox: {refused}")
     print(
         f"invoice-gateway: {entry.name} sandbox at http://{args.host}:{args.port} "
         f"(seed {args.seed}); it accepts the API key {key}",

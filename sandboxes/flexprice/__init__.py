@@ -26,7 +26,10 @@ Control routes (no auth, not counted, never faulted): ``GET /_sandbox/stats`` (r
 the ``/v1`` routes (``{"latency_ms", "error_rate", "status", "retry_after", "reset_rate",
 "malformed_rate", "hang"}``, every field optional; a bad one is a 400 naming it). Their
 order and meaning are in ``sandboxes.kit.faults``; a dropped connection raises
-:class:`ConnectionDropped` in process.
+:class:`ConnectionDropped` in process. ``POST``/``GET /_sandbox/webhooks`` and ``DELETE
+/_sandbox/webhooks/{id}`` register, list and remove webhook endpoints: every change the API
+makes is posted to them, Svix-signed with ``webhook_secret`` or as FlexPrice's native mode
+sends it (``webhooks.py``; the outbox is ``sandboxes.kit.webhooks``).
 """
 
 from sandboxes.kit.app import Sandbox

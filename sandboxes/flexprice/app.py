@@ -27,6 +27,7 @@ from .control import injected_response
 from .endpoint import Endpoint, json_response
 from .seed import populate
 from .store import Clock, FlexPriceSandbox, utc_now
+from .webhooks import DEFAULT_WEBHOOK_SECRET, FlexPriceWebhooks
 
 DEFAULT_API_KEY = "sk_sandbox_flexprice"  # a published sandbox key, not a secret
 
@@ -86,13 +87,15 @@ def create_sandbox_app(
     seed: int = 0,
     latency_ms: int = 0,
     clock: Clock = utc_now,
+    webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
 ) -> SandboxApp:
     """A FlexPrice look-alike; ``app.state.sandbox`` is its :class:`FlexPriceSandbox`.
 
     ``clock`` returns the current time (aware UTC; naive values are read as UTC); it anchors
     the seeded timestamps and stamps every change. ``latency_ms`` delays every ``/v1``
     request and is what ``DELETE /_sandbox/faults`` goes back to; ``seed`` also seeds the
-    fault draws.
+    fault draws. ``webhook_secret`` signs the webhooks sent in ``svix`` mode (``whsec_`` and
+    base64, else ValueError; default: the published `DEFAULT_WEBHOOK_SECRET`).
     """
     return build_app(
         state=FlexPriceSandbox(seed=seed, clock=clock, populate=populate),
@@ -105,4 +108,5 @@ def create_sandbox_app(
         latency_ms=latency_ms,
         seed=seed,
         middleware=[Middleware(RequestIDMiddleware)],
+        webhooks=FlexPriceWebhooks(webhook_secret),
     )

@@ -22,23 +22,39 @@ from .invoice_payloads import (
 )
 from .pdf import render_invoice
 from .records import Invoice
-from .serialize import JSON, invoice_json, pagination, summary_json
+from .serialize import invoice_json, pagination, summary_json
 from .store import FlexPriceSandbox
+from .webhooks import emit, full_invoice
+
+DRAFTED = "invoice.create.drafted"
+FINALIZED = "invoice.update.finalized"
+PAYMENT = "invoice.update.payment"
+VOIDED = "invoice.update.voided"
+UPDATED = "invoice.update"
+COMMS = "invoice.communication.triggered"
 
 
-def full_invoice(sb: FlexPriceSandbox, inv: Invoice) -> JSON:
-    """The invoice as ``GET /invoices/{id}`` shows it: lines, customer and subscription."""
-    return invoice_json(
-        inv,
-        customer=sb.customers.get(inv.customer_id),
-        subscription=sb.subscriptions.get(inv.subscription_id or ""),
-    )
+def _created(sb: FlexPriceSandbox, inv: Invoice) -> None:
+    """A new invoice: drafted, or finalized at once (one event, as the server sends)."""
+    emit(sb, FINALIZED if inv.invoice_status == "FINALIZED" else DRAFTED, inv)
+
+
+def _changed(sb: FlexPriceSandbox, inv: Invoice, version: int, event: str) -> None:
+    """`event` if the request changed `inv` (its version moved); nothing for a no-op."""
+    if inv.version != version:
+        emit(sb, event, inv)
 
 
 async def create(request: Request, sb: FlexPriceSandbox) -> Response:
     inp = bind_create_invoice(parse_object(await request.body()))
     validate_create_invoice(inp)
-    return json_response(invoice_json(create_invoice(sb, inp)), 201)
+    known = len(sb.invoices)
+    inv = create_invoice(sb, inp)
+    if len(sb.invoices) > known:
+        _created(sb, inv)
+    else:  # the draft of an earlier create with the same key, computed again
+        emit(sb, FINALIZED if inv.invoice_status == "FINALIZED" else UPDATED, inv)
+    return json_response(invoice_json(inv), 201)
 
 
 def _list(sb: FlexPriceSandbox, query: filters.InvoiceQuery) -> Response:
@@ -85,6 +101,7 @@ async def update(request: Request, sb: FlexPriceSandbox) -> Response:
     validate_pdf_url(inp.invoice_pdf_url)
     inv = sb.invoice(request.path_params["id"])
     lifecycle.update_invoice(sb, inv, inp)
+    emit(sb, UPDATED, inv)
     return json_response(invoice_json(inv))
 
 
@@ -102,13 +119,18 @@ async def preview(request: Request, sb: FlexPriceSandbox) -> Response:
 
 
 async def finalize(request: Request, sb: FlexPriceSandbox) -> Response:
-    lifecycle.finalize(sb, sb.invoice(request.path_params["id"]))
+    inv = sb.invoice(request.path_params["id"])
+    version = inv.version
+    lifecycle.finalize(sb, inv)
+    _changed(sb, inv, version, FINALIZED)  # a SKIPPED invoice is left as it is: no event
     return success("invoice finalized successfully")
 
 
 async def void(request: Request, sb: FlexPriceSandbox) -> Response:
     metadata = bind_void(parse_object(await request.body(), empty_ok=True))
-    lifecycle.void(sb, sb.invoice(request.path_params["id"]), metadata)
+    inv = sb.invoice(request.path_params["id"])
+    lifecycle.void(sb, inv, metadata)
+    emit(sb, VOIDED, inv)
     return success("invoice voided successfully")
 
 
@@ -116,16 +138,23 @@ async def payment(request: Request, sb: FlexPriceSandbox) -> Response:
     inp = bind_payment_status(parse_object(await request.body()))
     inv = sb.invoice(request.path_params["id"])
     lifecycle.update_payment_status(sb, inv, inp.payment_status, inp.amount)
+    emit(sb, PAYMENT, inv)
     return json_response(full_invoice(sb, inv))
 
 
 async def attempt(request: Request, sb: FlexPriceSandbox) -> Response:
-    lifecycle.attempt_payment(sb, sb.invoice(request.path_params["id"]))
+    inv = sb.invoice(request.path_params["id"])
+    version = inv.version
+    lifecycle.attempt_payment(sb, inv)
+    _changed(sb, inv, version, PAYMENT)  # nothing paid (an empty wallet): no event
     return success("payment processed successfully")
 
 
 async def recalculate(request: Request, sb: FlexPriceSandbox) -> Response:
-    _, workflow = billing.recalculate_voided(sb, sb.invoice(request.path_params["id"]))
+    inv = sb.invoice(request.path_params["id"])
+    replacement, workflow = billing.recalculate_voided(sb, inv)
+    emit(sb, UPDATED, inv)  # now linked to its replacement (recalculated_invoice_id)
+    _created(sb, replacement)
     return json_response(workflow, 202)
 
 
@@ -133,12 +162,14 @@ async def recalculate_v2(request: Request, sb: FlexPriceSandbox) -> Response:
     finalize_after = request.query_params.get("finalize", "true") == "true"
     inv = sb.invoice(request.path_params["id"])
     billing.recalculate_draft(sb, inv, finalize_after=finalize_after)
+    emit(sb, UPDATED, inv)
+    if inv.invoice_status == "FINALIZED":
+        emit(sb, FINALIZED, inv)
     return json_response(full_invoice(sb, inv))
 
 
 async def comms(request: Request, sb: FlexPriceSandbox) -> Response:
-    invoice = sb.invoice(request.path_params["id"])
-    sb.events.append(("invoice.communication.triggered", invoice.id))
+    emit(sb, COMMS, sb.invoice(request.path_params["id"]))
     return success("communication triggered successfully")
 
 

@@ -16,7 +16,9 @@ from sandboxes.kit.store import Clock, Populate, SeededState, utc_now
 from . import errors
 from .records import Customer, Invoice, Subscription
 
-__all__ = ["Clock", "FlexPriceSandbox", "make_id", "utc_now"]
+__all__ = ["EVENTS_KEPT", "Clock", "FlexPriceSandbox", "make_id", "utc_now"]
+
+EVENTS_KEPT = 1000
 
 
 def make_id(prefix: str, millis: int, rng: random.Random) -> str:
@@ -29,8 +31,9 @@ class FlexPriceSandbox(SeededState):
     """The state behind one sandbox app.
 
     ``customers``, ``invoices`` and ``subscriptions`` map ids to records; ``wallets`` maps a
-    customer id to ``{currency: balance}``; ``events`` lists the webhook events fired (so far
-    only ``invoice.communication.triggered``). ``reset()`` restores the seeded data in place, so
+    customer id to ``{currency: balance}``; ``events`` lists the last `EVENTS_KEPT` webhook
+    events fired (``webhooks.emit``; what went to which endpoint is in ``webhooks``, the
+    outbox). ``reset()`` restores the seeded data in place, so
     references to this object stay valid.
     """
 

@@ -4,7 +4,8 @@ default and the URL a provider calls it at in process."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,6 +17,8 @@ from starlette.routing import BaseRoute
 
 from sandboxes.kit.controls import SandboxControls
 from sandboxes.kit.routing import Endpoint, api_route
+from sandboxes.kit.webhook_routes import WebhookSender, webhook_routes
+from sandboxes.kit.webhooks import Outbox
 
 __all__ = ["AppFactory", "Sandbox", "SandboxApp", "build_app", "public_link"]
 
@@ -28,23 +31,46 @@ class SandboxApp(Starlette):
     (`public_link`) point there from then on, whoever asked, in process or over HTTP."""
 
     public_url: str | None = None
+    #: How this sandbox's provider sends webhooks (None: it sends none), see `build_app`.
+    webhook_sender: WebhookSender | None = None
 
     def expose(self, url: str) -> None:
         self.public_url = url.rstrip("/")
 
+    def _outbox(self) -> Outbox:
+        outbox: Outbox = self.state.sandbox.webhooks
+        return outbox
+
     def webhook_settings(self) -> Mapping[str, str]:
-        """What a provider needs to authenticate this sandbox's webhooks (none by default:
-        a sandbox that sends webhooks overrides this)."""
-        return {}
+        """What a provider needs to authenticate this sandbox's webhooks (its signing secret
+        or callback token, by the provider's variable name; none for a sandbox that sends
+        none)."""
+        return {} if self.webhook_sender is None else dict(self.webhook_sender.settings())
 
     def send_webhooks_to(
         self, url: str, deliver: Callable[[str, Sequence[tuple[str, str]], bytes], Awaitable[int]]
     ) -> None:
-        """Send this sandbox's webhooks to `url` through `deliver` (a no-op for a sandbox
-        that sends none)."""
+        """From now on, send this sandbox's webhooks to `url` through `deliver` (a receiver
+        in this process), as an endpoint registered with the provider's defaults (a no-op for
+        a sandbox that sends none)."""
+        if self.webhook_sender is None:
+            return
+        outbox = self._outbox()
+        outbox.register(self.webhook_sender.endpoint(outbox, url, {}, deliver=deliver))
 
     async def stop_webhooks(self) -> None:
-        """Stop sending webhooks (nothing to stop for a sandbox that sends none)."""
+        """Stop sending webhooks: what is queued is dropped, the deliveries under way are
+        cancelled and waited for (at most `sandboxes.kit.webhooks.STOP_WAIT_S`)."""
+        if self.webhook_sender is not None:
+            await self._outbox().stop()
+
+
+@asynccontextmanager
+async def _lifespan(app: SandboxApp) -> AsyncIterator[None]:
+    """A sandbox served on its own (``invoice-gateway sandbox``) stops its webhooks when the
+    server stops; mounted in the gateway, the gateway calls `stop_webhooks` itself."""
+    yield
+    await app.stop_webhooks()
 
 
 def public_link(request: Request, name: str, **params: Any) -> str:
@@ -69,24 +95,30 @@ def build_app(
     latency_ms: int = 0,
     seed: int = 0,
     middleware: Sequence[Middleware] = (),
+    webhooks: WebhookSender | None = None,
 ) -> SandboxApp:
     """A sandbox's app over `state` (``app.state.sandbox``): one `api_route` per endpoint,
     answered by ``serve(endpoint)`` and counted and faulted by its `SandboxControls`
     (``app.state.controls``: `refuse` answers an injected error status in the provider's
     shape; `latency_ms` is what ``DELETE /_sandbox/faults`` goes back to; `seed` seeds the
-    fault draws), then the ``/_sandbox`` routes. An unknown path or method is `not_found`."""
+    fault draws), then the ``/_sandbox`` routes, with ``/_sandbox/webhooks`` when the sandbox
+    sends webhooks (`webhooks`: how; ``state.webhooks`` is their outbox). An unknown path or
+    method is `not_found`."""
     controls = SandboxControls(refuse=refuse, latency_ms=latency_ms, seed=seed)
     routes = [
         api_route(endpoint, serve(endpoint), controls=controls, failure=failure)
         for endpoint in endpoints
     ]
+    hooks = webhook_routes(webhooks) if webhooks is not None else []
     app = SandboxApp(
-        routes=[*routes, *control_routes],
+        routes=[*routes, *control_routes, *hooks],
         middleware=list(middleware),
         exception_handlers={404: not_found, 405: not_found},
+        lifespan=_lifespan,
     )
     app.state.sandbox = state
     app.state.controls = controls
+    app.webhook_sender = webhooks
     return app
 
 
@@ -109,6 +141,12 @@ class Sandbox:
     api_key: str
     base_url: str
 
-    def app(self, *, api_key: str | None = None, seed: int = 0, latency_ms: int = 0) -> SandboxApp:
-        """A fresh app with its seeded data; it accepts `api_key` (default: the public one)."""
-        return self.create_app(api_key=api_key or self.api_key, seed=seed, latency_ms=latency_ms)
+    def app(
+        self, *, api_key: str | None = None, seed: int = 0, latency_ms: int = 0, **options: str
+    ) -> SandboxApp:
+        """A fresh app with its seeded data; it accepts `api_key` (default: the public one).
+        `options` are the sandbox's own keywords (FlexPrice's ``webhook_secret``, Xendit's
+        ``callback_token``); the factory refuses one it does not take (TypeError)."""
+        return self.create_app(
+            api_key=api_key or self.api_key, seed=seed, latency_ms=latency_ms, **options
+        )

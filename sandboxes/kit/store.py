@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sandboxes.kit.webhooks import Outbox
+
 __all__ = ["Clock", "Populate", "SeededState", "as_utc", "utc_now"]
 
 #: Returns the current time (aware UTC; naive values are read as UTC).
@@ -26,7 +28,8 @@ def as_utc(at: datetime) -> datetime:
 
 
 class SeededState:
-    """The base of a sandbox's state: `seed`, `clock` and `rng`.
+    """The base of a sandbox's state: `seed`, `clock`, `rng`, and `webhooks`, the outbox its
+    changes publish events to (`sandboxes.kit.webhooks`).
 
     `reset()` empties the state (`clear`), loads the seed (`populate`, anchored at `now()`)
     with `rng` seeded by `seed`, then moves `rng` to a stream of its own, so ids minted later
@@ -41,9 +44,12 @@ class SeededState:
         self.clock = clock
         self.rng = random.Random(seed)  # noqa: S311 - reproducible fake data
         self._populate = populate
+        self.webhooks = Outbox(clock=self.now)
 
     def reset(self) -> None:
-        """Drop everything and load the deterministic seed for ``self.seed``."""
+        """Drop everything and load the deterministic seed for ``self.seed``; drop the queued
+        webhook deliveries and their log (the registered endpoints stay)."""
+        self.webhooks.reset()
         self.clear()
         self.rng = random.Random(self.seed)  # noqa: S311 - reproducible fake data
         self._populate(self, anchor=self.now())

@@ -28,7 +28,10 @@ SETTLED), and ``GET``/``PUT``/``DELETE /_sandbox/faults``: read, replace or clea
 injected into the API routes (``{"latency_ms", "error_rate", "status", "retry_after",
 "reset_rate", "malformed_rate", "hang"}``, every field optional; a bad one is a 400 naming
 it). Their order and meaning are in ``sandboxes.kit.faults``; a dropped connection raises
-:class:`ConnectionDropped` in process.
+:class:`ConnectionDropped` in process. ``POST``/``GET /_sandbox/webhooks`` and ``DELETE
+/_sandbox/webhooks/{id}`` register, list and remove callback endpoints: pay, settle and
+expiry post an invoice callback with ``callback_token`` (``callbacks.py``). ``GET /web/{id}``
+is the hosted payment page an invoice's ``invoice_url`` links to (``checkout.py``).
 """
 
 from sandboxes.kit.app import Sandbox

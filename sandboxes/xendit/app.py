@@ -20,7 +20,8 @@ from starlette.responses import Response
 
 from sandboxes.kit.app import SandboxApp, build_app
 
-from . import control, customer_routes, errors, invoice_routes
+from . import callbacks, control, customer_routes, errors, invoice_routes
+from .callbacks import DEFAULT_CALLBACK_TOKEN, XenditCallbacks
 from .control import injected_response
 from .endpoint import Call, Endpoint, json_response
 from .seed import populate
@@ -59,7 +60,7 @@ def _serve(endpoint: Endpoint, api_key: str) -> Callable[[Request], Awaitable[Re
             if not authorized(request.headers.get("authorization"), api_key):
                 raise errors.invalid_api_key()
             account = sandbox.account(request.headers.get("for-user-id"))
-            sandbox.lapse()
+            callbacks.send(sandbox, sandbox.lapse())
             return await endpoint.handler(Call(request, sandbox, account))
         except errors.APIError as refused:
             return json_response(refused.body(), refused.status)
@@ -73,13 +74,16 @@ def create_sandbox_app(
     seed: int = 0,
     latency_ms: int = 0,
     clock: Clock = utc_now,
+    callback_token: str = DEFAULT_CALLBACK_TOKEN,
 ) -> SandboxApp:
     """A Xendit look-alike; ``app.state.sandbox`` is its :class:`XenditSandbox`.
 
     ``clock`` returns the current time (aware UTC; naive values are read as UTC); it anchors
     the seeded timestamps, stamps every change and decides when PENDING invoices expire.
     ``latency_ms`` delays every API request and is what ``DELETE /_sandbox/faults`` goes back
-    to; ``seed`` also seeds the fault draws.
+    to; ``seed`` also seeds the fault draws. ``callback_token`` is the ``x-callback-token`` of
+    its invoice callbacks (8 to 256 visible ASCII characters, else ValueError; default: the
+    published `DEFAULT_CALLBACK_TOKEN`).
     """
     return build_app(
         state=XenditSandbox(seed=seed, clock=clock, populate=populate),
@@ -91,4 +95,5 @@ def create_sandbox_app(
         not_found=_not_found,
         latency_ms=latency_ms,
         seed=seed,
+        webhooks=XenditCallbacks(callback_token),
     )

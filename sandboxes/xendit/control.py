@@ -9,9 +9,10 @@ from starlette.routing import Route
 
 from sandboxes.kit.controls import SandboxControls, control_routes
 
-from . import errors, payment
+from . import callbacks, checkout, errors, payment
 from .encoding import MalformedBody, loads_object
 from .endpoint import json_response
+from .links import checkout_base
 from .records import Invoice
 from .serialize import invoice_json
 from .store import XenditSandbox
@@ -31,7 +32,7 @@ def _summary(sandbox: XenditSandbox) -> dict[str, object]:
 
 def _invoice(request: Request) -> Invoice:
     sandbox = _state(request)[0]
-    sandbox.lapse()
+    callbacks.send(sandbox, sandbox.lapse())
     invoice_id = request.path_params["invoice_id"]
     found = sandbox.invoices.get(invoice_id)
     if found is None:
@@ -53,7 +54,8 @@ async def _pay(request: Request) -> Response:
         return json_response(errors.validation("Body must be a JSON object").body(), 400)
     except errors.APIError as refused:
         return json_response(refused.body(), refused.status)
-    return json_response(invoice_json(inv))
+    callbacks.send(_state(request)[0], [inv])
+    return json_response(invoice_json(inv, checkout=checkout_base(request)))
 
 
 async def _settle(request: Request) -> Response:
@@ -62,13 +64,15 @@ async def _settle(request: Request) -> Response:
         payment.settle(_state(request)[0], inv)
     except errors.APIError as refused:
         return json_response(refused.body(), refused.status)
-    return json_response(invoice_json(inv))
+    callbacks.send(_state(request)[0], [inv])
+    return json_response(invoice_json(inv, checkout=checkout_base(request)))
 
 
 ROUTES = [
     *control_routes(json_response=json_response, summary=_summary),
     Route("/_sandbox/invoices/{invoice_id}/pay", _pay, methods=["POST"]),
     Route("/_sandbox/invoices/{invoice_id}/settle", _settle, methods=["POST"]),
+    *checkout.ROUTES,
 ]
 
 

@@ -26,14 +26,15 @@ PAYMENT_METHODS = (
 )
 
 
-def expire(sb: XenditSandbox, inv: Invoice) -> None:
-    """``expire!``: PENDING becomes EXPIRED now; EXPIRED stays as it is (idempotent).
+def expire(sb: XenditSandbox, inv: Invoice) -> bool:
+    """``expire!``: PENDING becomes EXPIRED now (True); EXPIRED stays as it is (False:
+    idempotent).
 
     A PAID or SETTLED invoice is refused with 404 ``INVOICE_NOT_FOUND_ERROR`` (no pending
     invoice with that id exists to expire) and left unchanged.
     """
     if inv.status == "EXPIRED":
-        return
+        return False
     if inv.status != "PENDING":
         raise errors.APIError(
             404,
@@ -44,6 +45,7 @@ def expire(sb: XenditSandbox, inv: Invoice) -> None:
     inv.status = "EXPIRED"
     inv.expired_at = now
     inv.updated = now
+    return True
 
 
 def _destination(sb: XenditSandbox, channel: str) -> str:

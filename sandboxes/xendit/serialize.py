@@ -88,8 +88,9 @@ def embedded_customer_json(customer: EmbeddedCustomer) -> JSON:
     return out
 
 
-def invoice_json(inv: Invoice) -> JSON:
-    """``Invoice``, with the payment fields real paid invoices carry and the SDK model lacks."""
+def invoice_json(inv: Invoice, *, checkout: str) -> JSON:
+    """``Invoice``, with the payment fields real paid invoices carry and the SDK model lacks;
+    its ``invoice_url`` is `checkout` and the id (the sandbox's payment page, ``links``)."""
     out: JSON = {
         "id": inv.id,
         "external_id": inv.external_id,
@@ -99,7 +100,7 @@ def invoice_json(inv: Invoice) -> JSON:
         "merchant_profile_picture_url": inv.merchant_profile_picture_url,
         "amount": inv.amount,
         "expiry_date": timestamp(inv.expiry_date),
-        "invoice_url": f"https://checkout-staging.xendit.co/web/{inv.id}",
+        "invoice_url": checkout + inv.id,
         **channels.available_json(inv, inv.amount),
         "should_exclude_credit_card": channels.CREDIT_CARD not in inv.payment_methods,
         "should_send_email": inv.should_send_email,

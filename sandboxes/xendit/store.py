@@ -111,15 +111,19 @@ class XenditSandbox(SeededState):
                 return customer
         return None
 
-    def lapse(self) -> None:
-        """Every PENDING invoice whose ``expiry_date`` has passed becomes EXPIRED.
+    def lapse(self) -> list[Invoice]:
+        """Every PENDING invoice whose ``expiry_date`` has passed becomes EXPIRED; returns
+        them (their EXPIRED callbacks are the caller's: ``callbacks.send``).
 
         Runs before each API request, so a client (and the state) never shows a PENDING
         invoice past its expiry; ``updated`` and ``expired_at`` are the expiry time.
         """
         now = self.now()
+        lapsed = []
         for inv in self.invoices.values():
             if inv.status == "PENDING" and inv.expiry_date <= now:
                 inv.status = "EXPIRED"
                 inv.expired_at = inv.expiry_date
                 inv.updated = inv.expiry_date
+                lapsed.append(inv)
+        return lapsed
