@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping
 
@@ -70,7 +71,12 @@ class Events:
         found = self._invoices.get(key)
         if found is None:
             provider = self.providers[event.provider]
-            found = asyncio.ensure_future(_read(provider, event.invoice_id))
+            # Outside any operation's accounting (an empty context): the read is shared by
+            # every subscriber of this process, so it is no one operation's upstream call, and
+            # a subscription open for days does not run out of GATEWAY_MAX_UPSTREAM_CALLS.
+            found = asyncio.get_running_loop().create_task(
+                _read(provider, event.invoice_id), context=contextvars.Context()
+            )
             found.add_done_callback(lambda done: self._forget_failed(key, done))
             self._invoices[key] = found
             while len(self._invoices) > REREAD_KEPT:
