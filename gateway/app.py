@@ -148,7 +148,7 @@ def create_app(
 
     senders: list[tuple[str, SendsWebhooks]] = []
     for name, entry in wiring.items():
-        if isinstance(entry.sandbox, SendsWebhooks):
+        if entry.receives_webhooks and isinstance(entry.sandbox, SendsWebhooks):
             senders.append((name, entry.sandbox))
 
     @contextlib.asynccontextmanager

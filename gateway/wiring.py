@@ -99,6 +99,11 @@ class Wired:
     sandbox: SandboxApp | None = None
     #: The published key the in-process sandbox accepts (shown in the start-up log).
     sandbox_key: str | None = None
+    #: The provider was built to authenticate the sandbox's webhooks (`on_sandbox` gave it
+    #: the sandbox's `webhook_settings`): the gateway then has the sandbox send them to its
+    #: own receiver. A provider wired any other way is not sent them (they would be refused,
+    #: and retried for as long as the sandbox's schedule lasts).
+    receives_webhooks: bool = False
 
     @property
     def name(self) -> str:
@@ -152,10 +157,13 @@ def on_sandbox(
     # The provider authenticates the webhooks of this very app (its callback token, its
     # signing secret), whatever the environment says of the real provider's.
     settings = dict(environ or {})
-    if isinstance(app, SendsWebhooks):
+    sends = isinstance(app, SendsWebhooks)
+    if sends:
         settings.update(app.webhook_settings())
     provider = load_factory(name)(settings, endpoint=endpoint, policy=policy)
-    return Wired(_checked(name, provider), sandbox=app, sandbox_key=entry.api_key)
+    return Wired(
+        _checked(name, provider), sandbox=app, sandbox_key=entry.api_key, receives_webhooks=sends
+    )
 
 
 def wire(name: str, environ: Mapping[str, str], *, policy: HttpPolicy | None = None) -> Wired:
