@@ -157,9 +157,10 @@ def on_sandbox(
     # The provider authenticates the webhooks of this very app (its callback token, its
     # signing secret), whatever the environment says of the real provider's.
     settings = dict(environ or {})
-    sends = isinstance(app, SendsWebhooks)
-    if sends:
+    sends = False
+    if isinstance(app, SendsWebhooks):
         settings.update(app.webhook_settings())
+        sends = True
     provider = load_factory(name)(settings, endpoint=endpoint, policy=policy)
     return Wired(
         _checked(name, provider), sandbox=app, sandbox_key=entry.api_key, receives_webhooks=sends
