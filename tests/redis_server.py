@@ -11,7 +11,9 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,50 @@ def redis_server(*args: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@dataclass
+class DurableRedis:
+    """A `redis-server` that fsyncs every write into its directory: `kill()` (SIGKILL: no
+    saving on the way out) and `start()` again on the same port, from the same files."""
+
+    url: str
+    kill: Callable[[], None]
+    start: Callable[[], None]
+
+
+@contextlib.contextmanager
+def durable_redis_server(directory: Path) -> Iterator[DurableRedis]:
+    """`redis-server --appendonly yes --appendfsync always` in `directory`, on a free port:
+    what it acknowledged survives `kill()`. Every process it started is stopped after."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: apt-get install redis-server", pytrace=False)
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
+    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+    running: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        running.append(process)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _answers(port):
+            if process.poll() is not None:
+                raise AssertionError(f"redis-server exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"redis-server did not answer in {START_TIMEOUT_S} s")
+            time.sleep(0.02)
+
+    def kill() -> None:
+        running[-1].kill()
+        running[-1].wait(timeout=STOP_TIMEOUT_S)
+
+    start()
+    try:
+        yield DurableRedis(url=f"redis://127.0.0.1:{port}/0", kill=kill, start=start)
+    finally:
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT_S)

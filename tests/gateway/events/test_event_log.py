@@ -6,12 +6,9 @@ fall behind, or Redis restarts under them."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import shutil
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from gateway.events.records import position_key
 from gateway.events.redis_log import RedisEventLog
 from providers.models import InvoiceEventType
 from tests.processes import free_port
-from tests.redis_server import _answers
+from tests.redis_server import durable_redis_server
 
 NOW = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
 WAIT_S = 5.0
@@ -201,45 +198,9 @@ async def test_a_subscriber_that_falls_behind_reads_the_log_and_misses_nothing(
 # -- Redis restarting under a subscriber --------------------------------------------------------
 
 
-@contextlib.contextmanager
-def durable_redis(directory: Path) -> Iterator[tuple[str, object]]:
-    """A `redis-server` that fsyncs every write (`appendfsync always`) into `directory`; yields
-    its URL and a function that kills it (SIGKILL: no shutdown save) and starts it again on
-    the same port from the same files."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: apt-get install redis-server", pytrace=False)
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
-    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
-    running: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        running.append(process)
-        deadline = time.monotonic() + 10
-        while not _answers(port):
-            assert process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not answer in 10 s"
-            time.sleep(0.02)
-
-    def kill() -> None:
-        running[-1].kill()
-        running[-1].wait(timeout=5)
-
-    start()
-    try:
-        yield f"redis://127.0.0.1:{port}/0", (kill, start)
-    finally:
-        for process in running:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=5)
-
-
 async def test_a_subscriber_waits_out_a_redis_restart_and_misses_nothing(tmp_path: Path) -> None:
-    with durable_redis(tmp_path) as (url, controls):
-        kill, start = controls  # type: ignore[misc]
+    with durable_redis_server(tmp_path) as redis:
+        url, kill, start = redis.url, redis.kill, redis.start
         log = RedisEventLog.from_url(url, retention=dt.timedelta(hours=1), block_seconds=0.5)
         feed = EventFeed(log, block_seconds=0.5)
         try:
