@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.app import create_app_from_environment
 from tests.gateway.events.streams import SseSubscription
@@ -103,8 +104,9 @@ def test_paying_on_the_sandbox_page_and_changing_invoices_reach_a_subscriber() -
     assert events[2]["invoice"]["status"] == "VOID"
 
 
-def test_the_documented_subscription_runs() -> None:
-    text = (ROOT / "docs" / "events.md").read_text()
+@pytest.mark.parametrize("page", ["README.md", "docs/events.md"])
+def test_the_documented_subscription_runs(page: str) -> None:
+    text = (ROOT / page).read_text()
     (documented,) = re.findall(r"```graphql\n(subscription.*?)```", text, re.DOTALL)
     with newcomer() as url, SseSubscription(url, documented) as watching:
         (invoice_id,) = open_xendit_invoices(url, 1)
