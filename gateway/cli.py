@@ -22,6 +22,7 @@ from gateway.idempotency import redacted_url
 from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
+from gateway.startup import PROCESS_LOCAL_EVENTS, process_local_keys
 from gateway.wiring import Wired, load_sandbox, sandbox_names
 from providers.registry import settings_classes
 from providers.settings import EnvironSettings
@@ -145,14 +146,16 @@ def _serve(args: argparse.Namespace) -> int:
         providers = providers_from_environment(settings, environ)
     except (LookupError, ValueError) as exc:
         return _fail(f"cannot start: {exc}")
-    if refusal := _process_local_keys(args.workers, settings, providers):
+    if refusal := process_local_keys(args.workers, settings, providers):
         asyncio.run(_close(providers))
         return _fail(f"cannot start: {refusal}")
     for entry in providers.values():
         print(f"invoice-gateway: {entry.describe()}", file=sys.stderr)
     if settings.redis_url is not None:
         where = redacted_url(settings.redis_url.get_secret_value())
-        print(f"invoice-gateway: idempotency keys shared in Redis at {where}", file=sys.stderr)
+        print(f"invoice-gateway: keys and events shared in Redis at {where}", file=sys.stderr)
+    elif args.workers > 1:
+        print(f"invoice-gateway: warning: {PROCESS_LOCAL_EVENTS}", file=sys.stderr)
     sandboxed = [name for name, entry in providers.items() if entry.on_sandbox]
     if sandboxed:
         print(
@@ -210,30 +213,6 @@ def _serve(args: argparse.Namespace) -> int:
         prepare_collector(settings)
         serve(GatewayConfig(app, **options))
     return 0
-
-
-def _process_local_keys(
-    workers: int, settings: GatewaySettings, providers: dict[str, Wired]
-) -> str | None:
-    """Why `serve` must not start: several workers, each with its own idempotency keys, in
-    front of a real provider that cannot refuse a second create with one key itself."""
-    if workers <= 1 or settings.redis_url is not None:
-        return None
-    if settings.allow_process_local_idempotency:
-        return None
-    exposed = [
-        name
-        for name, entry in providers.items()
-        if not entry.on_sandbox and not getattr(entry.provider, "deduplicates_creates", False)
-    ]
-    if not exposed:
-        return None
-    return (
-        f"--workers {workers} without GATEWAY_REDIS_URL: each worker remembers idempotency keys "
-        f"on its own, and {', '.join(exposed)} cannot refuse a second create with the same key, "
-        "so one key sent to two workers can make two invoices. Set GATEWAY_REDIS_URL (a Redis "
-        "every worker shares), or GATEWAY_ALLOW_PROCESS_LOCAL_IDEMPOTENCY=true to accept the risk"
-    )
 
 
 async def _close(providers: dict[str, Wired]) -> None:

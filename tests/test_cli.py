@@ -300,7 +300,9 @@ def test_serve_starts_workers_when_process_local_keys_are_safe_or_accepted(
     with running(args, clean_env(**env), f"{base}/healthz") as process:
         ready = httpx.get(f"{base}/readyz", headers=WRITER, timeout=10).json()
         assert ready["idempotency"] == {"store": "memory", "across_processes": False, "ready": True}
-        process.stop()
+        err = process.stop()
+    # Events too stay in each worker: said, so a subscriber missing webhooks is explained.
+    assert "warning: several workers without GATEWAY_REDIS_URL" in err
 
 
 def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
@@ -317,7 +319,8 @@ def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
             "url": redis_url,
         }
         err = process.stop()
-    assert f"idempotency keys shared in Redis at {redis_url}" in err
+    assert f"keys and events shared in Redis at {redis_url}" in err
+    assert "each keeps the provider events" not in err
 
 
 def test_a_redis_url_that_is_not_one_is_refused_without_echoing_it() -> None:
