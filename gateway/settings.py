@@ -6,16 +6,21 @@ Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Literal, get_args
-from urllib.parse import urlsplit
 
-from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.callers import parse_api_keys
 from gateway.documents import DEFAULT_CACHE_BYTES
+from gateway.setting_types import (
+    LocaleName,
+    Origins,
+    ProviderNames,
+    PublicUrl,
+    RedisUrl,
+    Retention,
+)
 from providers.settings import EnvironSettings
 
 __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
@@ -23,9 +28,6 @@ __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 #: uvicorn's log levels, from the quietest.
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
-#: A duration: a number of seconds, or a number with a unit (s, m, h, d).
-_DURATION = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd]?)")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class GatewaySettings(EnvironSettings):
@@ -34,7 +36,7 @@ class GatewaySettings(EnvironSettings):
         env_prefix="GATEWAY_", frozen=True, extra="ignore", hide_input_in_errors=True
     )
 
-    providers: tuple[str, ...] = Field(
+    providers: ProviderNames = Field(
         default=("flexprice", "xendit"),
         description="providers to enable, comma-separated, in the order `providers` lists them",
     )
@@ -45,7 +47,7 @@ class GatewaySettings(EnvironSettings):
     introspection: bool = Field(
         default=True, description="answer introspection (tools generate typed clients from it)"
     )
-    locale: str = Field(
+    locale: LocaleName = Field(
         default="en_US", description="locale of Money.formatted, a CLDR name such as de_DE"
     )
     default_page_size: int = Field(
@@ -68,7 +70,7 @@ class GatewaySettings(EnvironSettings):
         "objects, in `serve` (Python's default is 700: a 50-invoice listing made one pass a "
         "request); 0 keeps Python's",
     )
-    public_url: str | None = Field(
+    public_url: PublicUrl = Field(
         default=None,
         description="where clients reach the gateway; in-process sandboxes are served below it "
         "at /sandbox/<name> (default: http://HOST:PORT of serve)",
@@ -81,7 +83,7 @@ class GatewaySettings(EnvironSettings):
     allow_anonymous: bool = Field(
         default=False, description="serve without keys even though a real provider is configured"
     )
-    cors_origins: tuple[str, ...] = Field(
+    cors_origins: Origins = Field(
         default=(), description="browser origins allowed to call (CORS, WebSocket), comma-separated"
     )
     max_depth: int = Field(default=10, ge=0, description="deepest selection (0: no limit)")
@@ -138,7 +140,7 @@ class GatewaySettings(EnvironSettings):
     idempotency_ttl_seconds: float = Field(
         default=86_400, gt=0, description="how long a createInvoice idempotency key is remembered"
     )
-    redis_url: SecretStr | None = Field(
+    redis_url: RedisUrl = Field(
         default=None,
         description="Redis that holds createInvoice idempotency keys for every process and host, "
         "redis://[:PASSWORD@]HOST:PORT/DB (rediss:// for TLS) (default: unset, and each process "
@@ -170,7 +172,7 @@ class GatewaySettings(EnvironSettings):
         description="let serve --workers N>1 start without GATEWAY_REDIS_URL although a provider "
         "(Xendit) cannot refuse a second create with one key: accepts duplicate invoices",
     )
-    event_retention: dt.timedelta = Field(
+    event_retention: Retention = Field(
         default=dt.timedelta(hours=24),
         description="how long provider events are kept for subscribers that resume with "
         "`after`, and deliveries remembered to drop a provider's retries: seconds, or a number "
@@ -227,31 +229,6 @@ class GatewaySettings(EnvironSettings):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("locale")
-    @classmethod
-    def _known_locale(cls, value: str) -> str:
-        # Refused at start-up, not at the first Money.formatted of a request.
-        try:
-            Locale.parse(value.strip())
-        except (ValueError, UnknownLocaleError):
-            raise ValueError(
-                f"{value!r} is not a locale Babel knows: use a CLDR name such as en_US or de_DE"
-            ) from None
-        return value.strip()
-
-    @field_validator("public_url")
-    @classmethod
-    def _absolute_http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-            raise ValueError(
-                "GATEWAY_PUBLIC_URL must be an absolute http(s) URL such as "
-                "https://billing.example.com"
-            )
-        return value.strip().rstrip("/")
-
     @model_validator(mode="after")
     def _default_within_max(self) -> GatewaySettings:
         if self.default_page_size > self.max_page_size:
@@ -261,64 +238,11 @@ class GatewaySettings(EnvironSettings):
             )
         return self
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        text = value.get_secret_value().strip()
-        if not text:
-            return None
-        parts = urlsplit(text)
-        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
-            # The value is never echoed: it may hold a password.
-            raise ValueError(
-                "GATEWAY_REDIS_URL must be a redis://HOST:PORT/DB, rediss:// or unix:// URL"
-            )
-        return SecretStr(text)
-
-    @field_validator("event_retention", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            match = _DURATION.fullmatch(value.strip().lower())
-            if match is None:
-                raise ValueError(
-                    "GATEWAY_EVENT_RETENTION must be seconds or a number with s, m, h or d, "
-                    "such as 24h or 90m"
-                )
-            return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2] or "s"])
-        return value
-
-    @field_validator("event_retention")
-    @classmethod
-    def _positive_retention(cls, value: dt.timedelta) -> dt.timedelta:
-        if not dt.timedelta(seconds=1) <= value <= dt.timedelta(days=365):
-            raise ValueError("GATEWAY_EVENT_RETENTION must be between 1 second and 365 days")
-        return value
-
     @field_validator("api_keys")
     @classmethod
     def _readable_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             parse_api_keys(value.get_secret_value())  # raises ValueError naming the entry
-        return value
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _origins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("providers", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
-            if not names:
-                raise ValueError("GATEWAY_PROVIDERS names no provider")
-            return names
         return value
 
     def server_options(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from gateway.events import Events
 from gateway.graphiql import PAGE_HEADERS, graphiql_page
 from gateway.guard import PREFLIGHT_HEADERS
 from gateway.idempotency import IdempotencyStore
+from gateway.requests import plain_json_post, request_fields, unreadable
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -41,8 +42,6 @@ from providers.base import InvoiceProvider
 __all__ = ["GatewayGraphQL"]
 
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}\Z")
-#: The code of a request Strawberry cannot read, by its HTTP status.
-_UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -102,7 +101,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             await super().__call__(scope, receive, send)
             return
         if self._direct_posts and scope["method"] == "POST":
-            headers = _plain_json_post(scope["headers"])
+            headers = plain_json_post(scope["headers"])
             if headers is not None:
                 await self._post(scope, receive, send, headers)
                 return
@@ -112,7 +111,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         try:
             response: Response = self.csrf_refusal(request) or await self.run(request)
         except HTTPException as exc:
-            response = _unreadable(exc, getattr(request.state, "request_id", None))
+            response = unreadable(exc, getattr(request.state, "request_id", None))
         await response(scope, receive, send)
 
     async def _post(
@@ -135,7 +134,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     break
             data = self.parse_json(body)
             assert isinstance(data, dict)  # decode_json refuses anything else
-            query, variables, extensions = _request_fields(data)
+            query, variables, extensions = request_fields(data)
             try:
                 result = await self.schema.execute(
                     query,
@@ -152,7 +151,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             except MissingQueryError as exc:
                 raise HTTPException(400, "No GraphQL query found in the request") from exc
         except HTTPException as exc:
-            await _unreadable(exc, request_id)(scope, receive, send)
+            await unreadable(exc, request_id)(scope, receive, send)
             return
         if not isinstance(result, ExecutionResult):  # pragma: no cover - no streams are on
             raise TypeError(f"a POST operation gave {type(result).__name__}")
@@ -258,53 +257,3 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 #: What a POST may run (Strawberry's `OperationType.from_http("POST")`; the schema refuses a
 #: subscription outside a stream: `gateway.schema.SubscriptionNeedsAStream`).
 _POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
-
-
-def _plain_json_post(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:
-    """The headers (the first of each name) when the content type is exactly
-    `application/json` (parameters aside) and no `accept` header asks for a stream (SSE,
-    multipart), else None: Strawberry reads every other one."""
-    headers: dict[bytes, bytes] = {}
-    for name, value in raw:
-        if name == b"accept" and (b"text/event-stream" in value or b"multipart/" in value):
-            return None
-        headers.setdefault(name, value)
-    kind = headers.get(b"content-type")
-    if kind is None or kind.split(b";", 1)[0].strip() != b"application/json":
-        return None
-    return headers
-
-
-def _request_fields(
-    data: dict[str, Any],
-) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
-    """`query`, `variables` and `extensions` of a request, refused as Strawberry refuses them."""
-    query = data.get("query")
-    if not isinstance(query, str | None):
-        raise HTTPException(
-            400, "The GraphQL operation's `query` must be a string or null, if provided."
-        )
-    variables = data.get("variables")
-    if not isinstance(variables, dict | None):
-        raise HTTPException(
-            400, "The GraphQL operation's `variables` must be an object or null, if provided."
-        )
-    extensions = data.get("extensions")
-    if not isinstance(extensions, dict | None):
-        raise HTTPException(
-            400, "The GraphQL operation's `extensions` must be an object or null, if provided."
-        )
-    return query, variables, extensions
-
-
-def _unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
-    """A request Strawberry cannot read, answered with a coded GraphQL error."""
-    extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
-    headers = {}
-    if request_id:
-        extensions["requestId"] = headers["X-Request-ID"] = request_id
-    return JSONResponse(
-        {"errors": [{"message": exc.reason, "extensions": extensions}]},
-        status_code=exc.status_code,
-        headers=headers,
-    )

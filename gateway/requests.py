@@ -1,0 +1,65 @@
+"""Reading a GraphQL request over HTTP, as the view (`gateway.view`) does before Strawberry:
+which POSTs it answers itself, their fields refused as Strawberry refuses them, and the coded
+answer to a request Strawberry cannot read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException  # what strawberry.asgi catches and answers with
+from starlette.responses import JSONResponse
+
+__all__ = ["plain_json_post", "request_fields", "unreadable"]
+
+#: The code of a request Strawberry cannot read, by its HTTP status.
+_UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def plain_json_post(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:
+    """The headers (the first of each name) when the content type is exactly
+    `application/json` (parameters aside) and no `accept` header asks for a stream (SSE,
+    multipart), else None: Strawberry reads every other one."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in raw:
+        if name == b"accept" and (b"text/event-stream" in value or b"multipart/" in value):
+            return None
+        headers.setdefault(name, value)
+    kind = headers.get(b"content-type")
+    if kind is None or kind.split(b";", 1)[0].strip() != b"application/json":
+        return None
+    return headers
+
+
+def request_fields(
+    data: dict[str, Any],
+) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """`query`, `variables` and `extensions` of a request, refused as Strawberry refuses them."""
+    query = data.get("query")
+    if not isinstance(query, str | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `query` must be a string or null, if provided."
+        )
+    variables = data.get("variables")
+    if not isinstance(variables, dict | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `variables` must be an object or null, if provided."
+        )
+    extensions = data.get("extensions")
+    if not isinstance(extensions, dict | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `extensions` must be an object or null, if provided."
+        )
+    return query, variables, extensions
+
+
+def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
+    """A request Strawberry cannot read, answered with a coded GraphQL error."""
+    extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
+    headers = {}
+    if request_id:
+        extensions["requestId"] = headers["X-Request-ID"] = request_id
+    return JSONResponse(
+        {"errors": [{"message": exc.reason, "extensions": extensions}]},
+        status_code=exc.status_code,
+        headers=headers,
+    )
