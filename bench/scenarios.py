@@ -42,6 +42,10 @@ class Scenario:
     #: Builds the workload from the seeded data (ids differ after every reset) and checks that
     #: one answer to it has the expected shape; raises AssertionError if not.
     prepare: Callable[[GatewayClient], Workload]
+    #: The driver: `bench.loadgen` sends the workload's body back to back; for
+    #: `bench.events_driver` the body is the subscription its subscribers hold while it posts
+    #: webhooks.
+    driver: str = "bench.loadgen"
 
 
 def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
@@ -213,6 +217,27 @@ def _create_invoice(client: GatewayClient) -> Workload:
     return Workload(body, fresh_keys=True, must_contain=('"userErrors":[]',))
 
 
+# -- events --------------------------------------------------------------------------------
+
+#: What each subscriber selects: nothing that reads the invoice upstream (`invoice` would: once
+#: per event and gateway process).
+EVENTS = "subscription BenchEvents { invoiceEvents { id type invoiceId receivedAt } }"
+#: The same with the invoice as the provider has it now: one Xendit GET per event.
+EVENTS_INVOICE = (
+    "subscription BenchEventsInvoice { invoiceEvents { id type invoiceId receivedAt "
+    "invoice { status } } }"
+)
+
+
+def _events(query: str) -> Callable[[GatewayClient], Workload]:
+    def prepare(client: GatewayClient) -> Workload:
+        # Nothing to read: the callbacks name invoices of their own, and the driver proves the
+        # path (a callback recorded and delivered to every subscriber) before it measures.
+        return Workload(query.encode())
+
+    return prepare
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -270,6 +295,17 @@ SCENARIOS: dict[str, Scenario] = {
             floor_round_trips=1,
             floor_basis="one POST /invoices (FlexPrice keeps the idempotency key itself)",
             prepare=_create_invoice,
+        ),
+        Scenario(
+            name="events",
+            description="Xendit invoice callbacks posted back to back to /webhooks/xendit, "
+            "each delivered to every subscriber of invoiceEvents over SSE "
+            "(id type invoiceId receivedAt)",
+            floor_round_trips=0,
+            floor_basis="no upstream call: the callback is recorded and the subscribers select "
+            "nothing the provider is asked for",
+            prepare=_events(EVENTS),
+            driver="bench.events_driver",
         ),
     ]
 }

@@ -157,6 +157,7 @@ class Stack:
         gateway_env: Mapping[str, str] | None = None,
         floor: str | None = None,
         awake: bool = False,
+        subscribers: int = 0,
     ) -> None:
         self.log_dir = log_dir
         #: A `bench.floor_app` mode served instead of the gateway (`bench/floors.py`).
@@ -169,6 +170,12 @@ class Stack:
         self.gateway_cpus = gateway_cpus
         self.other_cpus = other_cpus
         self.api_key = secrets.token_hex(24)
+        #: A `read` key for the `events` scenario's subscribers (a frontend's kind of key).
+        self.subscriber_key = secrets.token_hex(24)
+        #: What Xendit's invoice callbacks to the gateway carry in `x-callback-token`.
+        self.callback_token = secrets.token_hex(24)
+        #: Subscriptions the `events` scenario opens at once (its subscriber key's limit).
+        self.subscribers = subscribers
         self.sandboxes: dict[str, Server] = {}
         self.gateway: Server | None = None
         self._started: list[subprocess.Popen[bytes]] = []
@@ -244,11 +251,16 @@ class Stack:
         env = {
             **base_env,
             "GATEWAY_PROVIDERS": ",".join(keys),
-            "GATEWAY_API_KEYS": f"bench:write:{self.api_key}",
+            "GATEWAY_API_KEYS": f"bench:write:{self.api_key},"
+            f"bench-subscriber:read:{self.subscriber_key}",
+            # Twice the subscribers: a run's subscriptions may still be ending in the gateway
+            # when the next run opens its own.
+            "GATEWAY_MAX_SUBSCRIPTIONS_PER_CALLER": str(max(100, 2 * self.subscribers)),
             "FLEXPRICE_BASE_URL": f"{self.sandboxes['flexprice'].url}/v1",
             "FLEXPRICE_API_KEY": keys["flexprice"],
             "XENDIT_BASE_URL": self.sandboxes["xendit"].url,
             "XENDIT_SECRET_KEY": keys["xendit"],
+            "XENDIT_CALLBACK_TOKEN": self.callback_token,
             **self.gateway_env,
         }
         argv = [*command, "serve", "--host", HOST, "--port", str(port)]
