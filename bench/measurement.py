@@ -25,7 +25,7 @@ from bench.profiling import Profiler
 from bench.scenarios import KEY_PLACEHOLDER, Scenario
 from bench.stack import Stack, spawn, stop
 
-__all__ = ["Counters", "DriverError", "Settings", "drive", "entry", "measure"]
+__all__ = ["Counters", "DriverError", "Settings", "drive", "entry", "measure", "read_event"]
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT_S = 30.0
@@ -99,7 +99,7 @@ class Counters:
         return {who: spent(now, before.cpu_s.get(who, {})) for who, now in self.cpu_s.items()}
 
 
-def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
+def read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
     """The driver's next JSON line, or DriverError when it exits or is silent too long."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
@@ -150,7 +150,7 @@ def drive(
     try:
         process.stdin.write(json.dumps(spec).encode() + b"\n")
         process.stdin.flush()
-        warm = _read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
+        warm = read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
         if warm.get("event") == "failed":
             raise DriverError(f"the load driver failed: {warm.get('error')}")
         if warm.get("event") != "warm":
@@ -160,7 +160,7 @@ def drive(
         before = Counters.read(stack, process.pid)
         process.stdin.write(b"go\n")
         process.stdin.flush()
-        done = _read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
+        done = read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
         after = Counters.read(stack, process.pid)
         if profiler is not None:
             profiler.stop()
