@@ -148,6 +148,8 @@ class EventsDriver:
         self.delivery_latencies_s: list[float] = []
         self._received_at: dict[str, float] = {}
         self._decode: Callable[[bytes], Any] = msgspec.json.decode
+        #: The callbacks that proved the subscriptions live.
+        self.probes = Phase(PROBE)
 
     # -- subscribers ---------------------------------------------------------------------
 
@@ -284,7 +286,7 @@ class EventsDriver:
     async def await_live(self, session: aiohttp.ClientSession) -> str | None:
         """Wait until every subscription is open and has received a probe; None, or why not."""
         deadline = time.perf_counter() + self.subscribe_timeout_s
-        probe = Phase(PROBE)
+        probe = self.probes
         for subscriber in self.subscribers:
             left = deadline - time.perf_counter()
             with contextlib.suppress(TimeoutError):
@@ -361,6 +363,7 @@ class EventsDriver:
             },
             "events": {
                 "subscribers": len(self.subscribers),
+                "probes": len(self.probes.acked),
                 "webhooks": webhooks,
                 "webhook_errors": phase.webhook_errors,
                 "deliveries": deliveries,

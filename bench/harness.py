@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(SCENARIOS),
         default=None,
         metavar="NAME",
-        help=f"scenarios to run (default: all): {', '.join(SCENARIOS)}",
+        help="scenarios to run (default: all but those marked *): "
+        + ", ".join(name + ("" if s.default else "*") for name, s in SCENARIOS.items()),
     )
     parser.add_argument("--duration", type=float, default=10.0, help="timed seconds (10)")
     parser.add_argument(
@@ -261,7 +262,7 @@ def main(argv: list[str]) -> int:
     if args.floor and (args.scenario or args.workers != 1 or gateway_env):
         print("run.py: --floor takes no --scenario, --workers or --gateway-env", file=sys.stderr)
         return 2
-    names = list(args.scenario or SCENARIOS)
+    names = list(args.scenario or (name for name, s in SCENARIOS.items() if s.default))
     if args.workers > 1 and "GATEWAY_REDIS_URL" not in gateway_env:
         # Without Redis each worker keeps its own events: a subscriber on one worker never sees
         # a webhook another received.

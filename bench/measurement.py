@@ -243,7 +243,8 @@ def entry(
     stack.check_alive()
     requests = result["requests"]
     upstream = {name: after.upstream[name] - before.upstream[name] for name in after.upstream}
-    floor_ms = scenario.floor_round_trips * settings.upstream_latency_ms
+    latency_ms = settings.upstream_latency_ms
+    floor_ms = scenario.floor_round_trips * latency_ms
     p50 = result["latency_ms"]["p50"]
     cpu = after.cpu_since(before)
     # The time the counters span: the requests' (the events driver's also has the deliveries
@@ -280,15 +281,24 @@ def entry(
         ),
         "elapsed_s": result["elapsed_s"],
         "error_samples": result["error_samples"],
-        **_events_of(result, cpu["gateway"]),
+        **_events_of(result, cpu["gateway"], scenario.delivery_round_trips * latency_ms),
     }
 
 
-def _events_of(result: dict[str, Any], gateway_cpu_s: float) -> dict[str, Any]:
-    """An events driver's own numbers (`events`), with the gateway's CPU per delivery."""
+def _events_of(
+    result: dict[str, Any], gateway_cpu_s: float, delivery_floor_ms: int
+) -> dict[str, Any]:
+    """An events driver's own numbers (`events`), with the gateway's CPU per delivery and the
+    delivery latency's floor."""
     events = result.get("events")
     if events is None:
         return {}
     deliveries = events["deliveries"]
     per_delivery = gateway_cpu_s * 1e6 / deliveries if deliveries else None
-    return {"events": {**events, "gateway_cpu_us_per_delivery": per_delivery}}
+    return {
+        "events": {
+            **events,
+            "gateway_cpu_us_per_delivery": per_delivery,
+            "delivery_floor_ms": delivery_floor_ms,
+        }
+    }

@@ -46,6 +46,11 @@ class Scenario:
     #: `bench.events_driver` the body is the subscription its subscribers hold while it posts
     #: webhooks.
     driver: str = "bench.loadgen"
+    #: Part of a run that names no `--scenario`.
+    default: bool = True
+    #: For an events scenario: upstream round trips between a webhook's receipt and its
+    #: delivery that the providers force (times L: the delivery latency's floor).
+    delivery_round_trips: int = 0
 
 
 def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
@@ -306,6 +311,19 @@ SCENARIOS: dict[str, Scenario] = {
             "nothing the provider is asked for",
             prepare=_events(EVENTS),
             driver="bench.events_driver",
+        ),
+        Scenario(
+            name="events-invoice",
+            description="events, each subscriber also selecting invoice { status }: the invoice "
+            "read again from Xendit, once per event for all subscribers",
+            floor_round_trips=0,
+            floor_basis="the POST: no upstream call. Each delivery waits for one GET "
+            "/v2/invoices/{id}, shared by every subscriber (a delivery floor of 1 x L); the "
+            "callbacks name invoices Xendit does not have, so it answers 404 and invoice is null",
+            prepare=_events(EVENTS_INVOICE),
+            driver="bench.events_driver",
+            default=False,
+            delivery_round_trips=1,
         ),
     ]
 }

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from bench.events_driver import callback_body, global_invoice_id
 from bench.measurement import read_event
-from bench.scenarios import EVENTS
+from bench.scenarios import EVENTS, EVENTS_INVOICE
 from bench.stack import Stack
 from gateway.app import create_app
 from gateway.callers import Scope, parse_api_keys
@@ -38,6 +38,7 @@ from gateway.wiring import load_factory, load_sandbox
 from providers.models import InvoiceEventType
 from providers.xendit.settings import XenditSettings
 from providers.xendit.webhooks import read_callback
+from tests.gateway.events.streams import SseSubscription
 from tests.serving import ServedApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,11 +61,13 @@ def test_a_driver_callback_is_a_valid_paid_xendit_callback_about_its_invoice() -
     assert global_invoice_id("a") == encode_id("Invoice", "xendit", "a")  # padding dropped
 
 
-def run_driver(url: str, *, subscribers: int, concurrency: int, duration_s: float) -> Any:
+def run_driver(
+    url: str, *, subscribers: int, concurrency: int, duration_s: float, query: str = EVENTS
+) -> Any:
     """The driver's `done` result, driven through its protocol as the harness drives it."""
     spec = {
         "url": url,
-        "query": EVENTS,
+        "query": query,
         "subscriber_key": READER,
         "callback_token": TOKEN,
         "subscribers": subscribers,
@@ -102,9 +105,10 @@ def run_driver(url: str, *, subscribers: int, concurrency: int, duration_s: floa
 
 
 @contextlib.contextmanager
-def gateway_before_a_xendit_sandbox() -> Iterator[tuple[str, str]]:
+def gateway_before_a_xendit_sandbox(**options: Any) -> Iterator[tuple[str, str]]:
     """The gateway as the bench's stack runs it (Xendit with a key, so real, pointed at a
-    sandbox server; a callback token; a write and a read key): (its URL, the sandbox's)."""
+    sandbox server; a callback token; a write and a read key), with `options` for its
+    settings: (its URL, the sandbox's)."""
     entry = load_sandbox("xendit")
     assert entry is not None
     with ServedApp(entry.app()) as sandbox:
@@ -116,16 +120,28 @@ def gateway_before_a_xendit_sandbox() -> Iterator[tuple[str, str]]:
         settings = GatewaySettings(
             providers=("xendit",),
             api_keys=SecretStr(f"writer:write:{WRITER},reader:read:{READER}"),
+            **options,
         )
         app = create_app(settings=settings, providers={"xendit": load_factory("xendit")(environ)})
         with ServedApp(app, lifespan=True) as gateway:
             yield gateway.url, sandbox.url
 
 
-def test_every_acknowledged_webhook_reaches_every_subscriber_of_a_real_gateway() -> None:
-    with gateway_before_a_xendit_sandbox() as (url, sandbox):
-        result = run_driver(url, subscribers=4, concurrency=2, duration_s=1.0)
-        # Subscribers selecting no `invoice` cost no upstream call.
+@pytest.mark.parametrize(
+    ("query", "reads_per_event", "options"),
+    [
+        (EVENTS, 0, {}),
+        # No limit on a subscription's upstream calls: the default ends it after 300 events
+        # with `invoice` (test_a_subscriber_with_invoice_outlives_the_upstream_call_limit).
+        (EVENTS_INVOICE, 1, {"max_upstream_calls": 0}),
+    ],
+    ids=["plain", "with-invoice"],
+)
+def test_every_acknowledged_webhook_reaches_every_subscriber_of_a_real_gateway(
+    query: str, reads_per_event: int, options: dict[str, Any]
+) -> None:
+    with gateway_before_a_xendit_sandbox(**options) as (url, sandbox):
+        result = run_driver(url, subscribers=4, concurrency=2, duration_s=1.0, query=query)
         stats = httpx.get(f"{sandbox}/_sandbox/stats", timeout=10).json()
     events = result["events"]
     assert result["error_samples"] == []
@@ -139,7 +155,43 @@ def test_every_acknowledged_webhook_reaches_every_subscriber_of_a_real_gateway()
     latency = events["delivery_latency_ms"]
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
     assert result["latency_ms"]["p50"] > 0
-    assert stats["requests_total"] == 0
+    # Without `invoice`, no upstream call; with it, one read per event (the probes' too) for
+    # all four subscribers.
+    events_sent = events["webhooks"] + events["probes"]
+    assert stats["requests_total"] == reads_per_event * events_sent
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gateway bug found by the events-invoice scenario: a subscription is one operation "
+    "for GATEWAY_MAX_UPSTREAM_CALLS, so its invoice reads add up over its life and it ends with "
+    "TOO_MANY_UPSTREAM_CALLS after 300 events (gateway/, not bench/)",
+)
+def test_a_subscriber_with_invoice_outlives_the_upstream_call_limit() -> None:
+    limit = 20  # GATEWAY_MAX_UPSTREAM_CALLS, small to keep the test short; 300 by default
+    with (
+        gateway_before_a_xendit_sandbox(max_upstream_calls=limit, heartbeat_seconds=0.2) as (
+            url,
+            _,
+        ),
+        SseSubscription(url, EVENTS_INVOICE, authorization=f"Bearer {READER}") as subscriber,
+    ):
+        now = dt.datetime.now(dt.UTC)
+        headers = {"x-callback-token": TOKEN, "content-type": "application/json"}
+        # Each call of the loop waits for its event, so the subscription is live throughout.
+        for number in range(limit + 5):
+            native = f"{number:024x}"
+            answer = httpx.post(
+                f"{url}/webhooks/xendit",
+                content=callback_body(native, now),
+                headers=headers,
+                timeout=10,
+            )
+            assert answer.status_code == 200
+            name, payload = subscriber.next()
+            assert name == "next", (name, payload)
+            assert "errors" not in payload, payload  # the 21st: TOO_MANY_UPSTREAM_CALLS
+            assert payload["data"]["invoiceEvents"]["invoiceId"] == global_invoice_id(native)
 
 
 # -- a gateway that gets deliveries wrong ------------------------------------------------------

@@ -42,6 +42,7 @@ EVENTS = {
     "out_of_order": 1,
     "delivery_latency_ms": {"p50": 9.5, "p95": 11.7, "p99": 20.5, "max": 27.7},
     "gateway_cpu_us_per_delivery": 101.0,
+    "delivery_floor_ms": 20,
 }
 
 
@@ -58,6 +59,7 @@ def test_the_events_rows_have_their_own_table_and_a_row_in_the_main_one() -> Non
     assert cells["deliveries/s"] == "9850"
     assert cells["missing / duplicated / out of order"] == "1 / 1 / 1"
     assert (cells["delivery p50 ms"], cells["delivery p99 ms"]) == ("9.5", "20.5")
+    assert cells["delivery floor ms"] == "20"
     assert (cells["POST p50 ms"], cells["POST p99 ms"]) == ("9.6", "21.0")
     assert cells["CPU ms/webhook"] == "10.10"
     assert cells["CPU us/delivery"] == "101.0"
