@@ -194,8 +194,11 @@ class EventsDriver:
         if name != b"next" or not data:
             subscriber.ended = f"an SSE {name.decode(errors='replace')!r} event"
             return
-        payload = self._decode(data)
-        event = (payload.get("data") or {}).get("invoiceEvents")
+        try:
+            payload = self._decode(data)
+            event = (payload.get("data") or {}).get("invoiceEvents")
+        except (msgspec.DecodeError, AttributeError):  # not JSON, or not an object's
+            payload, event = {}, None
         if payload.get("errors") or not isinstance(event, dict):
             subscriber.ended = f"a payload with errors: {data[:300]!r}"
             return

@@ -202,8 +202,9 @@ def test_a_subscriber_with_invoice_outlives_the_upstream_call_limit() -> None:
 class Faulty:
     """Acknowledges every callback but the 8th after the first (503), and streams each to every
     subscriber over SSE, except that the first subscriber to connect never gets the 5th, the
-    second gets it twice, the third gets the 6th before the 5th, and the fourth's stream ends
-    after the 7th. The first callback is the driver's probe: all get it."""
+    second gets it twice, the third gets the 6th before the 5th, the fourth's stream ends
+    after the 7th, and the fifth is sent something that is not JSON after the 7th. The first
+    callback is the driver's probe: all get it."""
 
     def __init__(self) -> None:
         self.queues: list[asyncio.Queue[bytes | None]] = []
@@ -247,6 +248,8 @@ class Faulty:
         if subscriber == 3 and number == 7:
             queue.put_nowait(b"event: complete\r\ndata: \r\n\r\n")
             queue.put_nowait(None)
+        if subscriber == 4 and number == 7:
+            queue.put_nowait(b"event: next\r\ndata: {not json\r\n\r\n")
 
     async def subscribe(self, request: Request) -> Response:
         assert request.headers["authorization"] == f"Bearer {READER}"
@@ -271,22 +274,23 @@ def test_lost_repeated_and_reordered_deliveries_a_refused_webhook_and_an_ended_s
         ]
     )
     with ServedApp(app) as served:
-        result = run_driver(served.url, subscribers=4, concurrency=1, duration_s=0.5)
+        result = run_driver(served.url, subscribers=5, concurrency=1, duration_s=0.5)
     events = result["events"]
     acknowledged = events["webhooks"]
     assert faulty.posted >= 10  # the faults above all happened
     assert acknowledged == faulty.posted - 2  # neither the probe nor the refused 8th count
     assert result["requests"] == faulty.posted - 1  # every timed POST, the refused one too
     assert events["webhook_errors"] == 1
-    # The fourth subscriber got the timed callbacks 1 to 7, all acknowledged, then its stream
-    # ended: it lacks every later one.
-    assert events["subscriptions_ended"] == 1
-    lost_by_the_ended = acknowledged - 7
+    # The fourth and fifth subscribers got the timed callbacks 1 to 7, all acknowledged, then
+    # the stream ended, or the driver gave up on it: each lacks every later one.
+    assert events["subscriptions_ended"] == 2
+    lost_by_the_ended = 2 * (acknowledged - 7)
     assert events["missing"] == 1 + lost_by_the_ended
     assert events["duplicated"] == 1
     assert events["out_of_order"] == 1
-    assert events["deliveries"] == 4 * acknowledged - events["missing"]
-    assert result["errors"] == 1 + events["missing"] + 1 + 1 + 1  # webhook, lost, dup, order, end
+    assert events["deliveries"] == 5 * acknowledged - events["missing"]
+    # The webhook, the lost, the duplicate, the reordered, the two ended.
+    assert result["errors"] == 1 + events["missing"] + 1 + 1 + 2
     assert result["error_samples"]  # described, a few
 
 
