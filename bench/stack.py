@@ -143,7 +143,9 @@ class Server:
 
 class Stack:
     """Two standalone sandboxes with `latency_ms` on every API call, and the gateway (with
-    `workers` processes) pointed at them through the environment, callable with `api_key`.
+    `workers` processes) pointed at them through the environment, callable with `api_key`;
+    subscribable with `subscriber_key` (a read key: twice `subscribers` subscriptions at
+    once, at least 100); Xendit's invoice callbacks carry `callback_token` (`gateway_environ`).
 
     `gateway_cpus` and `other_cpus` pin the gateway, and the sandboxes, to CPUs (None: no
     pinning). Logs go to `log_dir`."""
