@@ -24,7 +24,7 @@ from bench import report
 from bench.client import GatewayClient
 from bench.measurement import DriverError, Settings, measure
 from bench.profiling import Profiler
-from bench.scenarios import FLOORS, SCENARIOS, Scenario
+from bench.scenarios import ALL_SCENARIOS, FLOORS, Scenario
 from bench.stack import Stack, StackError
 
 __all__ = ["main"]
@@ -43,11 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenario",
         nargs="+",
-        choices=sorted(SCENARIOS),
+        choices=sorted(ALL_SCENARIOS),
         default=None,
         metavar="NAME",
         help="scenarios to run (default: all but those marked *): "
-        + ", ".join(name + ("" if s.default else "*") for name, s in SCENARIOS.items()),
+        + ", ".join(name + ("" if s.default else "*") for name, s in ALL_SCENARIOS.items()),
     )
     parser.add_argument("--duration", type=float, default=10.0, help="timed seconds (10)")
     parser.add_argument(
@@ -262,11 +262,11 @@ def main(argv: list[str]) -> int:
     if args.floor and (args.scenario or args.workers != 1 or gateway_env):
         print("run.py: --floor takes no --scenario, --workers or --gateway-env", file=sys.stderr)
         return 2
-    names = list(args.scenario or (name for name, s in SCENARIOS.items() if s.default))
+    names = list(args.scenario or (name for name, s in ALL_SCENARIOS.items() if s.default))
     if args.workers > 1 and "GATEWAY_REDIS_URL" not in gateway_env:
         # Without Redis each worker keeps its own events: a subscriber on one worker never sees
         # a webhook another received.
-        events = [name for name in names if SCENARIOS[name].driver == "bench.events_driver"]
+        events = [name for name in names if ALL_SCENARIOS[name].driver == "bench.events_driver"]
         if events and args.scenario:
             print(
                 f"run.py: {', '.join(events)} with --workers above 1 needs a shared event log: "
@@ -280,7 +280,7 @@ def main(argv: list[str]) -> int:
     # One stack per floor (each its own app); one for every scenario of the gateway.
     runs: list[tuple[str | None, list[Scenario]]] = [
         (mode, [FLOORS[mode]]) for mode in args.floor or ()
-    ] or [(None, [SCENARIOS[name] for name in names])]
+    ] or [(None, [ALL_SCENARIOS[name] for name in names])]
     gateway_cpus, other_cpus = _cpu_split(args.pin, args.workers)
     if args.awake and gateway_cpus is None:
         print("run.py: --awake needs pinning (2 CPUs or more, no --no-pin)", file=sys.stderr)

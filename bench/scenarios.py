@@ -17,7 +17,15 @@ from typing import Any
 
 from bench.client import GatewayClient
 
-__all__ = ["FLOORS", "KEY_PLACEHOLDER", "SCENARIOS", "Scenario", "Workload"]
+__all__ = [
+    "ALL_SCENARIOS",
+    "EVENTS_SCENARIOS",
+    "FLOORS",
+    "KEY_PLACEHOLDER",
+    "SCENARIOS",
+    "Scenario",
+    "Workload",
+]
 
 #: In a body with `fresh_keys`, replaced by a new idempotency key for every request.
 KEY_PLACEHOLDER = "__BENCH_IDEMPOTENCY_KEY__"
@@ -243,6 +251,7 @@ def _events(query: str) -> Callable[[GatewayClient], Workload]:
     return prepare
 
 
+#: The request scenarios: one GraphQL request each, sent back to back (`bench.loadgen`).
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -301,6 +310,14 @@ SCENARIOS: dict[str, Scenario] = {
             floor_basis="one POST /invoices (FlexPrice keeps the idempotency key itself)",
             prepare=_create_invoice,
         ),
+    ]
+}
+
+
+#: The events scenarios: webhooks posted while subscribers listen (`bench.events_driver`).
+EVENTS_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
         Scenario(
             name="events",
             description="Xendit invoice callbacks posted back to back to /webhooks/xendit, "
@@ -327,6 +344,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ]
 }
+
+#: Every scenario `python bench/run.py --scenario` takes, in the order a run measures them.
+ALL_SCENARIOS: dict[str, Scenario] = {**SCENARIOS, **EVENTS_SCENARIOS}
 
 
 #: `python bench/run.py --floor MODE`: the same request as `typename`, answered by
