@@ -24,7 +24,7 @@ from bench import report
 from bench.client import GatewayClient
 from bench.measurement import DriverError, Settings, measure
 from bench.profiling import Profiler
-from bench.scenarios import FLOORS, SCENARIOS, Scenario
+from bench.scenarios import ALL_SCENARIOS, FLOORS, Scenario
 from bench.stack import Stack, StackError
 
 __all__ = ["main"]
@@ -43,10 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenario",
         nargs="+",
-        choices=sorted(SCENARIOS),
+        choices=sorted(ALL_SCENARIOS),
         default=None,
         metavar="NAME",
-        help=f"scenarios to run (default: all): {', '.join(SCENARIOS)}",
+        help="scenarios to run (default: all but those marked *): "
+        + ", ".join(name + ("" if s.default else "*") for name, s in ALL_SCENARIOS.items()),
     )
     parser.add_argument("--duration", type=float, default=10.0, help="timed seconds (10)")
     parser.add_argument(
@@ -62,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[1, 32],
         metavar="N",
         help="concurrent requests, each sent back to back (1 32)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=100,
+        metavar="S",
+        help="subscriptions the events scenario holds open over SSE while webhooks arrive (100)",
     )
     parser.add_argument(
         "--upstream-latency-ms",
@@ -193,6 +201,7 @@ def _run_stack(
             gateway_env=gateway_env,
             floor=floor,
             awake=args.awake,
+            subscribers=args.subscribers,
         ) as stack,
         GatewayClient(stack.gateway_url, api_key=stack.api_key) as client,
     ):
@@ -228,8 +237,17 @@ def _run_stack(
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     _stop_on_signals()
-    if args.duration <= 0 or args.warmup < 0 or min(args.concurrency) < 1 or args.workers < 1:
-        print("run.py: --duration, --concurrency and --workers must be positive", file=sys.stderr)
+    if (
+        args.duration <= 0
+        or args.warmup < 0
+        or min(args.concurrency) < 1
+        or args.workers < 1
+        or args.subscribers < 1
+    ):
+        print(
+            "run.py: --duration, --concurrency, --workers and --subscribers must be positive",
+            file=sys.stderr,
+        )
         return 2
     gateway_env: dict[str, str] = {}
     for item in args.gateway_env:
@@ -244,10 +262,25 @@ def main(argv: list[str]) -> int:
     if args.floor and (args.scenario or args.workers != 1 or gateway_env):
         print("run.py: --floor takes no --scenario, --workers or --gateway-env", file=sys.stderr)
         return 2
+    names = list(args.scenario or (name for name, s in ALL_SCENARIOS.items() if s.default))
+    if args.workers > 1 and "GATEWAY_REDIS_URL" not in gateway_env:
+        # Without Redis each worker keeps its own events: a subscriber on one worker never sees
+        # a webhook another received.
+        events = [name for name in names if ALL_SCENARIOS[name].driver == "bench.events_driver"]
+        if events and args.scenario:
+            print(
+                f"run.py: {', '.join(events)} with --workers above 1 needs a shared event log: "
+                "--gateway-env GATEWAY_REDIS_URL=redis://...",
+                file=sys.stderr,
+            )
+            return 2
+        if events:
+            print(f"run.py: {', '.join(events)} left out: see --workers", file=sys.stderr)
+            names = [name for name in names if name not in events]
     # One stack per floor (each its own app); one for every scenario of the gateway.
     runs: list[tuple[str | None, list[Scenario]]] = [
         (mode, [FLOORS[mode]]) for mode in args.floor or ()
-    ] or [(None, [SCENARIOS[name] for name in (args.scenario or SCENARIOS)])]
+    ] or [(None, [ALL_SCENARIOS[name] for name in names])]
     gateway_cpus, other_cpus = _cpu_split(args.pin, args.workers)
     if args.awake and gateway_cpus is None:
         print("run.py: --awake needs pinning (2 CPUs or more, no --no-pin)", file=sys.stderr)
@@ -258,6 +291,7 @@ def main(argv: list[str]) -> int:
         warmup_s=min(args.warmup, args.duration),
         upstream_latency_ms=args.upstream_latency_ms,
         workers=args.workers,
+        subscribers=args.subscribers,
     )
     log_dir = Path(tempfile.mkdtemp(prefix="invoice-gateway-bench-"))
     results: list[dict[str, Any]] = []
@@ -288,6 +322,9 @@ def main(argv: list[str]) -> int:
         "awake": args.awake,
     }
     print(report.table(results))
+    events_table = report.events_table(results)
+    if events_table:
+        print("\n" + events_table)
     print(report.machine_line(machine, run))
     if args.json is not None:
         report.write_json(args.json, results=results, machine=machine, settings=run)

@@ -1,9 +1,10 @@
 """One measurement: a scenario at one concurrency, against a running stack.
 
 Both sandboxes are reset to their seed, the scenario is prepared (ids collected, one answer
-checked), and a load driver process (`bench.loadgen`) warms up; then the counters are read
-(CPU time of the gateway, the sandboxes and the driver from /proc; the sandboxes' request
-counts), the timed phase runs, and the counters are read again.
+checked), and a load driver process (the scenario's: `bench.loadgen`, or
+`bench.events_driver`) warms up; then the counters are read (CPU time of the gateway, the
+sandboxes and the driver from /proc; the sandboxes' request counts), the timed phase runs, and
+the counters are read again.
 """
 
 from __future__ import annotations
@@ -24,12 +25,17 @@ from bench.profiling import Profiler
 from bench.scenarios import KEY_PLACEHOLDER, Scenario
 from bench.stack import Stack, spawn, stop
 
-__all__ = ["DriverError", "Settings", "measure"]
+__all__ = ["Counters", "DriverError", "Settings", "drive", "entry", "measure", "read_event"]
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT_S = 30.0
-#: Beyond warm-up or duration plus one request timeout, the driver is stuck: give up.
-DRIVER_GRACE_S = REQUEST_TIMEOUT_S + 30.0
+#: The events driver's wait for its subscriptions to be open and live.
+SUBSCRIBE_TIMEOUT_S = 20.0
+#: ... and for the deliveries in flight after a phase's last webhook; then what is missing is.
+SETTLE_S = 5.0
+#: Beyond warm-up or duration plus one request timeout (or the events driver's waits), the
+#: driver is stuck: give up.
+DRIVER_GRACE_S = REQUEST_TIMEOUT_S + SUBSCRIBE_TIMEOUT_S + SETTLE_S + 10.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Settings:
     warmup_s: float
     upstream_latency_ms: int
     workers: int
+    #: Subscriptions the `events` scenario opens.
+    subscribers: int = 100
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +55,7 @@ class Settings:
             "warmup_s": self.warmup_s,
             "upstream_latency_ms": self.upstream_latency_ms,
             "workers": self.workers,
+            "subscribers": self.subscribers,
         }
 
 
@@ -90,7 +99,7 @@ class Counters:
         return {who: spent(now, before.cpu_s.get(who, {})) for who, now in self.cpu_s.items()}
 
 
-def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
+def read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: float) -> Any:
     """The driver's next JSON line, or DriverError when it exits or is silent too long."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
@@ -113,7 +122,7 @@ def _read_event(process: subprocess.Popen[bytes], buffer: bytearray, timeout_s: 
         raise DriverError(f"the load driver said {line[:200]!r}") from exc
 
 
-def _drive(
+def drive(
     stack: Stack,
     spec: dict[str, Any],
     *,
@@ -121,11 +130,14 @@ def _drive(
     log: Path,
     profiler: Profiler | None,
     name: str,
+    module: str = "bench.loadgen",
 ) -> tuple[dict[str, Any], Counters, Counters]:
-    """Run the driver with `spec`: (its result, the counters before and after the timed part).
-    With a profiler, the timed part is sampled into the profile `name`."""
+    """Run the driver `module` with `spec`: (its result, the counters before and after the
+    timed part). With a profiler, the timed part is sampled into the profile `name`. A driver
+    may answer the spec with `{"event": "failed", "error": ...}` instead of `warm`: a
+    DriverError saying so."""
     process = spawn(
-        [sys.executable, "-m", "bench.loadgen"],
+        [sys.executable, "-m", module],
         env=os.environ,
         log=log,
         cpus=cpus,
@@ -138,7 +150,9 @@ def _drive(
     try:
         process.stdin.write(json.dumps(spec).encode() + b"\n")
         process.stdin.flush()
-        warm = _read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
+        warm = read_event(process, buffer, spec["warmup_s"] + DRIVER_GRACE_S)
+        if warm.get("event") == "failed":
+            raise DriverError(f"the load driver failed: {warm.get('error')}")
         if warm.get("event") != "warm":
             raise DriverError(f"the load driver said {warm!r}, not warm")
         if profiler is not None:
@@ -146,7 +160,7 @@ def _drive(
         before = Counters.read(stack, process.pid)
         process.stdin.write(b"go\n")
         process.stdin.flush()
-        done = _read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
+        done = read_event(process, buffer, spec["duration_s"] + DRIVER_GRACE_S)
         after = Counters.read(stack, process.pid)
         if profiler is not None:
             profiler.stop()
@@ -177,7 +191,7 @@ def measure(
     Raises DriverError, StackError, or AssertionError when the scenario cannot be prepared."""
     stack.reset_sandboxes()
     workload = scenario.prepare(client)
-    spec = {
+    spec: dict[str, Any] = {
         "url": f"{stack.gateway_url}/graphql",
         "api_key": stack.api_key,
         "body": workload.body.decode(),
@@ -189,20 +203,53 @@ def measure(
         "request_timeout_s": REQUEST_TIMEOUT_S,
         "run_id": f"{scenario.name}-{concurrency}-{time.time_ns()}",
     }
-    result, before, after = _drive(
+    if scenario.driver == "bench.events_driver":
+        spec = {
+            "url": stack.gateway_url,
+            "query": workload.body.decode(),
+            "subscriber_key": stack.subscriber_key,
+            "callback_token": stack.callback_token,
+            "subscribers": settings.subscribers,
+            "concurrency": concurrency,
+            "warmup_s": settings.warmup_s,
+            "duration_s": settings.duration_s,
+            "request_timeout_s": REQUEST_TIMEOUT_S,
+            "subscribe_timeout_s": SUBSCRIBE_TIMEOUT_S,
+            "settle_s": SETTLE_S,
+        }
+    result, before, after = drive(
         stack,
         spec,
         cpus=cpus,
-        log=log_dir / "loadgen.log",
+        log=log_dir / f"{scenario.driver.rpartition('.')[2]}.log",
         profiler=profiler,
         name=f"{scenario.name}-c{concurrency}",
+        module=scenario.driver,
     )
+    return entry(stack, scenario, concurrency, settings, result, before, after)
+
+
+def entry(
+    stack: Stack,
+    scenario: Scenario,
+    concurrency: int,
+    settings: Settings,
+    result: dict[str, Any],
+    before: Counters,
+    after: Counters,
+) -> dict[str, Any]:
+    """The JSON entry of a driver's `result` and the counters around it: the driver's numbers
+    per request, the upstream calls, CPU and memory."""
     stack.check_alive()
     requests = result["requests"]
     upstream = {name: after.upstream[name] - before.upstream[name] for name in after.upstream}
-    floor_ms = scenario.floor_round_trips * settings.upstream_latency_ms
+    latency_ms = settings.upstream_latency_ms
+    floor_ms = scenario.floor_round_trips * latency_ms
     p50 = result["latency_ms"]["p50"]
     cpu = after.cpu_since(before)
+    # The time the counters span: the requests' (the events driver's also has the deliveries
+    # that followed its last webhook).
+    counted_s = result.get("counted_s", result["elapsed_s"])
 
     def per_request(value: float) -> float | None:
         return value / requests if requests else None
@@ -226,14 +273,32 @@ def measure(
         # Not asked for, but they tell whether the gateway or its neighbours were the limit, and
         # how much of the latency above the floor is the sandboxes' own work.
         "cpu_ms_per_request": {who: per_request(spent * 1000) for who, spent in cpu.items()},
-        "cpu_utilisation": {who: spent / result["elapsed_s"] for who, spent in cpu.items()},
+        "cpu_utilisation": {who: spent / counted_s for who, spent in cpu.items()},
         # Cores kept busy by anything else on the machine meanwhile (the harness itself, a
         # profiler, other people's work): numbers taken beside a busy neighbour are suspect.
         "other_load_cores": max(
-            0.0,
-            (after.machine_busy_s - before.machine_busy_s - sum(cpu.values()))
-            / result["elapsed_s"],
+            0.0, (after.machine_busy_s - before.machine_busy_s - sum(cpu.values())) / counted_s
         ),
         "elapsed_s": result["elapsed_s"],
         "error_samples": result["error_samples"],
+        **_events_of(result, cpu["gateway"], scenario.delivery_round_trips * latency_ms),
+    }
+
+
+def _events_of(
+    result: dict[str, Any], gateway_cpu_s: float, delivery_floor_ms: int
+) -> dict[str, Any]:
+    """An events driver's own numbers (`events`), with the gateway's CPU per delivery and the
+    delivery latency's floor."""
+    events = result.get("events")
+    if events is None:
+        return {}
+    deliveries = events["deliveries"]
+    per_delivery = gateway_cpu_s * 1e6 / deliveries if deliveries else None
+    return {
+        "events": {
+            **events,
+            "gateway_cpu_us_per_delivery": per_delivery,
+            "delivery_floor_ms": delivery_floor_ms,
+        }
     }

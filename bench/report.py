@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["draw", "machine_line", "table", "write_json"]
+__all__ = ["draw", "events_table", "machine_line", "table", "write_json"]
 
 HEADER = (
     "scenario",
@@ -75,6 +75,66 @@ def table(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
+EVENTS_HEADER = (
+    "scenario",
+    "conc",
+    "subscribers",
+    "webhooks",
+    "webhooks/s",
+    "errors",
+    "deliveries (expected)",
+    "deliveries/s",
+    "missing / duplicated / out of order",
+    "delivery p50 ms",
+    "delivery p95 ms",
+    "delivery p99 ms",
+    "delivery floor ms",
+    "POST p50 ms",
+    "POST p99 ms",
+    "CPU ms/webhook",
+    "CPU us/delivery",
+    "cores busy (gw / drv)",
+    "other load (cores)",
+)
+
+
+def events_table(results: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of the events scenarios' own numbers, a row per (scenario,
+    concurrency); empty when none ran."""
+    rows = [EVENTS_HEADER, tuple("---" for _ in EVENTS_HEADER)]
+    for entry in results:
+        events = entry.get("events")
+        if events is None:
+            continue
+        delivery = events["delivery_latency_ms"]
+        rows.append(
+            (
+                entry["name"],
+                str(entry["concurrency"]),
+                str(events["subscribers"]),
+                str(events["webhooks"]),
+                _num(entry["rps"]),
+                str(entry["errors"]),
+                f"{events['deliveries']} ({events['deliveries_expected']})",
+                _num(events["deliveries_per_s"], 0),
+                f"{events['missing']} / {events['duplicated']} / {events['out_of_order']}",
+                _num(delivery["p50"]),
+                _num(delivery["p95"]),
+                _num(delivery["p99"]),
+                _num(events["delivery_floor_ms"], 0),
+                _num(entry["latency_ms"]["p50"]),
+                _num(entry["latency_ms"]["p99"]),
+                _num(entry["gateway_cpu_ms_per_request"], 2),
+                _num(events["gateway_cpu_us_per_delivery"], 1),
+                " / ".join(_num(entry["cpu_utilisation"][who], 2) for who in ("gateway", "driver")),
+                _num(entry["other_load_cores"], 2),
+            )
+        )
+    if len(rows) == 2:
+        return ""
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
 def machine_line(machine: dict[str, Any], settings: dict[str, Any]) -> str:
     pinning = machine["pinning"]
     pinned = (
@@ -126,11 +186,17 @@ def draw(
     for name, entries in by_name.items():
         entries = sorted(entries, key=lambda e: e["concurrency"])
         levels = [e["concurrency"] for e in entries]
-        for axes, values in (
-            (throughput, [e["rps"] for e in entries]),
-            (p99, [e["latency_ms"]["p99"] for e in entries]),
-        ):
-            axes.plot(levels, values, marker="o", label=name)
+        lines: list[tuple[Any, list[float | None], str, str]] = [
+            (throughput, [e["rps"] for e in entries], name, "-"),
+            (p99, [e["latency_ms"]["p99"] for e in entries], name, "-"),
+        ]
+        if all("events" in e for e in entries):
+            # An events scenario: its rps and p99 are the webhooks' POSTs; the deliveries' p99
+            # (receipt to a subscriber's read) is a line of its own.
+            delivered = [e["events"]["delivery_latency_ms"]["p99"] for e in entries]
+            lines.append((p99, delivered, f"{name} (delivery)", "--"))
+        for axes, values, label, style in lines:
+            axes.plot(levels, values, marker="o", label=label, linestyle=style)
             for level, value in zip(levels, values, strict=True):
                 if value is not None:
                     axes.annotate(
@@ -156,6 +222,8 @@ def draw(
     throughput.set_title("Throughput")
     p99.set_title("p99 latency")
     throughput.legend(fontsize="small")
+    if any("events" in entry for entry in results):
+        p99.legend(fontsize="small")
     figure.suptitle(
         f"invoice-gateway, {settings['workers']} worker(s), upstream latency "
         f"{settings['upstream_latency_ms']} ms: {machine['nproc']} x {machine['cpu_model']}, "

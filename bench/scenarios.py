@@ -17,7 +17,15 @@ from typing import Any
 
 from bench.client import GatewayClient
 
-__all__ = ["FLOORS", "KEY_PLACEHOLDER", "SCENARIOS", "Scenario", "Workload"]
+__all__ = [
+    "ALL_SCENARIOS",
+    "EVENTS_SCENARIOS",
+    "FLOORS",
+    "KEY_PLACEHOLDER",
+    "SCENARIOS",
+    "Scenario",
+    "Workload",
+]
 
 #: In a body with `fresh_keys`, replaced by a new idempotency key for every request.
 KEY_PLACEHOLDER = "__BENCH_IDEMPOTENCY_KEY__"
@@ -42,6 +50,15 @@ class Scenario:
     #: Builds the workload from the seeded data (ids differ after every reset) and checks that
     #: one answer to it has the expected shape; raises AssertionError if not.
     prepare: Callable[[GatewayClient], Workload]
+    #: The driver: `bench.loadgen` sends the workload's body back to back; for
+    #: `bench.events_driver` the body is the subscription its subscribers hold while it posts
+    #: webhooks.
+    driver: str = "bench.loadgen"
+    #: Part of a run that names no `--scenario`.
+    default: bool = True
+    #: For an events scenario: upstream round trips between a webhook's receipt and its
+    #: delivery that the providers force (times L: the delivery latency's floor).
+    delivery_round_trips: int = 0
 
 
 def _body(query: str, variables: dict[str, Any] | None = None) -> bytes:
@@ -213,6 +230,28 @@ def _create_invoice(client: GatewayClient) -> Workload:
     return Workload(body, fresh_keys=True, must_contain=('"userErrors":[]',))
 
 
+# -- events --------------------------------------------------------------------------------
+
+#: What each subscriber selects: nothing that reads the invoice upstream (`invoice` would: once
+#: per event and gateway process).
+EVENTS = "subscription BenchEvents { invoiceEvents { id type invoiceId receivedAt } }"
+#: The same with the invoice as the provider has it now: one Xendit GET per event.
+EVENTS_INVOICE = (
+    "subscription BenchEventsInvoice { invoiceEvents { id type invoiceId receivedAt "
+    "invoice { status } } }"
+)
+
+
+def _events(query: str) -> Callable[[GatewayClient], Workload]:
+    def prepare(client: GatewayClient) -> Workload:
+        # Nothing to read: the callbacks name invoices of their own, and the driver proves the
+        # path (a callback recorded and delivered to every subscriber) before it measures.
+        return Workload(query.encode())
+
+    return prepare
+
+
+#: The request scenarios: one GraphQL request each, sent back to back (`bench.loadgen`).
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -273,6 +312,41 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ]
 }
+
+
+#: The events scenarios: webhooks posted while subscribers listen (`bench.events_driver`).
+EVENTS_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        Scenario(
+            name="events",
+            description="Xendit invoice callbacks posted back to back to /webhooks/xendit, "
+            "each delivered to every subscriber of invoiceEvents over SSE "
+            "(id type invoiceId receivedAt)",
+            floor_round_trips=0,
+            floor_basis="no upstream call: the callback is recorded and the subscribers select "
+            "nothing the provider is asked for",
+            prepare=_events(EVENTS),
+            driver="bench.events_driver",
+        ),
+        Scenario(
+            name="events-invoice",
+            description="events, each subscriber also selecting invoice { status }: the invoice "
+            "read again from Xendit, once per event for all subscribers",
+            floor_round_trips=0,
+            floor_basis="the POST: no upstream call. Each delivery waits for one GET "
+            "/v2/invoices/{id}, shared by every subscriber (a delivery floor of 1 x L); the "
+            "callbacks name invoices Xendit does not have, so it answers 404 and invoice is null",
+            prepare=_events(EVENTS_INVOICE),
+            driver="bench.events_driver",
+            default=False,
+            delivery_round_trips=1,
+        ),
+    ]
+}
+
+#: Every scenario `python bench/run.py --scenario` takes, in the order a run measures them.
+ALL_SCENARIOS: dict[str, Scenario] = {**SCENARIOS, **EVENTS_SCENARIOS}
 
 
 #: `python bench/run.py --floor MODE`: the same request as `typename`, answered by

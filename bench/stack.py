@@ -37,6 +37,8 @@ CONTROL_TIMEOUT_S = 10.0
 #: Our own settings for the gateway; whatever the caller's shell has for these is dropped.
 OWNED_PREFIXES = ("GATEWAY_", "FLEXPRICE_", "XENDIT_")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: The key each standalone sandbox accepts (made up: a sandbox holds nothing real).
+SANDBOX_KEYS = {"flexprice": "sk_bench_flexprice", "xendit": "xnd_development_bench"}
 
 
 class StackError(RuntimeError):
@@ -141,7 +143,9 @@ class Server:
 
 class Stack:
     """Two standalone sandboxes with `latency_ms` on every API call, and the gateway (with
-    `workers` processes) pointed at them through the environment, callable with `api_key`.
+    `workers` processes) pointed at them through the environment, callable with `api_key`;
+    subscribable with `subscriber_key` (a read key: twice `subscribers` subscriptions at
+    once, at least 100); Xendit's invoice callbacks carry `callback_token` (`gateway_environ`).
 
     `gateway_cpus` and `other_cpus` pin the gateway, and the sandboxes, to CPUs (None: no
     pinning). Logs go to `log_dir`."""
@@ -157,6 +161,7 @@ class Stack:
         gateway_env: Mapping[str, str] | None = None,
         floor: str | None = None,
         awake: bool = False,
+        subscribers: int = 0,
     ) -> None:
         self.log_dir = log_dir
         #: A `bench.floor_app` mode served instead of the gateway (`bench/floors.py`).
@@ -169,6 +174,12 @@ class Stack:
         self.gateway_cpus = gateway_cpus
         self.other_cpus = other_cpus
         self.api_key = secrets.token_hex(24)
+        #: A `read` key for the `events` scenario's subscribers (a frontend's kind of key).
+        self.subscriber_key = secrets.token_hex(24)
+        #: What Xendit's invoice callbacks to the gateway carry in `x-callback-token`.
+        self.callback_token = secrets.token_hex(24)
+        #: Subscriptions the `events` scenario opens at once (its subscriber key's limit).
+        self.subscribers = subscribers
         self.sandboxes: dict[str, Server] = {}
         self.gateway: Server | None = None
         self._started: list[subprocess.Popen[bytes]] = []
@@ -211,7 +222,7 @@ class Stack:
 
     def _start(self) -> None:
         command = cli_command()
-        keys = {"flexprice": "sk_bench_flexprice", "xendit": "xnd_development_bench"}
+        keys = SANDBOX_KEYS
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_PREFIXES)}
         for name, key in keys.items():
             port = free_port()
@@ -241,16 +252,8 @@ class Stack:
         if self.floor is not None:
             self._start_floor(port, base_env, keys["xendit"])
             return
-        env = {
-            **base_env,
-            "GATEWAY_PROVIDERS": ",".join(keys),
-            "GATEWAY_API_KEYS": f"bench:write:{self.api_key}",
-            "FLEXPRICE_BASE_URL": f"{self.sandboxes['flexprice'].url}/v1",
-            "FLEXPRICE_API_KEY": keys["flexprice"],
-            "XENDIT_BASE_URL": self.sandboxes["xendit"].url,
-            "XENDIT_SECRET_KEY": keys["xendit"],
-            **self.gateway_env,
-        }
+        urls = {name: server.url for name, server in self.sandboxes.items()}
+        env = {**base_env, **self.gateway_environ(urls)}
         argv = [*command, "serve", "--host", HOST, "--port", str(port)]
         argv += ["--workers", str(self.workers)]
         log = self.log_dir / "gateway.log"
@@ -260,6 +263,26 @@ class Stack:
         self._wait(self.gateway, "/readyz")
         if self.workers > 1:
             self._wait_for_workers()
+
+    def gateway_environ(self, sandbox_urls: Mapping[str, str]) -> dict[str, str]:
+        """The gateway's settings (beside the caller's environment, whose `GATEWAY_*`,
+        `FLEXPRICE_*` and `XENDIT_*` are dropped): both providers for real on the sandboxes at
+        `sandbox_urls`, a write key for the requests, a read key for the `events` scenario's
+        subscribers, and the callback token of Xendit's invoice callbacks."""
+        return {
+            "GATEWAY_PROVIDERS": ",".join(SANDBOX_KEYS),
+            "GATEWAY_API_KEYS": f"bench:write:{self.api_key},"
+            f"bench-subscriber:read:{self.subscriber_key}",
+            # Twice the subscribers: a run's subscriptions may still be ending in the gateway
+            # when the next run opens its own.
+            "GATEWAY_MAX_SUBSCRIPTIONS_PER_CALLER": str(max(100, 2 * self.subscribers)),
+            "FLEXPRICE_BASE_URL": f"{sandbox_urls['flexprice']}/v1",
+            "FLEXPRICE_API_KEY": SANDBOX_KEYS["flexprice"],
+            "XENDIT_BASE_URL": sandbox_urls["xendit"],
+            "XENDIT_SECRET_KEY": SANDBOX_KEYS["xendit"],
+            "XENDIT_CALLBACK_TOKEN": self.callback_token,
+            **self.gateway_env,
+        }
 
     def _start_floor(self, port: int, base_env: Mapping[str, str], xendit_key: str) -> None:
         """`bench.floor_app` under uvicorn as `serve` runs the gateway (uvloop, httptools, no
