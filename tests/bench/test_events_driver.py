@@ -163,12 +163,9 @@ def test_every_acknowledged_webhook_reaches_every_subscriber_of_a_real_gateway(
     assert stats["requests_total"] == reads_per_event * events_sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway bug found by the events-invoice scenario: a subscription is one operation "
-    "for GATEWAY_MAX_UPSTREAM_CALLS, so its invoice reads add up over its life and it ends with "
-    "TOO_MANY_UPSTREAM_CALLS after 300 events (gateway/, not bench/)",
-)
+# Found by the events-invoice scenario: a subscription was one operation for
+# GATEWAY_MAX_UPSTREAM_CALLS, so its invoice reads added up over its life and it ended with
+# TOO_MANY_UPSTREAM_CALLS (fixed in gateway/events/hub.py: the read is no operation's).
 def test_a_subscriber_with_invoice_outlives_the_upstream_call_limit() -> None:
     limit = 20  # GATEWAY_MAX_UPSTREAM_CALLS, small to keep the test short; 300 by default
     with (
@@ -345,13 +342,10 @@ NOT_THE_TESTS_CLIENTS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway bug found by the events scenario: graphql-core's build_per_event_executor "
-    "copies the subscription's executor shallowly, so its memos (_relevant_sub_fields, and "
-    "PlannedExecutor._local) are shared by every event and keep each event's field sets, about "
-    "2 kB a delivery, until the subscription ends (gateway/schema/plan/executor.py, not bench/)",
-)
+# Found by the events scenario: graphql-core's build_per_event_executor copies the
+# subscription's executor shallowly, so its memos (_relevant_sub_fields, and
+# PlannedExecutor._local) were shared by every event and kept each event's field sets, about
+# 2 kB a delivery, until the subscription ended (fixed in gateway/schema/plan/executor.py).
 def test_a_subscription_keeps_no_memory_per_event_it_delivered() -> None:
     subscribers, events = 10, 120
     headers = {"x-callback-token": TOKEN, "content-type": "application/json"}
