@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from gateway.events.log import EventLog, EventLogUnavailable
 from gateway.events.records import Position, RecordedEvent, position_key
@@ -44,8 +44,17 @@ class _Subscriber:
 
 
 class EventFeed:
-    def __init__(self, log: EventLog, *, buffer: int = 1000, block_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        buffer: int = 1000,
+        block_seconds: float = 5.0,
+        on_events: Callable[[list[RecordedEvent]], None] | None = None,
+    ) -> None:
         self.log = log
+        #: Told of each batch of new events before the subscriptions are.
+        self.on_events = on_events
         self.buffer = buffer
         self.block_seconds = block_seconds
         self._subscribers: set[_Subscriber] = set()
@@ -133,6 +142,8 @@ class EventFeed:
                     return
                 continue
             self._position = events[-1].position
+            if self.on_events is not None:
+                self.on_events(events)
             for subscriber in self._subscribers:
                 if subscriber.overflowed:
                     continue

@@ -37,11 +37,14 @@ class Events:
         heartbeat_seconds: float,
     ) -> None:
         self.log = log
-        self.feed = EventFeed(log)
+        self.feed = EventFeed(log, on_events=self._prefetch)
         self.providers = providers
         self.max_per_caller = max_per_caller
         self.heartbeat_seconds = heartbeat_seconds
         self._open: Counter[str] = Counter()
+        #: Open subscriptions that select `invoice`: while there are any, each new event's
+        #: invoice is read as soon as the feed has it.
+        self._reading = 0
         self._invoices: OrderedDict[tuple[str, str, str], asyncio.Future[models.Invoice | None]]
         self._invoices = OrderedDict()
 
@@ -63,10 +66,30 @@ class Events:
             if self._open[caller] <= 0:
                 del self._open[caller]
 
+    @contextlib.contextmanager
+    def reading_invoices(self) -> Iterator[None]:
+        """Hold, for a subscription that selects `invoice`, the reading of each new event's
+        invoice ahead of its delivery: a subscriber takes its events one at a time, so read
+        only when it reached one, it would get at most one event per upstream round trip."""
+        self._reading += 1
+        try:
+            yield
+        finally:
+            self._reading -= 1
+
+    def _prefetch(self, events: list[RecordedEvent]) -> None:
+        if self._reading:
+            for event in events:
+                if event.provider in self.providers:
+                    self._read(event)
+
     async def invoice(self, event: RecordedEvent) -> models.Invoice | None:
         """The event's invoice as its provider has it now (None: it no longer exists). One
         read per event in this process, shared by every subscriber; a failed read is not
         kept, so the next subscriber to ask tries again. Raises `ProviderError`."""
+        return await asyncio.shield(self._read(event))
+
+    def _read(self, event: RecordedEvent) -> asyncio.Future[models.Invoice | None]:
         key = (event.provider, event.invoice_id, event.position)
         found = self._invoices.get(key)
         if found is None:
@@ -75,13 +98,13 @@ class Events:
             # every subscriber of this process, so it is no one operation's upstream call, and
             # a subscription open for days does not run out of GATEWAY_MAX_UPSTREAM_CALLS.
             found = asyncio.get_running_loop().create_task(
-                _read(provider, event.invoice_id), context=contextvars.Context()
+                _read_one(provider, event.invoice_id), context=contextvars.Context()
             )
             found.add_done_callback(lambda done: self._forget_failed(key, done))
             self._invoices[key] = found
             while len(self._invoices) > REREAD_KEPT:
                 self._invoices.popitem(last=False)
-        return await asyncio.shield(found)
+        return found
 
     def _forget_failed(
         self, key: tuple[str, str, str], done: asyncio.Future[models.Invoice | None]
@@ -98,6 +121,6 @@ class Events:
         await self.log.aclose()
 
 
-async def _read(provider: InvoiceProvider, invoice_id: str) -> models.Invoice | None:
+async def _read_one(provider: InvoiceProvider, invoice_id: str) -> models.Invoice | None:
     (found,) = await provider.get_invoices([invoice_id])
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import nullcontext
 
 import msgspec
 import strawberry
@@ -158,6 +159,19 @@ def _start(info: Info, after: strawberry.ID | None) -> tuple[Events, str | None]
     return events, position
 
 
+def _selects(info: Info, name: str) -> bool:
+    """Whether the subscription's selection asks for the field `name` of its events (through
+    fragments too)."""
+    pending = list(info.selected_fields)
+    while pending:
+        field = pending.pop()
+        for child in field.selections:
+            if getattr(child, "name", None) == name:
+                return True
+        pending.extend(child for child in field.selections if hasattr(child, "selections"))
+    return False
+
+
 @strawberry.type(description="What a client can subscribe to.")
 class Subscription:
     @strawberry.subscription(
@@ -176,7 +190,8 @@ class Subscription:
         events, position = _start(info, after)
         matches = _matcher(info, events, filter)
         caller = info.context.caller.name if info.context.caller is not None else ""
-        with events.slot(caller):
+        reading = events.reading_invoices() if _selects(info, "invoice") else nullcontext()
+        with events.slot(caller), reading:
             try:
                 async for record in events.feed.subscribe(position):
                     if await matches(record):

@@ -8,6 +8,7 @@ Its invoices live in a dict (`invoices`), its reads are counted (`reads`), and a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -51,9 +52,18 @@ class Ledger(ProviderBase):
         self.token = token
         self.invoices: dict[str, Invoice] = {}
         self.reads: list[str] = []
+        #: How long a read takes (a provider's round trip), and the most in flight at once.
+        self.read_seconds = 0.0
+        self.in_flight = self.most_in_flight = 0
 
     async def get_invoices(self, ids: Sequence[str]) -> Sequence[Invoice | None]:
         self.reads.extend(ids)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.read_seconds)
+        finally:
+            self.in_flight -= 1
         return [self.invoices.get(i) for i in ids]
 
     async def list_invoices(self, filters: InvoiceFilter, page: PageRequest) -> Page[Invoice]:

@@ -322,3 +322,22 @@ def test_a_subscription_sent_without_a_stream_is_refused_not_run_as_a_query() ->
     assert posted.json()["errors"][0]["message"].startswith("A subscription needs a stream")
     assert through_get.status_code == 400
     assert through_get.json()["errors"][0]["message"] == posted.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("query", "overlapping"), [(EVENTS, True), (PLAIN, False)])
+def test_the_invoices_of_events_in_line_are_read_ahead_for_a_subscriber_that_wants_them(
+    query: str, overlapping: bool
+) -> None:
+    # A subscriber takes its events one at a time: were each invoice read only when it reached
+    # its event, the reads would follow one another, one round trip per event at most.
+    with served() as (url, ledger), SseSubscription(url, query) as watching:
+        ledger.read_seconds = 0.3
+        time.sleep(0.2)
+        for n in range(5):
+            deliver(url, {"id": f"d{n}", "event": "paid", "invoice": f"inv-{n}"})
+        assert len(events_of(watching.payloads(5))) == 5
+    if overlapping:
+        assert ledger.most_in_flight >= 2
+        assert sorted(ledger.reads) == [f"inv-{n}" for n in range(5)]
+    else:  # no subscriber selects `invoice`: nothing is read
+        assert ledger.reads == []
