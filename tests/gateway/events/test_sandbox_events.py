@@ -5,7 +5,10 @@ page, or finalizing and voiding a FlexPrice invoice through the API, reaches a s
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import datetime as dt
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from svix.webhooks import Webhook
 
 from gateway.app import create_app_from_environment
+from sandboxes.flexprice.webhooks import DEFAULT_WEBHOOK_SECRET
 from tests.gateway.events.streams import SseSubscription
 from tests.serving import ServedApp
 
@@ -131,3 +136,51 @@ def test_a_long_subscription_is_not_cut_off_by_the_upstream_call_limit() -> None
             pay_on_the_page(url, invoice_id)
         events = payloads(watching, 4)
     assert [e["invoice"]["providerId"] for e in events] == ids
+
+
+def svix_delivery(secret: str, body: bytes, *, message: str, at: dt.datetime) -> dict[str, str]:
+    signature = Webhook(secret).sign(message, at, body.decode())
+    return {
+        "svix-id": message,
+        "svix-timestamp": str(int(at.timestamp())),
+        "svix-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+def test_forged_replayed_and_repeated_flexprice_deliveries_publish_nothing_twice() -> None:
+    body = json.dumps(
+        {"event_type": "invoice.update.finalized", "invoice": {"id": "inv_forged_0001"}}
+    ).encode()
+    now = dt.datetime.now(dt.UTC)
+    other_secret = "whsec_" + base64.b64encode(b"not-the-sandbox-secret-0123").decode()
+    cases = {
+        "forged": svix_delivery(other_secret, body, message="msg_forged", at=now),
+        "replayed": svix_delivery(
+            DEFAULT_WEBHOOK_SECRET, body, message="msg_old", at=now - dt.timedelta(minutes=10)
+        ),
+        "unsigned": {"content-type": "application/json"},
+    }
+    good = svix_delivery(DEFAULT_WEBHOOK_SECRET, body, message="msg_good", at=now)
+    with newcomer() as url, SseSubscription(url, EVENTS) as watching:
+        time.sleep(0.2)
+        refused = {
+            name: httpx.post(f"{url}/webhooks/flexprice", content=body, headers=h, timeout=10)
+            for name, h in cases.items()
+        }
+        first, again = (
+            httpx.post(f"{url}/webhooks/flexprice", content=body, headers=good, timeout=10)
+            for _ in range(2)
+        )
+        (event,) = payloads(watching, 1)
+        assert watching.nothing_more()
+    for name, answer in refused.items():
+        assert answer.status_code == 401, (name, answer.text)
+        assert answer.json()["errors"][0]["extensions"]["code"] == "WEBHOOK_UNAUTHENTICATED"
+        assert DEFAULT_WEBHOOK_SECRET not in answer.text
+    assert (first.json(), again.json()) == (
+        {"recorded": 1, "duplicates": 0},
+        {"recorded": 0, "duplicates": 1},
+    )
+    assert (event["provider"], event["type"]) == ("flexprice", "FINALIZED")
+    assert event["invoice"] is None  # the webhook is a hint: no such invoice at the provider
