@@ -58,8 +58,9 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_STORE_UNAVAILABLE = "IDEMPOTENCY_STORE_UNAVAILABLE"
     #: Another request holds the idempotency key and did not finish within the wait.
     IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
-    #: `invoiceEvents(after:)` names an event older than GATEWAY_EVENT_RETENTION: what came
-    #: after it may be gone, so the subscription cannot promise to miss nothing.
+    #: `invoiceEvents(after:)` names an event followed by events no longer kept (older than
+    #: GATEWAY_EVENT_RETENTION), or a subscription fell further behind than that: it cannot
+    #: be given everything it missed.
     EVENT_CURSOR_EXPIRED = "EVENT_CURSOR_EXPIRED"
     #: The event log (Redis) cannot be reached; the subscription ends, resume it with `after`.
     EVENT_LOG_UNAVAILABLE = "EVENT_LOG_UNAVAILABLE"

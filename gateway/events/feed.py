@@ -20,7 +20,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
-from gateway.events.log import EventLog, EventLogUnavailable
+from gateway.events.log import EventLog, EventLogUnavailable, EventsForgotten
 from gateway.events.records import Position, RecordedEvent, position_key
 
 __all__ = ["EventFeed"]
@@ -68,8 +68,9 @@ class EventFeed:
 
     async def subscribe(self, after: Position | None = None) -> AsyncIterator[RecordedEvent]:
         """Every event after `after` (default: from now on), in order, once, until the caller
-        stops iterating. Raises `EventLogUnavailable` if the log cannot be read at the start;
-        later failures are waited out."""
+        stops iterating. Raises `EventLogUnavailable` if the log cannot be read at the start
+        (later failures are waited out), and `EventsForgotten` when the subscriber is behind
+        by more than the log keeps (it would miss events)."""
         position = after if after is not None else await self.log.last_position()
         subscriber = _Subscriber()
         self._subscribers.add(subscriber)
@@ -106,6 +107,10 @@ class EventFeed:
             self._subscribers.discard(subscriber)
 
     async def _read_logged(self, position: Position) -> list[RecordedEvent]:
+        """What the log holds after `position`; `EventsForgotten` when it may not hold it all
+        any more (a subscriber that fell further behind than the log keeps)."""
+        if await self.log.forgot(position):
+            raise EventsForgotten(position)
         delay = RETRY_FIRST_S
         while True:
             try:

@@ -20,11 +20,22 @@ import msgspec
 
 from gateway.events.records import Position, RecordedEvent, position_key
 
-__all__ = ["EventLog", "EventLogUnavailable", "MemoryEventLog", "cutoff_position"]
+__all__ = [
+    "EventLog",
+    "EventLogUnavailable",
+    "EventsForgotten",
+    "MemoryEventLog",
+    "cutoff_position",
+]
 
 
 class EventLogUnavailable(Exception):
     """The log cannot be reached or failed; the message is safe to log (no secret)."""
+
+
+class EventsForgotten(Exception):
+    """A reader asked for what follows a position the log no longer keeps everything after
+    (`EventLog.forgot`): it cannot be given all of it."""
 
 
 def cutoff_position(retention: dt.timedelta, *, now_ms: int | None = None) -> Position:
@@ -56,6 +67,10 @@ class EventLog(Protocol):
         """Like `read_after`, but waits up to `wait_seconds` for one when there is none
         (an empty list then)."""
 
+    async def forgot(self, position: Position) -> bool:
+        """Whether events after `position` were dropped (older than the retention, or, in
+        memory, past its cap): a subscriber resuming there cannot be given all it missed."""
+
     async def ping(self) -> None:
         """Raise `EventLogUnavailable` unless the log answers (for /readyz)."""
 
@@ -65,12 +80,15 @@ class EventLog(Protocol):
 class MemoryEventLog:
     """The log in this process's memory: a subscriber sees only what this process received.
 
-    At most `max_events` are kept (the oldest go first) besides the retention; a delivery key
-    is remembered for the retention, at most twice `max_events` of them."""
+    At most `max_events` are kept (the oldest go first) besides the retention (a webhook body
+    is kept with its event: 10,000 FlexPrice invoices are some tens of MB); a delivery key is
+    remembered for the retention, at most twice `max_events` of them."""
 
-    def __init__(self, *, retention: dt.timedelta, max_events: int = 100_000) -> None:
+    def __init__(self, *, retention: dt.timedelta, max_events: int = 10_000) -> None:
         self.retention = retention
         self.max_events = max_events
+        #: The newest event dropped (its retention over, or to keep `max_events`).
+        self._dropped_through = (0, 0)
         self._keys: list[tuple[int, int]] = []
         self._events: list[RecordedEvent] = []
         self._delivered: dict[tuple[str, str], Position] = {}
@@ -91,6 +109,7 @@ class MemoryEventLog:
         drop = bisect.bisect_left(self._keys, cutoff)
         drop = max(drop, len(self._events) - self.max_events)
         if drop > 0:
+            self._dropped_through = max(self._dropped_through, self._keys[drop - 1])
             del self._keys[:drop]
             del self._events[:drop]
         while self._by_age and (
@@ -136,6 +155,10 @@ class MemoryEventLog:
             except TimeoutError:
                 return []
         return await self.read_after(position, limit=limit)
+
+    async def forgot(self, position: Position) -> bool:
+        self._trim()
+        return position_key(position) < self._dropped_through
 
     async def ping(self) -> None:
         return None

@@ -3,10 +3,11 @@ that points at the same Redis (GATEWAY_REDIS_URL).
 
 Keys (one hash tag, so a Redis Cluster keeps them on one node for the script):
 ``invoice-gateway:events:v1:{events}:stream``, the events, trimmed to the retention as they are
-added (``XADD MINID ~``), and ``...:{events}:delivered:<provider>:<sha256 of the delivery key>``,
-the position an event was recorded at, kept as long as the retention. One Lua script checks
-the delivery key and adds the event, so two processes receiving the same delivery at once
-record it once.
+added (``XTRIM MINID``); ``...:{events}:delivered:<provider>:<sha256 of the delivery key>``,
+the position an event was recorded at, kept as long as the retention; and
+``...:{events}:trimmed-through``, the newest event trimmed. One Lua script checks the delivery
+key, adds the event and trims, so two processes receiving the same delivery at once record it
+once.
 
 How durable an acknowledged event is, is Redis's persistence: with ``appendonly yes`` and
 ``appendfsync always`` an event the receiver acknowledged survives a restart of Redis;
@@ -28,7 +29,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway.events.log import EventLogUnavailable, cutoff_position
-from gateway.events.records import Position, RecordedEvent, decode_event, encode_event
+from gateway.events.records import (
+    Position,
+    RecordedEvent,
+    decode_event,
+    encode_event,
+    position_key,
+)
 from gateway.idempotency.redis_store import what_failed
 from gateway.idempotency.store import redacted_url
 
@@ -44,8 +51,15 @@ REDIS_MAX_CONNECTIONS = 16
 _APPEND = """
 local seen = redis.call('GET', KEYS[2])
 if seen then return {0, seen} end
-local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[3], '*', 'e', ARGV[1])
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
 redis.call('SET', KEYS[2], id, 'PX', ARGV[2])
+-- Trim what is older than the retention, remembering the newest entry trimmed: a reader
+-- resuming before it would miss events (`forgot`). Cutoffs only grow, so does that entry.
+local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[3], '-', 'COUNT', 1)
+if #old > 0 then
+  redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3])
+  redis.call('SET', KEYS[3], old[1][1])
+end
 return {1, id}
 """
 
@@ -68,6 +82,8 @@ class RedisEventLog:
         self._where = where
         self._append = client.register_script(_APPEND)
         self.stream = f"{NAMESPACE}:stream"
+        #: The newest event the retention trimmed away.
+        self.trimmed_through = f"{NAMESPACE}:trimmed-through"
 
     @classmethod
     def from_url(cls, url: str, *, retention: dt.timedelta, block_seconds: float) -> RedisEventLog:
@@ -112,7 +128,7 @@ class RedisEventLog:
         retention_ms = max(1, int(self.retention.total_seconds() * 1000))
         async with self._asking():
             added, position = await self._append(
-                keys=[self.stream, self._delivered_key(event)],
+                keys=[self.stream, self._delivered_key(event), self.trimmed_through],
                 args=[encode_event(event), retention_ms, cutoff_position(self.retention)],
             )
         return _text(position) if int(added) == 1 else None
@@ -146,6 +162,11 @@ class RedisEventLog:
                 # Not ours (another program wrote to the stream): skipped, never fatal.
                 logger.warning("event log entry %s is not an event; skipped", position)
         return events
+
+    async def forgot(self, position: Position) -> bool:
+        async with self._asking():
+            trimmed: Any = await self._client.get(self.trimmed_through)
+        return trimmed is not None and position_key(position) < position_key(_text(trimmed))
 
     async def ping(self) -> None:
         async with self._asking():

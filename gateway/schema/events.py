@@ -14,8 +14,8 @@ from strawberry.scalars import JSON
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError
 from gateway.events import EventLogUnavailable, Events, RecordedEvent
-from gateway.events.log import cutoff_position
-from gateway.events.records import decode_cursor, position_key
+from gateway.events.log import EventsForgotten
+from gateway.events.records import decode_cursor
 from gateway.ids import GlobalId, NodeType
 from gateway.schema.nodes import Invoice
 from providers.models import InvoiceEventType
@@ -142,20 +142,19 @@ def _matcher(info: Info, events: Events, chosen: InvoiceEventFilter | None) -> M
     return matches
 
 
-def _start(info: Info, after: strawberry.ID | None) -> tuple[Events, str | None]:
+async def _start(info: Info, after: strawberry.ID | None) -> tuple[Events, str | None]:
     events = info.context.events
     if events is None:
         raise GatewayError(ErrorCode.NOT_FOUND, "This gateway keeps no events")
     position = None if after is None else decode_cursor(after, field="after")
-    if position is not None:
-        oldest = cutoff_position(events.log.retention)
-        if position_key(position) < position_key(oldest):
-            raise GatewayError(
-                ErrorCode.EVENT_CURSOR_EXPIRED,
-                "after names an event older than GATEWAY_EVENT_RETENTION: what followed it may "
-                "be gone. Subscribe without after, and read the invoices you need again",
-                field="after",
-            )
+    if position is not None and await _forgot(events, position):
+        raise GatewayError(
+            ErrorCode.EVENT_CURSOR_EXPIRED,
+            "after names an event older than the events this gateway keeps "
+            "(GATEWAY_EVENT_RETENTION): some that followed it are gone. Subscribe without "
+            "after, and read the invoices you need again",
+            field="after",
+        )
     return events, position
 
 
@@ -170,6 +169,16 @@ def _selects(info: Info, name: str) -> bool:
                 return True
         pending.extend(child for child in field.selections if hasattr(child, "selections"))
     return False
+
+
+async def _forgot(events: Events, position: str) -> bool:
+    try:
+        return await events.log.forgot(position)
+    except EventLogUnavailable as exc:
+        raise GatewayError(
+            ErrorCode.EVENT_LOG_UNAVAILABLE,
+            "The event log cannot be read: subscribe again later with after",
+        ) from exc
 
 
 @strawberry.type(description="What a client can subscribe to.")
@@ -187,7 +196,7 @@ class Subscription:
         filter: InvoiceEventFilter | None = None,
         after: strawberry.ID | None = None,
     ) -> AsyncGenerator[InvoiceEvent, None]:
-        events, position = _start(info, after)
+        events, position = await _start(info, after)
         matches = _matcher(info, events, filter)
         caller = info.context.caller.name if info.context.caller is not None else ""
         reading = events.reading_invoices() if _selects(info, "invoice") else nullcontext()
@@ -200,4 +209,10 @@ class Subscription:
                 raise GatewayError(
                     ErrorCode.EVENT_LOG_UNAVAILABLE,
                     "The event log cannot be read: subscribe again later with after",
+                ) from exc
+            except EventsForgotten as exc:
+                raise GatewayError(
+                    ErrorCode.EVENT_CURSOR_EXPIRED,
+                    "This subscription fell further behind than the events this gateway keeps: "
+                    "subscribe again without after, and read the invoices you need again",
                 ) from exc

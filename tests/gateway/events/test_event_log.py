@@ -15,6 +15,7 @@ import pytest
 
 from gateway.events import EventLog, EventLogUnavailable, MemoryEventLog, RecordedEvent
 from gateway.events.feed import EventFeed
+from gateway.events.log import EventsForgotten
 from gateway.events.records import position_key
 from gateway.events.redis_log import RedisEventLog
 from providers.models import InvoiceEventType
@@ -242,3 +243,58 @@ async def append_when_back(log: EventLog, found: RecordedEvent) -> str | None:
         except EventLogUnavailable:
             assert time.monotonic() < deadline, "the log did not come back"
             await asyncio.sleep(0.1)
+
+
+async def test_memory_refuses_to_resume_past_what_its_cap_dropped() -> None:
+    log = MemoryEventLog(retention=dt.timedelta(hours=1), max_events=3)
+    first = await log.append(event(0))
+    assert first is not None
+    assert not await log.forgot(first)
+    for n in range(1, 5):
+        await log.append(event(n))
+    assert await log.forgot(first)  # inv-1 went to keep 3: resuming after inv-0 misses it
+    kept = await log.read_after("0-0", limit=10)
+    assert not await log.forgot(kept[0].position)
+    feed = EventFeed(log, block_seconds=0.5)
+    try:
+        with pytest.raises(EventsForgotten):
+            await take(feed.subscribe(first), 1)
+    finally:
+        await feed.aclose()
+
+
+async def test_a_subscriber_that_falls_behind_past_the_cap_ends_instead_of_missing_events() -> None:
+    log = MemoryEventLog(retention=dt.timedelta(hours=1), max_events=5)
+    feed = EventFeed(log, buffer=2, block_seconds=0.5)
+    try:
+        stream = feed.subscribe()
+        started = asyncio.create_task(take(stream, 1))
+        await asyncio.sleep(0.1)
+        await log.append(event(0))
+        assert await started == ["inv-0"]
+        for n in range(1, 21):  # more than it buffers, and than the log keeps
+            await log.append(event(n))
+        await asyncio.sleep(0.3)
+        with pytest.raises(EventsForgotten):
+            await take(stream, 20)
+    finally:
+        await feed.aclose()
+
+
+async def test_redis_knows_what_its_retention_trimmed(redis_url: str) -> None:
+    log = RedisEventLog.from_url(redis_url, retention=dt.timedelta(seconds=1), block_seconds=1)
+    try:
+        assert not await log.forgot("0-0")  # nothing trimmed yet
+        first = await log.append(event(0))
+        second = await log.append(event(1))
+        assert first is not None
+        assert second is not None
+        assert not await log.forgot("0-0")
+        await asyncio.sleep(1.2)
+        await log.append(event(2))  # trims the first two
+        assert [e.invoice_id for e in await log.read_after("0-0", limit=10)] == ["inv-2"]
+        assert await log.forgot("0-0")
+        assert await log.forgot(first)  # the second is gone
+        assert not await log.forgot(second)  # nothing after it is
+    finally:
+        await log.aclose()

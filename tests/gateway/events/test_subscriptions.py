@@ -135,7 +135,6 @@ def refusal(subscription: SseSubscription) -> dict[str, Any]:
     [
         ("not-a-cursor", "BAD_USER_INPUT"),
         (encode_id("Invoice", "ledger", "inv-1"), "BAD_USER_INPUT"),  # an id, not a cursor
-        (encode_cursor("1000-0"), "EVENT_CURSOR_EXPIRED"),  # 1970: past any retention
     ],
 )
 def test_a_cursor_that_is_not_one_or_too_old_is_refused(after: str, code: str) -> None:
@@ -144,6 +143,27 @@ def test_a_cursor_that_is_not_one_or_too_old_is_refused(after: str, code: str) -
     assert error["extensions"]["code"] == code
     assert error["extensions"].get("field") == "after"
     assert "Traceback" not in str(error)
+
+
+def test_resuming_after_an_event_the_retention_dropped_is_refused_and_before_any_is_not() -> None:
+    with served(event_retention="1s") as (url, _):
+        with SseSubscription(url, PLAIN) as first:
+            time.sleep(0.2)
+            deliver(url, {"id": "d1", "event": "paid", "invoice": "inv-1"})
+            deliver(url, {"id": "d2", "event": "paid", "invoice": "inv-2"})
+            one, two = events_of(first.payloads(2))
+        # From before the first event: nothing was dropped yet, so all of it.
+        with SseSubscription(url, PLAIN, {"after": encode_cursor("1000-0")}) as everything:
+            assert [e["id"] for e in events_of(everything.payloads(2))] == [one["id"], two["id"]]
+        time.sleep(1.2)
+        deliver(url, {"id": "d3", "event": "paid", "invoice": "inv-3"})  # drops d1 and d2
+        with SseSubscription(url, PLAIN, {"after": one["id"]}) as expired:
+            error = refusal(expired)  # d2 is gone
+        with SseSubscription(url, PLAIN, {"after": two["id"]}) as resumed:
+            (three,) = events_of(resumed.payloads(1))  # nothing after d2 is
+    assert error["extensions"]["code"] == "EVENT_CURSOR_EXPIRED"
+    assert error["extensions"]["field"] == "after"
+    assert three["invoiceId"] == gid("inv-3")
 
 
 def test_filters_narrow_by_type_provider_and_customer() -> None:
