@@ -15,6 +15,7 @@ from gateway.errors import ErrorCode, GatewayError
 from gateway.events import Events
 from gateway.idempotency import IdempotencyStore
 from gateway.loaders import Loaders, retrieve_failure
+from gateway.logs import excerpt
 from gateway.settings import GatewaySettings
 from providers.base import InvoiceProvider
 from providers.calls import RequestCalls
@@ -57,12 +58,13 @@ class GatewayContext:
         provider = self.providers.get(name)
         if provider is None:
             enabled = ", ".join(self.providers)
+            shown = excerpt(name, 64)  # a client's text: never echoed at any length
             raise GatewayError(
                 ErrorCode.UNKNOWN_PROVIDER,
-                f"{field} refers to provider {name!r}, which is not enabled here "
+                f"{field} refers to provider '{shown}', which is not enabled here "
                 f"(enabled: {enabled})",
                 field=field,
-                provider=name,
+                provider=shown,
             )
         return provider
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from gateway.events.log import EventLog, EventLogUnavailable
@@ -68,7 +68,9 @@ class WebhookReceiver:
         provider = self.providers.get(name)
         if provider is None:
             return _refusal(404, "NOT_FOUND", f"No provider {name!r} is enabled here")
-        body = await self._body(request)
+        body = await self._read(request)
+        if isinstance(body, ClientDisconnect):
+            return Response(status_code=400)  # nobody is left to read it
         if body is None:
             return _refusal(
                 413,
@@ -131,3 +133,9 @@ class WebhookReceiver:
             if len(body) > self.max_body_bytes:
                 return None
         return bytes(body)
+
+    async def _read(self, request: Request) -> bytes | ClientDisconnect | None:
+        try:
+            return await self._body(request)
+        except ClientDisconnect as gone:  # it hung up (or the server cut a slow body off)
+            return gone

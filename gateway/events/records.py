@@ -36,6 +36,7 @@ Position = str
 _POSITION: Final = re.compile(r"(0|[1-9][0-9]{0,15})-(0|[1-9][0-9]{0,19})")
 _CURSOR_PREFIX: Final = "e1:"
 _MAX_CURSOR_CHARS: Final = 64
+_U64: Final = 2**64 - 1
 
 
 class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -117,6 +118,8 @@ def decode_cursor(value: object, *, field: str = "after") -> Position:
     if not text.startswith(_CURSOR_PREFIX):
         raise refusal
     position = text[len(_CURSOR_PREFIX) :]
-    if _POSITION.fullmatch(position) is None:
+    found = _POSITION.fullmatch(position)
+    # Redis numbers a stream's entries with two unsigned 64-bit integers: nothing beyond.
+    if found is None or int(found[1]) > _U64 or int(found[2]) > _U64:
         raise refusal
     return position

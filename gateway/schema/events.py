@@ -15,7 +15,7 @@ from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError
 from gateway.events import EventLogUnavailable, Events, RecordedEvent
 from gateway.events.log import EventsForgotten
-from gateway.events.records import decode_cursor
+from gateway.events.records import decode_cursor, position_key
 from gateway.ids import GlobalId, NodeType
 from gateway.schema.nodes import Invoice
 from providers.models import InvoiceEventType
@@ -112,6 +112,13 @@ def _matcher(info: Info, events: Events, chosen: InvoiceEventFilter | None) -> M
     types: frozenset[InvoiceEventType] | None = None
     customer: GlobalId | None = None
     if chosen is not None:
+        for name, given in (("provider", chosen.provider), ("type", chosen.type)):
+            if given is not None and not given:
+                raise GatewayError(
+                    ErrorCode.BAD_USER_INPUT,
+                    f"filter.{name} is empty, so no event would match: leave it out for all",
+                    field=f"filter.{name}",
+                )
         if chosen.provider is not None:
             for name in chosen.provider:
                 info.context.provider(name, field="filter.provider")
@@ -147,6 +154,13 @@ async def _start(info: Info, after: strawberry.ID | None) -> tuple[Events, str |
     if events is None:
         raise GatewayError(ErrorCode.NOT_FOUND, "This gateway keeps no events")
     position = None if after is None else decode_cursor(after, field="after")
+    if position is not None and await _ahead(events, position):
+        raise GatewayError(
+            ErrorCode.BAD_USER_INPUT,
+            "after names no event this gateway recorded: pass the id of an InvoiceEvent you "
+            "received",
+            field="after",
+        )
     if position is not None and await _forgot(events, position):
         raise GatewayError(
             ErrorCode.EVENT_CURSOR_EXPIRED,
@@ -169,6 +183,18 @@ def _selects(info: Info, name: str) -> bool:
                 return True
         pending.extend(child for child in field.selections if hasattr(child, "selections"))
     return False
+
+
+async def _ahead(events: Events, position: str) -> bool:
+    """Whether `position` is past the newest event (a cursor no event of ours ever had)."""
+    try:
+        newest = await events.log.last_position()
+    except EventLogUnavailable as exc:
+        raise GatewayError(
+            ErrorCode.EVENT_LOG_UNAVAILABLE,
+            "The event log cannot be read: subscribe again later with after",
+        ) from exc
+    return position_key(position) > position_key(newest)
 
 
 async def _forgot(events: Events, position: str) -> bool:
