@@ -75,7 +75,9 @@ class InvoiceEvent:
         description="The invoice as the provider has it now, read once per event and gateway "
         "process whoever asks; null when it no longer exists."
     )
-    async def invoice(self) -> Invoice | None:
+    async def invoice(self, info: Info) -> Invoice | None:
+        # An event another process recorded may be of a provider not enabled in this one.
+        info.context.provider(self.record.provider, field="invoice")
         found = await self.events.invoice(self.record)
         return None if found is None else Invoice(model=found)
 
@@ -141,6 +143,8 @@ def _matcher(info: Info, events: Events, chosen: InvoiceEventFilter | None) -> M
         if record.provider != customer.provider:
             return False
         customer_id = record.customer_id
+        if customer_id is None and record.provider not in events.providers:
+            return False  # not enabled in this process: nothing here can tell
         if customer_id is None:  # the webhook does not say: the invoice does
             invoice = await events.invoice(record)
             customer_id = None if invoice is None else invoice.customer_id

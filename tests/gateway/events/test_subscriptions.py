@@ -361,3 +361,27 @@ def test_the_invoices_of_events_in_line_are_read_ahead_for_a_subscriber_that_wan
         assert sorted(ledger.reads) == [f"inv-{n}" for n in range(5)]
     else:  # no subscriber selects `invoice`: nothing is read
         assert ledger.reads == []
+
+
+class Other(Ledger):
+    name = "other"
+
+
+def test_an_event_of_a_provider_not_enabled_here_says_so_in_its_invoice(redis_url: str) -> None:
+    # B shares A's Redis but not its providers: the event reaches B's subscriber, and its
+    # `invoice`, which B cannot read, is a coded error (it was an unexpected KeyError).
+    settings = GatewaySettings(providers=("other",), redis_url=redis_url, heartbeat_seconds=0.2)
+    b_app = create_app(settings=settings, providers={"other": Other()})
+    with (
+        served(redis_url=redis_url) as (a, _),
+        ServedApp(b_app, lifespan=True) as b,
+        SseSubscription(b.url, EVENTS) as on_b,
+    ):
+        time.sleep(0.3)
+        deliver(a, {"id": "d1", "event": "paid", "invoice": "inv-1"})
+        (payload,) = on_b.payloads(1)
+    event = payload["data"]["invoiceEvents"]
+    assert (event["provider"], event["type"], event["invoice"]) == ("ledger", "PAID", None)
+    (error,) = payload["errors"]
+    assert error["extensions"]["code"] == "UNKNOWN_PROVIDER"
+    assert error["path"] == ["invoiceEvents", "invoice"]
