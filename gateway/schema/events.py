@@ -154,18 +154,23 @@ def _matcher(info: Info, events: Events, chosen: InvoiceEventFilter | None) -> M
 
 
 async def _start(info: Info, after: strawberry.ID | None) -> tuple[Events, str | None]:
+    """The events and the position to start after; refuses (naming `after`) a cursor that is
+    not ours, past the newest event, or followed by events no longer kept. Raises
+    `EventLogUnavailable`."""
     events = info.context.events
     if events is None:
         raise GatewayError(ErrorCode.NOT_FOUND, "This gateway keeps no events")
-    position = None if after is None else decode_cursor(after, field="after")
-    if position is not None and await _ahead(events, position):
+    if after is None:
+        return events, None
+    position = decode_cursor(after, field="after")
+    if position_key(position) > position_key(await events.log.last_position()):
         raise GatewayError(
             ErrorCode.BAD_USER_INPUT,
             "after names no event this gateway recorded: pass the id of an InvoiceEvent you "
             "received",
             field="after",
         )
-    if position is not None and await _forgot(events, position):
+    if await events.log.forgot(position):
         raise GatewayError(
             ErrorCode.EVENT_CURSOR_EXPIRED,
             "after names an event older than the events this gateway keeps "
@@ -189,28 +194,6 @@ def _selects(info: Info, name: str) -> bool:
     return False
 
 
-async def _ahead(events: Events, position: str) -> bool:
-    """Whether `position` is past the newest event (a cursor no event of ours ever had)."""
-    try:
-        newest = await events.log.last_position()
-    except EventLogUnavailable as exc:
-        raise GatewayError(
-            ErrorCode.EVENT_LOG_UNAVAILABLE,
-            "The event log cannot be read: subscribe again later with after",
-        ) from exc
-    return position_key(position) > position_key(newest)
-
-
-async def _forgot(events: Events, position: str) -> bool:
-    try:
-        return await events.log.forgot(position)
-    except EventLogUnavailable as exc:
-        raise GatewayError(
-            ErrorCode.EVENT_LOG_UNAVAILABLE,
-            "The event log cannot be read: subscribe again later with after",
-        ) from exc
-
-
 @strawberry.type(description="What a client can subscribe to.")
 class Subscription:
     @strawberry.subscription(
@@ -226,23 +209,24 @@ class Subscription:
         filter: InvoiceEventFilter | None = None,
         after: strawberry.ID | None = None,
     ) -> AsyncGenerator[InvoiceEvent, None]:
-        events, position = await _start(info, after)
-        matches = _matcher(info, events, filter)
-        caller = info.context.caller.name if info.context.caller is not None else ""
-        reading = events.reading_invoices() if _selects(info, "invoice") else nullcontext()
-        with events.slot(caller), reading:
-            try:
+        # The log failing anywhere, at the start or later, ends the subscription one way.
+        try:
+            events, position = await _start(info, after)
+            matches = _matcher(info, events, filter)
+            caller = info.context.caller.name if info.context.caller is not None else ""
+            reading = events.reading_invoices() if _selects(info, "invoice") else nullcontext()
+            with events.slot(caller), reading:
                 async for record in events.feed.subscribe(position):
                     if await matches(record):
                         yield InvoiceEvent(record=record, events=events)
-            except EventLogUnavailable as exc:
-                raise GatewayError(
-                    ErrorCode.EVENT_LOG_UNAVAILABLE,
-                    "The event log cannot be read: subscribe again later with after",
-                ) from exc
-            except EventsForgotten as exc:
-                raise GatewayError(
-                    ErrorCode.EVENT_CURSOR_EXPIRED,
-                    "This subscription fell further behind than the events this gateway keeps: "
-                    "subscribe again without after, and read the invoices you need again",
-                ) from exc
+        except EventLogUnavailable as exc:
+            raise GatewayError(
+                ErrorCode.EVENT_LOG_UNAVAILABLE,
+                "The event log cannot be read: subscribe again later with after",
+            ) from exc
+        except EventsForgotten as exc:
+            raise GatewayError(
+                ErrorCode.EVENT_CURSOR_EXPIRED,
+                "This subscription fell further behind than the events this gateway keeps: "
+                "subscribe again without after, and read the invoices you need again",
+            ) from exc
