@@ -20,7 +20,8 @@ from providers.errors import WebhookMalformed, WebhookRefused
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.flexprice.provider import factory
 from providers.models import InvoiceEventType, WebhookEvent
-from providers.transport import HandlerTransport, Request, Response
+from providers.transport import HandlerTransport
+from tests.providers.webhook_upstream import Upstream
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
@@ -66,17 +67,6 @@ def signed(
         "svix-timestamp": str(int(at.timestamp())),
         "svix-signature": Webhook(secret).sign(message_id, at, body),  # type: ignore[arg-type]
     }
-
-
-class Upstream:
-    """FlexPrice's API as the provider would call it: every call is recorded (none may be)."""
-
-    def __init__(self) -> None:
-        self.calls: list[Request] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.calls.append(request)
-        return Response(status_code=500, content=b"{}")
 
 
 @pytest.fixture

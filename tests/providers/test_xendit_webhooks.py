@@ -16,9 +16,10 @@ from starlette.datastructures import Headers
 
 from providers.errors import WebhookMalformed, WebhookRefused
 from providers.models import InvoiceEventType, WebhookEvent
-from providers.transport import HandlerTransport, Request, Response
+from providers.transport import HandlerTransport
 from providers.xendit import XenditProvider, XenditSettings
 from providers.xendit.provider import factory
+from tests.providers.webhook_upstream import Upstream
 
 TOKEN = "xnd-callback-token-do-not-print-7c1f"
 RECEIVED = dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC)
@@ -44,17 +45,6 @@ def callback(**changes: Any) -> bytes:
         else:
             body[name] = value
     return json.dumps(body).encode()
-
-
-class Upstream:
-    """Xendit's API as the provider would call it: every call is recorded (none may be made)."""
-
-    def __init__(self) -> None:
-        self.calls: list[Request] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.calls.append(request)
-        return Response(status_code=500, content=b"{}")
 
 
 @pytest.fixture
