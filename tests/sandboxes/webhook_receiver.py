@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -73,3 +74,11 @@ def served_receiver(statuses: tuple[int, ...] = ()) -> Iterator[Receiver]:
     with ServedApp(receiver.app) as served:
         receiver.url = f"{served.url}/hook"
         yield receiver
+
+
+async def register(api: httpx.AsyncClient, url: str, **options: Any) -> dict[str, Any]:
+    """`POST /_sandbox/webhooks` of the sandbox `api` calls, for `url`: the endpoint (201)."""
+    answer = await api.post("/_sandbox/webhooks", json={"url": url, **options})
+    assert answer.status_code == 201, answer.text
+    registered: dict[str, Any] = answer.json()
+    return registered

@@ -18,7 +18,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from sandboxes.flexprice import DEFAULT_API_KEY, FlexPriceSandbox, create_sandbox_app, webhooks
 from sandboxes.flexprice.webhooks import DEFAULT_WEBHOOK_SECRET
 from sandboxes.kit import SandboxApp
-from tests.sandboxes.webhook_receiver import Receiver, served_receiver
+from tests.sandboxes.webhook_receiver import Receiver, register, served_receiver
 from tests.serving import ServedApp
 
 from .flexprice_sandbox_helpers import find_customer, one_off_body
@@ -57,13 +57,6 @@ def _state(app: SandboxApp) -> FlexPriceSandbox:
     return state
 
 
-async def _register(api: httpx.AsyncClient, url: str, **options: Any) -> dict[str, Any]:
-    answer = await api.post("/_sandbox/webhooks", json={"url": url, **options})
-    assert answer.status_code == 201, answer.text
-    registered: dict[str, Any] = answer.json()
-    return registered
-
-
 async def _settled_log(api: httpx.AsyncClient) -> list[dict[str, Any]]:
     """The deliveries, once none is pending or retrying any more (a receiver has the request
     before the sandbox has its answer)."""
@@ -95,7 +88,7 @@ def _subscription_draft(sandbox: FlexPriceSandbox) -> dict[str, Any]:
 async def test_each_state_change_posts_one_webhook_with_the_invoice_at_delivery(
     app: SandboxApp, api: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    await _register(api, receiver.url)
+    await register(api, receiver.url)
     sandbox = _state(app)
     customer = find_customer(sandbox)
 
@@ -140,7 +133,7 @@ async def test_each_state_change_posts_one_webhook_with_the_invoice_at_delivery(
 async def test_the_svix_signature_verifies_with_the_secret_the_registration_returned(
     api: httpx.AsyncClient, receiver: Receiver, app: SandboxApp
 ) -> None:
-    registered = await _register(api, receiver.url)
+    registered = await register(api, receiver.url)
     assert registered["mode"] == "svix"
     assert registered["secret"] == DEFAULT_WEBHOOK_SECRET
     assert registered["url"] == receiver.url
@@ -167,7 +160,7 @@ async def test_a_secret_given_to_the_app_signs_instead_of_the_published_one(
         async with httpx.AsyncClient(
             base_url=served.url, headers={"x-api-key": DEFAULT_API_KEY}, timeout=10
         ) as api:
-            registered = await _register(api, receiver.url)
+            registered = await register(api, receiver.url)
             assert registered["secret"] == OTHER_SECRET
             await api.post("/v1/invoices", json=one_off_body(find_customer(_state(app)).id))
             (delivery,) = await receiver.wait_for(1)
@@ -188,7 +181,7 @@ async def test_native_mode_carries_the_static_headers_and_no_signature(
     api: httpx.AsyncClient, receiver: Receiver, app: SandboxApp
 ) -> None:
     static = {"X-Api-Key": "receiver-key-123", "X-Tenant": "acme"}
-    registered = await _register(api, receiver.url, mode="native", headers=static)
+    registered = await register(api, receiver.url, mode="native", headers=static)
     assert registered["mode"] == "native"
     assert registered["headers"] == static
     assert "secret" not in registered
@@ -207,7 +200,7 @@ async def test_a_failing_delivery_is_retried_with_the_same_id_before_the_next_ev
         async with httpx.AsyncClient(
             base_url=served.url, headers={"x-api-key": DEFAULT_API_KEY}, timeout=10
         ) as api:
-            await _register(api, receiver.url, retry_schedule_ms=[100, 100])
+            await register(api, receiver.url, retry_schedule_ms=[100, 100])
             customer = find_customer(_state(app))
             first = await api.post("/v1/invoices", json=one_off_body(customer.id))
             second = await api.post(
@@ -237,7 +230,7 @@ async def test_a_schedule_that_runs_out_marks_the_delivery_failed_and_moves_on()
         async with httpx.AsyncClient(
             base_url=served.url, headers={"x-api-key": DEFAULT_API_KEY}, timeout=10
         ) as api:
-            await _register(api, receiver.url, retry_schedule_ms=[50])
+            await register(api, receiver.url, retry_schedule_ms=[50])
             customer = find_customer(_state(app))
             await api.post("/v1/invoices", json=one_off_body(customer.id))
             await api.post(
@@ -260,7 +253,7 @@ async def test_an_unreachable_endpoint_fails_with_the_reason_in_the_log(
 ) -> None:
     with served_receiver() as gone:
         url = gone.url  # a port that nobody listens on once the receiver stopped
-    await _register(api, url, retry_schedule_ms=[10])
+    await register(api, url, retry_schedule_ms=[10])
     await api.post("/v1/invoices", json=one_off_body(find_customer(_state(app)).id))
     (delivery,) = await _settled_log(api)
     assert delivery["status"] == "failed"
@@ -318,8 +311,8 @@ async def test_a_body_that_is_not_an_object_is_a_400(api: httpx.AsyncClient) -> 
 async def test_a_removed_endpoint_gets_nothing_and_reset_keeps_endpoints_but_not_the_log(
     api: httpx.AsyncClient, receiver: Receiver, app: SandboxApp
 ) -> None:
-    kept = await _register(api, receiver.url + "/kept")
-    removed = await _register(api, receiver.url + "/removed")
+    kept = await register(api, receiver.url + "/kept")
+    removed = await register(api, receiver.url + "/removed")
     listed = (await api.get("/_sandbox/webhooks")).json()["endpoints"]
     assert [e["id"] for e in listed] == [kept["id"], removed["id"]]
     assert (await api.delete(f"/_sandbox/webhooks/{removed['id']}")).status_code == 204

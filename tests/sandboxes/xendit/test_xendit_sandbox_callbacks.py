@@ -20,7 +20,7 @@ from starlette.routing import Mount
 from sandboxes.kit import SandboxApp
 from sandboxes.xendit import DEFAULT_API_KEY, XenditSandbox, create_sandbox_app
 from sandboxes.xendit.callbacks import DEFAULT_CALLBACK_TOKEN
-from tests.sandboxes.webhook_receiver import Receiver, served_receiver
+from tests.sandboxes.webhook_receiver import Receiver, register, served_receiver
 from tests.serving import ServedApp
 
 from .xendit_sandbox_helpers import FakeClock, find_invoice, invoice_body
@@ -82,13 +82,6 @@ def _state(app: SandboxApp) -> XenditSandbox:
     return state
 
 
-async def _register(api: httpx.AsyncClient, url: str, **options: Any) -> dict[str, Any]:
-    answer = await api.post("/_sandbox/webhooks", json={"url": url, **options})
-    assert answer.status_code == 201, answer.text
-    registered: dict[str, Any] = answer.json()
-    return registered
-
-
 def _check_model(callback: dict[str, Any]) -> None:
     for name, kind in REQUIRED.items():
         assert isinstance(callback[name], kind), (name, callback.get(name))
@@ -99,7 +92,7 @@ def _check_model(callback: dict[str, Any]) -> None:
 async def test_pay_settle_and_expire_post_callbacks_with_the_token_and_the_model(
     app: SandboxApp, api: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    registered = await _register(api, receiver.url)
+    registered = await register(api, receiver.url)
     assert registered["mode"] == "callback"
     assert registered["callback_token"] == DEFAULT_CALLBACK_TOKEN
     sandbox = _state(app)
@@ -141,7 +134,7 @@ async def test_pay_settle_and_expire_post_callbacks_with_the_token_and_the_model
 async def test_an_invoice_past_its_expiry_posts_its_expired_callback(
     app: SandboxApp, api: httpx.AsyncClient, receiver: Receiver, clock: FakeClock
 ) -> None:
-    await _register(api, receiver.url)
+    await register(api, receiver.url)
     created = await api.post("/v2/invoices/", json=invoice_body(invoice_duration=60.0))
     assert created.status_code == 200
     clock.advance(minutes=2)
@@ -159,7 +152,7 @@ async def test_a_token_given_to_the_app_is_sent_instead_of_the_published_one(
     invoice = find_invoice(_state(app), status="PENDING")
     with ServedApp(app) as served:
         async with httpx.AsyncClient(base_url=served.url, timeout=10) as control:
-            registered = await _register(control, receiver.url)
+            registered = await register(control, receiver.url)
             assert registered["callback_token"] == "my-own-callback-token"
             assert (await control.post(f"/_sandbox/invoices/{invoice.id}/pay")).is_success
             (delivery,) = await receiver.wait_for(1)
@@ -200,7 +193,7 @@ async def test_the_invoice_url_opens_the_page_and_its_button_pays_and_sends_the_
     receiver: Receiver,
     served: ServedApp,
 ) -> None:
-    await _register(api, receiver.url)
+    await register(api, receiver.url)
     created = (await api.post("/v2/invoices/", json=invoice_body())).json()
     assert created["invoice_url"] == f"{served.url}/web/{created['id']}"
 
@@ -258,7 +251,7 @@ async def test_a_paid_expired_or_unknown_invoice_has_no_button(
         assert page.status_code == 200
         assert f'data-testid="invoice-status">{status}<' in page.text
         assert PAY_BUTTON not in page.text
-    await _register(api, receiver.url)
+    await register(api, receiver.url)
     paid = find_invoice(sandbox, status="PAID")
     again = await browser.post(f"/web/{paid.id}", data={"payment_channel": "BCA"})
     assert again.status_code == 409
@@ -274,7 +267,7 @@ async def test_a_paid_expired_or_unknown_invoice_has_no_button(
 async def test_a_channel_the_invoice_does_not_offer_is_refused_on_the_page(
     app: SandboxApp, api: httpx.AsyncClient, browser: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    await _register(api, receiver.url)
+    await register(api, receiver.url)
     inv = find_invoice(_state(app), status="PENDING", currency="IDR")
     assert "GCASH" not in inv.payment_methods
     refused = await browser.post(f"/web/{inv.id}", data={"payment_channel": "GCASH"})
