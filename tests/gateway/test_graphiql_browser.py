@@ -12,6 +12,7 @@ The page also keeps what Strawberry's GraphiQL has: the explorer plugin, the hea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
+    BrowserContext,
     ConsoleMessage,
     Page,
     Request,
@@ -119,6 +121,36 @@ class Watched:
             self.outside.append(url)
 
 
+@contextlib.contextmanager
+def offline_chromium(tmp_path: Path, watched: Watched) -> Iterator[BrowserContext]:
+    """Headless Chromium on a fresh profile, every request outside 127.0.0.1 aborted and
+    recorded in `watched`, CSP violations recorded (`RECORD_CSP`); closed afterwards, and
+    then, even when a step failed, nothing may have tried to leave (a page stuck on
+    "Loading..." tried a CDN). Fails when Debian's Chromium is missing."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: this test needs Debian's Chromium. "
+            "Install it with: apt-get update && apt-get install -y chromium"
+        )
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh profile
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 1000},
+            timeout=STEP_MS,
+        )
+        try:
+            context.set_default_timeout(STEP_MS)
+            context.route("**/*", watched.route)
+            context.add_init_script(RECORD_CSP)
+            yield context
+        finally:
+            context.close()
+            assert watched.outside == [], f"a page tried to reach outside: {watched.outside}"
+
+
 @pytest.fixture
 def gateway_url() -> Iterator[str]:
     """The gateway as `invoice-gateway serve` builds it with no credentials (both in-process
@@ -148,104 +180,83 @@ def editor_text(page: Page, pane: str) -> str:
 def test_graphiql_runs_the_readme_query_offline_under_a_strict_csp(
     gateway_url: str, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: this test needs Debian's Chromium. "
-            "Install it with: apt-get update && apt-get install -y chromium"
-        )
     query = readme_first_query()
     watched = Watched()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh profile
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1280, "height": 1000},
-            timeout=STEP_MS,
-        )
-        try:
-            context.set_default_timeout(STEP_MS)
-            context.route("**/*", watched.route)
-            context.add_init_script(RECORD_CSP)
-            page = context.pages[0] if context.pages else context.new_page()
-            watched.watch(page)
+    with offline_chromium(tmp_path, watched) as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        watched.watch(page)
 
-            page.goto(f"{gateway_url}/graphql")
-            editor = page.locator(".graphiql-query-editor .CodeMirror")
-            editor.wait_for()
-            # The schema arrived: the docs list the root fields.
-            page.get_by_label("Show Documentation Explorer").click()
-            page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).wait_for()
-            page.get_by_label("Hide Documentation Explorer").click()
+        page.goto(f"{gateway_url}/graphql")
+        editor = page.locator(".graphiql-query-editor .CodeMirror")
+        editor.wait_for()
+        # The schema arrived: the docs list the root fields.
+        page.get_by_label("Show Documentation Explorer").click()
+        page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).wait_for()
+        page.get_by_label("Hide Documentation Explorer").click()
 
-            # The explorer plugin lists the root fields. It is closed again before the README's
-            # query is pasted: graphiql-explorer 0.9.0 cannot show a list argument such as
-            # `status: [OPEN]` and logs a console error for it (on Strawberry's own page too).
-            page.get_by_label("Show GraphiQL Explorer").click()
-            explorer = page.locator(".graphiql-explorer-root")
-            explorer.get_by_text("invoices", exact=True).first.wait_for()
-            page.get_by_label("Hide GraphiQL Explorer").click()
-            explorer.wait_for(state="detached")
+        # The explorer plugin lists the root fields. It is closed again before the README's
+        # query is pasted: graphiql-explorer 0.9.0 cannot show a list argument such as
+        # `status: [OPEN]` and logs a console error for it (on Strawberry's own page too).
+        page.get_by_label("Show GraphiQL Explorer").click()
+        explorer = page.locator(".graphiql-explorer-root")
+        explorer.get_by_text("invoices", exact=True).first.wait_for()
+        page.get_by_label("Hide GraphiQL Explorer").click()
+        explorer.wait_for(state="detached")
 
-            # Paste the README's query over the welcome text.
-            editor.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.insert_text(query)
-            assert editor_text(page, ".graphiql-query-editor").split() == query.split()
+        # Paste the README's query over the welcome text.
+        editor.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(query)
+        assert editor_text(page, ".graphiql-query-editor").split() == query.split()
 
-            # A header typed in the headers editor reaches the gateway, which echoes it.
-            page.get_by_role("button", name="Headers").click()
-            page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
-            page.keyboard.insert_text(json.dumps({"X-Request-ID": REQUEST_ID}))
+        # A header typed in the headers editor reaches the gateway, which echoes it.
+        page.get_by_role("button", name="Headers").click()
+        page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
+        page.keyboard.insert_text(json.dumps({"X-Request-ID": REQUEST_ID}))
 
-            with page.expect_response(
-                lambda r: r.request.method == "POST" and r.url == f"{gateway_url}/graphql"
-            ) as answered:
-                page.get_by_label("Execute query (Ctrl-Enter)").click()
-            assert answered.value.status == 200
-            assert answered.value.headers["x-request-id"] == REQUEST_ID
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url == f"{gateway_url}/graphql"
+        ) as answered:
+            page.get_by_label("Execute query (Ctrl-Enter)").click()
+        assert answered.value.status == 200
+        assert answered.value.headers["x-request-id"] == REQUEST_ID
 
-            # The result pane holds the answer: both providers and three open invoices.
-            result = page.locator(".graphiql-response")
-            result.get_by_text('"providers"').wait_for()
-            body = json.loads(editor_text(page, ".graphiql-response"))
-            assert "errors" not in body, body
-            assert [p["name"] for p in body["data"]["providers"]] == ["flexprice", "xendit"]
-            nodes = [edge["node"] for edge in body["data"]["invoices"]["edges"]]
-            assert len(nodes) == 3
-            assert {node["status"] for node in nodes} == {"OPEN"}
-            assert {node["provider"] for node in nodes} <= {"flexprice", "xendit"}
-            assert all(node["number"] and node["total"]["formatted"] for node in nodes)
-            # The user scrolls the pane down to the first invoice and sees it.
-            first = nodes[0]
-            number = result.get_by_text(f'"{first["number"]}"').first
-            for _ in range(SCROLLS):
-                try:
-                    expect(number).to_be_in_viewport(timeout=500)
-                    break
-                except AssertionError:
-                    result.hover()
-                    page.mouse.wheel(0, 200)
-            expect(number).to_be_in_viewport(timeout=500)
-            shown = result.inner_text()
-            assert '"edges"' in shown or '"node"' in shown
-            assert f'"{first["provider"]}"' in shown
-            assert f'"{first["total"]["formatted"]}"' in shown
-            page.screenshot(path=str(tmp_path / "graphiql.png"))
+        # The result pane holds the answer: both providers and three open invoices.
+        result = page.locator(".graphiql-response")
+        result.get_by_text('"providers"').wait_for()
+        body = json.loads(editor_text(page, ".graphiql-response"))
+        assert "errors" not in body, body
+        assert [p["name"] for p in body["data"]["providers"]] == ["flexprice", "xendit"]
+        nodes = [edge["node"] for edge in body["data"]["invoices"]["edges"]]
+        assert len(nodes) == 3
+        assert {node["status"] for node in nodes} == {"OPEN"}
+        assert {node["provider"] for node in nodes} <= {"flexprice", "xendit"}
+        assert all(node["number"] and node["total"]["formatted"] for node in nodes)
+        # The user scrolls the pane down to the first invoice and sees it.
+        first = nodes[0]
+        number = result.get_by_text(f'"{first["number"]}"').first
+        for _ in range(SCROLLS):
+            try:
+                expect(number).to_be_in_viewport(timeout=500)
+                break
+            except AssertionError:
+                result.hover()
+                page.mouse.wheel(0, 200)
+        expect(number).to_be_in_viewport(timeout=500)
+        shown = result.inner_text()
+        assert '"edges"' in shown or '"node"' in shown
+        assert f'"{first["provider"]}"' in shown
+        assert f'"{first["total"]["formatted"]}"' in shown
+        page.screenshot(path=str(tmp_path / "graphiql.png"))
 
-            # A dialog locks scrolling with a <style> the CSP allows by its hash.
-            page.get_by_label("Open short keys dialog").click()
-            page.get_by_role("dialog").wait_for()
-            assert page.locator("style").count() >= 1
-            page.keyboard.press("Escape")
-            page.get_by_role("dialog").wait_for(state="detached")
+        # A dialog locks scrolling with a <style> the CSP allows by its hash.
+        page.get_by_label("Open short keys dialog").click()
+        page.get_by_role("dialog").wait_for()
+        assert page.locator("style").count() >= 1
+        page.keyboard.press("Escape")
+        page.get_by_role("dialog").wait_for(state="detached")
 
-            violations: list[str] = page.evaluate("() => window.__cspViolations")
-        finally:
-            context.close()
-            # Checked even when a step failed: a page stuck on "Loading..." tried a CDN.
-            assert watched.outside == [], f"the page tried to reach outside: {watched.outside}"
+        violations: list[str] = page.evaluate("() => window.__cspViolations")
 
     assert violations == [], violations
     assert watched.console_errors == [], watched.console_errors

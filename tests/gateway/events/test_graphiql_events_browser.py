@@ -13,17 +13,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
 from gateway.app import create_app_from_environment
-from tests.gateway.test_graphiql_browser import (
-    CHROMIUM,
-    FLAGS,
-    RECORD_CSP,
-    STEP_MS,
-    Watched,
-    editor_text,
-)
+from tests.gateway.test_graphiql_browser import Watched, editor_text, offline_chromium
 from tests.serving import ServedApp
 
 SUBSCRIPTION = """subscription Paid {
@@ -56,53 +48,33 @@ def open_invoice(gateway_url: str) -> tuple[str, str]:
 def test_a_subscription_in_graphiql_shows_an_invoice_paid_on_the_sandbox_page(
     gateway_url: str, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: this test needs Debian's Chromium. "
-            "Install it with: apt-get update && apt-get install -y chromium"
-        )
     invoice_id, payment_url = open_invoice(gateway_url)
     assert payment_url.startswith(f"{gateway_url}/sandbox/xendit/")
     watched = Watched()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1280, "height": 1000},
-            timeout=STEP_MS,
-        )
-        try:
-            context.set_default_timeout(STEP_MS)
-            context.route("**/*", watched.route)
-            context.add_init_script(RECORD_CSP)
-            graphiql = context.pages[0] if context.pages else context.new_page()
-            watched.watch(graphiql)
-            graphiql.goto(f"{gateway_url}/graphql?q={quote(SUBSCRIPTION)}")
-            graphiql.locator(".graphiql-query-editor .CodeMirror").wait_for()
-            with graphiql.expect_request(
-                lambda r: r.method == "POST" and r.headers.get("accept") == "text/event-stream"
-            ):
-                graphiql.get_by_label("Execute query (Ctrl-Enter)").click()
+    with offline_chromium(tmp_path, watched) as context:
+        graphiql = context.pages[0] if context.pages else context.new_page()
+        watched.watch(graphiql)
+        graphiql.goto(f"{gateway_url}/graphql?q={quote(SUBSCRIPTION)}")
+        graphiql.locator(".graphiql-query-editor .CodeMirror").wait_for()
+        with graphiql.expect_request(
+            lambda r: r.method == "POST" and r.headers.get("accept") == "text/event-stream"
+        ):
+            graphiql.get_by_label("Execute query (Ctrl-Enter)").click()
 
-            # A customer pays on the sandbox's hosted page, in another tab.
-            checkout = context.new_page()
-            watched.watch(checkout)
-            checkout.goto(payment_url)
-            checkout.get_by_test_id("pay-button").click()
-            checkout.get_by_test_id("invoice-status").get_by_text("PAID").wait_for()
+        # A customer pays on the sandbox's hosted page, in another tab.
+        checkout = context.new_page()
+        watched.watch(checkout)
+        checkout.goto(payment_url)
+        checkout.get_by_test_id("pay-button").click()
+        checkout.get_by_test_id("invoice-status").get_by_text("PAID").wait_for()
 
-            # The event reaches GraphiQL's result pane.
-            graphiql.bring_to_front()
-            graphiql.locator(".graphiql-response").get_by_text(f'"{invoice_id}"').wait_for()
-            shown = json.loads(editor_text(graphiql, ".graphiql-response"))
-            graphiql.screenshot(path=str(tmp_path / "graphiql-event.png"))
-            violations: list[str] = graphiql.evaluate("() => window.__cspViolations")
-            violations += checkout.evaluate("() => window.__cspViolations")
-        finally:
-            context.close()
-            assert watched.outside == [], f"a page tried to reach outside: {watched.outside}"
+        # The event reaches GraphiQL's result pane.
+        graphiql.bring_to_front()
+        graphiql.locator(".graphiql-response").get_by_text(f'"{invoice_id}"').wait_for()
+        shown = json.loads(editor_text(graphiql, ".graphiql-response"))
+        graphiql.screenshot(path=str(tmp_path / "graphiql-event.png"))
+        violations: list[str] = graphiql.evaluate("() => window.__cspViolations")
+        violations += checkout.evaluate("() => window.__cspViolations")
 
     event = shown["data"]["invoiceEvents"]
     assert (event["type"], event["provider"]) == ("PAID", "xendit")
