@@ -6,13 +6,14 @@ Provider settings (`FLEXPRICE_*`, ...) belong to each provider package.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gateway.callers import parse_api_keys
 from gateway.documents import DEFAULT_CACHE_BYTES
+from gateway.operating_settings import LOG_LEVELS, LogLevel, OperatingSettings
 from gateway.setting_types import (
     LocaleName,
     Origins,
@@ -21,16 +22,11 @@ from gateway.setting_types import (
     RedisUrl,
     Retention,
 )
-from providers.settings import EnvironSettings
 
 __all__ = ["LOG_LEVELS", "GatewaySettings", "LogLevel"]
 
-LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
-#: uvicorn's log levels, from the quietest.
-LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
-
-class GatewaySettings(EnvironSettings):
+class GatewaySettings(OperatingSettings):
     # hide_input_in_errors: an error about GATEWAY_API_KEYS must never print the keys.
     model_config = SettingsConfigDict(
         env_prefix="GATEWAY_", frozen=True, extra="ignore", hide_input_in_errors=True
@@ -55,12 +51,6 @@ class GatewaySettings(EnvironSettings):
     )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="the largest `first` (and customers(ids:)) taken"
-    )
-    log_level: LogLevel = Field(default="info", description="uvicorn's and the gateway's level")
-    access_log: bool = Field(
-        default=True,
-        description="one line per request (uvicorn.access, at info); false leaves it to the "
-        "proxy in front, whose log has the same lines",
     )
     gc_young_threshold: int = Field(
         default=10_000,
@@ -212,22 +202,6 @@ class GatewaySettings(EnvironSettings):
         description="how long /readyz reuses its providers' checks (concurrent probes always "
         "share the one in flight)",
     )
-    log_refused_per_second: int = Field(
-        default=10, ge=0, description="log lines about refused operations a second (0: all)"
-    )
-    log_provider_failures_per_second: int = Field(
-        default=10,
-        ge=0,
-        description="log lines about failed provider calls and their retries a second (0: all)",
-    )
-    log_bugs_per_second: int = Field(
-        default=5, ge=0, description="masked bugs logged with their traceback a second (0: all)"
-    )
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _default_within_max(self) -> GatewaySettings:

@@ -1,0 +1,50 @@
+"""The gateway's settings for operating it: logs, and (below) metrics, tracing, persisted
+documents and HTTP conventions. `GatewaySettings` inherits them (and reads them as GATEWAY_*);
+they live here to keep each module readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic import Field, field_validator
+
+from providers.settings import EnvironSettings
+
+__all__ = ["LOG_LEVELS", "LogLevel", "OperatingSettings"]
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+#: uvicorn's log levels, from the quietest.
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+
+
+class OperatingSettings(EnvironSettings):
+    # -- logs --------------------------------------------------------------------------------
+    log_level: LogLevel = Field(default="info", description="uvicorn's and the gateway's level")
+    access_log: bool = Field(
+        default=True,
+        description="one line per request (uvicorn.access, at info); false leaves it to the "
+        "proxy in front, whose log has the same lines",
+    )
+    log_refused_per_second: int = Field(
+        default=10, ge=0, description="log lines about refused operations a second (0: all)"
+    )
+    log_provider_failures_per_second: int = Field(
+        default=10,
+        ge=0,
+        description="log lines about failed provider calls and their retries a second (0: all)",
+    )
+    log_bugs_per_second: int = Field(
+        default=5, ge=0, description="masked bugs logged with their traceback a second (0: all)"
+    )
+
+    # -- metrics and tracing ------------------------------------------------------------------
+
+    # -- persisted documents ------------------------------------------------------------------
+
+    # -- HTTP conventions ---------------------------------------------------------------------
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
