@@ -51,6 +51,7 @@ class GatewayContext:
         self.calls = RequestCalls(
             caller=self.caller.name if self.caller is not None else None,
             limit=self.settings.max_upstream_calls,
+            request_id=self.request_id,
         )
 
     def provider(self, name: str, *, field: str) -> InvoiceProvider:

@@ -23,6 +23,7 @@ from providers.base import Endpoint, ProviderBase
 from providers.client import ApiClient
 from providers.errors import MissingCredentials, NotFound
 from providers.http import HttpPolicy, without_userinfo
+from providers.observe import UpstreamObserver
 from providers.settings import HttpSettings
 from providers.transport import Transport
 
@@ -129,6 +130,9 @@ class HttpProvider(ProviderBase, Generic[S, C]):
     def upstream_status(self) -> dict[str, object]:
         """The HTTP guards' settings and state (circuit breaker, bulkhead, retry budget)."""
         return self.client.upstream.snapshot()
+
+    def observe_upstream(self, observer: UpstreamObserver) -> None:
+        self.client.upstream.observer = observer
 
     async def check(self) -> None:
         """One cheap authenticated call; raises `ProviderAuthError` for a refused key."""

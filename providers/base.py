@@ -29,6 +29,7 @@ from providers.models import (
     RecalculationResult,
     WebhookEvent,
 )
+from providers.observe import UpstreamObserver
 
 if TYPE_CHECKING:
     from providers.http import HttpPolicy
@@ -153,6 +154,9 @@ class InvoiceProvider(Protocol):
         """What `/readyz` shows of the guards around this provider's calls (circuit breaker,
         bulkhead, retry budget, timeouts): JSON-ready, never a secret."""
 
+    def observe_upstream(self, observer: UpstreamObserver) -> None:
+        """Tell `observer` of every HTTP attempt this provider sends (`providers.observe`)."""
+
     async def check(self) -> None:
         """Raise a `ProviderError` unless the provider answers with our credentials."""
 
@@ -202,6 +206,9 @@ class ProviderBase:
     def upstream_status(self) -> dict[str, object]:
         """Nothing to show unless the provider overrides it (see `providers.http.Upstream`)."""
         return {}
+
+    def observe_upstream(self, observer: UpstreamObserver) -> None:
+        """Nothing to observe unless the provider overrides it (it makes no HTTP calls)."""
 
     def _unsupported(self, operation: Operation) -> UnsupportedOperation:
         return UnsupportedOperation(self.name, operation.value)

@@ -23,10 +23,13 @@ __all__ = ["RequestCalls", "counting", "current_calls"]
 @dataclass(slots=True)
 class RequestCalls:
     """`caller`: whose calls these are (a bulkhead keeps each caller to its share), None when
-    callers are not told apart; `limit`: HTTP requests the operation may send (0: no limit)."""
+    callers are not told apart; `limit`: HTTP requests the operation may send (0: no limit);
+    `request_id`: the gateway request's id, which every call carries as `x-request-id`."""
 
     caller: str | None = None
     limit: int = 0
+    #: The gateway request's id, sent on to the providers (`x-request-id`).
+    request_id: str | None = None
     #: HTTP requests sent, retries included.
     made: int = 0
     #: Requests refused because `limit` was reached (nothing was sent for them).

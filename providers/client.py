@@ -29,9 +29,11 @@ __all__ = [
     "Auth",
     "BasicAuth",
     "ErrorParser",
+    "RoutedPath",
     "decode_record",
     "decode_records",
     "error_body",
+    "routed",
     "segment",
     "user_agent",
 ]
@@ -63,6 +65,27 @@ def segment(provider: str, value: str) -> str:
     if value in ("", ".", ".."):
         raise NotFound(provider, f"{provider} has no record with id {value!r}", status=404)
     return quote(value, safe="")
+
+
+class RoutedPath(str):
+    """A request path (segments quoted) that remembers its template, `route`: what the call
+    is observed under (`providers.observe`), ids left out."""
+
+    route: str
+
+
+def routed(provider: str, template: str, *values: str) -> RoutedPath:
+    """`template` with each `{}` replaced by the next of `values` as one path segment
+    (`segment`); its route is the template with `{id}` in their place."""
+    parts = template.split("{}")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{template!r} takes {len(parts) - 1} values, not {len(values)}")
+    path = RoutedPath(
+        parts[0]
+        + "".join(segment(provider, v) + rest for v, rest in zip(values, parts[1:], strict=True))
+    )
+    path.route = "{id}".join(parts)
+    return path
 
 
 def error_body(code: str | None, message: str | None) -> ErrorBody:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
-from providers.client import ApiClient, ApiKeyAuth, decode_record, error_body, segment
+from providers.client import ApiClient, ApiKeyAuth, RoutedPath, decode_record, error_body, routed
 from providers.flexprice import bodies, wire
 from providers.http import ErrorBody, HttpPolicy, Response
 from providers.records import Record, decode_object
@@ -40,8 +40,9 @@ def parse_error(response: Response) -> ErrorBody:
     return error_body(error.code, error.message or error.error)
 
 
-def _segment(value: str) -> str:
-    return segment(PROVIDER, value)
+def _path(template: str, *ids: str) -> RoutedPath:
+    """`template` with the ids as path segments, observed under the template (`routed`)."""
+    return routed(PROVIDER, template, *ids)
 
 
 class FlexPriceClient(ApiClient):
@@ -99,7 +100,7 @@ class FlexPriceClient(ApiClient):
         )
 
     async def get_invoice(self, invoice_id: str) -> wire.InvoiceResponse:
-        path = f"/invoices/{_segment(invoice_id)}"
+        path = _path("/invoices/{}", invoice_id)
         return await self._call(wire.InvoiceResponse, "GET", path, retry=True)
 
     async def create_invoice(self, request: bodies.CreateInvoiceRequest) -> wire.InvoiceResponse:
@@ -117,18 +118,18 @@ class FlexPriceClient(ApiClient):
     async def update_invoice(
         self, invoice_id: str, request: bodies.UpdateInvoiceRequest
     ) -> wire.InvoiceResponse:
-        path = f"/invoices/{_segment(invoice_id)}"
+        path = _path("/invoices/{}", invoice_id)
         return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
 
     async def finalize_invoice(self, invoice_id: str) -> wire.SuccessResponse:
-        path = f"/invoices/{_segment(invoice_id)}/finalize"
+        path = _path("/invoices/{}/finalize", invoice_id)
         return await self._call(wire.SuccessResponse, "POST", path, retry=False)
 
     async def void_invoice(
         self, invoice_id: str, *, metadata: Mapping[str, str] | None = None
     ) -> wire.SuccessResponse:
         """`POST /invoices/{id}/void`; `metadata`, when given, is merged into the invoice's."""
-        path = f"/invoices/{_segment(invoice_id)}/void"
+        path = _path("/invoices/{}/void", invoice_id)
         json_body = {"metadata": dict(metadata)} if metadata else None
         return await self._call(
             wire.SuccessResponse, "POST", path, retry=False, json_body=json_body
@@ -137,22 +138,22 @@ class FlexPriceClient(ApiClient):
     async def update_payment_status(
         self, invoice_id: str, request: bodies.UpdatePaymentStatusRequest
     ) -> wire.InvoiceResponse:
-        path = f"/invoices/{_segment(invoice_id)}/payment"
+        path = _path("/invoices/{}/payment", invoice_id)
         return await self._call(wire.InvoiceResponse, "PUT", path, retry=False, body=request)
 
     async def attempt_payment(self, invoice_id: str) -> wire.SuccessResponse:
-        path = f"/invoices/{_segment(invoice_id)}/payment/attempt"
+        path = _path("/invoices/{}/payment/attempt", invoice_id)
         return await self._call(wire.SuccessResponse, "POST", path, retry=False)
 
     async def get_invoice_pdf_url(self, invoice_id: str) -> wire.InvoicePdfUrlResponse:
-        path = f"/invoices/{_segment(invoice_id)}/pdf"
+        path = _path("/invoices/{}/pdf", invoice_id)
         return await self._call(
             wire.InvoicePdfUrlResponse, "GET", path, retry=True, params={"url": "true"}
         )
 
     async def recalculate_invoice(self, invoice_id: str) -> wire.TemporalWorkflowResult:
         """`POST /invoices/{id}/recalculate` (202): for a voided subscription invoice."""
-        path = f"/invoices/{_segment(invoice_id)}/recalculate"
+        path = _path("/invoices/{}/recalculate", invoice_id)
         return await self._call(
             wire.TemporalWorkflowResult, "POST", path, retry=False, ok=frozenset({202})
         )
@@ -161,12 +162,12 @@ class FlexPriceClient(ApiClient):
         self, invoice_id: str, *, finalize: bool
     ) -> wire.InvoiceResponse:
         """`POST /invoices/{id}/recalculate-v2`: a draft subscription invoice, in place."""
-        path = f"/invoices/{_segment(invoice_id)}/recalculate-v2"
+        path = _path("/invoices/{}/recalculate-v2", invoice_id)
         params = {"finalize": "true" if finalize else "false"}
         return await self._call(wire.InvoiceResponse, "POST", path, retry=False, params=params)
 
     async def trigger_comms(self, invoice_id: str) -> wire.SuccessResponse:
-        path = f"/invoices/{_segment(invoice_id)}/comms/trigger"
+        path = _path("/invoices/{}/comms/trigger", invoice_id)
         return await self._call(wire.SuccessResponse, "POST", path, retry=False)
 
     async def preview_invoice(
@@ -188,5 +189,5 @@ class FlexPriceClient(ApiClient):
     async def get_customer_invoice_summary(
         self, customer_id: str
     ) -> wire.CustomerMultiCurrencyInvoiceSummary:
-        path = f"/customers/{_segment(customer_id)}/invoices/summary"
+        path = _path("/customers/{}/invoices/summary", customer_id)
         return await self._call(wire.CustomerMultiCurrencyInvoiceSummary, "GET", path, retry=True)

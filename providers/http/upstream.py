@@ -34,6 +34,7 @@ from providers.http.status import (
     error_for_status,
     retry_after,
 )
+from providers.observe import UpstreamObserver, failure_kind
 from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
 from providers.transport import (
     AttemptTimeout,
@@ -94,6 +95,8 @@ class Upstream:
         self.bulkhead = Bulkhead(
             limit=policy.max_in_flight, max_wait=policy.queue_timeout, per_owner=policy.caller_share
         )
+        #: Told of every HTTP attempt (`providers.observe`); None: nobody watches.
+        self.observer: UpstreamObserver | None = None
 
     def __repr__(self) -> str:
         return f"Upstream(provider={self.provider!r}, base_url={self.base_url!r})"
@@ -143,7 +146,9 @@ class Upstream:
         params: Mapping[str, Any] | None = None,
         ok: frozenset[int] = frozenset({200}),
     ) -> Response:
-        """Send one call; return the response if its status is in `ok`, else raise.
+        """Send one call; return the response if its status is in `ok`, else raise. The call
+        is observed under `path.route` when it has one (`providers.client.routed`: the path's
+        template, ids left out), else under `path`.
 
         Raises `ProviderCircuitOpen` (no call made) while the breaker is open, `ProviderBusy`
         when the bulkhead has no slot in time, `ProviderTimeout` past the deadline,
@@ -161,7 +166,7 @@ class Upstream:
             request = self.build_request(
                 method, path, json_body=json_body, content=content, params=params
             )
-            response = await self._send(request, retry=retry)
+            response = await self._send(request, retry=retry, route=getattr(path, "route", path))
             if response.status_code not in ok:
                 raise error_for_status(self.provider, response, self._parse_error(response))
         except (ProviderBusy, ProviderRateLimited, UpstreamCallLimit):
@@ -179,7 +184,7 @@ class Upstream:
         breaker.succeeded()
         return response
 
-    async def _send(self, request: Request, *, retry: bool) -> Response:
+    async def _send(self, request: Request, *, retry: bool, route: str) -> Response:
         policy = self.policy
         budget = self.retry_budget
         loop = asyncio.get_running_loop()
@@ -204,18 +209,37 @@ class Upstream:
 
         calls = current_calls()
         owner = calls.caller if calls is not None else None
+        if calls is not None and calls.request_id is not None:
+            # The gateway request's id goes on to the provider, to find one call in both logs.
+            request.headers = {**request.headers, "x-request-id": calls.request_id}
         budget.record_call()
         send = self.transport.send
         timeouts = self._timeouts
         cap = policy.max_response_bytes
+        observer = self.observer
 
         async def attempt_once() -> Response:
             if calls is not None:
                 calls.spend(self.provider)  # or UpstreamCallLimit: nothing is sent
             async with self.bulkhead.slot(owner):
-                response = await send(request, timeouts=timeouts, max_bytes=cap)
+                if observer is None:
+                    response = await send(request, timeouts=timeouts, max_bytes=cap)
+                else:
+                    response = await observed(observer)
             if response.status_code in RETRYABLE_STATUSES:
                 raise RetryableStatus(response)
+            return response
+
+        async def observed(observer: UpstreamObserver) -> Response:
+            headers = dict(request.headers)
+            attempt = observer.started(self.provider, request.method, route, headers)
+            sent = Request(request.method, request.url, headers, request.content)
+            try:
+                response = await send(sent, timeouts=timeouts, max_bytes=cap)
+            except BaseException as exc:
+                observer.finished(attempt, None, failure_kind(exc))
+                raise
+            observer.finished(attempt, response.status_code, None)
             return response
 
         try:

@@ -17,10 +17,11 @@ from pydantic import SecretStr
 from providers.client import (
     ApiClient,
     BasicAuth,
+    RoutedPath,
     decode_record,
     decode_records,
     error_body,
-    segment,
+    routed,
 )
 from providers.errors import NotFound, ProviderRejected
 from providers.http import ErrorBody, HttpPolicy, Response, exact_json
@@ -53,8 +54,9 @@ def parse_error(response: Response) -> ErrorBody:
     return error_body(error.error_code, error.message)
 
 
-def _segment(value: str) -> str:
-    return segment(PROVIDER, value)
+def _path(template: str, *ids: str) -> RoutedPath:
+    """`template` with the ids as path segments, observed under the template (`routed`)."""
+    return routed(PROVIDER, template, *ids)
 
 
 class XenditClient(ApiClient):
@@ -120,7 +122,7 @@ class XenditClient(ApiClient):
 
     async def get_invoice(self, invoice_id: str) -> wire.Invoice:
         """`GET /v2/invoices/{id}`; raises `NotFound` for an unknown id."""
-        response = await self._send("GET", f"/v2/invoices/{_segment(invoice_id)}", retry=True)
+        response = await self._send("GET", _path("/v2/invoices/{}", invoice_id), retry=True)
         return decode_record(PROVIDER, wire.Invoice, response)
 
     async def list_invoices(self, params: Mapping[str, str | Sequence[str]]) -> list[wire.Invoice]:
@@ -137,7 +139,7 @@ class XenditClient(ApiClient):
 
     async def expire_invoice(self, invoice_id: str) -> wire.Invoice:
         """`POST /invoices/{id}/expire!` (no `/v2`, a literal `!`); answers the invoice."""
-        path = f"/invoices/{_segment(invoice_id)}/expire!"
+        path = _path("/invoices/{}/expire!", invoice_id)
         response = await self._send("POST", path, retry=False)
         return decode_record(PROVIDER, wire.Invoice, response)
 
@@ -145,7 +147,7 @@ class XenditClient(ApiClient):
 
     async def get_customer(self, customer_id: str) -> wire.Customer:
         """`GET /customers/{id}`; raises `NotFound` for an unknown id (404 or a 400 code)."""
-        response = await self._send("GET", f"/customers/{_segment(customer_id)}", retry=True)
+        response = await self._send("GET", _path("/customers/{}", customer_id), retry=True)
         return decode_record(PROVIDER, wire.Customer, response)
 
 

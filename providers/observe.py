@@ -1,0 +1,42 @@
+"""What the gateway may watch of a provider's HTTP calls, without the provider knowing how.
+
+`providers.http.Upstream` tells its `UpstreamObserver` (none by default: nothing is done) about
+each HTTP attempt it sends, retries included: `started` before the request leaves, with the
+headers it will carry (an observer may add to them: a trace context), and `finished` once the
+answer is read or the attempt failed. The gateway's observer counts them for its metrics and
+makes a span of each for its traces (`gateway.telemetry`).
+
+Each attempt is named by its provider, method and `route`: the path's template as its client
+wrote it (`/v2/invoices/{id}`), never the ids themselves, so a metric's label values are few.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from providers.transport import ResponseTooLarge, TransportError, UnreadableResponse
+
+__all__ = ["UpstreamObserver", "failure_kind"]
+
+
+class UpstreamObserver(Protocol):
+    def started(self, provider: str, method: str, route: str, headers: dict[str, str]) -> object:
+        """An attempt is about to be sent with `headers` (add to them to send more). Returns
+        what `finished` is given back for it."""
+
+    def finished(self, attempt: object, status: int | None, failure: str | None) -> None:
+        """The attempt ended: its HTTP `status`, or None and the `failure_kind` when no answer
+        was read."""
+
+
+def failure_kind(exc: BaseException) -> str:
+    """A short, stable name for why an attempt got no answer: the transport error's class name
+    in snake case (`attempt_timeout`, `unreachable`, `connection_lost`, `response_too_large`,
+    `unreadable_response`), `cancelled` or `error`."""
+    if isinstance(exc, TransportError | ResponseTooLarge | UnreadableResponse):
+        name = type(exc).__name__
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
