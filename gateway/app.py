@@ -23,17 +23,26 @@ from yarl import URL
 
 from gateway.auth import KeyGate
 from gateway.callers import parse_api_keys
-from gateway.events import EventLog, Events, MemoryEventLog, RedisEventLog, WebhookReceiver
+from gateway.events import Events, WebhookReceiver
 from gateway.graphiql import graphiql_routes
 from gateway.guard import RequestGuard
-from gateway.idempotency import IdempotencyStore, MemoryStore, RedisStore
 from gateway.logs import limit_error_logs, limit_query_logs
 from gateway.readiness import Readiness, healthz
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Drain, drain_on_sigterm
+from gateway.stores import event_log, idempotency_store
+from gateway.telemetry import (
+    Metrics,
+    Telemetry,
+    Tracing,
+    traced_providers,
+    tracing_from_environment,
+)
+from gateway.telemetry.exposition import metrics_route, sampling
 from gateway.view import GatewayGraphQL
 from gateway.wiring import Deliver, SendsWebhooks, Wired, wire_all, wired
 from providers.base import InvoiceProvider
+from providers.observe import Observers, UpstreamObserver
 from providers.transport import AsgiTransport
 from providers.transport.exchange import Request as TransportRequest
 from providers.transport.exchange import Timeouts
@@ -47,35 +56,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("gateway.events")
-
-#: The longest one blocking read of the event log waits (the feed reads again after it).
-EVENT_READ_BLOCK_S = 5.0
-
-
-def idempotency_store(settings: GatewaySettings) -> IdempotencyStore:
-    """Redis when GATEWAY_REDIS_URL is set, else this process's memory."""
-    if settings.redis_url is None:
-        return MemoryStore(
-            ttl=settings.idempotency_ttl_seconds, wait=settings.idempotency_wait_seconds
-        )
-    return RedisStore.from_url(
-        settings.redis_url.get_secret_value(),
-        ttl=settings.idempotency_ttl_seconds,
-        lease=settings.idempotency_lease_seconds,
-        wait=settings.idempotency_wait_seconds,
-    )
-
-
-def event_log(settings: GatewaySettings) -> EventLog:
-    """Redis when GATEWAY_REDIS_URL is set (every process shares the events), else this
-    process's memory."""
-    if settings.redis_url is None:
-        return MemoryEventLog(retention=settings.event_retention)
-    return RedisEventLog.from_url(
-        settings.redis_url.get_secret_value(),
-        retention=settings.event_retention,
-        block_seconds=EVENT_READ_BLOCK_S,
-    )
 
 
 def in_process_delivery(app: ASGIApp) -> Deliver:
@@ -106,10 +86,12 @@ def create_app(
     *,
     settings: GatewaySettings,
     providers: Mapping[str, InvoiceProvider | Wired],
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The gateway over `providers` (a bare provider calls its configured API; a `Wired` one
     may run on a sandbox in this process, served at /sandbox/<name>). The app's lifespan
-    closes them on shutdown.
+    closes them on shutdown. With `tracing`, each request, provider operation and upstream call
+    is a span (`gateway.telemetry.tracing`).
 
     Raises ValueError when GATEWAY_API_KEYS cannot be read (naming the entry, never a key)."""
     wiring = wired(providers)
@@ -125,6 +107,10 @@ def create_app(
     if graphiql is None:
         graphiql = sandboxes == frozenset(wiring)
     store = idempotency_store(settings)
+    metrics = Metrics()
+    observer: UpstreamObserver = metrics if tracing is None else Observers(metrics, tracing)
+    for client in clients.values():
+        client.observe_upstream(observer)
     events = Events(
         event_log(settings),
         clients,
@@ -132,7 +118,7 @@ def create_app(
         heartbeat_seconds=settings.heartbeat_seconds,
     )
     graphql = GatewayGraphQL(
-        providers=clients,
+        providers=clients if tracing is None else traced_providers(clients, tracing),
         sandboxes=sandboxes,
         settings=settings,
         keys_required=bool(keys),
@@ -154,9 +140,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            with drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds):
+            with (
+                drain_on_sigterm(drain, drain_seconds=settings.shutdown_drain_seconds),
+                sampling(metrics, clients, settings),
+            ):
                 yield
         finally:
+            if tracing is not None:
+                tracing.shutdown()
             await asyncio.gather(*(sandbox.stop_webhooks() for _, sandbox in senders))
             await readiness.close()
             await events.aclose()
@@ -167,6 +158,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness.respond, methods=["GET"]),
+        *metrics_route(metrics, clients, settings),
         Route(
             "/webhooks/{provider}",
             WebhookReceiver(
@@ -185,15 +177,17 @@ def create_app(
             if settings.public_url:
                 entry.sandbox.expose(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
     middleware = [
+        # Outermost: every request has its record (request id, access line, metrics, span).
+        Middleware(Telemetry, metrics=metrics, tracing=tracing, access_log=settings.access_log),
         # Around every route, sandboxes and GraphiQL included: no key, no entry (gateway.auth).
         Middleware(KeyGate, keys=keys),
         Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, path="/graphql"),
     ]
     if settings.cors_origins:
-        # Outermost, so a browser's preflight (which carries no key) is answered here and
-        # never reaches the app; its other requests get their CORS headers, a 401 included.
+        # Outside the key gate, so a browser's preflight (which carries no key) is answered
+        # here and never reaches the app; its other requests get their CORS headers, a 401 included.
         middleware.insert(
-            0,
+            1,
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -216,6 +210,7 @@ def create_app(
     app.state.drain = drain
     app.state.idempotency = store
     app.state.events = events
+    app.state.metrics = metrics
     # The in-process sandboxes send their webhooks to this app's own receivers (their
     # provider was built to authenticate them: `gateway.wiring.on_sandbox`).
     deliver = in_process_delivery(app)
@@ -254,7 +249,11 @@ def create_app_from_environment(environ: Mapping[str, str] | None = None) -> Sta
     worker of `--workers N` builds its app here)."""
     environ = os.environ if environ is None else environ
     settings = GatewaySettings.from_environ(environ)
-    app = create_app(settings=settings, providers=providers_from_environment(settings, environ))
+    app = create_app(
+        settings=settings,
+        providers=providers_from_environment(settings, environ),
+        tracing=tracing_from_environment(environ),
+    )
     prepare_collector(settings)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import contextlib
 import os
 import shutil
 import sys
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from gateway.app import create_app, prepare_collector, providers_from_environment
@@ -23,6 +24,9 @@ from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
 from gateway.startup import PROCESS_LOCAL_EVENTS, process_local_keys
+from gateway.telemetry import tracing_from_environment
+from gateway.telemetry.exposition import metrics_port, multiprocess_mode
+from gateway.telemetry.logs import logging_config
 from gateway.wiring import Wired, load_sandbox, sandbox_names
 from providers.registry import settings_classes
 from providers.settings import EnvironSettings
@@ -175,20 +179,14 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     log_level = args.log_level or settings.log_level
-    # uvicorn's own logging set-up, plus the gateway's loggers (refused operations, masked
-    # errors with their request id, shutdown) on the same handler and level.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["gateway"] = {
-        "handlers": ["default"],
-        "level": str(log_level).upper(),
-        "propagate": False,
-    }
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": log_level,
-        "log_config": log_config,
-        "access_log": settings.access_log,
+        # uvicorn's loggers and the gateway's on one handler, text or JSON; the access line
+        # is the gateway's own (gateway.telemetry), so uvicorn's is off.
+        "log_config": logging_config(log_level, settings.log_format),
+        "access_log": False,
         "loop": "uvloop",
         "http": HTTP_PROTOCOL,
         "lifespan": "on",
@@ -198,21 +196,38 @@ def _serve(args: argparse.Namespace) -> int:
     }
     if args.workers > 1:
         # Each worker builds its own providers (clients are not shared across processes); the
-        # ones built here only said where they point.
+        # ones built here only said where they point. Their metrics meet in one directory.
         asyncio.run(_close(providers))
-        serve(
-            GatewayConfig(
-                "gateway.app:create_app_from_environment",
-                factory=True,
-                workers=args.workers,
-                **options,
+        with multiprocess_mode(args.workers), _metrics_port(settings, None):
+            serve(
+                GatewayConfig(
+                    "gateway.app:create_app_from_environment",
+                    factory=True,
+                    workers=args.workers,
+                    **options,
+                )
             )
-        )
     else:
-        app = create_app(settings=settings, providers=providers)
+        tracing = tracing_from_environment(environ)
+        app = create_app(settings=settings, providers=providers, tracing=tracing)
         prepare_collector(settings)
-        serve(GatewayConfig(app, **options))
+        with _metrics_port(settings, app.state.metrics.registry):
+            serve(GatewayConfig(app, **options))
     return 0
+
+
+def _metrics_port(
+    settings: GatewaySettings, own: CollectorRegistry | None
+) -> contextlib.AbstractContextManager[None]:
+    """The metrics on GATEWAY_METRICS_PORT while `serve` runs, when it is set."""
+    if settings.metrics_port is None:
+        return contextlib.nullcontext()
+    print(
+        f"invoice-gateway: metrics at {_local_url(settings.metrics_host, settings.metrics_port)}"
+        "/metrics (no keys asked: keep that port for Prometheus)",
+        file=sys.stderr,
+    )
+    return metrics_port(settings.metrics_host, settings.metrics_port, own)
 
 
 async def _close(providers: dict[str, Wired]) -> None:

@@ -16,6 +16,8 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.telemetry.record import note_outcome
+
 __all__ = ["PREFLIGHT_HEADERS", "RequestGuard", "refuse"]
 
 #: Headers a browser sends cross-site only after a CORS preflight (Apollo Router's rule).
@@ -24,6 +26,7 @@ PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 
 async def refuse(send: Send, status: int, code: str, message: str, **headers: str) -> None:
     """Answer with one coded GraphQL error; `headers` as keywords (`www_authenticate=...`)."""
+    note_outcome(code)
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]

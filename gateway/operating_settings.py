@@ -21,10 +21,15 @@ LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 class OperatingSettings(EnvironSettings):
     # -- logs --------------------------------------------------------------------------------
     log_level: LogLevel = Field(default="info", description="uvicorn's and the gateway's level")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text, or json: one JSON object a line, each with the request's id, "
+        "operation, caller and duration",
+    )
     access_log: bool = Field(
         default=True,
-        description="one line per request (uvicorn.access, at info); false leaves it to the "
-        "proxy in front, whose log has the same lines",
+        description="one line per request (gateway.access, at info, on stdout) with its status, "
+        "operation, outcome, duration, caller and request id",
     )
     log_refused_per_second: int = Field(
         default=10, ge=0, description="log lines about refused operations a second (0: all)"
@@ -39,12 +44,25 @@ class OperatingSettings(EnvironSettings):
     )
 
     # -- metrics and tracing ------------------------------------------------------------------
+    # Tracing reads the standard OTEL_* variables (on when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve the Prometheus metrics on this port, without keys, instead of at "
+        "/metrics behind them (default: unset, /metrics on the API's port)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="address the metrics port binds (0.0.0.0 for a Prometheus on another host)",
+    )
 
     # -- persisted documents ------------------------------------------------------------------
 
     # -- HTTP conventions ---------------------------------------------------------------------
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -27,6 +27,7 @@ from typing import TypeVar
 from gateway.callers import Caller
 from gateway.errors import ErrorCode, GatewayError
 from gateway.idempotency import ClaimPending, IdempotencyStore, KeyReused, StoreUnavailable
+from gateway.telemetry.record import current_record
 from providers.base import InvoiceProvider
 from providers.errors import (
     ProviderAuthError,
@@ -146,13 +147,16 @@ async def _create_once(
         try:
             claim = await store.claim(owner, key, fingerprint, until=deadline.at)
         except KeyReused:
+            _note("conflict")
             raise KeyMismatch("a different invoice") from None
         except StoreUnavailable as exc:
+            _note("unavailable")
             raise GatewayError(
                 ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE,
                 f"{exc}: no invoice was created; retry with the same idempotencyKey",
             ) from exc
         except ClaimPending as exc:
+            _note("in_progress")
             raise GatewayError(
                 ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS,
                 "a create with this idempotencyKey is still running: retry with the same key "
@@ -164,6 +168,7 @@ async def _create_once(
             provider, provider.get_invoices([claim.done]), late=_LATE_READ
         )
         if remembered is not None:
+            _note("replayed")
             return remembered
         # The provider no longer has it (deleted, a sandbox reset): creating again makes no
         # duplicate, so the key is free again.
@@ -188,7 +193,15 @@ async def _create_once(
         await store.abandon(owner, key, in_doubt=_in_doubt(exc, provider))
         raise
     await store.complete(owner, key, invoice.id)
+    _note("created")
     return invoice
+
+
+def _note(outcome: str) -> None:
+    """What the idempotency key led to, for `gateway_idempotency_requests`."""
+    record = current_record()
+    if record is not None:
+        record.idempotency = outcome
 
 
 #: Failures after which the provider cannot have made the invoice: it refused, or was never

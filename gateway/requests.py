@@ -9,6 +9,8 @@ from typing import Any
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
 from starlette.responses import JSONResponse
 
+from gateway.telemetry.record import note_outcome
+
 __all__ = ["plain_json_post", "request_fields", "unreadable"]
 
 #: The code of a request Strawberry cannot read, by its HTTP status.
@@ -55,6 +57,7 @@ def request_fields(
 def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
     """A request Strawberry cannot read, answered with a coded GraphQL error."""
     extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
+    note_outcome(extensions["code"])
     headers = {}
     if request_id:
         extensions["requestId"] = headers["X-Request-ID"] = request_id

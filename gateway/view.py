@@ -5,8 +5,6 @@ by the view itself (`_post`)."""
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +25,7 @@ from strawberry.types.graphql import OperationType
 from gateway.auth import WS_UNAUTHENTICATED, admission, refuse_unauthenticated
 from gateway.context import GatewayContext
 from gateway.documents import DocumentCache
+from gateway.errors import ErrorCode
 from gateway.events import Events
 from gateway.graphiql import PAGE_HEADERS, graphiql_page
 from gateway.guard import PREFLIGHT_HEADERS
@@ -36,12 +35,12 @@ from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
 from gateway.settings import GatewaySettings
+from gateway.telemetry import OK, current_record, note_outcome, request_id_from
 from gateway.websocket import GatewayTransportWS, GatewayWebSocket
 from providers.base import InvoiceProvider
 
 __all__ = ["GatewayGraphQL"]
 
-_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}\Z")
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -191,6 +190,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             "A GET operation needs the header apollo-require-preflight (or "
             "x-apollo-operation-name), so no other site can send it: or use POST with JSON"
         )
+        note_outcome("CSRF_PREVENTED")
         return JSONResponse(
             {"errors": [{"message": message, "extensions": {"code": "CSRF_PREVENTED"}}]},
             status_code=400,
@@ -227,6 +227,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         # outside execution, reaches the client only through here.
         if result.errors:
             result.errors = [shape_error(error, request_id) for error in result.errors]
+            extensions = result.errors[0].extensions
+            note_outcome(str((extensions or {}).get("code") or ErrorCode.INTERNAL_SERVER_ERROR))
+        else:
+            note_outcome(OK)
         return process_result(result)
 
     async def get_context(
@@ -239,14 +243,18 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         return context
 
     def _context(self, scope: Scope, given: bytes) -> GatewayContext:
-        # Keep a caller's request id only when it is short and plain: it is echoed and logged.
-        # A new id: 128 random bits as 32 hex digits (uuid4().hex's form at a fifth of its cost).
-        request_id = given.decode("ascii") if _REQUEST_ID.match(given) else os.urandom(16).hex()
+        # The request's record (gateway.telemetry) has its id; without one (the view served
+        # without the middleware), made as it would: the caller's when short and plain.
+        record = current_record()
+        request_id = record.request_id if record is not None else request_id_from(given)
+        caller = admission(scope).caller  # decided once, by KeyGate
+        if record is not None and caller is not None:
+            record.caller = caller.name
         return GatewayContext(
             providers=self.providers,
             settings=self.settings,
             request_id=request_id,
-            caller=admission(scope).caller,  # decided once, by KeyGate
+            caller=caller,
             keys_required=self.keys_required,
             idempotency=self.idempotency,
             sandboxes=self.sandboxes,

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from providers.transport import ResponseTooLarge, TransportError, UnreadableResponse
 
-__all__ = ["UpstreamObserver", "failure_kind"]
+__all__ = ["Observers", "UpstreamObserver", "failure_kind"]
 
 
 class UpstreamObserver(Protocol):
@@ -40,3 +40,18 @@ def failure_kind(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError):
         return "cancelled"
     return "error"
+
+
+class Observers:
+    """Several observers as one: each is told of every attempt, in order."""
+
+    def __init__(self, *observers: UpstreamObserver) -> None:
+        self.observers = observers
+
+    def started(self, provider: str, method: str, route: str, headers: dict[str, str]) -> object:
+        return [o.started(provider, method, route, headers) for o in self.observers]
+
+    def finished(self, attempt: object, status: int | None, failure: str | None) -> None:
+        assert isinstance(attempt, list)
+        for observer, each in zip(self.observers, attempt, strict=True):
+            observer.finished(each, status, failure)

@@ -19,6 +19,7 @@ from gateway.errors import ErrorCode
 from gateway.schema.cost.model import MAX_VISITS
 from gateway.schema.cost.walk import estimate
 from gateway.settings import GatewaySettings
+from gateway.telemetry.record import current_record
 from providers.base import InvoiceProvider
 from providers.calls import counting
 
@@ -67,6 +68,10 @@ class UpstreamCost(SchemaExtension):
             return
         with counting(context.calls):
             yield
+        record = current_record()
+        if record is not None:
+            execution = self.execution_context
+            record.learn_operation(execution.graphql_document, execution.operation_name)
 
     def on_execute(self) -> Iterator[None]:
         context = self._context()
@@ -101,6 +106,8 @@ class UpstreamCost(SchemaExtension):
                 self.execution_context.result = GraphQLExecutionResult(
                     data=None, errors=[too_costly(estimated, limit)]
                 )
+        if not self.execution_context.result and (record := current_record()) is not None:
+            record.executed = True
         yield
 
     def get_results(self) -> dict[str, Any]:

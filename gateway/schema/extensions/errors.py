@@ -31,6 +31,7 @@ from strawberry.types.execution import ExecutionResult
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode, GatewayError, code_for_provider_error
 from gateway.schema.limits import refusal_code
+from gateway.telemetry.record import current_record
 from providers.errors import ProviderError
 
 __all__ = ["MAX_ERRORS_PER_KIND", "ErrorPolicy", "cap_errors", "shape_error"]
@@ -159,5 +160,27 @@ class ErrorPolicy(MaskErrors):
                 result.errors = self._process_errors(list(result.errors))
             if isinstance(context, GatewayContext) and context.partial_errors:
                 result.errors = [*(result.errors or []), *context.partial_errors]
+                _log_partial(context)
             if result.errors:
                 result.errors = cap_errors(list(result.errors))
+
+
+def _log_partial(context: GatewayContext) -> None:
+    """One WARNING per provider that failed inside an answer others completed (partial data),
+    however many fields it failed, and one count each (`gateway.telemetry.metrics`)."""
+    failed: dict[str, str] = {}
+    for error in context.partial_errors:
+        extensions = error.extensions or {}
+        provider = str(extensions.get("provider", "?"))
+        if provider not in failed:
+            failed[provider] = str(extensions.get("code", ""))
+            provider_logger.warning(
+                "partial answer: %s failed (%s): %s [request %s]",
+                provider,
+                failed[provider],
+                error.message,
+                context.request_id,
+            )
+    record = current_record()
+    if record is not None:
+        record.partial = list(failed.items())

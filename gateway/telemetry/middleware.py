@@ -1,0 +1,118 @@
+"""`Telemetry`, the outermost ASGI middleware: one `RequestRecord` per request, current while it
+is served; when it ends, its access line (`gateway.access`), its metrics and its span.
+
+The access line is the gateway's own (uvicorn's is turned off by `serve`): it has what uvicorn's
+cannot know, the request id, the caller's name, the operation and its outcome, and the time
+taken:
+
+    127.0.0.1:50312 "POST /graphql" 200 query ListInvoices OK 3.1ms caller=web rid=5f0c...
+
+With GATEWAY_LOG_FORMAT=json the same fields are the line's keys (`gateway.telemetry.logs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.telemetry.metrics import Metrics
+from gateway.telemetry.record import _CURRENT, RequestRecord, request_id_from
+from gateway.telemetry.tracing import RequestSpan, Tracing
+
+__all__ = ["Telemetry", "access_logger"]
+
+access_logger = logging.getLogger("gateway.access")
+
+#: Paths whose requests are GraphQL operations, counted in the request metrics.
+_GRAPHQL_PATH = "/graphql"
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+class Telemetry:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics | None,
+        tracing: Tracing | None,
+        access_log: bool,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.tracing = tracing
+        self.access_log = access_log
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        record = RequestRecord(
+            request_id=request_id_from(_header(scope, b"x-request-id")),
+            method=scope.get("method", "WS"),
+            path=scope["path"],
+            client=f"{client[0]}:{client[1]}" if client else "-",
+            started=self.clock(),
+        )
+        token = _CURRENT.set(record)
+        span = self.tracing.start_request(scope, record) if self.tracing is not None else None
+
+        async def sending(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                record.status = message["status"]
+            elif kind == "websocket.accept":
+                record.status = 101
+            elif kind == "websocket.close" and not record.status:
+                record.status = 403  # refused before it was accepted
+            await send(message)
+
+        failed: BaseException | None = None
+        try:
+            await self.app(scope, receive, sending)
+        except BaseException as exc:
+            failed = exc
+            if not record.status:
+                record.status = 500
+            raise
+        finally:
+            try:
+                self._finish(record, failed, span)
+            finally:
+                _CURRENT.reset(token)
+
+    def _finish(
+        self, record: RequestRecord, failed: BaseException | None, span: RequestSpan | None
+    ) -> None:
+        seconds = self.clock() - record.started
+        if self.metrics is not None and record.path == _GRAPHQL_PATH:
+            self.metrics.observe_request(record, seconds)
+        if self.tracing is not None and span is not None:
+            self.tracing.end_request(span, record, failed)
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+            access_logger.info(
+                '%s "%s %s" %d %s %s %s %.1fms caller=%s rid=%s',
+                record.client,
+                record.method,
+                record.path,
+                record.status,
+                record.operation_type or "-",
+                record.operation or "-",
+                record.outcome or "-",
+                seconds * 1000.0,
+                record.caller or "-",
+                record.request_id,
+                extra={"access": True, "duration_ms": round(seconds * 1000.0, 3)},
+            )
