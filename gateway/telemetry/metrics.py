@@ -62,7 +62,7 @@ _CIRCUIT_STATES: Final = ("closed", "half_open", "open")
 
 # No `*_created` series beside each counter and histogram: they double what a scrape reads, and
 # Prometheus (without created-timestamp ingestion) keeps them as series of their own.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 def multiprocess_dir() -> str | None:

@@ -73,6 +73,10 @@ class Telemetry:
             kind = message["type"]
             if kind == "http.response.start":
                 record.status = message["status"]
+                headers = message.get("headers", ())
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    # Every answer names its request (a 401 too): the line to look for.
+                    message["headers"] = [*headers, (b"x-request-id", record.request_id.encode())]
             elif kind == "websocket.accept":
                 record.status = 101
             elif kind == "websocket.close" and not record.status:

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
+from gateway.telemetry import Tracing
 from gateway.wiring import Wired
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.transport import AsgiTransport, Transport
@@ -116,6 +117,7 @@ def _pick_ids(flexprice: Any, xendit: Any) -> dict[str, list[str]]:
 def served_gateway(
     *,
     transport: Wrapper | None = None,
+    tracing: Tracing | None = None,
     **settings: Any,
 ) -> Iterator[Hostile]:
     """The gateway over both sandboxes with sentinel keys, served over HTTP on 127.0.0.1.
@@ -144,6 +146,7 @@ def served_gateway(
             "flexprice": Wired(flexprice, sandbox=flexprice_app, sandbox_key=FLEXPRICE_KEY),
             "xendit": Wired(xendit, sandbox=xendit_app, sandbox_key=XENDIT_KEY),
         },
+        tracing=tracing,
     )
     try:
         with ServedApp(app) as served:
