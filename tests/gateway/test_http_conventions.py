@@ -379,3 +379,28 @@ def test_a_cross_origin_answer_exposes_the_request_id(gateway: Hostile) -> None:
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert response.headers["access-control-expose-headers"].lower() == "x-request-id"
     assert response.headers["x-request-id"]
+
+
+# -- statuses that no request of the served gateway reaches on purpose ----------------------
+
+
+def test_a_masked_bug_before_execution_is_500_and_a_nulled_answer_that_ran_is_200() -> None:
+    # No request can make the served gateway fail before execution on purpose: the rule
+    # itself, on the results Strawberry would hand the view.
+    from graphql import GraphQLError
+    from strawberry.http import GraphQLHTTPResponse
+    from strawberry.types import ExecutionResult
+
+    from gateway.media import Media, conform
+
+    bug = GraphQLError("Unexpected error.", extensions={"code": "INTERNAL_SERVER_ERROR"})
+    answer: GraphQLHTTPResponse = {"data": None, "errors": [bug.formatted]}
+    result = ExecutionResult(data=None, errors=[bug])
+    assert conform(answer, result, Media.JSON) == 200
+    assert "data" in answer
+    assert conform(answer, result, Media.GRAPHQL_RESPONSE) == 500
+    assert "data" not in answer
+    ran = GraphQLError("gone", path=["voidInvoice"], extensions={"code": "NOT_FOUND"})
+    nulled: GraphQLHTTPResponse = {"data": None, "errors": [ran.formatted]}
+    assert conform(nulled, ExecutionResult(data=None, errors=[ran]), Media.GRAPHQL_RESPONSE) == 200
+    assert nulled["data"] is None
