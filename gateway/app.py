@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
 from yarl import URL
 
 from gateway.auth import KeyGate
 from gateway.callers import parse_api_keys
+from gateway.conventions import http_conventions
 from gateway.events import Events, WebhookReceiver
 from gateway.graphiql import graphiql_routes
 from gateway.guard import RequestGuard
@@ -179,29 +179,14 @@ def create_app(
     middleware = [
         # Outermost: every request has its record (request id, access line, metrics, span).
         Middleware(Telemetry, metrics=metrics, tracing=tracing, access_log=settings.access_log),
+        # Then CORS outside the key check: a browser's preflight (which carries no key) is answered
+        # there and never reaches the app; its other requests get their CORS headers, a 401
+        # included. Then compression, and no-store on /graphql (gateway.conventions).
+        *http_conventions(settings, cors_origins=settings.cors_origins),
         # Around every route, sandboxes and GraphiQL included: no key, no entry (gateway.auth).
         Middleware(KeyGate, keys=keys),
         Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, path="/graphql"),
     ]
-    if settings.cors_origins:
-        # Outside the key gate, so a browser's preflight (which carries no key) is answered
-        # here and never reaches the app; its other requests get their CORS headers, a 401 included.
-        middleware.insert(
-            1,
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "authorization",
-                    "content-type",
-                    "x-api-key",
-                    "x-request-id",
-                    "apollo-require-preflight",
-                ],
-                expose_headers=["x-request-id"],
-            ),
-        )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.providers = clients
     app.state.wiring = wiring

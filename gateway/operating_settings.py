@@ -61,6 +61,17 @@ class OperatingSettings(EnvironSettings):
     # -- persisted documents ------------------------------------------------------------------
 
     # -- HTTP conventions ---------------------------------------------------------------------
+    compression: bool = Field(
+        default=True,
+        description="compress answers with the coding the client accepts (Accept-Encoding: "
+        "zstd, br or gzip); never a subscription's stream",
+    )
+    compression_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="answers shorter than this many bytes are sent as they are (compressing "
+        "a small answer costs more than it saves)",
+    )
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

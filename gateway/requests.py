@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from gateway.telemetry.record import note_outcome
 
-__all__ = ["plain_json_post", "request_fields", "unreadable"]
+__all__ = ["operation_name", "plain_json_post", "request_fields", "unreadable"]
 
 #: The code of a request Strawberry cannot read, by its HTTP status.
 _UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
@@ -52,6 +52,17 @@ def request_fields(
             400, "The GraphQL operation's `extensions` must be an object or null, if provided."
         )
     return query, variables, extensions
+
+
+def operation_name(data: dict[str, Any]) -> str | None:
+    """`operationName`, which must be a string or null (Strawberry passes anything on, and a
+    number or an object was answered as an unknown operation named by its Python form)."""
+    name = data.get("operationName")
+    if not isinstance(name, str | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `operationName` must be a string or null, if provided."
+        )
+    return name
 
 
 def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:

@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from cross_web import HTTPException  # what strawberry.asgi catches and answers with
+from cross_web import AsyncHTTPRequestAdapter, HTTPException  # what strawberry.asgi answers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.streaming import SSETransport
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -30,7 +30,8 @@ from gateway.events import Events
 from gateway.graphiql import PAGE_HEADERS, graphiql_page
 from gateway.guard import PREFLIGHT_HEADERS
 from gateway.idempotency import IdempotencyStore
-from gateway.requests import plain_json_post, request_fields, unreadable
+from gateway.media import CONTENT_TYPES, Media, conform, label, negotiate, not_acceptable, streams
+from gateway.requests import operation_name, plain_json_post, request_fields, unreadable
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -107,10 +108,20 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         # Strawberry answers a request it cannot read (not JSON, another content type, a GET
         # mutation) in plain text: answer with a coded GraphQL error, as every other refusal.
         request = Request(scope=scope, receive=receive)
+        accept = request.headers.get("accept")  # the page's and a stream's type are their own
+        page = self.should_render_graphql_ide(self.request_adapter_class(request))
+        request.state.media = media = Media.JSON if page or streams(accept) else negotiate(accept)
         try:
-            response: Response = self.csrf_refusal(request) or await self.run(request)
+            response: Response = (
+                self.csrf_refusal(request)
+                or (not_acceptable(None) if media is None else None)
+                or await self.run(request)
+            )
         except HTTPException as exc:
             response = unreadable(exc, getattr(request.state, "request_id", None))
+        if media is Media.GRAPHQL_RESPONSE:
+            response.status_code = getattr(request.state, "status", response.status_code)
+            label(response, media)
         await response(scope, receive, send)
 
     async def _post(
@@ -122,6 +133,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         are on): about a fifth of the CPU of a small request."""
         context = self._context(scope, headers.get(b"x-request-id", b""))
         request_id = context.request_id
+        media = negotiate(headers.get(b"accept"))
+        if media is None:
+            await not_acceptable(request_id)(scope, receive, send)
+            return
         try:
             body = b""
             while True:
@@ -139,7 +154,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
                     query,
                     variable_values=variables,
                     context_value=context,
-                    operation_name=data.get("operationName"),
+                    operation_name=operation_name(data),
                     allowed_operation_types=_POST_OPERATIONS,
                     operation_extensions=extensions,
                 )
@@ -150,19 +165,21 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             except MissingQueryError as exc:
                 raise HTTPException(400, "No GraphQL query found in the request") from exc
         except HTTPException as exc:
-            await unreadable(exc, request_id)(scope, receive, send)
+            await label(unreadable(exc, request_id), media)(scope, receive, send)
             return
         if not isinstance(result, ExecutionResult):  # pragma: no cover - no streams are on
             raise TypeError(f"a POST operation gave {type(result).__name__}")
-        encoded = self.encode_json(self._shaped(result, request_id))
+        answer = self._shaped(result, request_id)
+        status = conform(answer, result, media)
+        encoded = self.encode_json(answer)
         content = encoded.encode() if isinstance(encoded, str) else encoded
         await send(
             {
                 "type": "http.response.start",
-                "status": 200,
+                "status": status,
                 "headers": [
                     (b"content-length", str(len(content)).encode()),
-                    (b"content-type", b"application/json"),
+                    (b"content-type", CONTENT_TYPES[media].encode()),
                     (b"x-request-id", request_id.encode()),
                 ],
             }
@@ -196,6 +213,14 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             status_code=400,
         )
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):  # `operationName` refused as `_post` does
+            operation_name({"operationName": data.operation_name})
+        return data
+
     def encode_json(self, data: object) -> bytes:
         # msgspec: the same JSON as json.dumps(separators=(",", ":")) but UTF-8 left as is
         # (not \u-escaped), at a ninth of the cost (156 -> 17 us for 50 invoices).
@@ -219,7 +244,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        return self._shaped(result, getattr(request.state, "request_id", None))
+        answer = self._shaped(result, getattr(request.state, "request_id", None))
+        # Read back by __call__ for application/graphql-response+json (`gateway.media`).
+        request.state.status = conform(answer, result, getattr(request.state, "media", None))
+        return answer
 
     @staticmethod
     def _shaped(result: ExecutionResult, request_id: str | None) -> GraphQLHTTPResponse:

@@ -15,9 +15,17 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from providers.transport import ResponseTooLarge, TransportError, UnreadableResponse
+from providers.transport import (
+    Request,
+    Response,
+    ResponseTooLarge,
+    Timeouts,
+    Transport,
+    TransportError,
+    UnreadableResponse,
+)
 
-__all__ = ["Observers", "UpstreamObserver", "failure_kind"]
+__all__ = ["Observers", "UpstreamObserver", "failure_kind", "observed_send"]
 
 
 class UpstreamObserver(Protocol):
@@ -55,3 +63,26 @@ class Observers:
         assert isinstance(attempt, list)
         for observer, each in zip(self.observers, attempt, strict=True):
             observer.finished(each, status, failure)
+
+
+async def observed_send(
+    observer: UpstreamObserver,
+    provider: str,
+    route: str,
+    transport: Transport,
+    request: Request,
+    timeouts: Timeouts,
+    max_bytes: int,
+) -> Response:
+    """One attempt of `request` through `transport`, told to `observer` (with a copy of its
+    headers, which the observer may add to)."""
+    headers = dict(request.headers)
+    attempt = observer.started(provider, request.method, route, headers)
+    sent = Request(request.method, request.url, headers, request.content)
+    try:
+        response = await transport.send(sent, timeouts=timeouts, max_bytes=max_bytes)
+    except BaseException as exc:
+        observer.finished(attempt, None, failure_kind(exc))
+        raise
+    observer.finished(attempt, response.status_code, None)
+    return response

@@ -34,7 +34,7 @@ from providers.http.status import (
     error_for_status,
     retry_after,
 )
-from providers.observe import UpstreamObserver, failure_kind
+from providers.observe import UpstreamObserver, observed_send
 from providers.resilience import Bulkhead, BulkheadFull, CircuitBreaker, RetryBudget
 from providers.transport import (
     AttemptTimeout,
@@ -225,21 +225,11 @@ class Upstream:
                 if observer is None:
                     response = await send(request, timeouts=timeouts, max_bytes=cap)
                 else:
-                    response = await observed(observer)
+                    response = await observed_send(
+                        observer, self.provider, route, self.transport, request, timeouts, cap
+                    )
             if response.status_code in RETRYABLE_STATUSES:
                 raise RetryableStatus(response)
-            return response
-
-        async def observed(observer: UpstreamObserver) -> Response:
-            headers = dict(request.headers)
-            attempt = observer.started(self.provider, request.method, route, headers)
-            sent = Request(request.method, request.url, headers, request.content)
-            try:
-                response = await send(sent, timeouts=timeouts, max_bytes=cap)
-            except BaseException as exc:
-                observer.finished(attempt, None, failure_kind(exc))
-                raise
-            observer.finished(attempt, response.status_code, None)
             return response
 
         try:
