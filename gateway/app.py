@@ -38,6 +38,7 @@ from gateway.telemetry import (
     traced_providers,
     tracing_from_environment,
 )
+from gateway.telemetry.access import AccessLog
 from gateway.telemetry.exposition import metrics_route, sampling
 from gateway.view import GatewayGraphQL
 from gateway.wiring import Deliver, SendsWebhooks, Wired, wire_all, wired
@@ -108,6 +109,7 @@ def create_app(
         graphiql = sandboxes == frozenset(wiring)
     store = idempotency_store(settings)
     metrics = Metrics()
+    access_log = AccessLog(json=settings.log_format == "json") if settings.access_log else None
     observer: UpstreamObserver = metrics if tracing is None else Observers(metrics, tracing)
     for client in clients.values():
         client.observe_upstream(observer)
@@ -146,6 +148,8 @@ def create_app(
             ):
                 yield
         finally:
+            if access_log is not None:
+                access_log.flush()
             if tracing is not None:
                 tracing.shutdown()
             await asyncio.gather(*(sandbox.stop_webhooks() for _, sandbox in senders))
@@ -178,7 +182,7 @@ def create_app(
                 entry.sandbox.expose(f"{settings.public_url.rstrip('/')}/sandbox/{name}")
     middleware = [
         # Outermost: every request has its record (request id, access line, metrics, span).
-        Middleware(Telemetry, metrics=metrics, tracing=tracing, access_log=settings.access_log),
+        Middleware(Telemetry, metrics=metrics, tracing=tracing, access_log=access_log),
         # Then CORS outside the key check: a browser's preflight (which carries no key) is answered
         # there and never reaches the app; its other requests get their CORS headers, a 401
         # included. Then compression, and no-store on /graphql (gateway.conventions).

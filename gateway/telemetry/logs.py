@@ -4,8 +4,8 @@ object per line (`python-json-logger`).
 Every record written while a request is served carries that request's `request_id`,
 `operation` (its type and name), `caller` (the key's name, never the key) and `duration_ms`
 (since the request arrived; the access line's is the whole request's): `RequestFields`, a
-filter on the handlers, takes them from the current `RequestRecord`. In JSON they are keys of
-the line; the text access line writes them out itself.
+filter on the handler, takes them from the current `RequestRecord`. In JSON they are keys of
+the line. The access lines have the same keys but are written apart (`gateway.telemetry.access`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _RENAMED = {"levelname": "level", "name": "logger"}
 
 class RequestFields(logging.Filter):
     """Adds the current request's fields to a record (None outside a request); a field the
-    record already has (the access line's own `duration_ms`) is kept."""
+    record already has is kept."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         current = current_record()
@@ -52,7 +52,8 @@ class RequestFields(logging.Filter):
 
 def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
     """The `logging.config.dictConfig` of `serve`: uvicorn's loggers and the gateway's on one
-    handler (stderr) at `level`, the access lines (`gateway.access`) on stdout, in `log_format`."""
+    handler (stderr) at `level`, in `log_format`. (The access lines go to stdout on their own:
+    `gateway.telemetry.access`.)"""
     level = level.upper()
     if log_format == "json":
         formatter: dict[str, Any] = {
@@ -62,14 +63,10 @@ def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
             "timestamp": "time",  # ISO 8601, UTC
             "json_ensure_ascii": False,
         }
-        formatters = {"default": formatter, "access": formatter}
+        formatters = {"default": formatter}
     else:
         formatters = {
             "default": {
-                "()": "uvicorn.logging.DefaultFormatter",
-                "fmt": "%(levelprefix)s %(message)s",
-            },
-            "access": {
                 "()": "uvicorn.logging.DefaultFormatter",
                 "fmt": "%(levelprefix)s %(message)s",
             },
@@ -87,12 +84,6 @@ def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
                 "filters": ["request"],
             },
-            "access": {
-                "formatter": "access",
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
-                "filters": ["request"],
-            },
         },
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
@@ -100,7 +91,6 @@ def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
             # Off (`serve` passes access_log=False): the gateway writes its own.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "gateway": {"handlers": ["default"], "level": level, "propagate": False},
-            "gateway.access": {"handlers": ["access"], "level": level, "propagate": False},
             "stamina": {"handlers": ["default"], "level": level, "propagate": False},
             "strawberry": {"handlers": ["default"], "level": level, "propagate": False},
         },

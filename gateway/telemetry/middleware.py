@@ -1,30 +1,24 @@
 """`Telemetry`, the outermost ASGI middleware: one `RequestRecord` per request, current while it
-is served; when it ends, its access line (`gateway.access`), its metrics and its span.
+is served; when it ends, its access line (`gateway.telemetry.access`), its metrics and its span.
 
 The access line is the gateway's own (uvicorn's is turned off by `serve`): it has what uvicorn's
 cannot know, the request id, the caller's name, the operation and its outcome, and the time
-taken:
-
-    127.0.0.1:50312 "POST /graphql" 200 query ListInvoices OK 3.1ms caller=web rid=5f0c...
-
-With GATEWAY_LOG_FORMAT=json the same fields are the line's keys (`gateway.telemetry.logs`).
+taken.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.telemetry.access import AccessLog
 from gateway.telemetry.metrics import Metrics
 from gateway.telemetry.record import _CURRENT, RequestRecord, request_id_from
 from gateway.telemetry.tracing import RequestSpan, Tracing
 
-__all__ = ["Telemetry", "access_logger"]
-
-access_logger = logging.getLogger("gateway.access")
+__all__ = ["Telemetry"]
 
 #: Paths whose requests are GraphQL operations, counted in the request metrics.
 _GRAPHQL_PATH = "/graphql"
@@ -44,7 +38,7 @@ class Telemetry:
         *,
         metrics: Metrics | None,
         tracing: Tracing | None,
-        access_log: bool,
+        access_log: AccessLog | None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.app = app
@@ -105,18 +99,5 @@ class Telemetry:
             self.metrics.observe_request(record, seconds)
         if self.tracing is not None and span is not None:
             self.tracing.end_request(span, record, failed)
-        if self.access_log and access_logger.isEnabledFor(logging.INFO):
-            access_logger.info(
-                '%s "%s %s" %d %s %s %s %.1fms caller=%s rid=%s',
-                record.client,
-                record.method,
-                record.path,
-                record.status,
-                record.operation_type or "-",
-                record.operation or "-",
-                record.outcome or "-",
-                seconds * 1000.0,
-                record.caller or "-",
-                record.request_id,
-                extra={"access": True, "duration_ms": round(seconds * 1000.0, 3)},
-            )
+        if self.access_log is not None:
+            self.access_log.write(record, seconds)
