@@ -28,7 +28,7 @@ class OperatingSettings(EnvironSettings):
     )
     access_log: bool = Field(
         default=True,
-        description="one line per request (gateway.access, at info, on stdout) with its status, "
+        description="one line per request on stdout (at most 0.5 s late) with its status, "
         "operation, outcome, duration, caller and request id",
     )
     log_refused_per_second: int = Field(
