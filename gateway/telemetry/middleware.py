@@ -95,7 +95,9 @@ class Telemetry:
         self, record: RequestRecord, failed: BaseException | None, span: RequestSpan | None
     ) -> None:
         seconds = self.clock() - record.started
-        if self.metrics is not None and record.path == _GRAPHQL_PATH:
+        # A WebSocket's record is its connection's, however many operations it carried: it has
+        # its access line and span, but is no request of the request metrics.
+        if self.metrics is not None and record.path == _GRAPHQL_PATH and record.method != "WS":
             self.metrics.observe_request(record, seconds)
         if self.tracing is not None and span is not None:
             self.tracing.end_request(span, record, failed)
