@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from gateway.app import create_app, prepare_collector, providers_from_environment
 from gateway.idempotency import redacted_url
+from gateway.persisted import ManifestError, load_manifest
 from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
@@ -142,6 +143,12 @@ def _serve(args: argparse.Namespace) -> int:
         settings = GatewaySettings.from_environ(environ)
     except ValidationError as exc:
         return _fail(f"cannot start: {GatewaySettings.problems(exc)}")
+    if settings.trusted_documents:
+        try:  # read here too, so a bad manifest stops `serve` before any worker starts
+            trusted = load_manifest(settings.trusted_documents)
+        except ManifestError as exc:
+            return _fail(f"cannot start: {exc}")
+        print(f"invoice-gateway: {len(trusted)} trusted documents", file=sys.stderr)
     try:
         providers = providers_from_environment(settings, environ)
     except (LookupError, ValueError) as exc:

@@ -54,7 +54,10 @@ def request_fields(
 
 def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
     """A request Strawberry cannot read, answered with a coded GraphQL error."""
-    extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
+    code = getattr(exc, "code", None)  # a coded refusal (gateway.persisted.PersistedRefusal)
+    if not isinstance(code, str):
+        code = _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")
+    extensions = {"code": code}
     headers = {}
     if request_id:
         extensions["requestId"] = headers["X-Request-ID"] = request_id
