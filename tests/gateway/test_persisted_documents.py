@@ -12,6 +12,7 @@ import pytest
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from gateway.persisted.store import MAX_QUERIES, MemoryQueries
 from tests.gateway.persisted_served import (
     QUERY,
     Served,
@@ -186,3 +187,27 @@ def test_over_the_websocket_a_hash_names_a_registered_query(gateway: Served) -> 
     assert missing["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert run["type"] == "next"
     assert run["payload"]["data"]["invoices"]["edges"]
+
+
+def test_registrations_are_bounded_in_bytes_least_recently_used_out_first() -> None:
+    queries = [f"query Q{n} {{ providers {{ name }} }}" for n in range(60)]
+    with served({"GATEWAY_APQ_CACHE_BYTES": "8000"}) as gateway:
+        for query in queries:
+            assert gateway.post({"query": query, "extensions": apq(query)}).status_code == 200
+        oldest = gateway.post({"extensions": apq(queries[0])})
+        assert error_of(oldest)[0] == "PERSISTED_QUERY_NOT_FOUND"
+        newest = gateway.post({"extensions": apq(queries[-1])})
+        assert newest.json()["data"]["providers"]
+        # A query over a sixteenth of the bound runs, and is never kept.
+        big = "query Big { providers { name } }" + " " * 600
+        assert gateway.post({"query": big, "extensions": apq(big)}).json()["data"]["providers"]
+        assert error_of(gateway.post({"extensions": apq(big)}))[0] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_the_memory_store_keeps_at_most_max_queries() -> None:
+    store = MemoryQueries(1 << 30)
+    for n in range(MAX_QUERIES + 5):
+        await store.put(f"{n:064x}", "{ providers { name } }")
+    assert len(store) == MAX_QUERIES
+    assert await store.get(f"{0:064x}") is None
+    assert await store.get(f"{MAX_QUERIES + 4:064x}") == "{ providers { name } }"
