@@ -153,6 +153,7 @@ class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
             not isinstance(payload, dict)
             or message.get("type") != "subscribe"
             or not isinstance(message.get("id"), str)
+            or not self.connection_acknowledged  # Strawberry closes the socket (4401)
         ):
             return message
         query, extensions = payload.get("query"), payload.get("extensions")
