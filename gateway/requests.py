@@ -58,7 +58,9 @@ def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
     if not isinstance(code, str):
         code = _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")
     extensions = {"code": code}
-    headers = {}
+    # A coded refusal's own headers (a persisted query's 404 is never to be cached: a CDN
+    # would keep answering it once the query is registered).
+    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
     if request_id:
         extensions["requestId"] = headers["X-Request-ID"] = request_id
     return JSONResponse(

@@ -9,7 +9,11 @@ import logging
 import time
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.idempotency import redacted_url, what_failed
 
@@ -47,6 +51,10 @@ class RedisQueries:
             timeout=REDIS_TIMEOUT_S,
             socket_timeout=REDIS_TIMEOUT_S,
             socket_connect_timeout=REDIS_TIMEOUT_S,
+            # One more try of a command whose answer was lost (GET and SET may be repeated),
+            # not redis-py's default three: a lookup is on a request's path.
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
             decode_responses=True,
         )
         return cls(aioredis.Redis.from_pool(pool), ttl=ttl, where=redacted_url(url))

@@ -41,6 +41,9 @@ class PersistedRefusal(HTTPException):
     def __init__(self, status_code: int, code: ErrorCode | str, reason: str) -> None:
         super().__init__(status_code, reason)
         self.code = str(code)
+        #: No answer about a persisted document may be cached: it changes once one is
+        #: registered (Apollo Server says the same of its own).
+        self.headers = {"Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True, slots=True)

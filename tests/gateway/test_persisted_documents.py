@@ -36,6 +36,7 @@ def test_apollo_links_three_requests_over_post(gateway: Served) -> None:
     assert missing.status_code == 404
     assert error_of(missing) == ("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
     assert gateway.upstream_total() == before  # nothing reached the provider
+    assert missing.headers["cache-control"] == "no-store"  # no CDN keeps the miss
 
     sent = gateway.post({"query": query, "operationName": "FewPost", "extensions": apq(query)})
     assert sent.status_code == 200, sent.text
@@ -57,6 +58,7 @@ def test_apollo_links_requests_over_get_with_the_preflight_header(gateway: Serve
     before = gateway.upstream_total()
     missing = gateway.get(params)
     assert missing.status_code == 404
+    assert missing.headers["cache-control"] == "no-store"
     assert error_of(missing)[0] == "PERSISTED_QUERY_NOT_FOUND"
     assert gateway.upstream_total() == before
 
