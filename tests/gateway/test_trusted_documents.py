@@ -21,6 +21,7 @@ from tests.gateway.events.streams import SseSubscription
 from tests.gateway.persisted_served import QUERY, apq, error_of, served, sha256, write_manifest
 
 OTHER = "query Other { providers { name } }"
+EVENTS = "subscription Events { invoiceEvents { id type invoiceId } }"
 CUSTOM_ID = "invoices-page-v1"
 
 
@@ -195,3 +196,23 @@ def test_serve_refuses_to_start_on_a_manifest_it_cannot_read(tmp_path: Path) -> 
     assert done.returncode == 2
     assert f"GATEWAY_TRUSTED_DOCUMENTS ({missing}) cannot be read" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_trusted_subscription_streams_over_sse_by_its_id_in_only_mode(tmp_path: Path) -> None:
+    env = {
+        "GATEWAY_TRUSTED_DOCUMENTS": write_manifest(tmp_path, {"events-v1": EVENTS}),
+        "GATEWAY_TRUSTED_DOCUMENTS_ONLY": "true",
+    }
+    with served(env) as gateway:
+        headers = {"accept": "text/event-stream"}
+        for body, status, kind in (
+            ({"documentId": "events-v1"}, 200, "text/event-stream"),
+            ({"query": EVENTS}, 200, "text/event-stream"),  # its very text
+            ({"query": EVENTS + " "}, 403, "application/json"),
+            ({"documentId": "events-v2"}, 404, "application/json"),
+        ):
+            with gateway.http.stream(
+                "POST", f"{gateway.url}/graphql", json=body, headers=headers
+            ) as response:
+                assert response.status_code == status, body
+                assert response.headers["content-type"].startswith(kind)
