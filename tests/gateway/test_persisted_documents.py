@@ -32,7 +32,8 @@ def gateway() -> Iterator[Served]:
 def test_apollo_links_three_requests_over_post(gateway: Served) -> None:
     query = QUERY.replace("Few", "FewPost")
     before = gateway.upstream_total()
-    missing = gateway.post({"operationName": "FewPost", "extensions": apq(query)})
+    # Apollo Client's body, variables included.
+    missing = gateway.post({"operationName": "FewPost", "variables": {}, "extensions": apq(query)})
     assert missing.status_code == 404
     assert error_of(missing) == ("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
     assert gateway.upstream_total() == before  # nothing reached the provider
@@ -54,7 +55,8 @@ def test_apollo_links_three_requests_over_post(gateway: Served) -> None:
 
 def test_apollo_links_requests_over_get_with_the_preflight_header(gateway: Served) -> None:
     query = QUERY.replace("Few", "FewGet")
-    params = {"operationName": "FewGet", "extensions": json.dumps(apq(query))}
+    # Apollo Client's query string (useGETForHashedQueries).
+    params = {"operationName": "FewGet", "variables": "{}", "extensions": json.dumps(apq(query))}
     before = gateway.upstream_total()
     missing = gateway.get(params)
     assert missing.status_code == 404
