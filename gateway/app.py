@@ -155,7 +155,9 @@ def create_app(
             await asyncio.gather(*(sandbox.stop_webhooks() for _, sandbox in senders))
             await readiness.close()
             await events.aclose()
-            await asyncio.gather(*(p.aclose() for p in clients.values()), store.aclose())
+            await asyncio.gather(
+                *(p.aclose() for p in clients.values()), store.aclose(), graphql.persisted.aclose()
+            )
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from gateway.app import create_app, prepare_collector, providers_from_environment
 from gateway.idempotency import redacted_url
+from gateway.persisted import ManifestError, load_manifest
 from gateway.protocol import HTTP_PROTOCOL, GatewayConfig, serve
 from gateway.schema import build_schema
 from gateway.settings import LOG_LEVELS, GatewaySettings
@@ -146,6 +147,12 @@ def _serve(args: argparse.Namespace) -> int:
         settings = GatewaySettings.from_environ(environ)
     except ValidationError as exc:
         return _fail(f"cannot start: {GatewaySettings.problems(exc)}")
+    if settings.trusted_documents:
+        try:  # read here too, so a bad manifest stops `serve` before any worker starts
+            trusted = load_manifest(settings.trusted_documents)
+        except ManifestError as exc:
+            return _fail(f"cannot start: {exc}")
+        print(f"invoice-gateway: {len(trusted)} trusted documents", file=sys.stderr)
     try:
         providers = providers_from_environment(settings, environ)
     except (LookupError, ValueError) as exc:
@@ -157,7 +164,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"invoice-gateway: {entry.describe()}", file=sys.stderr)
     if settings.redis_url is not None:
         where = redacted_url(settings.redis_url.get_secret_value())
-        print(f"invoice-gateway: keys and events shared in Redis at {where}", file=sys.stderr)
+        shared = "keys, events and persisted queries" if settings.apq else "keys and events"
+        print(f"invoice-gateway: {shared} shared in Redis at {where}", file=sys.stderr)
     elif args.workers > 1:
         print(f"invoice-gateway: warning: {PROCESS_LOCAL_EVENTS}", file=sys.stderr)
     sandboxed = [name for name, entry in providers.items() if entry.on_sandbox]

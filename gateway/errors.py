@@ -66,6 +66,18 @@ class ErrorCode(StrEnum):
     EVENT_LOG_UNAVAILABLE = "EVENT_LOG_UNAVAILABLE"
     #: The connection or the caller has GATEWAY_MAX_SUBSCRIPTIONS_PER_* open already.
     TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    #: A request the gateway cannot read, or whose fields break a rule the message names.
+    BAD_REQUEST = "BAD_REQUEST"
+    #: The persisted query's hash (or the `documentId`) names nothing this gateway holds:
+    #: send the query with its hash to register it (automatic persisted queries).
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    #: Automatic persisted queries are off (GATEWAY_APQ=false), or the version is not 1.
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    #: `extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query sent with it.
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+    #: GATEWAY_TRUSTED_DOCUMENTS_ONLY: a query that is not a trusted document, or a
+    #: registration, was refused.
+    TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 

@@ -21,6 +21,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from gateway.errors import ErrorCode
+from gateway.telemetry.record import note_outcome
 
 __all__ = [
     "CONTENT_TYPES",
@@ -161,6 +162,7 @@ def label(response: Response, media: Media) -> Response:
 def not_acceptable(request_id: str | None) -> JSONResponse:
     """406 for an `Accept` that allows neither media type (the spec's recommended answer)."""
     extensions: dict[str, Any] = {"code": "NOT_ACCEPTABLE"}
+    note_outcome("NOT_ACCEPTABLE")
     headers = {}
     if request_id:
         extensions["requestId"] = headers["X-Request-ID"] = request_id

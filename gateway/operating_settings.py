@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from providers.settings import EnvironSettings
 
@@ -59,6 +59,36 @@ class OperatingSettings(EnvironSettings):
     )
 
     # -- persisted documents ------------------------------------------------------------------
+    apq: bool = Field(
+        default=True,
+        description="automatic persisted queries (Apollo's persisted-queries link): a query "
+        "sent once with its sha256 runs later from its hash alone (false: a hash is answered "
+        "PERSISTED_QUERY_NOT_SUPPORTED, and the link sends the query in full)",
+    )
+    apq_cache_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=0,
+        description="memory the persisted queries registered in this process may hold (their "
+        "text), least recently used out first; a query over a sixteenth of it is run but never "
+        "kept (without GATEWAY_REDIS_URL)",
+    )
+    apq_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=1,
+        description="how long a persisted query registered in Redis is kept after its last "
+        "registration (with GATEWAY_REDIS_URL)",
+    )
+    trusted_documents: str | None = Field(
+        default=None,
+        description="a manifest of trusted documents by id (a path): Apollo's persisted query "
+        "manifest or an {id: document} map (GraphQL Codegen, Relay, Hive); a request names one "
+        "by documentId (default: unset)",
+    )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="run only the documents of GATEWAY_TRUSTED_DOCUMENTS: any other query, and "
+        "registering a persisted query, is refused (TRUSTED_DOCUMENT_REQUIRED)",
+    )
 
     # -- HTTP conventions ---------------------------------------------------------------------
     compression: bool = Field(
@@ -72,6 +102,15 @@ class OperatingSettings(EnvironSettings):
         description="answers shorter than this many bytes are sent as they are (compressing "
         "a small answer costs more than it saves)",
     )
+
+    @model_validator(mode="after")
+    def _only_with_a_manifest(self) -> OperatingSettings:
+        if self.trusted_documents_only and not self.trusted_documents:
+            raise ValueError(
+                "GATEWAY_TRUSTED_DOCUMENTS_ONLY=true needs GATEWAY_TRUSTED_DOCUMENTS, the "
+                "manifest of the documents it allows"
+            )
+        return self
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

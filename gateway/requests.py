@@ -67,9 +67,14 @@ def operation_name(data: dict[str, Any]) -> str | None:
 
 def unreadable(exc: HTTPException, request_id: str | None) -> JSONResponse:
     """A request Strawberry cannot read, answered with a coded GraphQL error."""
-    extensions = {"code": _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")}
-    note_outcome(extensions["code"])
-    headers = {}
+    code = getattr(exc, "code", None)  # a coded refusal (gateway.persisted.PersistedRefusal)
+    if not isinstance(code, str):
+        code = _UNREADABLE_CODES.get(exc.status_code, "BAD_REQUEST")
+    extensions = {"code": code}
+    note_outcome(code)
+    # A coded refusal's own headers (a persisted query's 404 is never to be cached: a CDN
+    # would keep answering it once the query is registered).
+    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
     if request_id:
         extensions["requestId"] = headers["X-Request-ID"] = request_id
     return JSONResponse(

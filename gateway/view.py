@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.streaming import SSETransport
@@ -31,6 +30,7 @@ from gateway.graphiql import PAGE_HEADERS, graphiql_page
 from gateway.guard import PREFLIGHT_HEADERS
 from gateway.idempotency import IdempotencyStore
 from gateway.media import CONTENT_TYPES, Media, conform, label, negotiate, not_acceptable, streams
+from gateway.persisted import PersistedDocuments, PersistedView, persisted_documents
 from gateway.requests import operation_name, plain_json_post, request_fields, unreadable
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
@@ -45,8 +45,8 @@ __all__ = ["GatewayGraphQL"]
 _ENCODER = msgspec.json.Encoder()
 
 
-class GatewayGraphQL(GraphQL[GatewayContext, None]):
-    websocket_adapter_class = GatewayWebSocket
+class GatewayGraphQL(PersistedView):
+    websocket_adapter_class = GatewayWebSocket  # type: ignore[assignment]  # as GraphQL does
     graphql_transport_ws_handler_class = GatewayTransportWS
 
     def __init__(
@@ -58,6 +58,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         idempotency: IdempotencyStore,
         events: Events | None = None,
         sandboxes: frozenset[str] = frozenset(),
+        persisted: PersistedDocuments | None = None,
         **kw: Any,
     ) -> None:
         limits = limit_extensions(
@@ -78,6 +79,8 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         self.keys_required = keys_required
         self.idempotency = idempotency
         self.events = events
+        #: Automatic persisted queries and trusted documents (`gateway.persisted`).
+        self.persisted = persisted if persisted is not None else persisted_documents(settings)
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
         # GraphQL over SSE (distinct connections mode) for subscriptions, with the
         # gateway's heartbeat: a POST (or GET) that accepts text/event-stream.
@@ -149,9 +152,10 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             data = self.parse_json(body)
             assert isinstance(data, dict)  # decode_json refuses anything else
             query, variables, extensions = request_fields(data)
+            resolved = await self.persisted.resolve(query, extensions, data.get("documentId"))
             try:
                 result = await self.schema.execute(
-                    query,
+                    resolved.query,
                     variable_values=variables,
                     context_value=context,
                     operation_name=operation_name(data),
@@ -169,6 +173,7 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
             return
         if not isinstance(result, ExecutionResult):  # pragma: no cover - no streams are on
             raise TypeError(f"a POST operation gave {type(result).__name__}")
+        await self.persisted.register(resolved, result.errors)
         answer = self._shaped(result, request_id)
         status = conform(answer, result, media)
         encoded = self.encode_json(answer)

@@ -23,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from gateway.context import GatewayContext
 from gateway.errors import ErrorCode
+from gateway.persisted import PersistedRefusal
 
 __all__ = ["GatewayTransportWS", "GatewayWebSocket", "malformed_ws_message"]
 
@@ -114,6 +115,9 @@ class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
     _heartbeat: asyncio.Task[None] | None = None
 
     async def handle_message(self, message: Any) -> None:
+        message = await self._persisted(message)
+        if message is None:
+            return
         problem = malformed_ws_message(message)
         if problem is not None:
             await self.handle_invalid_message(problem)
@@ -138,6 +142,34 @@ class GatewayTransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
             await self.send_message(refusal)
             return
         await super().handle_subscribe(message)
+
+    async def _persisted(self, message: Any) -> Any:
+        """A `subscribe` whose payload names a persisted document (`documentId`,
+        `extensions.persistedQuery`) with its query put in, or refused with an `error` message
+        (None); the trusted-only rule holds for a query sent in full too. Nothing is registered
+        over the WebSocket. Any other message as it is (a wrong shape is refused after this)."""
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if (
+            not isinstance(payload, dict)
+            or message.get("type") != "subscribe"
+            or not isinstance(message.get("id"), str)
+            or not self.connection_acknowledged  # Strawberry closes the socket (4401)
+        ):
+            return message
+        query, extensions = payload.get("query"), payload.get("extensions")
+        if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
+            return message  # malformed_ws_message names the field
+        persisted = self.view.persisted  # type: ignore[attr-defined]
+        try:
+            resolved = await persisted.resolve(query, extensions, payload.get("documentId"))
+        except PersistedRefusal as exc:
+            error = {"message": exc.reason, "extensions": {"code": exc.code}}
+            refusal: Any = {"id": message["id"], "type": "error", "payload": [error]}
+            await self.send_message(refusal)
+            return None
+        if resolved.query is None or resolved.query is query:
+            return message
+        return {**message, "payload": {**payload, "query": resolved.query}}
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)

@@ -319,7 +319,7 @@ def test_serve_workers_share_keys_in_redis(redis_url: str) -> None:
             "url": redis_url,
         }
         err = process.stop()
-    assert f"keys and events shared in Redis at {redis_url}" in err
+    assert f"keys, events and persisted queries shared in Redis at {redis_url}" in err
     assert "each keeps the provider events" not in err
 
 
