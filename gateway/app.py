@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,13 +32,7 @@ from gateway.readiness import Readiness, healthz
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Drain, drain_on_sigterm
 from gateway.stores import event_log, idempotency_store
-from gateway.telemetry import (
-    Metrics,
-    Telemetry,
-    Tracing,
-    traced_providers,
-    tracing_from_environment,
-)
+from gateway.telemetry import Metrics, Telemetry, tracing_from_environment
 from gateway.telemetry.access import AccessLog
 from gateway.telemetry.exposition import metrics_route, sampling
 from gateway.view import GatewayGraphQL
@@ -47,6 +42,9 @@ from providers.observe import Observers, UpstreamObserver
 from providers.transport import AsgiTransport
 from providers.transport.exchange import Request as TransportRequest
 from providers.transport.exchange import Timeouts
+
+if TYPE_CHECKING:  # imported only when tracing is on (gateway.telemetry.tracing_from_environment)
+    from gateway.telemetry.tracing import Tracing
 
 __all__ = [
     "create_app",
@@ -120,7 +118,7 @@ def create_app(
         heartbeat_seconds=settings.heartbeat_seconds,
     )
     graphql = GatewayGraphQL(
-        providers=clients if tracing is None else traced_providers(clients, tracing),
+        providers=clients if tracing is None else tracing.wrap(clients),
         sandboxes=sandboxes,
         settings=settings,
         keys_required=bool(keys),

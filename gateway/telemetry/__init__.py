@@ -9,6 +9,11 @@ OpenTelemetry traces, all fed from one `RequestRecord` per request (docs/operati
 - `logs`: the logging configuration of `serve`, text or JSON.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from gateway.telemetry.metrics import Metrics
 from gateway.telemetry.middleware import Telemetry
 from gateway.telemetry.record import (
@@ -18,17 +23,35 @@ from gateway.telemetry.record import (
     note_outcome,
     request_id_from,
 )
-from gateway.telemetry.tracing import Tracing, traced_providers, tracing_from_environment
+
+if TYPE_CHECKING:
+    from gateway.telemetry.tracing import Tracing
 
 __all__ = [
     "OK",
     "Metrics",
     "RequestRecord",
     "Telemetry",
-    "Tracing",
     "current_record",
     "note_outcome",
     "request_id_from",
-    "traced_providers",
     "tracing_from_environment",
 ]
+
+
+def tracing_from_environment(environ: Mapping[str, str]) -> Tracing | None:
+    """Tracing exported over OTLP (HTTP, protobuf) when `environ` names an endpoint
+    (`OTEL_EXPORTER_OTLP_ENDPOINT` or `..._TRACES_ENDPOINT`) and OTEL_SDK_DISABLED is not
+    true, else None. The SDK reads the other OTEL_* variables itself. OpenTelemetry is
+    imported only here, when tracing is on."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if not any(environ.get(name) for name in endpoints):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from gateway.telemetry.tracing import Tracing
+
+    return Tracing(BatchSpanProcessor(OTLPSpanExporter()))

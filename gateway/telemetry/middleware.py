@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.telemetry.access import AccessLog
 from gateway.telemetry.metrics import Metrics
 from gateway.telemetry.record import _CURRENT, RequestRecord, request_id_from
-from gateway.telemetry.tracing import RequestSpan, Tracing
+
+if TYPE_CHECKING:  # imported only when tracing is on (gateway.telemetry.tracing_from_environment)
+    from gateway.telemetry.tracing import RequestSpan, Tracing
 
 __all__ = ["Telemetry"]
 

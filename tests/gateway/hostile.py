@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from gateway.app import create_app
 from gateway.ids import GlobalId, NodeType
 from gateway.settings import GatewaySettings
-from gateway.telemetry import Tracing
+from gateway.telemetry.tracing import Tracing
 from gateway.wiring import Wired
 from providers.flexprice import FlexPriceProvider, FlexPriceSettings
 from providers.transport import AsgiTransport, Transport

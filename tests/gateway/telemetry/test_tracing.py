@@ -13,7 +13,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from gateway.telemetry import Tracing, tracing_from_environment
+from gateway.telemetry import tracing_from_environment
+from gateway.telemetry.tracing import Tracing
 from providers.transport import Request, Response, Timeouts, Transport
 from tests.gateway.hostile import CONTROL, READ_KEY, Hostile, served_gateway
 
