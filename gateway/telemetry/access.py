@@ -21,16 +21,27 @@ import asyncio
 import datetime as dt
 import sys
 from typing import Final, TextIO
+from urllib.parse import quote
 
 import msgspec
 
 from gateway.telemetry.record import RequestRecord
 
-__all__ = ["FLUSH_SECONDS", "AccessLog"]
+__all__ = ["FLUSH_SECONDS", "MAX_PATH_CHARS", "AccessLog", "shown_path"]
 
 FLUSH_SECONDS: Final = 0.5
 MAX_BUFFER_CHARS: Final = 65_536
+#: The longest path an access line shows (a request head may hold 16 kB of it).
+MAX_PATH_CHARS: Final = 200
 _ENCODER = msgspec.json.Encoder()
+
+
+def shown_path(path: str) -> str:
+    """The request's path as the line shows it: ASGI gives it percent-decoded, so it is quoted
+    again (a `%0a` in the URL cannot start a forged line, nor a space or quote shift the
+    fields), and cut to MAX_PATH_CHARS, with `...` after a cut."""
+    quoted = quote(path, safe="/:@!$&'()*+,;=-._~")
+    return quoted if len(quoted) <= MAX_PATH_CHARS else quoted[:MAX_PATH_CHARS] + "..."
 
 
 class AccessLog:
@@ -45,8 +56,9 @@ class AccessLog:
 
     def line(self, record: RequestRecord, seconds: float) -> str:
         """The access line of `record`, answered in `seconds` (with its newline)."""
+        path = shown_path(record.path)
         message = (
-            f'{record.client} "{record.method} {record.path}" {record.status} '
+            f'{record.client} "{record.method} {path}" {record.status} '
             f"{record.operation_type or '-'} {record.operation or '-'} {record.outcome or '-'} "
             f"{seconds * 1000.0:.1f}ms caller={record.caller or '-'} rid={record.request_id}"
         )
@@ -63,7 +75,7 @@ class AccessLog:
             "duration_ms": round(seconds * 1000.0, 3),
             "client": record.client,
             "method": record.method,
-            "path": record.path,
+            "path": path,
             "status": record.status,
             "outcome": record.outcome,
         }

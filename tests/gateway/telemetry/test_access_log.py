@@ -58,3 +58,19 @@ async def test_lines_wait_at_most_the_flush_interval_or_a_full_buffer() -> None:
     log.write(record(), 0.001)
     log.flush()  # what the app's lifespan does when it stops
     assert stream.getvalue().count("\n") == 4 + lines
+
+
+def test_a_path_cannot_forge_a_line_or_shift_the_fields() -> None:
+    hostile = record()
+    hostile.path = (
+        '/graphql\nINFO:     1.2.3.4:1 "GET /admin" 200 query X OK 1.0ms caller=root rid=x'
+    )
+    line = AccessLog(json=False).line(hostile, 0.001)
+    assert line.count("\n") == 1
+    assert line.endswith("rid=rid-1\n")
+    assert '"POST /graphql%0AINFO:%20%20%20%20%201.2.3.4:1%20%22GET%20/admin%22' in line
+    long = record()
+    long.path = "/" + "a" * 5000
+    shown = AccessLog(json=True).line(long, 0.001)
+    assert len(shown) < 1000
+    assert '"path":"/' + "a" * 199 + '..."' in shown
