@@ -117,7 +117,7 @@ class PersistedDocuments:
     async def _apq(self, query: str | None, persisted: Any) -> Resolved:
         sha256 = _hash_of(persisted)
         trusted = self.trusted.get(sha256) if self.trusted is not None else None
-        if query is not None and hashlib.sha256(query.encode()).hexdigest() != sha256:
+        if query is not None and _sha256_of(query) != sha256:
             raise PersistedRefusal(
                 400,
                 ErrorCode.PERSISTED_QUERY_HASH_MISMATCH,
@@ -176,6 +176,20 @@ def _hash_of(persisted: Any) -> str:
             "of the query)",
         )
     return sha256.lower()
+
+
+def _sha256_of(query: str) -> str:
+    """The hex SHA-256 of `query`'s UTF-8 bytes; a lone surrogate (JSON's `\\ud800`, which no
+    UTF-8 holds) is refused rather than hashed some other way than the client did."""
+    try:
+        return hashlib.sha256(query.encode()).hexdigest()
+    except UnicodeEncodeError:
+        raise PersistedRefusal(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "`query` holds a lone surrogate (\\uD800-\\uDFFF), which is not Unicode text: it "
+            "has no SHA-256 to check `extensions.persistedQuery.sha256Hash` against",
+        ) from None
 
 
 def _only() -> PersistedRefusal:

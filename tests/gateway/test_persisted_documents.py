@@ -215,3 +215,14 @@ async def test_the_memory_store_keeps_at_most_max_queries() -> None:
     assert len(store) == MAX_QUERIES
     assert await store.get(f"{0:064x}") is None
     assert await store.get(f"{MAX_QUERIES + 4:064x}") == "{ providers { name } }"
+
+
+def test_a_query_that_is_no_unicode_text_is_refused_not_hashed(gateway: Served) -> None:
+    # JSON can carry a lone surrogate, which UTF-8 cannot: it has no SHA-256 (it was a 500).
+    body = '{"query": "{ __typename } # \\ud800", "extensions": ' + json.dumps(apq("x")) + "}"
+    refused = gateway.http.post(
+        f"{gateway.url}/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert refused.status_code == 400
+    assert error_of(refused)[0] == "BAD_REQUEST"
+    assert "lone surrogate" in error_of(refused)[1]
