@@ -206,7 +206,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Each worker builds its own providers (clients are not shared across processes); the
         # ones built here only said where they point. Their metrics meet in one directory.
         asyncio.run(_close(providers))
-        with multiprocess_mode(args.workers), _metrics_port(settings, None):
+        with multiprocess_mode(args.workers), _metrics_port(settings, None) as refused:
+            if refused:
+                return _fail(f"cannot start: {refused}")
             serve(
                 GatewayConfig(
                     "gateway.app:create_app_from_environment",
@@ -219,23 +221,22 @@ def _serve(args: argparse.Namespace) -> int:
         tracing = tracing_from_environment(environ)
         app = create_app(settings=settings, providers=providers, tracing=tracing)
         prepare_collector(settings)
-        with _metrics_port(settings, app.state.metrics.registry):
+        with _metrics_port(settings, app.state.metrics.registry) as refused:
+            if refused:
+                return _fail(f"cannot start: {refused}")
             serve(GatewayConfig(app, **options))
     return 0
 
 
 def _metrics_port(
     settings: GatewaySettings, own: CollectorRegistry | None
-) -> contextlib.AbstractContextManager[None]:
-    """The metrics on GATEWAY_METRICS_PORT while `serve` runs, when it is set."""
-    if settings.metrics_port is None:
+) -> contextlib.AbstractContextManager[str | None]:
+    """The metrics on GATEWAY_METRICS_PORT while `serve` runs, if set (yields why it cannot)."""
+    host, port = settings.metrics_host, settings.metrics_port
+    if port is None:
         return contextlib.nullcontext()
-    print(
-        f"invoice-gateway: metrics at {_local_url(settings.metrics_host, settings.metrics_port)}"
-        "/metrics (no keys asked: keep that port for Prometheus)",
-        file=sys.stderr,
-    )
-    return metrics_port(settings.metrics_host, settings.metrics_port, own)
+    print(f"invoice-gateway: metrics at {_local_url(host, port)}/metrics", file=sys.stderr)
+    return metrics_port(host, port, own)
 
 
 async def _close(providers: dict[str, Wired]) -> None:

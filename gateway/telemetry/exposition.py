@@ -104,12 +104,17 @@ def multiprocess_mode(workers: int) -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
-def metrics_port(host: str, port: int, own: CollectorRegistry | None) -> Iterator[None]:
+def metrics_port(host: str, port: int, own: CollectorRegistry | None) -> Iterator[str | None]:
     """Serve the metrics on `host`:`port` (prometheus-client's server, in a thread) while the
-    block runs: `own`'s, or every worker's in multiprocess mode."""
-    server, thread = start_http_server(port, host, registry=collecting_registry(own))
+    block runs: `own`'s, or every worker's in multiprocess mode. Yields None, or why the port
+    cannot be served (it is taken, the address is not this host's, ...)."""
     try:
-        yield
+        server, thread = start_http_server(port, host, registry=collecting_registry(own))
+    except OSError as exc:
+        yield f"GATEWAY_METRICS_PORT {host}:{port}: {exc.strerror or exc}"
+        return
+    try:
+        yield None
     finally:
         server.shutdown()
         server.server_close()

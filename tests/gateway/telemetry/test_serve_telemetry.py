@@ -91,3 +91,26 @@ def test_the_metrics_port_adds_up_every_workers_requests() -> None:
     assert _count(text, "gateway_requests_total", operation="Listing", outcome="OK") == 12
     assert _count(text, "gateway_request_duration_seconds_count", operation="Listing") == 12
     assert _count(text, "gateway_upstream_requests_total", provider="flexprice", status="200") == 12
+
+
+def test_a_metrics_port_that_is_taken_stops_serve_with_a_clear_line() -> None:
+    import socket
+    import subprocess
+
+    from tests.processes import SCRIPT
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(GATEWAY_METRICS_PORT=str(port))
+        result = subprocess.run(
+            [SCRIPT, "serve", "--port", str(free_port())],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"cannot start: GATEWAY_METRICS_PORT 127.0.0.1:{port}: " in result.stderr
+    assert "Traceback" not in result.stderr
