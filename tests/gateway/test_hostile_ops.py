@@ -4,12 +4,16 @@ without end, nor turn into a 500."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.gateway.hostile import READ_KEY, served_gateway
+from tests.gateway.hostile import READ_KEY, WRITE_KEY, Hostile, leaks, served_gateway
 
 READ = {"authorization": f"Bearer {READ_KEY}"}
+WRITE = {"authorization": f"Bearer {WRITE_KEY}"}
 #: A label value's length no scrape should show, whatever the client sent.
 MAX_LABEL_CHARS = 200
 
@@ -40,3 +44,83 @@ def test_an_operation_name_a_client_makes_long_does_not_grow_the_metrics() -> No
     refused = sum(s.value for s in requests if s.labels["outcome"] == "GRAPHQL_VALIDATION_FAILED")
     assert refused == len(long_names)  # still counted
     assert len(scrape.content) < 100_000, len(scrape.content)
+
+
+#: `\ud800` is valid JSON (an escape) but no Unicode character: Python reads it as a lone
+#: surrogate, which cannot be hashed, encoded as UTF-8 or answered.
+MARK = "LONE-SURROGATE"
+APQ = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+
+
+CREATE = """mutation Create($input: CreateInvoiceInput!) {
+  createInvoice(input: $input) { invoice { id } userErrors { code } } }"""
+INPUT = {
+    "customerId": "set by the test",
+    "currency": "USD",
+    "description": f"Seats{MARK}",
+    "lineItems": [{"description": "Seats", "quantity": 1, "unitAmount": "1"}],
+}
+#: The field each case's error names.
+FIELDS = {
+    "apq": "query",
+    "apq-sse": "query",
+    "op-name": "operationName",
+    "variables": "variables.f",
+    "an-input": "variables.input.description",
+}
+
+
+def customer(gateway: Hostile) -> str:
+    return gateway.ids["flexprice_customer"][0]
+
+
+def with_lone_surrogate(body: dict[str, object]) -> str:
+    return json.dumps(body).replace(MARK, "\\ud800")
+
+
+@pytest.mark.parametrize(
+    ("body", "accept"),
+    [
+        pytest.param({"query": f"{{ __typename }}{MARK}", "extensions": APQ}, None, id="apq"),
+        pytest.param(
+            {"query": f"{{ __typename }}{MARK}", "extensions": APQ},
+            "text/event-stream",
+            id="apq-sse",
+        ),
+        pytest.param({"query": "{ __typename }", "operationName": MARK}, None, id="op-name"),
+        pytest.param(
+            {
+                "query": "query ($f: Int) { invoices(first: $f) { edges { cursor } } }",
+                "variables": {"f": MARK},
+            },
+            None,
+            id="variables",
+        ),
+        pytest.param({"query": CREATE, "variables": {"input": INPUT}}, None, id="an-input"),
+    ],
+)
+def test_a_lone_surrogate_in_a_json_body_is_a_bad_request_not_a_500(
+    body: dict[str, object], accept: str | None, request: pytest.FixtureRequest
+) -> None:
+    request_id = request.node.callspec.id
+    headers = {**(WRITE if "input" in str(body) else READ), "content-type": "application/json"}
+    if accept:
+        headers["accept"] = accept
+    with served_gateway() as gateway, httpx.Client(timeout=30) as client:
+        if "input" in str(body):  # a customer that exists: the input is good but for its text
+            body = {**body, "variables": {"input": {**INPUT, "customerId": customer(gateway)}}}
+        gateway.reset_upstream(client)
+        answer = client.post(
+            f"{gateway.url}/graphql", content=with_lone_surrogate(body).encode(), headers=headers
+        )
+        assert gateway.upstream(client) == {"flexprice": 0, "xendit": 0}
+        assert answer.status_code == 400, answer.text
+        assert answer.headers.get("x-request-id")
+        assert answer.headers.get("cache-control") == "no-store"
+        assert not leaks(answer.status_code, answer.headers, answer.text)
+        [error] = answer.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert f"`{FIELDS[request_id]}` holds a lone surrogate" in error["message"]
+        # The gateway still answers a good request afterwards.
+        fine = client.post(f"{gateway.url}/graphql", json={"query": "{ __typename }"}, headers=READ)
+        assert fine.json()["data"] == {"__typename": "Query"}
