@@ -5,15 +5,22 @@ without end, nor turn into a 500."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from sandboxes.xendit import create_sandbox_app as xendit_sandbox
 from tests.gateway.hostile import READ_KEY, WRITE_KEY, Hostile, leaks, served_gateway
+from tests.processes import clean_env, free_port, running
+from tests.serving import ServedApp
 
 READ = {"authorization": f"Bearer {READ_KEY}"}
 WRITE = {"authorization": f"Bearer {WRITE_KEY}"}
+XENDIT = "xnd_development_hostile_ops_0123456789"
+SERVE_KEY = "web-key-0123456789abcdef"
 #: A label value's length no scrape should show, whatever the client sent.
 MAX_LABEL_CHARS = 200
 
@@ -124,3 +131,45 @@ def test_a_lone_surrogate_in_a_json_body_is_a_bad_request_not_a_500(
         # The gateway still answers a good request afterwards.
         fine = client.post(f"{gateway.url}/graphql", json={"query": "{ __typename }"}, headers=READ)
         assert fine.json()["data"] == {"__typename": "Query"}
+
+
+def test_json_logs_hold_the_providers_lines_too() -> None:
+    # A provider that sends a status the gateway's table does not know is logged by the
+    # provider package (`providers.xendit.mapping`): with GATEWAY_LOG_FORMAT=json that line,
+    # as every other, must be one JSON object with the request's id.
+    sandbox = xendit_sandbox(api_key=XENDIT)
+    state = sandbox.state.sandbox
+    owner = next(iter(state.accounts))
+    for invoice in state.invoices.values():
+        if invoice.user_id == owner:
+            invoice.status = "HOSTILE\nINFO:     forged line"
+    port = free_port()
+    env = clean_env(
+        GATEWAY_LOG_FORMAT="json",
+        GATEWAY_PROVIDERS="xendit",
+        GATEWAY_API_KEYS=f"web:read:{SERVE_KEY}",
+    )
+    with tempfile.TemporaryDirectory() as folder, ServedApp(sandbox) as upstream:
+        env.update(XENDIT_SECRET_KEY=XENDIT, XENDIT_BASE_URL=upstream.url)
+        err = Path(folder) / "stderr.log"
+        url = f"http://127.0.0.1:{port}"
+        with (
+            running(["serve", "--port", str(port)], env, f"{url}/healthz", log=err),
+            httpx.Client(timeout=30) as client,
+        ):
+            answer = client.post(
+                f"{url}/graphql",
+                json={"query": "{ invoices(first: 3) { edges { node { status } } } }"},
+                headers={"authorization": f"Bearer {SERVE_KEY}", "x-request-id": "hostile-1"},
+            )
+            assert answer.status_code == 200, answer.text
+            statuses = {e["node"]["status"] for e in answer.json()["data"]["invoices"]["edges"]}
+            assert statuses == {"UNKNOWN"}
+        lines = err.read_text().splitlines()
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    plain = [line for line in lines if not line.startswith("{")]
+    # serve's plain start-up lines come before its logging is set up; none after.
+    assert not any("HOSTILE" in line or "forged" in line for line in plain), plain
+    [unknown] = [line for line in logged if "unknown invoice status" in line["message"]]
+    assert unknown["request_id"] == "hostile-1"
+    assert unknown["level"] == "WARNING"
