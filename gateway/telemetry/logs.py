@@ -94,6 +94,9 @@ def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
             # The provider packages' own (an unknown status, a webhook refused): else Python's
             # last-resort handler wrote them as bare text, outside the format and the level.
             "providers": {"handlers": ["default"], "level": level, "propagate": False},
+            # OpenTelemetry's (a malformed `baggage` or `tracestate` a client sent, an export
+            # that failed), which were bare text too.
+            "opentelemetry": {"handlers": ["default"], "level": level, "propagate": False},
             "stamina": {"handlers": ["default"], "level": level, "propagate": False},
             "strawberry": {"handlers": ["default"], "level": level, "propagate": False},
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -173,3 +174,44 @@ def test_json_logs_hold_the_providers_lines_too() -> None:
     [unknown] = [line for line in logged if "unknown invoice status" in line["message"]]
     assert unknown["request_id"] == "hostile-1"
     assert unknown["level"] == "WARNING"
+
+
+def test_trace_headers_a_client_makes_up_are_logged_short_few_and_as_json() -> None:
+    # OpenTelemetry's propagators warn about a malformed `baggage` or `tracestate` and quote
+    # it: a client's 8 KB header, on every request.
+    port = free_port()
+    env = clean_env(
+        GATEWAY_LOG_FORMAT="json",
+        GATEWAY_API_KEYS=f"web:read:{SERVE_KEY}",
+        GATEWAY_LOG_REFUSED_PER_SECOND="2",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        OTEL_TRACES_SAMPLER="always_off",  # headers are read all the same; nothing is exported
+    )
+    hostile = {
+        "authorization": f"Bearer {SERVE_KEY}",
+        "baggage": "k=" + "v" * 100 + "," + "x" * 6_000 + ";",
+        "tracestate": "a=1," + "y" * 300 + "=bad=",
+    }
+    sent = 30
+    with tempfile.TemporaryDirectory() as folder:
+        err = Path(folder) / "stderr.log"
+        url = f"http://127.0.0.1:{port}"
+        with (
+            running(["serve", "--port", str(port)], env, f"{url}/healthz", log=err),
+            httpx.Client(timeout=30) as client,
+        ):
+            started = time.monotonic()
+            for _ in range(sent):
+                answer = client.post(
+                    f"{url}/graphql", json={"query": "{ __typename }"}, headers=hostile
+                )
+                assert answer.status_code == 200, answer.text
+            seconds = time.monotonic() - started
+        lines = err.read_text().splitlines()
+    assert not [line for line in lines if "xxxxxxxxxx" in line and not line.startswith("{")]
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    about_headers = [line for line in logged if line["logger"].startswith("opentelemetry")]
+    assert about_headers, "the propagators' warnings are in the JSON log"
+    assert all(len(line["message"]) < 500 for line in about_headers), about_headers[0]
+    # 2 a second, and one line a second counting what was held back; sent: 2 * 30 warnings.
+    assert len(about_headers) <= 3 * (int(seconds) + 2) < 2 * sent, (len(about_headers), seconds)
