@@ -11,8 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.telemetry.tracing import Tracing
 from sandboxes.xendit import create_sandbox_app as xendit_sandbox
 from tests.gateway.hostile import READ_KEY, WRITE_KEY, Hostile, leaks, served_gateway
 from tests.processes import clean_env, free_port, running
@@ -215,3 +219,23 @@ def test_trace_headers_a_client_makes_up_are_logged_short_few_and_as_json() -> N
     assert all(len(line["message"]) < 500 for line in about_headers), about_headers[0]
     # 2 a second, and one line a second counting what was held back; sent: 2 * 30 warnings.
     assert len(about_headers) <= 3 * (int(seconds) + 2) < 2 * sent, (len(about_headers), seconds)
+
+
+def test_a_span_is_named_by_its_route_never_by_a_path_a_client_makes_up() -> None:
+    # Tracing backends list span names (an index per name): one name per random path a client
+    # asks for would grow it without end. The path itself stays an attribute.
+    exporter = InMemorySpanExporter()
+    made_up = [f"/guess-{n}-{'z' * 50}" for n in range(5)] + ["/sandbox/flexprice/v1/nothing-1"]
+    with (
+        served_gateway(tracing=Tracing(SimpleSpanProcessor(exporter))) as gateway,
+        httpx.Client(timeout=30) as client,
+    ):
+        for path in made_up:
+            assert client.get(f"{gateway.url}{path}", headers=READ).status_code == 404
+        assert client.get(f"{gateway.url}/healthz", headers=READ).status_code == 200
+    servers = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+    names = {span.name for span in servers}
+    assert not [name for name in names if "guess" in name or "nothing" in name], names
+    assert "GET /healthz" in names
+    paths = {span.attributes["url.path"] for span in servers if span.attributes}
+    assert set(made_up) <= paths
