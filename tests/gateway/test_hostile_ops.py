@@ -239,3 +239,33 @@ def test_a_span_is_named_by_its_route_never_by_a_path_a_client_makes_up() -> Non
     assert "GET /healthz" in names
     paths = {span.attributes["url.path"] for span in servers if span.attributes}
     assert set(made_up) <= paths
+
+
+@pytest.mark.parametrize(
+    ("method", "fields"),
+    [
+        ("POST", {}),
+        ("POST", {"query": ""}),
+        ("POST", {"extensions": {}}),
+        ("GET", {"extensions": "{}"}),
+        ("GET", {"variables": "{}"}),
+    ],
+)
+def test_a_stream_asked_for_without_a_query_is_a_bad_request_not_a_masked_bug(
+    method: str, fields: dict[str, object]
+) -> None:
+    # Over plain JSON this is 400 "No GraphQL query found"; asking for SSE made it a masked
+    # bug: INTERNAL_SERVER_ERROR in the stream and a traceback in the bug log, for anyone.
+    headers = {**READ, "accept": "text/event-stream", "apollo-require-preflight": "true"}
+    with served_gateway() as gateway, httpx.Client(timeout=30) as client:
+        url = f"{gateway.url}/graphql"
+        if method == "GET":
+            answer = client.get(url, params=fields, headers=headers)
+        else:
+            answer = client.post(url, json=fields, headers=headers)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers.get("x-request-id")
+    assert not leaks(answer.status_code, answer.headers, answer.text)
+    [error] = answer.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"] == "No GraphQL query found in the request"
