@@ -17,6 +17,7 @@ __all__ = [
     "operation_name",
     "plain_json_post",
     "request_fields",
+    "text_only",
     "unreadable",
 ]
 
@@ -51,6 +52,19 @@ def lone_surrogate(raw: str | bytes, value: object) -> str | None:
         elif isinstance(item, list):
             stack.extend((f"{path}[{n}]", child) for n, child in enumerate(item))
     return None  # pairs only (one character each), or an escaped backslash before `ud800`
+
+
+def text_only(raw: str | bytes, value: object) -> object:
+    """`value` (the JSON `raw` decoded); raises 400, naming the field, when it holds a lone
+    surrogate (`lone_surrogate`)."""
+    where = lone_surrogate(raw, value)
+    if where is not None:
+        raise HTTPException(
+            400,
+            f"`{where[:100]}` holds a lone surrogate (a \\uD800-\\uDFFF escape without its "
+            "pair): a JSON string must be Unicode text",
+        )
+    return value
 
 
 def _is_unicode(text: str) -> bool:
