@@ -11,6 +11,9 @@ Strawberry's own, which logs an error with a source excerpt):
 - `Excerpts` cuts every text of a record (each argument, or the message when it has none) to
   `EXCERPT_CHARS` characters on one line, marked with the original length.
 
+OpenTelemetry's propagators (HEADER_LOGGERS), which quote a malformed trace header a client
+sent, share that budget and are cut the same way.
+
 `limit_error_logs` does the same for what fails while operations run, each with its own budget:
 
 - failed provider calls: one WARNING each on `gateway.providers` (code, provider, message,
@@ -30,6 +33,7 @@ from collections.abc import Callable, Mapping
 __all__ = [
     "BUG_LOGGERS",
     "EXCERPT_CHARS",
+    "HEADER_LOGGERS",
     "PROVIDER_LOGGERS",
     "QUERY_LOGGERS",
     "Excerpts",
@@ -41,6 +45,13 @@ __all__ = [
 
 EXCERPT_CHARS = 200
 QUERY_LOGGERS = ("gateway.graphql", "strawberry.execution")
+#: OpenTelemetry's propagators, which warn about a malformed `baggage`, `traceparent` or
+#: `tracestate` header and quote it (8 KB of it): what anyone can send, as a refused query.
+HEADER_LOGGERS = (
+    "opentelemetry.baggage.propagation",
+    "opentelemetry.trace.propagation.tracecontext",
+    "opentelemetry.trace.span",
+)
 PROVIDER_LOGGERS = ("gateway.providers", "stamina")
 BUG_LOGGERS = ("gateway.errors",)
 
@@ -133,10 +144,10 @@ def limit_query_logs(
     *, per_second: int, clock: Callable[[], float] = time.monotonic
 ) -> list[logging.Filter]:
     """Put one `RateLimit(per_second)` (none when 0), shared, and `Excerpts` on each of
-    QUERY_LOGGERS, replacing the ones an earlier call put there. Loggers belong to the process:
-    the last app created sets them. Returns the filters put on."""
+    QUERY_LOGGERS and HEADER_LOGGERS, replacing the ones an earlier call put there. Loggers
+    belong to the process: the last app created sets them. Returns the filters put on."""
     filters = _limits(per_second, clock, cut=True)
-    _install(QUERY_LOGGERS, filters)
+    _install(QUERY_LOGGERS + HEADER_LOGGERS, filters)
     return filters
 
 

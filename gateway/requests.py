@@ -4,6 +4,7 @@ answer to a request Strawberry cannot read."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cross_web import HTTPException  # what strawberry.asgi catches and answers with
@@ -11,10 +12,67 @@ from starlette.responses import JSONResponse
 
 from gateway.telemetry.record import note_outcome
 
-__all__ = ["operation_name", "plain_json_post", "request_fields", "unreadable"]
+__all__ = [
+    "lone_surrogate",
+    "operation_name",
+    "plain_json_post",
+    "request_fields",
+    "text_only",
+    "unreadable",
+]
 
 #: The code of a request Strawberry cannot read, by its HTTP status.
 _UNREADABLE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+#: A JSON escape of a UTF-16 surrogate (`\\ud800`): JSON allows one alone, Unicode does not.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate(raw: str | bytes, value: object) -> str | None:
+    """Where in `value` (the JSON `raw` decoded) a string holds a lone surrogate, as a path
+    (`variables.f`), or None. Python reads `"\\ud800"` into a string that cannot be encoded as
+    UTF-8, hashed or answered: the request is refused before anything reads it. Only a body
+    that escapes a surrogate is walked."""
+    pattern = _SURROGATE_ESCAPE_BYTES if isinstance(raw, bytes) else _SURROGATE_ESCAPE
+    if pattern.search(raw) is None:  # type: ignore[arg-type]
+        return None
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not _is_unicode(item):
+                return path or "the body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not _is_unicode(key):
+                    return f"{path}.<key>" if path else "a key"
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{n}]", child) for n, child in enumerate(item))
+    return None  # pairs only (one character each), or an escaped backslash before `ud800`
+
+
+def text_only(raw: str | bytes, value: object) -> object:
+    """`value` (the JSON `raw` decoded); raises 400, naming the field, when it holds a lone
+    surrogate (`lone_surrogate`)."""
+    where = lone_surrogate(raw, value)
+    if where is not None:
+        raise HTTPException(
+            400,
+            f"`{where[:100]}` holds a lone surrogate (a \\uD800-\\uDFFF escape without its "
+            "pair): a JSON string must be Unicode text",
+        )
+    return value
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def plain_json_post(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:

@@ -31,7 +31,7 @@ from gateway.guard import PREFLIGHT_HEADERS
 from gateway.idempotency import IdempotencyStore
 from gateway.media import CONTENT_TYPES, Media, conform, label, negotiate, not_acceptable, streams
 from gateway.persisted import PersistedDocuments, PersistedView, persisted_documents
-from gateway.requests import operation_name, plain_json_post, request_fields, unreadable
+from gateway.requests import operation_name, plain_json_post, request_fields, text_only, unreadable
 from gateway.schema import build_schema
 from gateway.schema.extensions import shape_error
 from gateway.schema.limits import limit_extensions
@@ -244,7 +244,7 @@ class GatewayGraphQL(PersistedView):
             raise HTTPException(
                 400, "A GraphQL request, and its `variables`, must be a JSON object"
             )
-        return value
+        return text_only(data, value)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
@@ -48,6 +48,10 @@ class PersistedView(GraphQL[GatewayContext, None]):
             body = self.parse_json(await request.get_body())
             document_id = body.get("documentId") if isinstance(body, dict) else None
         resolved = await self.persisted.resolve(data.query, data.extensions, document_id)
+        if not resolved.query:
+            # As the view's own POSTs say it; Strawberry's stream (SSE) path raised it inside
+            # the stream instead, where it became a masked bug (INTERNAL_SERVER_ERROR).
+            raise HTTPException(400, "No GraphQL query found in the request")
         return _PersistedRequest(
             query=resolved.query,
             variables=data.variables,

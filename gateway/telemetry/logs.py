@@ -91,6 +91,12 @@ def logging_config(level: str, log_format: LogFormat) -> dict[str, Any]:
             # Off (`serve` passes access_log=False): the gateway writes its own.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "gateway": {"handlers": ["default"], "level": level, "propagate": False},
+            # The provider packages' own (an unknown status, a webhook refused): else Python's
+            # last-resort handler wrote them as bare text, outside the format and the level.
+            "providers": {"handlers": ["default"], "level": level, "propagate": False},
+            # OpenTelemetry's (a malformed `baggage` or `tracestate` a client sent, an export
+            # that failed), which were bare text too.
+            "opentelemetry": {"handlers": ["default"], "level": level, "propagate": False},
             "stamina": {"handlers": ["default"], "level": level, "propagate": False},
             "strawberry": {"handlers": ["default"], "level": level, "propagate": False},
         },

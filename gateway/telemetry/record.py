@@ -29,6 +29,9 @@ __all__ = [
 OK = "OK"
 
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}\Z")
+#: An operation's name is kept to this many characters (then "…"): it is a metric label, a span
+#: name and a field of every log line, and a client's document may name it with a megabyte.
+MAX_OPERATION_NAME_CHARS = 100
 
 
 def request_id_from(given: bytes) -> str:
@@ -72,9 +75,13 @@ class RequestRecord:
         return f"{self.operation_type} {self.operation}" if self.operation else self.operation_type
 
     def learn_operation(self, document: DocumentNode | None, name: str | None) -> None:
-        """The name and type of the operation `name` selects in `document` (when it does)."""
+        """The name and type of the operation `name` selects in `document` (when it does); a
+        name over MAX_OPERATION_NAME_CHARS is cut."""
         if self.operation_type is None and document is not None:
-            self.operation, self.operation_type = describe_operation(document, name)
+            operation, self.operation_type = describe_operation(document, name)
+            if operation is not None and len(operation) > MAX_OPERATION_NAME_CHARS:
+                operation = operation[:MAX_OPERATION_NAME_CHARS] + "…"
+            self.operation = operation
 
 
 _CURRENT: ContextVar[RequestRecord | None] = ContextVar("invoice_gateway_request", default=None)

@@ -74,7 +74,7 @@ class Tracing:
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         parent = propagate.extract(carrier)
         span = self.tracer.start_span(
-            f"{record.method} {record.path}",
+            _span_name(record.method, record.path),
             context=parent,
             kind=SpanKind.SERVER,
             attributes={
@@ -135,6 +135,21 @@ class Tracing:
             attempt.set_attribute("error.type", failure or "error")
             attempt.set_status(Status(StatusCode.ERROR, failure))
         attempt.end()
+
+
+#: The gateway's own paths, which name a request's span (as OpenTelemetry's HTTP conventions
+#: name it by its route); any other path a client asks for is in `url.path` alone, so that span
+#: names, which tracing backends index, stay as few as the routes.
+_ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+_WEBHOOKS = "/webhooks/"
+
+
+def _span_name(method: str, path: str) -> str:
+    if path in _ROUTES:
+        return f"{method} {path}"
+    if path.startswith(_WEBHOOKS) and "/" not in path[len(_WEBHOOKS) :]:
+        return f"{method} {_WEBHOOKS}{{provider}}"
+    return method
 
 
 def traced_providers(
