@@ -8,6 +8,8 @@ taken.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -22,6 +24,9 @@ if TYPE_CHECKING:  # imported only when tracing is on (gateway.telemetry.tracing
     from gateway.telemetry.tracing import RequestSpan, Tracing
 
 __all__ = ["Telemetry"]
+
+#: Where masked bugs are logged with their traceback (rate-limited: gateway.logs).
+bugs = logging.getLogger("gateway.errors")
 
 #: Paths whose requests are GraphQL operations, counted in the request metrics.
 _GRAPHQL_PATH = "/graphql"
@@ -83,6 +88,16 @@ class Telemetry:
         failed: BaseException | None = None
         try:
             await self.app(scope, receive, sending)
+        except Exception as exc:
+            failed = exc
+            if record.status or kind != "http":
+                raise  # an answer was started (or a WebSocket's): the server closes it
+            # A bug below, before any answer: a coded 500 naming the request, its traceback
+            # logged with the request id (as a masked error is), rather than the server's bare
+            # text without either.
+            bugs.error("unhandled error in request %s", record.request_id, exc_info=exc)
+            record.outcome = "INTERNAL_SERVER_ERROR"
+            await _unexpected(sending, record.request_id)
         except BaseException as exc:
             failed = exc
             if not record.status:
@@ -106,3 +121,16 @@ class Telemetry:
             self.tracing.end_request(span, record, failed)
         if self.access_log is not None:
             self.access_log.write(record, seconds)
+
+
+async def _unexpected(send: Send, request_id: str) -> None:
+    """500 with one coded error naming the request (`gateway.guard.refuse`'s form)."""
+    error = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    body = json.dumps({"errors": [{"message": "Unexpected error.", "extensions": error}]})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode()})

@@ -269,3 +269,29 @@ def test_a_stream_asked_for_without_a_query_is_a_bad_request_not_a_masked_bug(
     [error] = answer.json()["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert error["message"] == "No GraphQL query found in the request"
+
+
+def test_a_bug_before_any_answer_is_a_coded_500_naming_the_request(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.view
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug with a secret-looking detail sk_live_x")
+
+    monkeypatch.setattr(gateway.view.GatewayGraphQL, "_post", broken)
+    with served_gateway() as gateway, httpx.Client(timeout=30) as client:
+        response = client.post(
+            f"{gateway.url}/graphql",
+            json={"query": "{ __typename }"},
+            headers={"authorization": f"Bearer {READ_KEY}", "x-request-id": "bug-1"},
+        )
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "bug-1"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": "bug-1",
+    }
+    assert "sk_live_x" not in response.text
+    assert any("bug-1" in r.getMessage() and r.exc_info for r in caplog.records)
