@@ -8,9 +8,9 @@ from __future__ import annotations
 import strawberry
 
 from providers.base import Operation as Capability
-from providers.models import InvoiceStatus, PaymentStatus
+from providers.models import InvoiceStatus, PaymentStatus, SettablePaymentStatus
 
-__all__ = ["Capability", "InvoiceStatus", "PaymentStatus"]
+__all__ = ["Capability", "InvoiceStatus", "PaymentStatus", "SettablePaymentStatus"]
 
 strawberry.enum(
     InvoiceStatus,
@@ -25,6 +25,12 @@ strawberry.enum(
     "(a payment is under way), PAID, OVERPAID, FAILED (the last attempt failed), "
     "PARTIALLY_REFUNDED, REFUNDED, SETTLED (paid and the funds settled), UNKNOWN (see "
     "providerStatus).",
+)
+strawberry.enum(
+    SettablePaymentStatus,
+    description="A payment status updateInvoicePaymentStatus can record: UNPAID (with an "
+    "amount, a partial payment), PAID, OVERPAID, FAILED. The provider decides which "
+    "transitions it allows.",
 )
 strawberry.enum(
     Capability,

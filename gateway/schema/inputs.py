@@ -16,7 +16,7 @@ from typing import Any
 
 import strawberry
 
-from gateway.schema.enums import PaymentStatus
+from gateway.schema.enums import SettablePaymentStatus
 from providers.rules import MAX_LINE_ITEMS, MAX_METADATA_ENTRIES
 
 __all__ = [
@@ -137,7 +137,7 @@ class VoidInvoiceInput:
 @strawberry.input(description="A payment status to record by hand (money received elsewhere).")
 class UpdateInvoicePaymentStatusInput:
     id: strawberry.ID = strawberry.field(description="The global ID of the invoice.")
-    payment_status: PaymentStatus = strawberry.field(
+    payment_status: SettablePaymentStatus = strawberry.field(
         description="The new status: UNPAID (with `amount` for a partial payment), PAID, "
         "OVERPAID or FAILED; the provider decides which transitions it allows."
     )

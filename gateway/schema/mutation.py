@@ -28,7 +28,7 @@ from providers.errors import (
     UnsupportedOperation,
 )
 from providers.models import Invoice as InvoiceModel
-from providers.models import RecalculationResult
+from providers.models import PaymentStatus, RecalculationResult
 
 __all__ = ["Mutation"]
 
@@ -225,7 +225,7 @@ class Mutation:
     ) -> payloads.UpdateInvoicePaymentStatusPayload:
         async def act(provider: InvoiceProvider, native_id: str) -> InvoiceModel:
             update = validation.payment_status_update(
-                {"status": input.payment_status, "amount": input.amount}
+                {"status": PaymentStatus(input.payment_status), "amount": input.amount}
             )
             return await provider.update_payment_status(native_id, update)
 

@@ -45,6 +45,7 @@ from providers.models.requests import (
     PaymentPageOptions,
     PaymentStatusUpdate,
     RecalculationResult,
+    SettablePaymentStatus,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentStatusUpdate",
     "RecalculationResult",
+    "SettablePaymentStatus",
     "WebhookEvent",
     "created_times",
     "ids_of",

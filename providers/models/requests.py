@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -79,6 +80,17 @@ class InvoiceUpdate(_Frozen):
     due_at: dt.datetime | None = None
     metadata: dict[str, str] | None = None
     pdf_url: str | None = None
+
+
+class SettablePaymentStatus(StrEnum):
+    """The payment statuses a manual update may set, with any provider: the values of
+    `PaymentStatus` money received elsewhere can put an invoice in. (REFUNDED, SETTLED, ... are
+    what a provider reports, never what a client records.)"""
+
+    UNPAID = PaymentStatus.UNPAID.value
+    PAID = PaymentStatus.PAID.value
+    OVERPAID = PaymentStatus.OVERPAID.value
+    FAILED = PaymentStatus.FAILED.value
 
 
 class PaymentStatusUpdate(_Frozen):

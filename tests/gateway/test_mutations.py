@@ -353,7 +353,7 @@ async def test_payment_status_partial_payment_keeps_the_invoice_open(gateway: Ga
 
 @pytest.mark.parametrize(
     ("status", "amount", "field"),
-    [("SETTLED", None, "paymentStatus"), ("UNPAID", "-5", "amount"), ("PAID", "1.00", "amount")],
+    [("UNPAID", "-5", "amount"), ("PAID", "1.00", "amount")],
 )
 async def test_payment_status_input_the_provider_cannot_take_is_refused_before_any_call(
     gateway: Gateway, status: str, amount: str | None, field: str
@@ -369,6 +369,23 @@ async def test_payment_status_input_the_provider_cannot_take_is_refused_before_a
     assert error["field"] == ["input", field]
     assert await gateway.upstream() == {}
     assert gateway.sandbox.invoices[open_invoice.id].payment_status == "PENDING"
+
+
+@pytest.mark.parametrize("status", ["SETTLED", "REFUNDED", "PARTIALLY_REFUNDED", "UNKNOWN"])
+async def test_a_status_no_one_can_record_is_not_in_the_inputs_enum(
+    gateway: Gateway, status: str
+) -> None:
+    # The schema offers only SettablePaymentStatus: what a provider reports (SETTLED, ...) is
+    # refused by validation, before anything runs (it was a userError at run time).
+    open_invoice = pick(gateway, invoice_status="FINALIZED", payment_status="PENDING")
+    query = """mutation($input: UpdateInvoicePaymentStatusInput!) {
+      updateInvoicePaymentStatus(input: $input) { userErrors { code } } }"""
+    variables = {"input": {"id": gid(NodeType.INVOICE, open_invoice.id), "paymentStatus": status}}
+    response = await gateway.http.post("/graphql", json={"query": query, "variables": variables})
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "SettablePaymentStatus" in error["message"]
+    assert await gateway.upstream() == {}
 
 
 async def test_an_illegal_payment_transition_is_the_providers_refusal(gateway: Gateway) -> None:
