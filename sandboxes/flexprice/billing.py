@@ -98,6 +98,29 @@ def next_sequence(sb: FlexPriceSandbox, subscription_id: str) -> int:
     return max(used, default=0) + 1
 
 
+#: Months in one billing period, for the periods counted in months.
+_MONTHS = {"MONTHLY": 1, "QUARTERLY": 3, "HALF_YEARLY": 6, "ANNUAL": 12, "YEARLY": 12}
+#: Days in one billing period, for the others.
+_DAYS = {"WEEKLY": 7, "DAILY": 1}
+
+
+def period_sequence(sub: Subscription, start: datetime) -> int:
+    """The billing sequence of the period that starts at ``start``: 1 for the subscription's
+    first, counted in whole billing periods from its start date (a period before it counts as
+    the first). So a preview of June and one of December bill their own usage, and a preview of
+    one period always the same."""
+    origin = sub.start_date
+    days = _DAYS.get(sub.billing_period.upper())
+    if days is not None:
+        elapsed = (start - origin).days // days
+    else:
+        months = (start.year - origin.year) * 12 + start.month - origin.month
+        if (start.day, start.time()) < (origin.day, origin.time()):
+            months -= 1  # not yet a whole month since the same day of the month
+        elapsed = months // _MONTHS.get(sub.billing_period.upper(), 1)
+    return max(elapsed, 0) + 1
+
+
 def preview(
     sb: FlexPriceSandbox,
     sub: Subscription,
@@ -106,7 +129,8 @@ def preview(
     period_end: datetime | None,
     hide_zero: bool,
 ) -> Invoice:
-    """``POST /invoices/preview``: the next invoice, computed and never stored."""
+    """``POST /invoices/preview``: the next invoice, or the invoice of the period asked for
+    (its usage billed for that period: ``period_sequence``), computed and never stored."""
     now = sb.now()
     start = period_start or sub.current_period_start
     end = period_end or sub.current_period_end
@@ -130,7 +154,7 @@ def preview(
     inv.line_items = charges_for(
         sub,
         inv,
-        sequence=next_sequence(sb, sub.id),
+        sequence=next_sequence(sb, sub.id) if period_start is None else period_sequence(sub, start),
         line_id=lambda: sb.new_id("inv_line", now),
         at=now,
         hide_zero=hide_zero,

@@ -264,6 +264,34 @@ async def test_invoice_preview_of_a_seeded_subscription_is_not_saved(gateway: Ga
     assert len(gateway.sandbox.invoices) == before
 
 
+async def test_invoice_preview_bills_the_period_asked_for(gateway: Gateway) -> None:
+    subscription = next(
+        s
+        for s in gateway.sandbox.subscriptions.values()
+        if s.subscription_status == "active" and any(c.price_type == "USAGE" for c in s.charges)
+    )
+    year = subscription.start_date.year + 1
+
+    async def total(month: int) -> Decimal:
+        data = await gateway.data(
+            """query($input: InvoicePreviewInput!) {
+                 invoicePreview(input: $input) { total { amount } } }""",
+            {
+                "input": {
+                    "provider": "flexprice",
+                    "subscriptionId": subscription.id,
+                    "periodStart": f"{year}-{month:02d}-01T00:00:00Z",
+                    "periodEnd": f"{year}-{month + 1:02d}-01T00:00:00Z",
+                }
+            },
+        )
+        return Decimal(data["invoicePreview"]["total"]["amount"])
+
+    june = await total(6)
+    assert june != await total(11)  # each period's own usage (they had the same total)
+    assert await total(6) == june
+
+
 async def test_pdf_url_points_at_a_real_pdf(gateway: Gateway) -> None:
     stored = next(i for i in gateway.sandbox.invoices.values() if i.invoice_number)
     data = await gateway.data(

@@ -228,3 +228,30 @@ async def test_summary_without_subscriptions_is_empty(
             "default_currency": "",
             "summaries": [],
         }
+
+
+async def test_a_preview_bills_the_period_it_is_asked_for(
+    client: httpx.AsyncClient, sandbox: FlexPriceSandbox
+) -> None:
+    sub = next(
+        s
+        for s in sandbox.subscriptions.values()
+        if s.subscription_status == "active" and any(c.price_type == "USAGE" for c in s.charges)
+    )
+    year = sub.start_date.year + 1
+
+    async def total(month: int) -> Decimal:
+        response = await client.post(
+            "/v1/invoices/preview",
+            json={
+                "subscription_id": sub.id,
+                "period_start": f"{year}-{month:02d}-01T00:00:00Z",
+                "period_end": f"{year}-{month + 1:02d}-01T00:00:00Z",
+            },
+        )
+        assert response.status_code == 200, response.text
+        return Decimal(response.json()["amount_due"])
+
+    june, november = await total(6), await total(11)
+    assert june != november  # each period's own usage (they were the same)
+    assert await total(6) == june  # and the same period always bills the same
